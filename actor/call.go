@@ -1,0 +1,190 @@
+package actor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+// replyTo says where the reply to a call goes: a request id in the pending
+// table of the node at addr.
+type replyTo struct {
+	addr string
+	ref  uint64
+}
+
+// ReplyTo is a call that a server chose to answer later; see
+// Process.DeferReply.
+type ReplyTo struct{ to replyTo }
+
+// Caller is what can make synchronous calls: a *Node (from any goroutine) or
+// a *Process (from its own callbacks).
+type Caller interface {
+	Call(ctx context.Context, pid *PID, msg any) (any, error)
+}
+
+// Call sends msg to pid's HandleCall and waits for the reply, until ctx's
+// deadline or, without one, the node's CallTimeout. A call to a process that
+// does not exist fails at once with ErrNoProcess, one whose node goes away
+// with ErrNodeDown, and one that runs out of time with ErrTimeout. Messages
+// for a remote process must be protobuf messages.
+func (n *Node) Call(ctx context.Context, pid *PID, msg any) (any, error) {
+	return n.call(ctx, n.self, pid, msg)
+}
+
+// Call calls pid from p; see Node.Call. It blocks p until the reply.
+func (p *Process) Call(ctx context.Context, pid *PID, msg any) (any, error) {
+	if pid.Equal(p.pid) {
+		return nil, ErrCallSelf
+	}
+	return p.node.call(ctx, p.pid, pid, msg)
+}
+
+func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
+	if to == nil {
+		return nil, ErrNoProcess
+	}
+	if n.stopping.Load() {
+		return nil, ErrNodeStopped
+	}
+	w := n.pending.add(to.Address)
+	rt := replyTo{addr: n.addr, ref: w.ref}
+	if t := n.local(to); t != nil {
+		if !t.enqueue(&callMsg{from: rt, msg: msg}) {
+			n.pending.release(w, false)
+			return nil, ErrNoProcess
+		}
+	} else if n.isLocal(to) {
+		n.pending.release(w, false)
+		return nil, ErrNoProcess
+	} else {
+		payload, err := pack(msg)
+		if err != nil {
+			n.pending.release(w, false)
+			return nil, err
+		}
+		n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
+			Body: &wire.Frame_Call{Call: &wire.Call{Ref: w.ref, Payload: payload}}})
+	}
+
+	done := ctx.Done()
+	var timer *time.Timer
+	if _, ok := ctx.Deadline(); !ok {
+		timer = time.NewTimer(n.cfg.CallTimeout)
+		defer timer.Stop()
+	}
+	var timeout <-chan time.Time
+	if timer != nil {
+		timeout = timer.C
+	}
+	select {
+	case r := <-w.ch:
+		n.pending.release(w, true)
+		return r.val, r.err
+	case <-done:
+		n.pending.release(w, false)
+		if ctx.Err() == context.DeadlineExceeded {
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+		}
+		return nil, ctx.Err()
+	case <-timeout:
+		n.pending.release(w, false)
+		return nil, fmt.Errorf("%w: no reply within %v", ErrTimeout, n.cfg.CallTimeout)
+	}
+}
+
+// Cast sends msg to pid's HandleCast without waiting. Delivery is not
+// confirmed: a cast to a dead process is dropped, as in Erlang.
+func (n *Node) Cast(pid *PID, msg any) error { return n.post(n.self, pid, msg, true) }
+
+// Cast casts msg to pid from p; see Node.Cast.
+func (p *Process) Cast(pid *PID, msg any) error { return p.node.post(p.pid, pid, msg, true) }
+
+// Send delivers msg to pid's HandleInfo without waiting (Erlang's !). A
+// message to a dead process is dropped.
+func (n *Node) Send(pid *PID, msg any) error { return n.post(n.self, pid, msg, false) }
+
+// Send sends msg to pid from p; see Node.Send.
+func (p *Process) Send(pid *PID, msg any) error { return p.node.post(p.pid, pid, msg, false) }
+
+func (n *Node) post(from, to *PID, msg any, cast bool) error {
+	if to == nil {
+		return ErrNoProcess
+	}
+	if n.stopping.Load() {
+		return ErrNodeStopped
+	}
+	if n.isLocal(to) {
+		if t := n.local(to); t != nil {
+			if cast {
+				t.enqueue(&castMsg{msg: msg})
+			} else {
+				t.enqueue(msg)
+			}
+		}
+		return nil
+	}
+	payload, err := pack(msg)
+	if err != nil {
+		return err
+	}
+	f := &wire.Frame{From: toWire(from), To: to.Id}
+	if cast {
+		f.Body = &wire.Frame_Cast{Cast: &wire.Payload{Payload: payload}}
+	} else {
+		f.Body = &wire.Frame_Info{Info: &wire.Payload{Payload: payload}}
+	}
+	n.sendFrame(to.Address, f)
+	return nil
+}
+
+// DeferReply tells the runtime that the call being handled will be answered
+// later with Reply (Erlang's {noreply, State} and gen_server:reply/2): the
+// value HandleCall returns is then ignored. It may only be called from
+// HandleCall.
+func (p *Process) DeferReply() ReplyTo {
+	if p.cur == nil {
+		return ReplyTo{}
+	}
+	p.deferred = true
+	return ReplyTo{to: p.cur.from}
+}
+
+// Reply answers a deferred call. It may be called from any goroutine.
+func (n *Node) Reply(to ReplyTo, val any, err error) {
+	if to.to.ref != 0 {
+		n.reply(to.to, val, err)
+	}
+}
+
+func (n *Node) reply(to replyTo, val any, err error) {
+	if to.addr == n.addr {
+		n.pending.complete(to.ref, val, err)
+		return
+	}
+	r := &wire.Reply{Ref: to.ref}
+	if err != nil {
+		r.Error = encodeError(err)
+	} else if val != nil {
+		payload, perr := pack(val)
+		if perr != nil {
+			r.Error = encodeError(perr)
+		} else {
+			r.Payload = payload
+		}
+	}
+	n.sendFrame(to.addr, &wire.Frame{To: "", Body: &wire.Frame_Reply{Reply: r}})
+}
+
+func pack(msg any) (*anypb.Any, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T", ErrNotSerializable, msg)
+	}
+	return anypb.New(m)
+}

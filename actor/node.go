@@ -1,0 +1,233 @@
+package actor
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pa "github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/eventstream"
+	"github.com/asynkron/protoactor-go/remote"
+)
+
+// PID identifies a process, local or remote. It is protoactor's PID, a
+// protobuf message, so it can travel inside messages between nodes.
+type PID = pa.PID
+
+// NewPID returns the PID of process id on the node at address.
+func NewPID(address, id string) *PID { return pa.NewPID(address, id) }
+
+// FormatPID renders a PID as <id@address> for logs and errors.
+func FormatPID(pid *PID) string {
+	if pid == nil {
+		return "<nil>"
+	}
+	return "<" + pid.Id + "@" + pid.Address + ">"
+}
+
+// Config configures a Node. The zero value is a valid local-only node.
+type Config struct {
+	// Name is the node's name, name@host as in Erlang; default nonode@nohost.
+	Name string
+	// Listen is host:port for the remote transport (port 0 picks a free
+	// one). Empty: the node is local-only and cannot talk to other nodes.
+	Listen string
+	// CallTimeout bounds a Call whose context has no deadline; default 5 s.
+	CallTimeout time.Duration
+	// Logger receives crash reports and node events; default: warnings and
+	// errors to stderr.
+	Logger *slog.Logger
+	// TransportLogger receives protoactor's own logs; default: none.
+	TransportLogger *slog.Logger
+}
+
+// Node is one actor system: it spawns processes, routes messages to local and
+// remote processes, and owns every goroutine it starts.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	system *pa.ActorSystem
+	remote *remote.Remote
+	addr   string
+	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
+
+	procs    sync.Map // process id -> *Process
+	seq      atomic.Uint64
+	refs     atomic.Uint64
+	pending  pendingTable
+	names    registry
+	routers  sync.Map // address -> *PID of that node's router
+	sub      *eventstream.Subscription
+	stats    nodeStats
+	stopping atomic.Bool
+	stopOnce sync.Once
+	stopErr  error
+	done     chan struct{}
+}
+
+type nodeStats struct {
+	badFrames atomic.Uint64
+	crashes   atomic.Uint64
+}
+
+// Stats are counters of a node, for operations.
+type Stats struct {
+	Processes int    // live processes
+	BadFrames uint64 // frames from the network that could not be decoded
+	Crashes   uint64 // processes that exited with a panic
+}
+
+// Start creates a node and, if cfg.Listen is set, starts its transport.
+func Start(cfg Config) (*Node, error) {
+	if cfg.Name == "" {
+		cfg.Name = "nonode@nohost"
+	}
+	if cfg.CallTimeout <= 0 {
+		cfg.CallTimeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	tlog := cfg.TransportLogger
+	if tlog == nil {
+		tlog = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	n := &Node{
+		cfg:  cfg,
+		log:  cfg.Logger.With("node", cfg.Name),
+		done: make(chan struct{}),
+	}
+	n.pending.init()
+	n.names.init()
+	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return tlog }))
+	if cfg.Listen != "" {
+		if err := n.startRemote(cfg.Listen); err != nil {
+			n.system.Shutdown()
+			return nil, err
+		}
+	}
+	n.addr = n.system.Address()
+	n.self = pa.NewPID(n.addr, nodeID)
+	if _, ok := n.system.ProcessRegistry.Add(&router{n: n}, routerID); !ok {
+		n.system.Shutdown()
+		return nil, fmt.Errorf("%w: router id taken", ErrTransport)
+	}
+	n.sub = n.system.EventStream.Subscribe(func(evt any) {
+		if e, ok := evt.(*remote.EndpointTerminatedEvent); ok {
+			n.nodeDown(e.Address)
+		}
+	})
+	return n, nil
+}
+
+func (n *Node) startRemote(listen string) (err error) {
+	host, port, err := splitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTransport, err)
+	}
+	// One connection attempt: a peer that refuses is down now, and monitors
+	// and calls to it must learn so at once rather than after retries.
+	cfg := remote.Configure(host, port)
+	cfg.MaxRetryCount = 1
+	n.remote = remote.NewRemote(n.system, cfg)
+	defer func() { // protoactor panics when it cannot listen
+		if r := recover(); r != nil {
+			n.remote = nil
+			err = fmt.Errorf("%w: %v", ErrTransport, r)
+		}
+	}()
+	n.remote.Start()
+	return nil
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.cfg.Name }
+
+// Address returns the node's transport address (host:port), or protoactor's
+// "nonhost" for a local-only node.
+func (n *Node) Address() string { return n.addr }
+
+// Logger returns the node's logger.
+func (n *Node) Logger() *slog.Logger { return n.log }
+
+// Done is closed when the node has stopped.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Stats returns the node's counters.
+func (n *Node) Stats() Stats {
+	count := 0
+	n.procs.Range(func(_, _ any) bool { count++; return true })
+	return Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load()}
+}
+
+// Stop shuts the node down: top-level processes get an ErrShutdown exit
+// signal in reverse order of spawning (supervisors stop their own children),
+// each is awaited, processes still alive when ctx ends are killed, then the
+// transport and the actor system stop. Stop returns when all of that is done;
+// its error is ctx's if processes had to be killed. Later calls return the
+// first result.
+func (n *Node) Stop(ctx context.Context) error {
+	n.stopOnce.Do(func() {
+		n.stopping.Store(true)
+		n.stopErr = n.shutdownProcesses(ctx)
+		n.system.EventStream.Unsubscribe(n.sub)
+		if n.remote != nil {
+			n.remote.Shutdown(true)
+		}
+		n.system.Shutdown()
+		n.pending.failAll(ErrNodeStopped)
+		close(n.done)
+	})
+	return n.stopErr
+}
+
+func (n *Node) shutdownProcesses(ctx context.Context) error {
+	var roots []*Process
+	n.procs.Range(func(_, v any) bool {
+		if p := v.(*Process); p.parent == nil {
+			roots = append(roots, p)
+		}
+		return true
+	})
+	slices.SortFunc(roots, func(a, b *Process) int { return cmp.Compare(b.seq, a.seq) })
+	var err error
+	for _, p := range roots {
+		n.exitSignal(n.self, p.pid, ErrShutdown, false)
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if err != nil {
+			break
+		}
+	}
+	// Whatever is left (orphans, or everything after ctx ended) is killed.
+	n.procs.Range(func(_, v any) bool {
+		v.(*Process).kill(ErrKilled)
+		return true
+	})
+	return err
+}
+
+func (n *Node) isLocal(pid *PID) bool { return pid.Address == n.addr }
+
+func (n *Node) local(pid *PID) *Process {
+	if pid == nil || pid.Address != n.addr {
+		return nil
+	}
+	v, ok := n.procs.Load(pid.Id)
+	if !ok {
+		return nil
+	}
+	return v.(*Process)
+}
+
+func (n *Node) newRef() Ref { return Ref(n.refs.Add(1)) }

@@ -1,0 +1,109 @@
+package actor
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// pendingTable holds the calls of a node that wait for a reply: one reusable
+// waiter per call in flight, keyed by request id, in shards so that
+// concurrent callers rarely share a lock. Replies are matched by id; no
+// process or future is created per call.
+type pendingTable struct {
+	next   atomic.Uint64
+	shards [pendingShards]pendingShard
+	pool   sync.Pool
+}
+
+const pendingShards = 64
+
+type pendingShard struct {
+	mu sync.Mutex
+	m  map[uint64]*waiter
+}
+
+type waiter struct {
+	ref  uint64
+	addr string      // the callee's node, to fail the call if it goes down
+	ch   chan result // capacity 1: the one reply
+}
+
+type result struct {
+	val any
+	err error
+}
+
+func (t *pendingTable) init() {
+	for i := range t.shards {
+		t.shards[i].m = map[uint64]*waiter{}
+	}
+	t.pool.New = func() any { return &waiter{ch: make(chan result, 1)} }
+}
+
+func (t *pendingTable) add(addr string) *waiter {
+	w := t.pool.Get().(*waiter)
+	w.ref = t.next.Add(1)
+	w.addr = addr
+	s := &t.shards[w.ref%pendingShards]
+	s.mu.Lock()
+	s.m[w.ref] = w
+	s.mu.Unlock()
+	return w
+}
+
+// complete delivers the reply for ref; a reply for an unknown ref (the
+// caller gave up) is dropped.
+func (t *pendingTable) complete(ref uint64, val any, err error) {
+	s := &t.shards[ref%pendingShards]
+	s.mu.Lock()
+	w := s.m[ref]
+	delete(s.m, ref)
+	s.mu.Unlock()
+	if w != nil {
+		w.ch <- result{val, err}
+	}
+}
+
+// release returns w to the pool after its call ended. If w was still in the
+// table, nobody will answer it; otherwise a reply is on its way and is
+// drained first, so that a reused waiter never sees a stale reply.
+func (t *pendingTable) release(w *waiter, answered bool) {
+	if !answered {
+		s := &t.shards[w.ref%pendingShards]
+		s.mu.Lock()
+		_, waiting := s.m[w.ref]
+		delete(s.m, w.ref)
+		s.mu.Unlock()
+		if !waiting {
+			<-w.ch
+		}
+	}
+	t.pool.Put(w)
+}
+
+// failAddr fails every call waiting on a process of the node at addr.
+func (t *pendingTable) failAddr(addr string, err error) {
+	t.failIf(func(w *waiter) bool { return w.addr == addr }, err)
+}
+
+func (t *pendingTable) failAll(err error) {
+	t.failIf(func(*waiter) bool { return true }, err)
+}
+
+func (t *pendingTable) failIf(match func(*waiter) bool, err error) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		var hit []*waiter
+		s.mu.Lock()
+		for ref, w := range s.m {
+			if match(w) {
+				delete(s.m, ref)
+				hit = append(hit, w)
+			}
+		}
+		s.mu.Unlock()
+		for _, w := range hit {
+			w.ch <- result{err: err}
+		}
+	}
+}

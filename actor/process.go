@@ -1,0 +1,359 @@
+package actor
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+
+	pa "github.com/asynkron/protoactor-go/actor"
+)
+
+// Process is a running process as its own callbacks see it: Self, the node,
+// and the operations that need a sender (Call, Monitor, Link, SpawnLink, …).
+// Its methods may only be used from the process's own callbacks.
+//
+// protoactor's mailbox is used as a FIFO and a scheduler only; exits, links
+// and monitors are this package's own so that exit reasons survive and no
+// message is lost at exit: a process that has exited answers every call still
+// in its mailbox with ErrNoProcess before it is removed.
+type Process struct {
+	node   *Node
+	pid    *PID
+	server Server
+	seq    uint64
+	parent *PID // the process that spawned this one linked, if any
+	mbox   pa.Process
+	ready  chan struct{}   // closed once mbox is set and the process is findable
+	initCh chan error      // Init's result, for Spawn
+	done   chan struct{}   // closed at exit
+	dead   atomic.Bool     // exited; mirrors exited for the lock-free check
+	reason error           // exit reason, readable once done is closed
+	mu     sync.RWMutex    // guards the fields below and the enqueue-vs-exit race
+	exited bool
+	name   string
+	links  map[pidKey]*PID // links, both directions
+	mons   map[monKey]*PID // processes that monitor this one
+	watch  map[Ref]*PID    // monitors this process holds
+
+	// Owned by the process goroutine.
+	trapExit   bool
+	stopReq    bool
+	stopReason error
+	cur        *callMsg // the call being handled
+	deferred   bool     // cur will be answered later
+}
+
+type pidKey struct{ addr, id string }
+
+type monKey struct {
+	addr string // the watcher's node
+	ref  Ref
+}
+
+func keyOf(pid *PID) pidKey { return pidKey{pid.Address, pid.Id} }
+
+// Internal messages in a process's mailbox.
+type (
+	callMsg struct {
+		from replyTo
+		msg  any
+	}
+	castMsg struct{ msg any }
+	exitSig struct {
+		from   *PID
+		reason error
+		linked bool // from a link: ignored if the link is already gone
+	}
+	downSig struct {
+		ref    Ref
+		from   *PID
+		reason error
+	}
+	finalize struct{}
+)
+
+var finalizeMsg = &finalize{}
+
+// Spawn starts a process running s, with no parent. It returns once s.Init
+// has returned: with the new PID, or with Init's error wrapped in ErrInit.
+// If ctx ends first, the process is killed and Spawn returns ErrTimeout.
+func (n *Node) Spawn(ctx context.Context, s Server, opts ...SpawnOption) (*PID, error) {
+	return n.spawn(ctx, s, nil, opts)
+}
+
+// Spawn starts a process that is not linked to p; see Node.Spawn.
+func (p *Process) Spawn(ctx context.Context, s Server, opts ...SpawnOption) (*PID, error) {
+	return p.node.spawn(ctx, s, nil, opts)
+}
+
+// SpawnLink starts a process linked to p (Erlang's start_link): if either
+// exits, the other gets the exit signal. The link exists before the new
+// process's Init runs; if Init fails, the link is dropped without a signal
+// and the error is returned.
+func (p *Process) SpawnLink(ctx context.Context, s Server, opts ...SpawnOption) (*PID, error) {
+	return p.node.spawn(ctx, s, p, opts)
+}
+
+func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []SpawnOption) (*PID, error) {
+	if n.stopping.Load() {
+		return nil, ErrNodeStopped
+	}
+	var o spawnOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	id := n.system.ProcessRegistry.NextId()
+	p := &Process{
+		node:     n,
+		pid:      pa.NewPID(n.addr, id),
+		server:   s,
+		seq:      n.seq.Add(1),
+		ready:    make(chan struct{}),
+		initCh:   make(chan error, 1),
+		done:     make(chan struct{}),
+		links:    map[pidKey]*PID{},
+		mons:     map[monKey]*PID{},
+		watch:    map[Ref]*PID{},
+		trapExit: o.trapExit,
+	}
+	if o.name != "" {
+		if err := n.names.claim(o.name, p); err != nil {
+			return nil, err
+		}
+		p.name = o.name
+	}
+	if parent != nil {
+		p.parent = parent.pid
+		p.links[keyOf(parent.pid)] = parent.pid
+		parent.mu.Lock()
+		parent.links[keyOf(p.pid)] = p.pid
+		parent.mu.Unlock()
+	}
+	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return p }), id)
+	if err != nil {
+		n.unspawn(p, parent)
+		return nil, fmt.Errorf("%w: %w", ErrInit, err)
+	}
+	mbox, _ := n.system.ProcessRegistry.GetLocal(pid.Id)
+	p.mbox = mbox
+	n.procs.Store(id, p)
+	close(p.ready)
+
+	select {
+	case err := <-p.initCh:
+		if err != nil {
+			return nil, err
+		}
+		return p.pid, nil
+	case <-ctx.Done():
+		n.unspawn(p, parent)
+		p.kill(ErrKilled)
+		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+}
+
+// unspawn undoes the parent link and name of a process whose start failed,
+// so that no exit signal reaches the parent.
+func (n *Node) unspawn(p *Process, parent *Process) {
+	if parent != nil {
+		parent.mu.Lock()
+		delete(parent.links, keyOf(p.pid))
+		parent.mu.Unlock()
+		p.mu.Lock()
+		delete(p.links, keyOf(parent.pid))
+		p.mu.Unlock()
+	}
+	n.names.release(p.name, p)
+}
+
+// Receive implements protoactor's Actor; it is the process's loop body.
+func (p *Process) Receive(ctx pa.Context) {
+	switch m := ctx.Message().(type) {
+	case *pa.Started:
+		<-p.ready
+		p.init()
+	case *finalize:
+		ctx.Stop(ctx.Self())
+	case pa.SystemMessage, pa.AutoReceiveMessage:
+		// protoactor's lifecycle; ours is driven by exit and finalize.
+	default:
+		if p.dead.Load() {
+			p.drain(m)
+			return
+		}
+		p.dispatch(m)
+		if p.stopReq && !p.dead.Load() {
+			p.exit(p.stopReason)
+		}
+	}
+}
+
+func (p *Process) init() {
+	var err error
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				err = &PanicError{Value: r, Stack: debug.Stack()}
+			}
+		}()
+		err = p.server.Init(p)
+	}()
+	if err == nil && p.stopReq {
+		err = p.stopReason
+		if err == nil {
+			err = ErrShutdown
+		}
+	}
+	if err != nil {
+		p.node.unspawn(p, p.node.local(p.parent))
+		p.finish(err)
+		p.initCh <- fmt.Errorf("%w: %w", ErrInit, err)
+		return
+	}
+	p.initCh <- nil
+}
+
+func (p *Process) dispatch(m any) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.node.stats.crashes.Add(1)
+			reason := &PanicError{Value: r, Stack: debug.Stack()}
+			p.node.log.Error("process crashed", "pid", FormatPID(p.pid), "reason", reason, "stack", string(reason.Stack))
+			p.exit(reason)
+		}
+	}()
+	switch m := m.(type) {
+	case *callMsg:
+		p.cur, p.deferred = m, false
+		reply, err := p.server.HandleCall(p, m.msg)
+		if !p.deferred {
+			p.node.reply(m.from, reply, err)
+		}
+		p.cur = nil
+	case *castMsg:
+		p.server.HandleCast(p, m.msg)
+	case *exitSig:
+		p.handleExit(m)
+	case *downSig:
+		p.handleDown(m)
+	default:
+		p.server.HandleInfo(p, m)
+	}
+}
+
+// drain answers what reaches a process after its exit.
+func (p *Process) drain(m any) {
+	if c, ok := m.(*callMsg); ok {
+		p.node.reply(c.from, nil, ErrNoProcess)
+	}
+}
+
+// exit ends the process on its own goroutine: Terminate, then finish.
+func (p *Process) exit(reason error) {
+	if p.dead.Load() {
+		return
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				p.node.log.Error("terminate panicked", "pid", FormatPID(p.pid), "panic", r)
+			}
+		}()
+		p.server.Terminate(p, reason)
+	}()
+	if p.cur != nil && !p.deferred {
+		p.node.reply(p.cur.from, nil, &ExitError{PID: p.pid, Reason: reason})
+		p.cur = nil
+	}
+	p.finish(reason)
+}
+
+// kill ends the process from any goroutine, without Terminate.
+func (p *Process) kill(reason error) { p.finish(reason) }
+
+// finish marks the process exited, tells its links and monitors, releases its
+// name and queues the finalize message behind whatever is in its mailbox.
+// It may run on any goroutine; only the first call has an effect.
+func (p *Process) finish(reason error) bool {
+	p.mu.Lock()
+	if p.exited {
+		p.mu.Unlock()
+		return false
+	}
+	p.exited = true
+	p.dead.Store(true)
+	p.reason = reason
+	links, mons, watch := p.links, p.mons, p.watch
+	p.links, p.mons, p.watch = nil, nil, nil
+	name := p.name
+	p.mu.Unlock()
+
+	n := p.node
+	n.names.release(name, p)
+	n.procs.Delete(p.pid.Id)
+	for _, to := range links {
+		n.exitSignal(p.pid, to, reason, true)
+	}
+	for k, to := range mons {
+		n.down(p.pid, to, k.ref, reason)
+	}
+	for ref, target := range watch {
+		n.demonitor(p.pid, target, ref)
+	}
+	close(p.done)
+	p.mbox.SendUserMessage(p.pid, finalizeMsg)
+	return true
+}
+
+// enqueue puts msg in the mailbox unless the process has exited; holding the
+// read lock orders it before any exit, so the drain sees it.
+func (p *Process) enqueue(msg any) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.exited {
+		return false
+	}
+	p.mbox.SendUserMessage(p.pid, msg)
+	return true
+}
+
+// Self returns the process's PID.
+func (p *Process) Self() *PID { return p.pid }
+
+// Node returns the node the process runs on.
+func (p *Process) Node() *Node { return p.node }
+
+// Parent returns the PID of the process that spawned this one with
+// SpawnLink, or nil.
+func (p *Process) Parent() *PID { return p.parent }
+
+// Stop ends the process with reason once the current callback returns; nil
+// is a normal exit. Terminate runs with the reason.
+func (p *Process) Stop(reason error) {
+	p.stopReq, p.stopReason = true, reason
+}
+
+// TrapExit sets whether exit signals arrive as Exit messages in HandleInfo
+// (true) or end the process when their reason is not normal (false).
+func (p *Process) TrapExit(on bool) { p.trapExit = on }
+
+// Wait blocks until the local process pid exits and returns its exit reason
+// (nil for a normal exit). It returns ErrNoProcess if pid is not a live local
+// process, and ErrTimeout if ctx ends first.
+func (n *Node) Wait(ctx context.Context, pid *PID) (reason error, err error) {
+	p := n.local(pid)
+	if p == nil {
+		return nil, ErrNoProcess
+	}
+	select {
+	case <-p.done:
+		return p.reason, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+}
+
+// Alive reports whether pid is a live process of this node.
+func (n *Node) Alive(pid *PID) bool { return n.local(pid) != nil }

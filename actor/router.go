@@ -1,0 +1,227 @@
+package actor
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+
+	pa "github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+const (
+	routerID = "$switchboard" // every node's router, the target of all frames
+	nodeID   = "$node"        // the node's own pseudo-process
+)
+
+// router receives the frames other nodes send. It is a protoactor Process
+// without a mailbox: it runs on the transport's reader goroutine and hands
+// each frame to its target's mailbox, or answers for a target that is gone.
+type router struct{ n *Node }
+
+func (r *router) SendUserMessage(_ *PID, message any) {
+	_, msg, _ := pa.UnwrapEnvelope(message)
+	f, ok := msg.(*wire.Frame)
+	if !ok {
+		r.n.badFrame(fmt.Errorf("%w: unexpected %T", ErrBadFrame, msg))
+		return
+	}
+	defer func() { // decoding is ours; a bug in it must not kill the node
+		if v := recover(); v != nil {
+			r.n.badFrame(fmt.Errorf("%w: panic: %v", ErrBadFrame, v))
+		}
+	}()
+	if err := r.n.handleFrame(f); err != nil {
+		r.n.badFrame(err)
+	}
+}
+
+func (r *router) SendSystemMessage(*PID, any) {}
+func (r *router) Stop(*PID)                   {}
+
+func (n *Node) badFrame(err error) {
+	n.stats.badFrames.Add(1)
+	n.log.Warn("dropped frame", "error", err)
+}
+
+func (n *Node) handleFrame(f *wire.Frame) error {
+	from := fromWire(f.GetFrom())
+	if from == nil && f.GetReply() == nil {
+		return fmt.Errorf("%w: no sender", ErrBadFrame)
+	}
+	switch b := f.Body.(type) {
+	case *wire.Frame_Call:
+		rt := replyTo{addr: from.Address, ref: b.Call.GetRef()}
+		msg, err := unpack(b.Call.GetPayload())
+		if err != nil {
+			n.reply(rt, nil, err)
+			return err
+		}
+		if t := n.procByID(f.To); t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+			n.reply(rt, nil, ErrNoProcess)
+		}
+	case *wire.Frame_Reply:
+		r := b.Reply
+		if r.GetError() != nil {
+			n.pending.complete(r.GetRef(), nil, decodeError(r.GetError()))
+			return nil
+		}
+		var val any
+		if r.GetPayload() != nil {
+			v, err := unpack(r.GetPayload())
+			if err != nil {
+				n.pending.complete(r.GetRef(), nil, err)
+				return err
+			}
+			val = v
+		}
+		n.pending.complete(r.GetRef(), val, nil)
+	case *wire.Frame_Cast, *wire.Frame_Info:
+		var p *wire.Payload
+		if c, ok := b.(*wire.Frame_Cast); ok {
+			p = c.Cast
+		} else {
+			p = b.(*wire.Frame_Info).Info
+		}
+		msg, err := unpack(p.GetPayload())
+		if err != nil {
+			return err
+		}
+		if t := n.procByID(f.To); t != nil {
+			if _, ok := b.(*wire.Frame_Cast); ok {
+				t.enqueue(&castMsg{msg: msg})
+			} else {
+				t.enqueue(msg)
+			}
+		}
+	case *wire.Frame_Link:
+		if !n.addLink(f.To, from) {
+			n.exitSignal(NewPID(n.addr, f.To), from, ErrNoProcess, true)
+		}
+	case *wire.Frame_Unlink:
+		n.removeLink(f.To, from)
+	case *wire.Frame_Exit:
+		n.exitSignal(from, NewPID(n.addr, f.To), decodeError(b.Exit.GetReason()), b.Exit.GetLinked())
+	case *wire.Frame_Monitor:
+		ref := Ref(b.Monitor.GetRef())
+		if !n.addMonitor(f.To, monKey{from.Address, ref}, from) {
+			n.down(NewPID(n.addr, f.To), from, ref, ErrNoProcess)
+		}
+	case *wire.Frame_Demonitor:
+		n.removeMonitor(f.To, monKey{from.Address, Ref(b.Demonitor.GetRef())})
+	case *wire.Frame_Down:
+		if t := n.procByID(f.To); t != nil {
+			t.enqueue(&downSig{ref: Ref(b.Down.GetRef()), from: from, reason: decodeError(b.Down.GetReason())})
+		}
+	default:
+		return fmt.Errorf("%w: empty body", ErrBadFrame)
+	}
+	return nil
+}
+
+func (n *Node) procByID(id string) *Process {
+	v, ok := n.procs.Load(id)
+	if !ok {
+		return nil
+	}
+	return v.(*Process)
+}
+
+// sendFrame sends f to the router of the node at addr.
+func (n *Node) sendFrame(addr string, f *wire.Frame) {
+	if n.remote == nil {
+		return // a local-only node reaches no other node
+	}
+	v, ok := n.routers.Load(addr)
+	if !ok {
+		v, _ = n.routers.LoadOrStore(addr, pa.NewPID(addr, routerID))
+	}
+	n.system.Root.Send(v.(*PID), f)
+}
+
+func toWire(pid *PID) *wire.Pid {
+	if pid == nil {
+		return nil
+	}
+	return &wire.Pid{Address: pid.Address, Id: pid.Id}
+}
+
+func fromWire(p *wire.Pid) *PID {
+	if p == nil || p.Address == "" || p.Id == "" {
+		return nil
+	}
+	return NewPID(p.Address, p.Id)
+}
+
+func unpack(a *anypb.Any) (any, error) {
+	if a == nil {
+		return nil, fmt.Errorf("%w: no payload", ErrBadFrame)
+	}
+	m, err := a.UnmarshalNew()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadFrame, err)
+	}
+	return m, nil
+}
+
+var codes = []struct {
+	code wire.Code
+	err  error
+}{
+	{wire.Code_CODE_SHUTDOWN, ErrShutdown},
+	{wire.Code_CODE_KILLED, ErrKilled},
+	{wire.Code_CODE_KILL, ErrKill},
+	{wire.Code_CODE_NO_PROCESS, ErrNoProcess},
+	{wire.Code_CODE_NODE_DOWN, ErrNodeDown},
+	{wire.Code_CODE_TIMEOUT, ErrTimeout},
+	{wire.Code_CODE_UNHANDLED, ErrUnhandled},
+}
+
+// encodeError turns an error or exit reason into its wire form; a sentinel of
+// this package keeps its identity, anything else keeps its text.
+func encodeError(err error) *wire.Error {
+	if err == nil {
+		return &wire.Error{Code: wire.Code_CODE_NORMAL}
+	}
+	for _, c := range codes {
+		if err == c.err {
+			return &wire.Error{Code: c.code}
+		}
+	}
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return &wire.Error{Code: c.code, Text: err.Error()}
+		}
+	}
+	return &wire.Error{Code: wire.Code_CODE_OTHER, Text: err.Error()}
+}
+
+func decodeError(e *wire.Error) error {
+	if e == nil || e.Code == wire.Code_CODE_NORMAL {
+		return nil
+	}
+	for _, c := range codes {
+		if e.Code == c.code {
+			if e.Text == "" {
+				return c.err
+			}
+			return fmt.Errorf("%w: %s", c.err, e.Text)
+		}
+	}
+	return &RemoteError{Text: e.Text}
+}
+
+func splitHostPort(hostport string) (string, int, error) {
+	host, ps, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("bad port %q", ps)
+	}
+	return host, port, nil
+}
