@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -13,8 +12,8 @@ import (
 	"time"
 
 	pa "github.com/asynkron/protoactor-go/actor"
-	"github.com/asynkron/protoactor-go/eventstream"
-	"github.com/asynkron/protoactor-go/remote"
+
+	"github.com/switchboard-go/switchboard/internal/transport"
 )
 
 // PID identifies a process, local or remote. It is protoactor's PID, a
@@ -44,8 +43,8 @@ type Config struct {
 	// Logger receives crash reports and node events; default: warnings and
 	// errors to stderr.
 	Logger *slog.Logger
-	// TransportLogger receives protoactor's own logs; default: none.
-	TransportLogger *slog.Logger
+	// MaxFrameSize bounds one frame between nodes; default 64 MiB.
+	MaxFrameSize int
 }
 
 // Node is one actor system: it spawns processes, routes messages to local and
@@ -54,7 +53,7 @@ type Node struct {
 	cfg    Config
 	log    *slog.Logger
 	system *pa.ActorSystem
-	remote *remote.Remote
+	tr     *transport.Transport
 	addr   string
 	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
 
@@ -63,8 +62,6 @@ type Node struct {
 	refs     atomic.Uint64
 	pending  pendingTable
 	names    registry
-	routers  sync.Map // address -> *PID of that node's router
-	sub      *eventstream.Subscription
 	stats    nodeStats
 	stopping atomic.Bool
 	stopOnce sync.Once
@@ -95,10 +92,6 @@ func Start(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	tlog := cfg.TransportLogger
-	if tlog == nil {
-		tlog = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
 	n := &Node{
 		cfg:  cfg,
 		log:  cfg.Logger.With("node", cfg.Name),
@@ -106,52 +99,35 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.pending.init()
 	n.names.init()
-	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return tlog }))
+	// protoactor is the runtime (mailboxes, dispatch); its logs are not ours.
+	quiet := slog.New(slog.DiscardHandler)
+	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return quiet }))
+	n.addr = "local:" + cfg.Name
 	if cfg.Listen != "" {
-		if err := n.startRemote(cfg.Listen); err != nil {
-			n.system.Shutdown()
-			return nil, err
+		tr, err := transport.Listen(transport.Config{
+			Listen:       cfg.Listen,
+			Node:         cfg.Name,
+			Handler:      n.receiveFrame,
+			PeerDown:     n.nodeDown,
+			MaxFrameSize: cfg.MaxFrameSize,
+			Logger:       n.log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrTransport, err)
 		}
+		n.tr = tr
+		n.addr = tr.Addr()
 	}
-	n.addr = n.system.Address()
+	n.system.ProcessRegistry.Address = n.addr
 	n.self = pa.NewPID(n.addr, nodeID)
-	if _, ok := n.system.ProcessRegistry.Add(&router{n: n}, routerID); !ok {
-		n.system.Shutdown()
-		return nil, fmt.Errorf("%w: router id taken", ErrTransport)
-	}
-	n.sub = n.system.EventStream.Subscribe(func(evt any) {
-		if e, ok := evt.(*remote.EndpointTerminatedEvent); ok {
-			n.nodeDown(e.Address)
-		}
-	})
 	return n, nil
-}
-
-func (n *Node) startRemote(listen string) (err error) {
-	host, port, err := splitHostPort(listen)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrTransport, err)
-	}
-	// One connection attempt: a peer that refuses is down now, and monitors
-	// and calls to it must learn so at once rather than after retries.
-	cfg := remote.Configure(host, port)
-	cfg.MaxRetryCount = 1
-	n.remote = remote.NewRemote(n.system, cfg)
-	defer func() { // protoactor panics when it cannot listen
-		if r := recover(); r != nil {
-			n.remote = nil
-			err = fmt.Errorf("%w: %v", ErrTransport, r)
-		}
-	}()
-	n.remote.Start()
-	return nil
 }
 
 // Name returns the node's name.
 func (n *Node) Name() string { return n.cfg.Name }
 
-// Address returns the node's transport address (host:port), or protoactor's
-// "nonhost" for a local-only node.
+// Address returns the node's transport address (host:port), or
+// "local:"+name for a node without transport.
 func (n *Node) Address() string { return n.addr }
 
 // Logger returns the node's logger.
@@ -177,9 +153,8 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		n.stopping.Store(true)
 		n.stopErr = n.shutdownProcesses(ctx)
-		n.system.EventStream.Unsubscribe(n.sub)
-		if n.remote != nil {
-			n.remote.Shutdown(true)
+		if n.tr != nil {
+			_ = n.tr.Close()
 		}
 		n.system.Shutdown()
 		n.pending.failAll(ErrNodeStopped)

@@ -25,12 +25,12 @@ type Process struct {
 	seq    uint64
 	parent *PID // the process that spawned this one linked, if any
 	mbox   pa.Process
-	ready  chan struct{}   // closed once mbox is set and the process is findable
-	initCh chan error      // Init's result, for Spawn
-	done   chan struct{}   // closed at exit
-	dead   atomic.Bool     // exited; mirrors exited for the lock-free check
-	reason error           // exit reason, readable once done is closed
-	mu     sync.RWMutex    // guards the fields below and the enqueue-vs-exit race
+	ready  chan struct{} // closed once mbox is set and the process is findable
+	initCh chan error    // Init's result, for Spawn
+	done   chan struct{} // closed at exit
+	dead   atomic.Bool   // exited; mirrors exited for the lock-free check
+	reason error         // exit reason, readable once done is closed
+	mu     sync.RWMutex  // guards the fields below and the enqueue-vs-exit race
 	exited bool
 	name   string
 	links  map[pidKey]*PID // links, both directions

@@ -3,44 +3,27 @@ package actor
 import (
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 
-	pa "github.com/asynkron/protoactor-go/actor"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-const (
-	routerID = "$switchboard" // every node's router, the target of all frames
-	nodeID   = "$node"        // the node's own pseudo-process
-)
+const nodeID = "$node" // the node's own pseudo-process: sender of node-level calls and signals
 
-// router receives the frames other nodes send. It is a protoactor Process
-// without a mailbox: it runs on the transport's reader goroutine and hands
-// each frame to its target's mailbox, or answers for a target that is gone.
-type router struct{ n *Node }
-
-func (r *router) SendUserMessage(_ *PID, message any) {
-	_, msg, _ := pa.UnwrapEnvelope(message)
-	f, ok := msg.(*wire.Frame)
-	if !ok {
-		r.n.badFrame(fmt.Errorf("%w: unexpected %T", ErrBadFrame, msg))
-		return
-	}
+// receiveFrame handles a frame from the node at addr; it runs on the
+// transport's reader goroutine and hands the frame to its target's mailbox,
+// or answers for a target that is gone.
+func (n *Node) receiveFrame(_ string, f *wire.Frame) {
 	defer func() { // decoding is ours; a bug in it must not kill the node
 		if v := recover(); v != nil {
-			r.n.badFrame(fmt.Errorf("%w: panic: %v", ErrBadFrame, v))
+			n.badFrame(fmt.Errorf("%w: panic: %v", ErrBadFrame, v))
 		}
 	}()
-	if err := r.n.handleFrame(f); err != nil {
-		r.n.badFrame(err)
+	if err := n.handleFrame(f); err != nil {
+		n.badFrame(err)
 	}
 }
-
-func (r *router) SendSystemMessage(*PID, any) {}
-func (r *router) Stop(*PID)                   {}
 
 func (n *Node) badFrame(err error) {
 	n.stats.badFrames.Add(1)
@@ -130,16 +113,18 @@ func (n *Node) procByID(id string) *Process {
 	return v.(*Process)
 }
 
-// sendFrame sends f to the router of the node at addr.
+// sendFrame sends f to the node at addr. A node without transport, or a
+// frame the transport refuses, makes the peer count as down, so that calls,
+// links and monitors of it end with ErrNodeDown instead of waiting.
 func (n *Node) sendFrame(addr string, f *wire.Frame) {
-	if n.remote == nil {
-		return // a local-only node reaches no other node
+	if n.tr == nil {
+		n.nodeDown(addr)
+		return
 	}
-	v, ok := n.routers.Load(addr)
-	if !ok {
-		v, _ = n.routers.LoadOrStore(addr, pa.NewPID(addr, routerID))
+	if err := n.tr.Send(addr, f); err != nil {
+		n.log.Warn("send failed", "peer", addr, "error", err)
+		n.nodeDown(addr)
 	}
-	n.system.Root.Send(v.(*PID), f)
 }
 
 func toWire(pid *PID) *wire.Pid {
@@ -212,16 +197,4 @@ func decodeError(e *wire.Error) error {
 		}
 	}
 	return &RemoteError{Text: e.Text}
-}
-
-func splitHostPort(hostport string) (string, int, error) {
-	host, ps, err := net.SplitHostPort(hostport)
-	if err != nil {
-		return "", 0, err
-	}
-	port, err := strconv.Atoi(ps)
-	if err != nil || port < 0 || port > 65535 {
-		return "", 0, fmt.Errorf("bad port %q", ps)
-	}
-	return host, port, nil
 }

@@ -220,7 +220,6 @@ func (n *Node) nodeDown(addr string) {
 	if addr == n.addr {
 		return
 	}
-	n.routers.Delete(addr)
 	n.pending.failAddr(addr, ErrNodeDown)
 	n.procs.Range(func(_, v any) bool {
 		p := v.(*Process)

@@ -778,6 +778,69 @@ func (x *Down) GetReason() *Error {
 	return nil
 }
 
+// Hello is the first message on every connection, from the dialing node: its
+// transport address, which the receiver uses to tell its processes that the
+// node went away when the connection breaks.
+type Hello struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Node          string                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hello) Reset() {
+	*x = Hello{}
+	mi := &file_wire_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hello) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hello) ProtoMessage() {}
+
+func (x *Hello) ProtoReflect() protoreflect.Message {
+	mi := &file_wire_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hello.ProtoReflect.Descriptor instead.
+func (*Hello) Descriptor() ([]byte, []int) {
+	return file_wire_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Hello) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Hello) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Hello) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
 var File_wire_proto protoreflect.FileDescriptor
 
 const file_wire_proto_rawDesc = "" +
@@ -822,7 +885,11 @@ const file_wire_proto_rawDesc = "" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\"I\n" +
 	"\x04Down\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12/\n" +
-	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason*\xa9\x01\n" +
+	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"O\n" +
+	"\x05Hello\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
+	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
+	"\x04node\x18\x03 \x01(\tR\x04node*\xa9\x01\n" +
 	"\x04Code\x12\x0f\n" +
 	"\vCODE_NORMAL\x10\x00\x12\x11\n" +
 	"\rCODE_SHUTDOWN\x10\x01\x12\x0f\n" +
@@ -848,7 +915,7 @@ func file_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
 	(*Pid)(nil),       // 1: switchboard.wire.Pid
@@ -861,7 +928,8 @@ var file_wire_proto_goTypes = []any{
 	(*Exit)(nil),      // 8: switchboard.wire.Exit
 	(*Monitor)(nil),   // 9: switchboard.wire.Monitor
 	(*Down)(nil),      // 10: switchboard.wire.Down
-	(*anypb.Any)(nil), // 11: google.protobuf.Any
+	(*Hello)(nil),     // 11: switchboard.wire.Hello
+	(*anypb.Any)(nil), // 12: google.protobuf.Any
 }
 var file_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
@@ -876,10 +944,10 @@ var file_wire_proto_depIdxs = []int32{
 	9,  // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
 	9,  // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
 	10, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	11, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	11, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	12, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	12, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
 	2,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	11, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	12, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
 	2,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
 	2,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
 	18, // [18:18] is the sub-list for method output_type
@@ -912,7 +980,7 @@ func file_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

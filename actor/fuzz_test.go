@@ -1,0 +1,49 @@
+package actor
+
+import (
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+// FuzzFrame feeds arbitrary bytes, decoded as a frame, to a node's router:
+// it must never panic, and the node must keep answering calls.
+func FuzzFrame(f *testing.F) {
+	payload, _ := anypb.New(wrapperspb.String("x"))
+	seeds := []*wire.Frame{
+		{From: &wire.Pid{Address: "peer:1", Id: "$1"}, To: "$1", Body: &wire.Frame_Call{Call: &wire.Call{Ref: 1, Payload: payload}}},
+		{Body: &wire.Frame_Reply{Reply: &wire.Reply{Ref: 7, Payload: payload}}},
+		{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: "$1", Body: &wire.Frame_Exit{Exit: &wire.Exit{Reason: &wire.Error{Code: wire.Code_CODE_KILL}}}},
+		{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: "$1", Body: &wire.Frame_Monitor{Monitor: &wire.Monitor{Ref: 3}}},
+		{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: "$1", Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "nonsense"}}}},
+	}
+	for _, s := range seeds {
+		b, _ := proto.Marshal(s)
+		f.Add(b)
+	}
+	n, err := Start(Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	pid, err := n.Spawn(ctxT(f), &fn{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var fr wire.Frame
+		if proto.Unmarshal(data, &fr) != nil {
+			return
+		}
+		if fr.To == pid.Id { // keep the probe process alive
+			fr.To = "other"
+		}
+		n.receiveFrame("peer:1", &fr)
+		if v, err := n.Call(ctxT(t), pid, 1); err != nil || v != 1 {
+			t.Fatalf("node broken after frame %v: %v %v", &fr, v, err)
+		}
+	})
+}
