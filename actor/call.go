@@ -3,7 +3,6 @@ package actor
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -52,7 +51,12 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 	if n.stopping.Load() {
 		return nil, ErrNodeStopped
 	}
-	w := n.pending.add(to.Address)
+	done := ctx.Done()
+	var deadline int64
+	if done == nil || !hasDeadline(ctx) {
+		deadline = n.clock() + int64(n.cfg.CallTimeout)
+	}
+	w := n.pending.add(to.Address, deadline)
 	rt := replyTo{addr: n.addr, ref: w.ref}
 	if t := n.local(to); t != nil {
 		if !t.enqueue(&callMsg{from: rt, msg: msg}) {
@@ -72,15 +76,10 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 			Body: &wire.Frame_Call{Call: &wire.Call{Ref: w.ref, Payload: payload}}})
 	}
 
-	done := ctx.Done()
-	var timer *time.Timer
-	if _, ok := ctx.Deadline(); !ok {
-		timer = time.NewTimer(n.cfg.CallTimeout)
-		defer timer.Stop()
-	}
-	var timeout <-chan time.Time
-	if timer != nil {
-		timeout = timer.C
+	if done == nil { // the sweeper enforces CallTimeout; no timer, no select
+		r := <-w.ch
+		n.pending.release(w, true)
+		return r.val, r.err
 	}
 	select {
 	case r := <-w.ch:
@@ -92,10 +91,12 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 			return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
 		}
 		return nil, ctx.Err()
-	case <-timeout:
-		n.pending.release(w, false)
-		return nil, fmt.Errorf("%w: no reply within %v", ErrTimeout, n.cfg.CallTimeout)
 	}
+}
+
+func hasDeadline(ctx context.Context) bool {
+	_, ok := ctx.Deadline()
+	return ok
 }
 
 // Cast sends msg to pid's HandleCast without waiting. Delivery is not

@@ -236,3 +236,19 @@ func TestCastAndSend(t *testing.T) {
 		t.Fatalf("send to dead pid = %v; want nil (dropped)", err)
 	}
 }
+
+// Without a deadline in its context, a call ends after the node's CallTimeout.
+func TestCallTimeoutWithoutDeadline(t *testing.T) {
+	n := newNode(t, Config{CallTimeout: 100 * time.Millisecond})
+	block := make(chan struct{})
+	defer close(block)
+	pid := spawn(t, n, &fn{call: func(*Process, any) (any, error) { <-block; return nil, nil }})
+	start := time.Now()
+	_, err := n.Call(context.Background(), pid, 1)
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err = %v; want ErrTimeout", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 2*time.Second {
+		t.Fatalf("timed out after %v; want about 100ms", d)
+	}
+}

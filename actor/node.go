@@ -53,6 +53,8 @@ type Node struct {
 	cfg    Config
 	log    *slog.Logger
 	system *pa.ActorSystem
+	disp   *dispatcher
+	props  *pa.Props
 	tr     *transport.Transport
 	addr   string
 	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
@@ -63,6 +65,9 @@ type Node struct {
 	pending  pendingTable
 	names    registry
 	stats    nodeStats
+	epoch    time.Time
+	sweepers sync.WaitGroup
+	quit     chan struct{} // closed by Stop: ends the sweeper
 	stopping atomic.Bool
 	stopOnce sync.Once
 	stopErr  error
@@ -93,9 +98,11 @@ func Start(cfg Config) (*Node, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	n := &Node{
-		cfg:  cfg,
-		log:  cfg.Logger.With("node", cfg.Name),
-		done: make(chan struct{}),
+		cfg:   cfg,
+		log:   cfg.Logger.With("node", cfg.Name),
+		done:  make(chan struct{}),
+		quit:  make(chan struct{}),
+		epoch: time.Now(),
 	}
 	n.pending.init()
 	n.names.init()
@@ -119,8 +126,30 @@ func Start(cfg Config) (*Node, error) {
 		n.addr = tr.Addr()
 	}
 	n.system.ProcessRegistry.Address = n.addr
+	n.disp = newDispatcher()
 	n.self = pa.NewPID(n.addr, nodeID)
+	n.sweepers.Add(1)
+	go n.sweep()
 	return n, nil
+}
+
+// clock is the node's monotonic time in nanoseconds.
+func (n *Node) clock() int64 { return int64(time.Since(n.epoch)) }
+
+// sweep fails calls that outlived CallTimeout, for callers whose context has
+// no deadline: one goroutine per node instead of a timer per call.
+func (n *Node) sweep() {
+	defer n.sweepers.Done()
+	tick := time.NewTicker(min(n.cfg.CallTimeout/10, 50*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-n.quit:
+			return
+		case <-tick.C:
+			n.pending.expire(n.clock(), fmt.Errorf("%w: no reply within %v", ErrTimeout, n.cfg.CallTimeout))
+		}
+	}
 }
 
 // Name returns the node's name.
@@ -157,6 +186,9 @@ func (n *Node) Stop(ctx context.Context) error {
 			_ = n.tr.Close()
 		}
 		n.system.Shutdown()
+		n.disp.close()
+		close(n.quit)
+		n.sweepers.Wait()
 		n.pending.failAll(ErrNodeStopped)
 		close(n.done)
 	})

@@ -23,9 +23,10 @@ type pendingShard struct {
 }
 
 type waiter struct {
-	ref  uint64
-	addr string      // the callee's node, to fail the call if it goes down
-	ch   chan result // capacity 1: the one reply
+	ref      uint64
+	addr     string      // the callee's node, to fail the call if it goes down
+	deadline int64       // for the sweeper, in clock nanoseconds; 0: the caller watches its ctx
+	ch       chan result // capacity 1: the one reply
 }
 
 type result struct {
@@ -40,10 +41,11 @@ func (t *pendingTable) init() {
 	t.pool.New = func() any { return &waiter{ch: make(chan result, 1)} }
 }
 
-func (t *pendingTable) add(addr string) *waiter {
+func (t *pendingTable) add(addr string, deadline int64) *waiter {
 	w := t.pool.Get().(*waiter)
 	w.ref = t.next.Add(1)
 	w.addr = addr
+	w.deadline = deadline
 	s := &t.shards[w.ref%pendingShards]
 	s.mu.Lock()
 	s.m[w.ref] = w
@@ -84,6 +86,11 @@ func (t *pendingTable) release(w *waiter, answered bool) {
 // failAddr fails every call waiting on a process of the node at addr.
 func (t *pendingTable) failAddr(addr string, err error) {
 	t.failIf(func(w *waiter) bool { return w.addr == addr }, err)
+}
+
+// expire fails the calls whose sweeper deadline is before now.
+func (t *pendingTable) expire(now int64, err error) {
+	t.failIf(func(w *waiter) bool { return w.deadline != 0 && w.deadline < now }, err)
 }
 
 func (t *pendingTable) failAll(err error) {

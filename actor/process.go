@@ -131,7 +131,7 @@ func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []Spaw
 		parent.links[keyOf(p.pid)] = p.pid
 		parent.mu.Unlock()
 	}
-	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return p }), id)
+	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return p }, pa.WithDispatcher(n.disp)), id)
 	if err != nil {
 		n.unspawn(p, parent)
 		return nil, fmt.Errorf("%w: %w", ErrInit, err)

@@ -1,0 +1,66 @@
+package actor
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// dispatcher runs mailboxes for protoactor. protoactor's default starts a
+// goroutine per mailbox run, and each new goroutine grows its stack again
+// through the receive chain (half the cost of a Call round trip, measured).
+// Here finished runs park their goroutine as an idle worker, up to maxIdle;
+// a run is handed to an idle worker if there is one and gets a new goroutine
+// otherwise, so a handler that blocks (in a nested Call, say) never starves
+// the others. The node owns the workers: stop releases the idle ones and
+// wait returns when every worker has ended.
+type dispatcher struct {
+	work    chan func() // unbuffered: a send succeeds only into an idle worker
+	stop    chan struct{}
+	idle    atomic.Int32
+	maxIdle int32
+	wg      sync.WaitGroup
+}
+
+// throughput is how many messages a mailbox handles before yielding.
+const throughput = 300
+
+func newDispatcher() *dispatcher {
+	return &dispatcher{
+		work:    make(chan func()),
+		stop:    make(chan struct{}),
+		maxIdle: int32(4 * runtime.GOMAXPROCS(0)),
+	}
+}
+
+func (d *dispatcher) Throughput() int { return throughput }
+
+func (d *dispatcher) Schedule(fn func()) {
+	select {
+	case d.work <- fn:
+	default:
+		d.wg.Add(1)
+		go d.worker(fn)
+	}
+}
+
+func (d *dispatcher) worker(fn func()) {
+	defer d.wg.Done()
+	for {
+		fn()
+		if d.idle.Add(1) > d.maxIdle {
+			d.idle.Add(-1)
+			return
+		}
+		select {
+		case fn = <-d.work:
+			d.idle.Add(-1)
+		case <-d.stop:
+			d.idle.Add(-1)
+			return
+		}
+	}
+}
+
+// close releases the idle workers; busy ones end after their current run.
+func (d *dispatcher) close() { close(d.stop) }
