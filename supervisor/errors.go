@@ -1,0 +1,24 @@
+package supervisor
+
+import "errors"
+
+// Errors of this package; test them with errors.Is.
+var (
+	// ErrInvalidSpec: a Spec or ChildSpec failed Validate.
+	ErrInvalidSpec = errors.New("supervisor: invalid spec")
+	// ErrStartChild: a child's start function failed; wraps its error.
+	ErrStartChild = errors.New("supervisor: failed to start child")
+	// ErrAlreadyPresent: a child with this id exists.
+	ErrAlreadyPresent = errors.New("supervisor: child already present")
+	// ErrNotFound: no child with this id (or pid).
+	ErrNotFound = errors.New("supervisor: no such child")
+	// ErrRunning: the child is running; terminate it first.
+	ErrRunning = errors.New("supervisor: child is running")
+	// ErrSimpleOneForOne: the operation does not apply to (or only applies
+	// to) a SimpleOneForOne supervisor.
+	ErrSimpleOneForOne = errors.New("supervisor: operation not valid for this strategy")
+	// ErrMaxRestartIntensity is in the exit reason of a supervisor that
+	// restarted children more than Intensity times within Period. The
+	// reason is a shutdown too (actor.IsNormalExit), as in Erlang.
+	ErrMaxRestartIntensity = errors.New("supervisor: reached maximum restart intensity")
+)
