@@ -110,10 +110,12 @@ func TestRestartTypes(t *testing.T) {
 	}
 	f.expect("stop:perm", "start:perm")
 	// Transient: not restarted after a normal exit...
+	transDown := f.monitor(p["trans"])
 	if _, err := f.n.Call(f.ctx(), p["trans"], "normal"); err != nil {
 		t.Fatal(err)
 	}
 	f.expect("stop:trans")
+	f.down(transDown) // links are told before monitors: the supervisor has the exit queued
 	f.quiet(sup)
 	if got := f.pids(sup); got["trans"] != nil {
 		t.Fatal("transient child restarted after a normal exit")
@@ -127,8 +129,10 @@ func TestRestartTypes(t *testing.T) {
 	f.crash(pid)
 	f.expect("stop:trans", "start:trans")
 	// Temporary: never restarted, and its spec is gone.
+	tempDown := f.monitor(p["temp"])
 	f.crash(p["temp"])
 	f.expect("stop:temp")
+	f.down(tempDown)
 	f.quiet(sup)
 	if _, ok := f.pids(sup)["temp"]; ok {
 		t.Fatal("temporary child's spec kept after it exited")
