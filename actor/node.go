@@ -58,6 +58,7 @@ type Node struct {
 	tr     *transport.Transport
 	addr   string
 	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
+	halt   *PID // the sender of Stop's shutdown signals, which end even processes that trap exits
 
 	procs    sync.Map // process id -> *Process
 	seq      atomic.Uint64
@@ -128,6 +129,7 @@ func Start(cfg Config) (*Node, error) {
 	n.system.ProcessRegistry.Address = n.addr
 	n.disp = newDispatcher()
 	n.self = pa.NewPID(n.addr, nodeID)
+	n.halt = pa.NewPID(n.addr, haltID)
 	n.sweepers.Add(1)
 	go n.sweep()
 	return n, nil
@@ -206,7 +208,7 @@ func (n *Node) shutdownProcesses(ctx context.Context) error {
 	slices.SortFunc(roots, func(a, b *Process) int { return cmp.Compare(b.seq, a.seq) })
 	var err error
 	for _, p := range roots {
-		n.exitSignal(n.self, p.pid, ErrShutdown, false)
+		n.exitSignal(n.halt, p.pid, ErrShutdown, false)
 		select {
 		case <-p.done:
 		case <-ctx.Done():

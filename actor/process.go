@@ -263,11 +263,13 @@ func (p *Process) exit(reason error) {
 		}()
 		p.server.Terminate(p, reason)
 	}()
+	// Links and monitors are told first: whatever the caller does after
+	// this reply is ordered after the exit signal its supervisor got.
+	p.finish(reason)
 	if p.cur != nil && !p.deferred {
 		p.node.reply(p.cur.from, nil, &ExitError{PID: p.pid, Reason: reason})
 		p.cur = nil
 	}
-	p.finish(reason)
 }
 
 // kill ends the process from any goroutine, without Terminate.

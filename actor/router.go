@@ -9,7 +9,12 @@ import (
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-const nodeID = "$node" // the node's own pseudo-process: sender of node-level calls and signals
+// The node's pseudo-processes: the sender of node-level calls and signals,
+// and the sender of the shutdown signals of Node.Stop.
+const (
+	nodeID = "$node"
+	haltID = "$halt"
+)
 
 // receiveFrame handles a frame from the node at addr; it runs on the
 // transport's reader goroutine and hands the frame to its target's mailbox,

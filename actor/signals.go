@@ -158,8 +158,6 @@ func (n *Node) down(from, watcher *PID, ref Ref, reason error) {
 func (p *Process) Exit(pid *PID, reason error) { p.node.exitSignal(p.pid, pid, reason, false) }
 
 // Exit sends an exit signal from the node itself to pid; see Process.Exit.
-// A process that traps exits still ends on a signal from the node, as on one
-// from its parent.
 func (n *Node) Exit(pid *PID, reason error) { n.exitSignal(n.self, pid, reason, false) }
 
 func (n *Node) exitSignal(from, to *PID, reason error, linked bool) {
@@ -190,7 +188,7 @@ func (p *Process) handleExit(s *exitSig) {
 			return // unlinked meanwhile
 		}
 	}
-	fromAbove := s.from.Equal(p.parent) || s.from.Equal(p.node.self)
+	fromAbove := s.from.Equal(p.parent) || s.from.Equal(p.node.halt)
 	switch {
 	case p.trapExit && fromAbove:
 		p.exit(s.reason) // gen_server: the parent's exit signal is terminal

@@ -123,9 +123,9 @@ func TestKillIsUntrappable(t *testing.T) {
 	n := newNode(t, Config{})
 	terminated := make(chan error, 1)
 	pid := spawn(t, n, &fn{term: func(_ *Process, r error) { terminated <- r }}, WithTrapExit())
-	n.Exit(pid, errors.New("polite"))
-	if !n.Alive(pid) {
-		t.Fatal("trapping process died of a trappable signal")
+	spawn(t, n, &fn{init: func(p *Process) error { p.Exit(pid, errors.New("polite")); return nil }})
+	if _, err := n.Call(ctxT(t), pid, 1); err != nil { // ordered after the signal
+		t.Fatalf("trapping process died of a trappable signal: %v", err)
 	}
 	n.Exit(pid, ErrKill)
 	reason, err := n.Wait(ctxT(t), pid)

@@ -257,8 +257,7 @@ func (c *Controller) stopOne(ctx context.Context, r *runningApp) error {
 	}
 	r.stopping = true
 	c.mu.Unlock()
-	c.n.Exit(r.sup, actor.ErrShutdown)
-	_, err := c.n.Wait(ctx, r.sup)
+	err := c.n.StopProcess(ctx, r.sup, actor.ErrShutdown)
 	if errors.Is(err, actor.ErrNoProcess) {
 		err = nil // already gone
 	}
@@ -306,8 +305,8 @@ func (c *Controller) exited(name string, sup *actor.PID, reason error) {
 	}
 	r := c.running[i]
 	c.running = slices.Delete(c.running, i, i+1)
-	halt := r.restart == Permanent || (r.restart == Transient && reason != nil)
-	if halt && !c.halting {
+	halt := (r.restart == Permanent || (r.restart == Transient && reason != nil)) && !c.halting
+	if halt {
 		c.halting = true
 		c.err = fmt.Errorf("%w: %q (%s): %w", ErrApplicationExited, name, r.restart, reasonOrNormal(reason))
 	}

@@ -149,27 +149,9 @@ type (
 
 // monitor returns the Down of pid, from a monitor in place when it returns.
 func (f *fixture) monitor(pid *actor.PID) <-chan actor.Down {
-	f.t.Helper()
-	ch := make(chan actor.Down, 1)
-	if _, err := f.n.Spawn(f.ctx(), &watcher{target: pid, ch: ch}); err != nil {
-		f.t.Fatal(err)
-	}
-	return ch
-}
-
-type watcher struct {
-	actor.BaseServer
-	target *actor.PID
-	ch     chan actor.Down
-}
-
-func (w *watcher) Init(p *actor.Process) error { p.Monitor(w.target); return nil }
-
-func (w *watcher) HandleInfo(p *actor.Process, msg any) {
-	if d, ok := msg.(actor.Down); ok {
-		w.ch <- d
-		p.Stop(nil)
-	}
+	downs, cancel := f.n.Watch(pid)
+	f.t.Cleanup(cancel)
+	return downs
 }
 
 func (f *fixture) down(ch <-chan actor.Down) error {

@@ -70,12 +70,16 @@ func TestShutdownIsReverseOrderAndKillsAfterTimeout(t *testing.T) {
 	supDown := f.monitor(sup)
 
 	start := time.Now()
-	f.n.Exit(sup, actor.ErrShutdown)
+	stopped := make(chan error, 1)
+	go func() { stopped <- f.n.StopProcess(f.ctx(), sup, actor.ErrShutdown) }()
 	// stuck ignores the shutdown and is killed after 100ms; brutal is
 	// killed without Terminate; the others terminate in reverse order.
 	f.expect("stopping:stuck", "stop:b", "stop:a")
 	if reason := f.down(supDown); !errors.Is(reason, actor.ErrShutdown) {
 		t.Fatalf("supervisor reason %v", reason)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("StopProcess: %v", err)
 	}
 	if d := time.Since(start); d < 100*time.Millisecond || d > 5*time.Second {
 		t.Fatalf("shutdown took %v; want the 100ms timeout and little more", d)
