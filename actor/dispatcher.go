@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"context"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -64,3 +65,16 @@ func (d *dispatcher) worker(fn func()) {
 
 // close releases the idle workers; busy ones end after their current run.
 func (d *dispatcher) close() { close(d.stop) }
+
+// wait returns when every worker has ended, or ctx's error if a worker is
+// still busy (in a handler that does not return) when ctx ends.
+func (d *dispatcher) wait(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

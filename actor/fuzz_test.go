@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"context"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -29,6 +30,7 @@ func FuzzFrame(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	f.Cleanup(func() { _ = n.Stop(context.Background()) })
 	pid, err := n.Spawn(ctxT(f), &fn{})
 	if err != nil {
 		f.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -21,7 +22,7 @@ func TestMain(m *testing.M) {
 		runChild()
 		return
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // runChild is a node in its own OS process: it serves an echo process that

@@ -178,8 +178,8 @@ func (n *Node) Stats() Stats {
 // signal in reverse order of spawning (supervisors stop their own children),
 // each is awaited, processes still alive when ctx ends are killed, then the
 // transport and the actor system stop. Stop returns when all of that is done;
-// its error is ctx's if processes had to be killed. Later calls return the
-// first result.
+// its error is ctx's if processes had to be killed or a handler was still
+// running when ctx ended. Later calls return the first result.
 func (n *Node) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		n.stopping.Store(true)
@@ -192,6 +192,9 @@ func (n *Node) Stop(ctx context.Context) error {
 		close(n.quit)
 		n.sweepers.Wait()
 		n.pending.failAll(ErrNodeStopped)
+		if err := n.disp.wait(ctx); err != nil && n.stopErr == nil {
+			n.stopErr = fmt.Errorf("actor: a handler did not return: %w", err)
+		}
 		close(n.done)
 	})
 	return n.stopErr

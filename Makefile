@@ -1,0 +1,23 @@
+# The two commands of the README: `make demo` and `make test`.
+
+.PHONY: demo test bench proto consul
+
+## demo: run the demo (a supervision tree restarting a crashing worker)
+demo:
+	go run ./examples/umbrella
+
+## test: install Consul if missing, then go vet and go test -race ./...
+test:
+	scripts/test.sh
+
+## bench: Call against protoactor's RequestFuture, in one run
+bench:
+	go test -run '^$$' -bench . -benchmem ./actor
+
+## proto: regenerate the protobuf code (pinned protoc-gen-go, Debian's protoc)
+proto:
+	scripts/proto.sh
+
+## consul: build bin/consul from tools/go.mod
+consul:
+	scripts/consul.sh

@@ -1,0 +1,30 @@
+// Package actor gives Go processes with Erlang's feel, on protoactor-go's
+// runtime.
+//
+// A Node is one actor system with a name (name@host) and, if configured, a
+// transport to other nodes. It spawns processes: each runs a Server (the
+// gen_server behaviour: Init, HandleCall, HandleCast, HandleInfo, Terminate)
+// on its own goroutine, one message at a time. Embed BaseServer and write
+// only the callbacks you need.
+//
+// Messages: Call waits for a reply (with the context's deadline, or the
+// node's CallTimeout), Cast and Send do not. A call does not create a
+// process or future: each node has one table of pending calls, and a reply
+// goes straight into its caller's slot. A call to a process that does not
+// exist fails at once with ErrNoProcess; one whose node goes away fails with
+// ErrNodeDown.
+//
+// Failure: a panic in a callback is a crash of that process, never of the
+// node. Processes link (exit signals both ways, trapped as Exit messages
+// with TrapExit) and monitor (a Down message with the exit reason), also
+// across nodes; a node that goes away is an ErrNodeDown exit for every link
+// and monitor to it. Exit sends an exit signal; ErrKill kills at once.
+// Names are registered per node (Register, Whereis, WithName) and released
+// when their process exits, so a restarted process can take its name back.
+//
+// Between nodes, messages must be protobuf messages; they travel as frames
+// of package internal/wire over the node's own TCP transport, in order from
+// one node to another.
+//
+// Package supervisor builds supervision trees and applications on this.
+package actor

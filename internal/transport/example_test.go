@@ -1,0 +1,28 @@
+package transport_test
+
+import (
+	"fmt"
+
+	"github.com/switchboard-go/switchboard/internal/transport"
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+func Example() {
+	got := make(chan string, 1)
+	recv, _ := transport.Listen(transport.Config{
+		Listen:   "127.0.0.1:0",
+		Handler:  func(_ string, f *wire.Frame) { got <- f.To },
+		PeerDown: func(string) {},
+	})
+	defer recv.Close()
+	send, _ := transport.Listen(transport.Config{
+		Listen:   "127.0.0.1:0",
+		Handler:  func(string, *wire.Frame) {},
+		PeerDown: func(string) {},
+	})
+	defer send.Close()
+
+	_ = send.Send(recv.Addr(), &wire.Frame{To: "$1"})
+	fmt.Println("frame for", <-got)
+	// Output: frame for $1
+}
