@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
@@ -72,8 +73,11 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 			n.pending.release(w, false)
 			return nil, err
 		}
-		n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
-			Body: &wire.Frame_Call{Call: &wire.Call{Ref: w.ref, Payload: payload}}})
+		if err := n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
+			Body: &wire.Frame_Call{Call: &wire.Call{Ref: w.ref, Payload: payload}}}); err != nil {
+			n.pending.release(w, false)
+			return nil, err
+		}
 	}
 
 	if done == nil { // the sweeper enforces CallTimeout; no timer, no select
@@ -140,8 +144,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 	} else {
 		f.Body = &wire.Frame_Info{Info: &wire.Payload{Payload: payload}}
 	}
-	n.sendFrame(to.Address, f)
-	return nil
+	return n.sendFrame(to.Address, f)
 }
 
 // DeferReply tells the runtime that the call being handled will be answered
@@ -179,7 +182,11 @@ func (n *Node) reply(to replyTo, val any, err error) {
 			r.Payload = payload
 		}
 	}
-	n.sendFrame(to.addr, &wire.Frame{To: "", Body: &wire.Frame_Reply{Reply: r}})
+	if err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); errors.Is(err, ErrMessageTooLarge) {
+		// The caller must not wait for a reply that cannot travel.
+		r.Payload, r.Error = nil, encodeError(err)
+		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
+	}
 }
 
 func pack(msg any) (*anypb.Any, error) {

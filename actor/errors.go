@@ -30,6 +30,9 @@ var (
 	ErrCallSelf = errors.New("actor: process called itself")
 	// ErrBadFrame: a frame from the network could not be decoded.
 	ErrBadFrame = errors.New("actor: malformed frame")
+	// ErrMessageTooLarge: a message for a remote process exceeds
+	// Config.MaxFrameSize.
+	ErrMessageTooLarge = errors.New("actor: message too large")
 	// ErrTransport: the node's remote transport could not start.
 	ErrTransport = errors.New("actor: transport failed")
 

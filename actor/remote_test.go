@@ -144,3 +144,39 @@ func recvDownAndExit(t *testing.T, infos <-chan any) (d Down, e Exit) {
 	}
 	return d, e
 }
+
+// A message over the frame limit is the sender's error, not a dead peer;
+// a reply over the limit reaches the caller as an error, not as silence.
+func TestRemoteMessageTooLarge(t *testing.T) {
+	a := newNode(t, Config{Name: "a@localhost", Listen: "127.0.0.1:0", MaxFrameSize: 1024})
+	b := newNode(t, Config{Name: "b@localhost", Listen: "127.0.0.1:0", MaxFrameSize: 1024})
+	big := wrapperspb.String(string(make([]byte, 4096)))
+	pid := spawn(t, b, &fn{call: func(_ *Process, msg any) (any, error) {
+		if msg.(*wrapperspb.StringValue).Value == "big" {
+			return big, nil
+		}
+		return msg, nil
+	}})
+	if _, err := a.Call(ctxT(t), pid, big); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("big call = %v; want ErrMessageTooLarge", err)
+	}
+	if _, err := a.Call(ctxT(t), pid, wrapperspb.String("small")); err != nil {
+		t.Fatalf("peer treated as down after a refused frame: %v", err)
+	}
+	if _, err := a.Call(ctxT(t), pid, wrapperspb.String("big")); err == nil || errors.Is(err, ErrTimeout) {
+		t.Fatalf("big reply = %v; want an error at once", err)
+	}
+}
+
+func TestLocalOnlyNodeReachesNoPeer(t *testing.T) {
+	n := newNode(t, Config{})
+	remote := NewPID("127.0.0.1:1", "$1")
+	if _, err := n.Call(ctxT(t), remote, wrapperspb.String("x")); !errors.Is(err, ErrNodeDown) {
+		t.Fatalf("call = %v; want ErrNodeDown", err)
+	}
+	infos := make(chan any, 1)
+	spawn(t, n, &fn{infos: infos, init: func(p *Process) error { p.Monitor(remote); return nil }})
+	if d := recvInfo[Down](t, infos); !errors.Is(d.Reason, ErrNodeDown) {
+		t.Fatalf("down = %+v", d)
+	}
+}

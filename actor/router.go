@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/switchboard-go/switchboard/internal/transport"
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
@@ -118,17 +119,26 @@ func (n *Node) procByID(id string) *Process {
 	return v.(*Process)
 }
 
-// sendFrame sends f to the node at addr. A node without transport, or a
-// frame the transport refuses, makes the peer count as down, so that calls,
-// links and monitors of it end with ErrNodeDown instead of waiting.
-func (n *Node) sendFrame(addr string, f *wire.Frame) {
+// sendFrame sends f to the node at addr. Without a transport, or once it is
+// closed, the peer is unreachable: it counts as down, so that calls, links
+// and monitors of it end with ErrNodeDown. A frame the transport refuses
+// (too large) is the sender's error only.
+func (n *Node) sendFrame(addr string, f *wire.Frame) error {
 	if n.tr == nil {
 		n.nodeDown(addr)
-		return
+		return fmt.Errorf("%w: %s: this node has no transport (Config.Listen)", ErrNodeDown, addr)
 	}
-	if err := n.tr.Send(addr, f); err != nil {
-		n.log.Warn("send failed", "peer", addr, "error", err)
+	err := n.tr.Send(addr, f)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, transport.ErrClosed):
 		n.nodeDown(addr)
+		return ErrNodeStopped
+	case errors.Is(err, transport.ErrFrameTooLarge):
+		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	default:
+		return fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}
 }
 

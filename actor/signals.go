@@ -18,7 +18,7 @@ func (p *Process) Link(pid *PID) {
 	p.links[keyOf(pid)] = pid
 	p.mu.Unlock()
 	if !n.isLocal(pid) {
-		n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id, Body: &wire.Frame_Link{Link: &wire.Link{}}})
+		_ = n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id, Body: &wire.Frame_Link{Link: &wire.Link{}}})
 		return
 	}
 	if !n.addLink(pid.Id, p.pid) {
@@ -39,7 +39,7 @@ func (p *Process) Unlink(pid *PID) {
 		n.removeLink(pid.Id, p.pid)
 		return
 	}
-	n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id, Body: &wire.Frame_Unlink{Unlink: &wire.Link{}}})
+	_ = n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id, Body: &wire.Frame_Unlink{Unlink: &wire.Link{}}})
 }
 
 // addLink records on local process id a link to other; false if id is gone.
@@ -83,7 +83,7 @@ func (p *Process) Monitor(pid *PID) Ref {
 	p.watch[ref] = pid
 	p.mu.Unlock()
 	if !n.isLocal(pid) {
-		n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id,
+		_ = n.sendFrame(pid.Address, &wire.Frame{From: toWire(p.pid), To: pid.Id,
 			Body: &wire.Frame_Monitor{Monitor: &wire.Monitor{Ref: uint64(ref)}}})
 		return ref
 	}
@@ -121,7 +121,7 @@ func (n *Node) addMonitor(id string, k monKey, watcher *PID) bool {
 
 func (n *Node) demonitor(watcher, target *PID, ref Ref) {
 	if !n.isLocal(target) {
-		n.sendFrame(target.Address, &wire.Frame{From: toWire(watcher), To: target.Id,
+		_ = n.sendFrame(target.Address, &wire.Frame{From: toWire(watcher), To: target.Id,
 			Body: &wire.Frame_Demonitor{Demonitor: &wire.Monitor{Ref: uint64(ref)}}})
 		return
 	}
@@ -147,7 +147,7 @@ func (n *Node) down(from, watcher *PID, ref Ref, reason error) {
 		}
 		return
 	}
-	n.sendFrame(watcher.Address, &wire.Frame{From: toWire(from), To: watcher.Id,
+	_ = n.sendFrame(watcher.Address, &wire.Frame{From: toWire(from), To: watcher.Id,
 		Body: &wire.Frame_Down{Down: &wire.Down{Ref: uint64(ref), Reason: encodeError(reason)}}})
 }
 
@@ -162,7 +162,7 @@ func (n *Node) Exit(pid *PID, reason error) { n.exitSignal(n.self, pid, reason, 
 
 func (n *Node) exitSignal(from, to *PID, reason error, linked bool) {
 	if !n.isLocal(to) {
-		n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
+		_ = n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
 			Body: &wire.Frame_Exit{Exit: &wire.Exit{Reason: encodeError(reason), Linked: linked}}})
 		return
 	}
