@@ -59,6 +59,7 @@ type PanicError struct {
 	Stack []byte // the stack of the panicking goroutine
 }
 
+// Error describes the panic.
 func (e *PanicError) Error() string { return fmt.Sprintf("actor: panic: %v", e.Value) }
 
 // Unwrap returns the panic value when it is an error.
@@ -74,6 +75,7 @@ type RemoteError struct {
 	Text string
 }
 
+// Error returns the remote error's text.
 func (e *RemoteError) Error() string { return e.Text }
 
 // ExitError is what a caller gets when the process it called exited while
@@ -83,6 +85,7 @@ type ExitError struct {
 	Reason error
 }
 
+// Error says which process exited and why.
 func (e *ExitError) Error() string {
 	return fmt.Sprintf("actor: %s exited while handling the call: %v", FormatPID(e.PID), e.Reason)
 }

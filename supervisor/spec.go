@@ -25,6 +25,7 @@ const (
 	SimpleOneForOne
 )
 
+// String returns Erlang's name of the strategy.
 func (s Strategy) String() string {
 	switch s {
 	case OneForOne:
@@ -53,6 +54,7 @@ const (
 	Temporary
 )
 
+// String returns Erlang's name of the restart type.
 func (r Restart) String() string {
 	switch r {
 	case Permanent:
