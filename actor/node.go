@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -235,11 +236,32 @@ func (n *Node) local(pid *PID) *Process {
 	if pid == nil || pid.Address != n.addr {
 		return nil
 	}
-	v, ok := n.procs.Load(pid.Id)
-	if !ok {
-		return nil
-	}
-	return v.(*Process)
+	return n.procByID(pid.Id)
 }
+
+// procByID finds a live local process by id, or by name for the ids of
+// NamedPID.
+func (n *Node) procByID(id string) *Process {
+	if v, ok := n.procs.Load(id); ok {
+		return v.(*Process)
+	}
+	if name, ok := strings.CutPrefix(id, namedPrefix); ok {
+		n.names.mu.RLock()
+		p := n.names.m[name]
+		n.names.mu.RUnlock()
+		return p
+	}
+	return nil
+}
+
+// namedPrefix marks the process ids of NamedPID; protoactor's ids start
+// with "$".
+const namedPrefix = "@"
+
+// NamedPID addresses whatever process is registered as name on the node at
+// address, as Erlang's {Name, Node}: the name is resolved on that node when
+// each message arrives, so the PID keeps working across restarts of the
+// process that holds the name. Calls, sends, links and monitors accept it.
+func NamedPID(address, name string) *PID { return pa.NewPID(address, namedPrefix+name) }
 
 func (n *Node) newRef() Ref { return Ref(n.refs.Add(1)) }

@@ -26,7 +26,13 @@ type waiter struct {
 	ref      uint64
 	addr     string      // the callee's node, to fail the call if it goes down
 	deadline int64       // for the sweeper, in clock nanoseconds; 0: the caller watches its ctx
-	ch       chan result // capacity 1: the one reply
+	ch       chan result // capacity 1: the one reply, or (multi) a wake-up
+
+	// multi waiters take any number of replies: they stay in the table
+	// until released, and replies queue here.
+	multi bool
+	mu    sync.Mutex
+	queue []result
 }
 
 type result struct {
@@ -53,12 +59,31 @@ func (t *pendingTable) add(addr string, deadline int64) *waiter {
 	return w
 }
 
+// addMulti registers a waiter that takes any number of replies.
+func (t *pendingTable) addMulti(addr string) *waiter {
+	w := t.pool.Get().(*waiter)
+	w.ref = t.next.Add(1)
+	w.addr = addr
+	w.deadline = 0
+	w.multi = true
+	s := &t.shards[w.ref%pendingShards]
+	s.mu.Lock()
+	s.m[w.ref] = w
+	s.mu.Unlock()
+	return w
+}
+
 // complete delivers the reply for ref; a reply for an unknown ref (the
 // caller gave up) is dropped.
 func (t *pendingTable) complete(ref uint64, val any, err error) {
 	s := &t.shards[ref%pendingShards]
 	s.mu.Lock()
 	w := s.m[ref]
+	if w != nil && w.multi {
+		w.push(result{val, err}) // under the shard lock: release cannot recycle w meanwhile
+		s.mu.Unlock()
+		return
+	}
 	delete(s.m, ref)
 	s.mu.Unlock()
 	if w != nil {
@@ -66,10 +91,47 @@ func (t *pendingTable) complete(ref uint64, val any, err error) {
 	}
 }
 
+// push queues a reply of a multi waiter and wakes its reader.
+func (w *waiter) push(r result) {
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	w.mu.Unlock()
+	select {
+	case w.ch <- result{}:
+	default:
+	}
+}
+
+// pop takes the next queued reply of a multi waiter.
+func (w *waiter) pop() (result, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return result{}, false
+	}
+	r := w.queue[0]
+	w.queue[0] = result{}
+	w.queue = w.queue[1:]
+	return r, true
+}
+
 // release returns w to the pool after its call ended. If w was still in the
 // table, nobody will answer it; otherwise a reply is on its way and is
 // drained first, so that a reused waiter never sees a stale reply.
 func (t *pendingTable) release(w *waiter, answered bool) {
+	if w.multi {
+		s := &t.shards[w.ref%pendingShards]
+		s.mu.Lock()
+		delete(s.m, w.ref)
+		s.mu.Unlock()
+		w.multi, w.queue = false, nil
+		select { // a stale wake-up must not reach the next user
+		case <-w.ch:
+		default:
+		}
+		t.pool.Put(w)
+		return
+	}
 	if !answered {
 		s := &t.shards[w.ref%pendingShards]
 		s.mu.Lock()
@@ -103,10 +165,16 @@ func (t *pendingTable) failIf(match func(*waiter) bool, err error) {
 		var hit []*waiter
 		s.mu.Lock()
 		for ref, w := range s.m {
-			if match(w) {
-				delete(s.m, ref)
-				hit = append(hit, w)
+			if !match(w) {
+				continue
 			}
+			if w.multi { // stays in the table until its owner releases it
+				w.push(result{err: err})
+				w.deadline = 0
+				continue
+			}
+			delete(s.m, ref)
+			hit = append(hit, w)
 		}
 		s.mu.Unlock()
 		for _, w := range hit {

@@ -111,14 +111,6 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 	return nil
 }
 
-func (n *Node) procByID(id string) *Process {
-	v, ok := n.procs.Load(id)
-	if !ok {
-		return nil
-	}
-	return v.(*Process)
-}
-
 // sendFrame sends f to the node at addr. Without a transport, or once it is
 // closed, the peer is unreachable: it counts as down, so that calls, links
 // and monitors of it end with ErrNodeDown. A frame the transport refuses

@@ -1,0 +1,86 @@
+package actor
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// A request forwarded to other processes, which answer the client directly,
+// several times, including from another node.
+func TestPendingManyRepliesFromOthers(t *testing.T) {
+	a, b := twoNodes(t)
+	answer := func(n *Node) *PID {
+		return spawn(t, n, &fn{info: func(p *Process, msg any) {
+			if r, ok := msg.(ReplyTo); ok {
+				p.Node().Reply(r, wrapperspb.String(p.Node().Name()), nil)
+			}
+		}})
+	}
+	local, remote := answer(a), answer(b)
+	req := a.NewPending(ctxT(t), b.Address(), true)
+	defer req.Release()
+	rt := req.ReplyTo()
+	if err := a.Send(local, rt); err != nil {
+		t.Fatal(err)
+	}
+	// The remote answerer gets the ReplyTo's parts in a protobuf message.
+	forward := spawn(t, b, &fn{info: func(p *Process, msg any) {
+		if s, ok := msg.(*wrapperspb.UInt64Value); ok {
+			_ = p.Send(remote, NewReplyTo(a.Address(), s.Value))
+		}
+	}})
+	if err := a.Send(forward, wrapperspb.UInt64(rt.Ref())); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for i := 0; i < 2; i++ {
+		v, err := req.Wait(ctxT(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[v.(*wrapperspb.StringValue).Value] = true
+	}
+	if !got["a@localhost"] || !got["b@localhost"] {
+		t.Fatalf("replies from %v", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := req.Wait(ctx); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("third wait = %v; want ErrTimeout", err)
+	}
+}
+
+func TestPendingSingleReply(t *testing.T) {
+	n := newNode(t, Config{})
+	req := n.NewPending(ctxT(t), n.Address(), false)
+	n.Reply(req.ReplyTo(), 42, nil)
+	n.Reply(req.ReplyTo(), 43, nil) // dropped: one reply only
+	if v, err := req.Wait(ctxT(t)); v != 42 || err != nil {
+		t.Fatalf("wait = %v, %v", v, err)
+	}
+	req.Release()
+}
+
+func TestNamedPIDFollowsTheName(t *testing.T) {
+	a, b := twoNodes(t)
+	first := spawn(t, b, &fn{call: func(*Process, any) (any, error) { return wrapperspb.String("first"), nil }}, WithName("svc"))
+	named := NamedPID(b.Address(), "svc")
+	if v, err := a.Call(ctxT(t), named, wrapperspb.String("?")); err != nil || v.(*wrapperspb.StringValue).Value != "first" {
+		t.Fatalf("call by name = %v, %v", v, err)
+	}
+	b.Exit(first, ErrKill)
+	if _, err := a.Call(ctxT(t), named, wrapperspb.String("?")); !errors.Is(err, ErrNoProcess) {
+		t.Fatalf("call to a free name = %v; want ErrNoProcess", err)
+	}
+	spawn(t, b, &fn{call: func(*Process, any) (any, error) { return wrapperspb.String("second"), nil }}, WithName("svc"))
+	if v, err := a.Call(ctxT(t), named, wrapperspb.String("?")); err != nil || v.(*wrapperspb.StringValue).Value != "second" {
+		t.Fatalf("call after restart = %v, %v", v, err)
+	}
+	if v, err := b.Call(ctxT(t), NamedPID(b.Address(), "svc"), 1); err != nil || v == nil {
+		t.Fatalf("local call by name = %v, %v", v, err)
+	}
+}
