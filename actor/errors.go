@@ -3,6 +3,7 @@ package actor
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned by the functions of this package, and the exit reasons it
@@ -77,6 +78,19 @@ type RemoteError struct {
 
 // Error returns the remote error's text.
 func (e *RemoteError) Error() string { return e.Text }
+
+// Is reports whether the remote error was target, or wrapped it first: the
+// text is target's alone or followed by ": " and details, as fmt.Errorf
+// with "%w: ..." makes it. So errors.Is works across nodes for any
+// package's sentinel errors, provided their texts are distinct, as
+// package-prefixed texts are.
+func (e *RemoteError) Is(target error) bool {
+	if target == nil {
+		return false
+	}
+	t := target.Error()
+	return t != "" && (e.Text == t || strings.HasPrefix(e.Text, t+": "))
+}
 
 // ExitError is what a caller gets when the process it called exited while
 // handling the call.

@@ -33,6 +33,11 @@ type waiter struct {
 	multi bool
 	mu    sync.Mutex
 	queue []result
+
+	// fwd waiters hand their one reply to a process's mailbox, as
+	// wrap(value, err), instead of to a goroutine.
+	fwd  *Process
+	wrap func(val any, err error) any
 }
 
 type result struct {
@@ -52,6 +57,16 @@ func (t *pendingTable) add(addr string, deadline int64) *waiter {
 	w.ref = t.next.Add(1)
 	w.addr = addr
 	w.deadline = deadline
+	s := &t.shards[w.ref%pendingShards]
+	s.mu.Lock()
+	s.m[w.ref] = w
+	s.mu.Unlock()
+	return w
+}
+
+// addForward registers a waiter whose reply goes to p's mailbox.
+func (t *pendingTable) addForward(addr string, deadline int64, p *Process, wrap func(any, error) any) *waiter {
+	w := &waiter{ref: t.next.Add(1), addr: addr, deadline: deadline, fwd: p, wrap: wrap}
 	s := &t.shards[w.ref%pendingShards]
 	s.mu.Lock()
 	s.m[w.ref] = w
@@ -79,6 +94,12 @@ func (t *pendingTable) complete(ref uint64, val any, err error) {
 	s := &t.shards[ref%pendingShards]
 	s.mu.Lock()
 	w := s.m[ref]
+	if w != nil && w.fwd != nil {
+		delete(s.m, ref)
+		s.mu.Unlock()
+		w.fwd.enqueue(w.wrap(val, err))
+		return
+	}
 	if w != nil && w.multi {
 		w.push(result{val, err}) // under the shard lock: release cannot recycle w meanwhile
 		s.mu.Unlock()
@@ -178,6 +199,10 @@ func (t *pendingTable) failIf(match func(*waiter) bool, err error) {
 		}
 		s.mu.Unlock()
 		for _, w := range hit {
+			if w.fwd != nil {
+				w.fwd.enqueue(w.wrap(nil, err))
+				continue
+			}
 			w.ch <- result{err: err}
 		}
 	}

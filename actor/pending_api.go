@@ -105,3 +105,18 @@ func (p *Process) SendAfter(d time.Duration, msg any) (cancel func() bool) {
 	t := time.AfterFunc(d, func() { _ = n.post(self, self, msg, false) })
 	return t.Stop
 }
+
+// ExpectReply registers a request whose one reply is delivered to p's own
+// mailbox, as the message wrap(value, err), instead of being waited for:
+// the asynchronous form of Pending. If no reply comes before ctx's deadline
+// (or the node's CallTimeout), or peer's node goes away, wrap(nil, err) is
+// delivered with ErrTimeout or ErrNodeDown.
+func (p *Process) ExpectReply(ctx context.Context, peer string, wrap func(val any, err error) any) ReplyTo {
+	n := p.node
+	deadline := n.clock() + int64(n.cfg.CallTimeout)
+	if d, ok := ctx.Deadline(); ok {
+		deadline = n.clock() + int64(time.Until(d))
+	}
+	w := n.pending.addForward(peer, deadline, p, wrap)
+	return ReplyTo{to: replyTo{addr: n.addr, ref: w.ref}}
+}

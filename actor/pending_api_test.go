@@ -84,3 +84,42 @@ func TestNamedPIDFollowsTheName(t *testing.T) {
 		t.Fatalf("local call by name = %v, %v", v, err)
 	}
 }
+
+func TestExpectReplyArrivesInMailbox(t *testing.T) {
+	n := newNode(t, Config{})
+	type wrapped struct {
+		v   any
+		err error
+	}
+	infos := make(chan any, 4)
+	rts := make(chan ReplyTo, 2)
+	spawn(t, n, &fn{infos: infos, init: func(p *Process) error {
+		rts <- p.ExpectReply(ctxT(t), n.Address(), func(v any, err error) any { return wrapped{v, err} })
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		defer cancel()
+		rts <- p.ExpectReply(ctx, n.Address(), func(v any, err error) any { return wrapped{v, err} })
+		return nil
+	}})
+	answered, unanswered := <-rts, <-rts
+	_ = unanswered
+	n.Reply(answered, "hello", nil)
+	got := []wrapped{recvInfo[wrapped](t, infos), recvInfo[wrapped](t, infos)}
+	var hello, timeout bool
+	for _, w := range got {
+		hello = hello || w.v == "hello"
+		timeout = timeout || errors.Is(w.err, ErrTimeout)
+	}
+	if !hello || !timeout {
+		t.Fatalf("got %+v; want the reply and a timeout", got)
+	}
+}
+
+func TestRemoteErrorIsSentinel(t *testing.T) {
+	sentinel := errors.New("pkg: thing failed")
+	cases := map[string]bool{"pkg: thing failed": true, "pkg: thing failed: details": true, "pkg: thing failedX": false, "other": false}
+	for text, want := range cases {
+		if got := errors.Is(&RemoteError{Text: text}, sentinel); got != want {
+			t.Errorf("%q is sentinel: %v; want %v", text, got, want)
+		}
+	}
+}

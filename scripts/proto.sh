@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates the Go code of every .proto file under internal/ with pinned
+# Regenerates the Go code of every .proto file in the repository with pinned
 # tools: protoc-gen-go at the version in tools/go.mod, and Debian's protoc
-# (installed with apt-get if missing; libprotoc 3.21 on bookworm).
+# (installed with apt-get if missing; libprotoc 3.21 on bookworm). Files are
+# named by their path from the repository root, so their names in the
+# protobuf registry cannot collide with other modules'. protoactor's
+# actor.proto is imported from the module cache for actor.PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v protoc >/dev/null; then
@@ -10,7 +13,8 @@ if ! command -v protoc >/dev/null; then
 fi
 mkdir -p bin
 (cd tools && go build -o ../bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go)
-for f in $(find internal -name '*.proto'); do
-  protoc --plugin=protoc-gen-go=bin/protoc-gen-go -I "$(dirname "$f")" -I /usr/include \
-    --go_out="$(dirname "$f")" --go_opt=paths=source_relative "$f"
+pa="$(go list -m -f '{{.Dir}}' github.com/asynkron/protoactor-go)/actor"
+for f in $(find . -name '*.proto' -not -path './bin/*' -not -path './.git/*' | sort); do
+  protoc --plugin=protoc-gen-go=bin/protoc-gen-go -I . -I "$pa" -I /usr/include \
+    --go_out=. --go_opt=paths=source_relative "${f#./}"
 done

@@ -8,7 +8,7 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: wire.proto
+// source: internal/wire/wire.proto
 
 package wire
 
@@ -81,11 +81,11 @@ func (x Code) String() string {
 }
 
 func (Code) Descriptor() protoreflect.EnumDescriptor {
-	return file_wire_proto_enumTypes[0].Descriptor()
+	return file_internal_wire_wire_proto_enumTypes[0].Descriptor()
 }
 
 func (Code) Type() protoreflect.EnumType {
-	return &file_wire_proto_enumTypes[0]
+	return &file_internal_wire_wire_proto_enumTypes[0]
 }
 
 func (x Code) Number() protoreflect.EnumNumber {
@@ -94,7 +94,7 @@ func (x Code) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Code.Descriptor instead.
 func (Code) EnumDescriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{0}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{0}
 }
 
 // Pid names a process: the node's transport address and the process id.
@@ -108,7 +108,7 @@ type Pid struct {
 
 func (x *Pid) Reset() {
 	*x = Pid{}
-	mi := &file_wire_proto_msgTypes[0]
+	mi := &file_internal_wire_wire_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -120,7 +120,7 @@ func (x *Pid) String() string {
 func (*Pid) ProtoMessage() {}
 
 func (x *Pid) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[0]
+	mi := &file_internal_wire_wire_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -133,7 +133,7 @@ func (x *Pid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Pid.ProtoReflect.Descriptor instead.
 func (*Pid) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{0}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Pid) GetAddress() string {
@@ -161,7 +161,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_wire_proto_msgTypes[1]
+	mi := &file_internal_wire_wire_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -173,7 +173,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[1]
+	mi := &file_internal_wire_wire_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -186,7 +186,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{1}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Error) GetCode() Code {
@@ -227,7 +227,7 @@ type Frame struct {
 
 func (x *Frame) Reset() {
 	*x = Frame{}
-	mi := &file_wire_proto_msgTypes[2]
+	mi := &file_internal_wire_wire_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +239,7 @@ func (x *Frame) String() string {
 func (*Frame) ProtoMessage() {}
 
 func (x *Frame) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[2]
+	mi := &file_internal_wire_wire_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +252,7 @@ func (x *Frame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Frame.ProtoReflect.Descriptor instead.
 func (*Frame) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{2}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Frame) GetFrom() *Pid {
@@ -441,7 +441,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_wire_proto_msgTypes[3]
+	mi := &file_internal_wire_wire_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +453,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[3]
+	mi := &file_internal_wire_wire_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +466,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{3}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Call) GetRef() uint64 {
@@ -495,7 +495,7 @@ type Reply struct {
 
 func (x *Reply) Reset() {
 	*x = Reply{}
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_internal_wire_wire_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +507,7 @@ func (x *Reply) String() string {
 func (*Reply) ProtoMessage() {}
 
 func (x *Reply) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[4]
+	mi := &file_internal_wire_wire_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +520,7 @@ func (x *Reply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reply.ProtoReflect.Descriptor instead.
 func (*Reply) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{4}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Reply) GetRef() uint64 {
@@ -554,7 +554,7 @@ type Payload struct {
 
 func (x *Payload) Reset() {
 	*x = Payload{}
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_internal_wire_wire_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +566,7 @@ func (x *Payload) String() string {
 func (*Payload) ProtoMessage() {}
 
 func (x *Payload) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[5]
+	mi := &file_internal_wire_wire_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +579,7 @@ func (x *Payload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Payload.ProtoReflect.Descriptor instead.
 func (*Payload) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{5}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Payload) GetPayload() *anypb.Any {
@@ -598,7 +598,7 @@ type Link struct {
 
 func (x *Link) Reset() {
 	*x = Link{}
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_internal_wire_wire_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +610,7 @@ func (x *Link) String() string {
 func (*Link) ProtoMessage() {}
 
 func (x *Link) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[6]
+	mi := &file_internal_wire_wire_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +623,7 @@ func (x *Link) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Link.ProtoReflect.Descriptor instead.
 func (*Link) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{6}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{6}
 }
 
 // Exit is an exit signal. linked is true when it comes from a link whose
@@ -638,7 +638,7 @@ type Exit struct {
 
 func (x *Exit) Reset() {
 	*x = Exit{}
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_internal_wire_wire_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +650,7 @@ func (x *Exit) String() string {
 func (*Exit) ProtoMessage() {}
 
 func (x *Exit) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[7]
+	mi := &file_internal_wire_wire_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +663,7 @@ func (x *Exit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exit.ProtoReflect.Descriptor instead.
 func (*Exit) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{7}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Exit) GetReason() *Error {
@@ -690,7 +690,7 @@ type Monitor struct {
 
 func (x *Monitor) Reset() {
 	*x = Monitor{}
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_internal_wire_wire_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +702,7 @@ func (x *Monitor) String() string {
 func (*Monitor) ProtoMessage() {}
 
 func (x *Monitor) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[8]
+	mi := &file_internal_wire_wire_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +715,7 @@ func (x *Monitor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Monitor.ProtoReflect.Descriptor instead.
 func (*Monitor) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{8}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Monitor) GetRef() uint64 {
@@ -736,7 +736,7 @@ type Down struct {
 
 func (x *Down) Reset() {
 	*x = Down{}
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_internal_wire_wire_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +748,7 @@ func (x *Down) String() string {
 func (*Down) ProtoMessage() {}
 
 func (x *Down) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[9]
+	mi := &file_internal_wire_wire_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +761,7 @@ func (x *Down) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Down.ProtoReflect.Descriptor instead.
 func (*Down) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{9}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Down) GetRef() uint64 {
@@ -792,7 +792,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_internal_wire_wire_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -804,7 +804,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_wire_proto_msgTypes[10]
+	mi := &file_internal_wire_wire_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -817,7 +817,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_wire_proto_rawDescGZIP(), []int{10}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Hello) GetVersion() uint32 {
@@ -841,12 +841,191 @@ func (x *Hello) GetNode() string {
 	return ""
 }
 
-var File_wire_proto protoreflect.FileDescriptor
+// Envelope is a request to an exchange, and the same request forwarded to a
+// controller. Replies go to reply_address's pending table under request_id.
+type Envelope struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Exchange         string                 `protobuf:"bytes,1,opt,name=exchange,proto3" json:"exchange,omitempty"`
+	RequestTag       string                 `protobuf:"bytes,2,opt,name=request_tag,json=requestTag,proto3" json:"request_tag,omitempty"`
+	RequestId        uint64                 `protobuf:"varint,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	ReplyAddress     string                 `protobuf:"bytes,4,opt,name=reply_address,json=replyAddress,proto3" json:"reply_address,omitempty"`
+	DeadlineUnixNano int64                  `protobuf:"varint,5,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3" json:"deadline_unix_nano,omitempty"`
+	ServiceTag       string                 `protobuf:"bytes,6,opt,name=service_tag,json=serviceTag,proto3" json:"service_tag,omitempty"`
+	RoutingKey       string                 `protobuf:"bytes,7,opt,name=routing_key,json=routingKey,proto3" json:"routing_key,omitempty"`
+	IdempotencyKey   string                 `protobuf:"bytes,8,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	Payload          *anypb.Any             `protobuf:"bytes,9,opt,name=payload,proto3" json:"payload,omitempty"`
+	Hops             uint32                 `protobuf:"varint,10,opt,name=hops,proto3" json:"hops,omitempty"`                                       // redirects so far
+	WantAll          bool                   `protobuf:"varint,11,opt,name=want_all,json=wantAll,proto3" json:"want_all,omitempty"`                  // the client wants every reply and their count first
+	ConnectionTag    string                 `protobuf:"bytes,12,opt,name=connection_tag,json=connectionTag,proto3" json:"connection_tag,omitempty"` // set by the exchange for the controller
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
 
-const file_wire_proto_rawDesc = "" +
+func (x *Envelope) Reset() {
+	*x = Envelope{}
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Envelope) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Envelope) ProtoMessage() {}
+
+func (x *Envelope) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
+func (*Envelope) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Envelope) GetExchange() string {
+	if x != nil {
+		return x.Exchange
+	}
+	return ""
+}
+
+func (x *Envelope) GetRequestTag() string {
+	if x != nil {
+		return x.RequestTag
+	}
+	return ""
+}
+
+func (x *Envelope) GetRequestId() uint64 {
+	if x != nil {
+		return x.RequestId
+	}
+	return 0
+}
+
+func (x *Envelope) GetReplyAddress() string {
+	if x != nil {
+		return x.ReplyAddress
+	}
+	return ""
+}
+
+func (x *Envelope) GetDeadlineUnixNano() int64 {
+	if x != nil {
+		return x.DeadlineUnixNano
+	}
+	return 0
+}
+
+func (x *Envelope) GetServiceTag() string {
+	if x != nil {
+		return x.ServiceTag
+	}
+	return ""
+}
+
+func (x *Envelope) GetRoutingKey() string {
+	if x != nil {
+		return x.RoutingKey
+	}
+	return ""
+}
+
+func (x *Envelope) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+func (x *Envelope) GetPayload() *anypb.Any {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Envelope) GetHops() uint32 {
+	if x != nil {
+		return x.Hops
+	}
+	return 0
+}
+
+func (x *Envelope) GetWantAll() bool {
+	if x != nil {
+		return x.WantAll
+	}
+	return false
+}
+
+func (x *Envelope) GetConnectionTag() string {
+	if x != nil {
+		return x.ConnectionTag
+	}
+	return ""
+}
+
+// Routed tells a client that wants every reply how many controllers got
+// the request.
+type Routed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Count         uint32                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Routed) Reset() {
+	*x = Routed{}
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Routed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Routed) ProtoMessage() {}
+
+func (x *Routed) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Routed.ProtoReflect.Descriptor instead.
+func (*Routed) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Routed) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+var File_internal_wire_wire_proto protoreflect.FileDescriptor
+
+const file_internal_wire_wire_proto_rawDesc = "" +
 	"\n" +
-	"\n" +
-	"wire.proto\x12\x10switchboard.wire\x1a\x19google/protobuf/any.proto\"/\n" +
+	"\x18internal/wire/wire.proto\x12\x10switchboard.wire\x1a\x19google/protobuf/any.proto\"/\n" +
 	"\x03Pid\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"G\n" +
@@ -889,7 +1068,27 @@ const file_wire_proto_rawDesc = "" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04node\x18\x03 \x01(\tR\x04node*\xa9\x01\n" +
+	"\x04node\x18\x03 \x01(\tR\x04node\"\xaa\x03\n" +
+	"\bEnvelope\x12\x1a\n" +
+	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x1f\n" +
+	"\vrequest_tag\x18\x02 \x01(\tR\n" +
+	"requestTag\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\x04R\trequestId\x12#\n" +
+	"\rreply_address\x18\x04 \x01(\tR\freplyAddress\x12,\n" +
+	"\x12deadline_unix_nano\x18\x05 \x01(\x03R\x10deadlineUnixNano\x12\x1f\n" +
+	"\vservice_tag\x18\x06 \x01(\tR\n" +
+	"serviceTag\x12\x1f\n" +
+	"\vrouting_key\x18\a \x01(\tR\n" +
+	"routingKey\x12'\n" +
+	"\x0fidempotency_key\x18\b \x01(\tR\x0eidempotencyKey\x12.\n" +
+	"\apayload\x18\t \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x12\n" +
+	"\x04hops\x18\n" +
+	" \x01(\rR\x04hops\x12\x19\n" +
+	"\bwant_all\x18\v \x01(\bR\awantAll\x12%\n" +
+	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"\x1e\n" +
+	"\x06Routed\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\rR\x05count*\xa9\x01\n" +
 	"\x04Code\x12\x0f\n" +
 	"\vCODE_NORMAL\x10\x00\x12\x11\n" +
 	"\rCODE_SHUTDOWN\x10\x01\x12\x0f\n" +
@@ -903,20 +1102,20 @@ const file_wire_proto_rawDesc = "" +
 	"CODE_OTHER\x10\bB5Z3github.com/switchboard-go/switchboard/internal/wireb\x06proto3"
 
 var (
-	file_wire_proto_rawDescOnce sync.Once
-	file_wire_proto_rawDescData []byte
+	file_internal_wire_wire_proto_rawDescOnce sync.Once
+	file_internal_wire_wire_proto_rawDescData []byte
 )
 
-func file_wire_proto_rawDescGZIP() []byte {
-	file_wire_proto_rawDescOnce.Do(func() {
-		file_wire_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)))
+func file_internal_wire_wire_proto_rawDescGZIP() []byte {
+	file_internal_wire_wire_proto_rawDescOnce.Do(func() {
+		file_internal_wire_wire_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)))
 	})
-	return file_wire_proto_rawDescData
+	return file_internal_wire_wire_proto_rawDescData
 }
 
-var file_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
-var file_wire_proto_goTypes = []any{
+var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_internal_wire_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
 	(*Pid)(nil),       // 1: switchboard.wire.Pid
 	(*Error)(nil),     // 2: switchboard.wire.Error
@@ -929,9 +1128,11 @@ var file_wire_proto_goTypes = []any{
 	(*Monitor)(nil),   // 9: switchboard.wire.Monitor
 	(*Down)(nil),      // 10: switchboard.wire.Down
 	(*Hello)(nil),     // 11: switchboard.wire.Hello
-	(*anypb.Any)(nil), // 12: google.protobuf.Any
+	(*Envelope)(nil),  // 12: switchboard.wire.Envelope
+	(*Routed)(nil),    // 13: switchboard.wire.Routed
+	(*anypb.Any)(nil), // 14: google.protobuf.Any
 }
-var file_wire_proto_depIdxs = []int32{
+var file_internal_wire_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
 	1,  // 1: switchboard.wire.Frame.from:type_name -> switchboard.wire.Pid
 	4,  // 2: switchboard.wire.Frame.call:type_name -> switchboard.wire.Call
@@ -944,25 +1145,26 @@ var file_wire_proto_depIdxs = []int32{
 	9,  // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
 	9,  // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
 	10, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	12, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	12, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	14, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	14, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
 	2,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	12, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	14, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
 	2,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
 	2,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	14, // 18: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
-func init() { file_wire_proto_init() }
-func file_wire_proto_init() {
-	if File_wire_proto != nil {
+func init() { file_internal_wire_wire_proto_init() }
+func file_internal_wire_wire_proto_init() {
+	if File_internal_wire_wire_proto != nil {
 		return
 	}
-	file_wire_proto_msgTypes[2].OneofWrappers = []any{
+	file_internal_wire_wire_proto_msgTypes[2].OneofWrappers = []any{
 		(*Frame_Call)(nil),
 		(*Frame_Reply)(nil),
 		(*Frame_Cast)(nil),
@@ -978,18 +1180,18 @@ func file_wire_proto_init() {
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wire_proto_rawDesc), len(file_wire_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_wire_proto_goTypes,
-		DependencyIndexes: file_wire_proto_depIdxs,
-		EnumInfos:         file_wire_proto_enumTypes,
-		MessageInfos:      file_wire_proto_msgTypes,
+		GoTypes:           file_internal_wire_wire_proto_goTypes,
+		DependencyIndexes: file_internal_wire_wire_proto_depIdxs,
+		EnumInfos:         file_internal_wire_wire_proto_enumTypes,
+		MessageInfos:      file_internal_wire_wire_proto_msgTypes,
 	}.Build()
-	File_wire_proto = out.File
-	file_wire_proto_goTypes = nil
-	file_wire_proto_depIdxs = nil
+	File_internal_wire_wire_proto = out.File
+	file_internal_wire_wire_proto_goTypes = nil
+	file_internal_wire_wire_proto_depIdxs = nil
 }
