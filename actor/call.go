@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -102,6 +103,36 @@ func hasDeadline(ctx context.Context) bool {
 	_, ok := ctx.Deadline()
 	return ok
 }
+
+// Forward delivers msg to pid's HandleCall as a call whose reply goes to rt
+// instead of to the sender: rt is a Pending's (or ExpectReply's) ReplyTo, or
+// one a server got from DeferReply and passes on. The forwarding side drops
+// out of the reply path, as an exchange does between a client and a
+// controller. If pid does not exist, rt gets ErrNoProcess (naming pid's id)
+// at once; for a remote pid, msg must be a protobuf message.
+func (n *Node) Forward(pid *PID, msg any, rt ReplyTo) error {
+	if pid == nil || rt.IsZero() {
+		return ErrNoProcess
+	}
+	if n.stopping.Load() {
+		return ErrNodeStopped
+	}
+	if n.isLocal(pid) {
+		if t := n.local(pid); t == nil || !t.enqueue(&callMsg{from: rt.to, msg: msg}) {
+			n.reply(rt.to, nil, noProcess(pid.Id))
+		}
+		return nil
+	}
+	payload, err := pack(msg)
+	if err != nil {
+		return err
+	}
+	return n.sendFrame(pid.Address, &wire.Frame{From: toWire(n.self), To: pid.Id,
+		Body: &wire.Frame_Call{Call: &wire.Call{Ref: rt.to.ref, Payload: payload, ReplyAddress: rt.to.addr}}})
+}
+
+// CallTimeout is the bound of calls whose context has no deadline.
+func (n *Node) CallTimeout() time.Duration { return n.cfg.CallTimeout }
 
 // Cast sends msg to pid's HandleCast without waiting. Delivery is not
 // confirmed: a cast to a dead process is dropped, as in Erlang.

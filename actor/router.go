@@ -44,13 +44,16 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 	switch b := f.Body.(type) {
 	case *wire.Frame_Call:
 		rt := replyTo{addr: from.Address, ref: b.Call.GetRef()}
+		if a := b.Call.GetReplyAddress(); a != "" {
+			rt.addr = a
+		}
 		msg, err := unpack(b.Call.GetPayload())
 		if err != nil {
 			n.reply(rt, nil, err)
 			return err
 		}
 		if t := n.procByID(f.To); t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
-			n.reply(rt, nil, ErrNoProcess)
+			n.reply(rt, nil, noProcess(f.To))
 		}
 	case *wire.Frame_Reply:
 		r := b.Reply
@@ -205,3 +208,7 @@ func decodeError(e *wire.Error) error {
 	}
 	return &RemoteError{Text: e.Text}
 }
+
+// noProcess is ErrNoProcess naming the process id (a NamedPID's id names
+// the name), so that callers can tell which hop of a path was missing.
+func noProcess(id string) error { return fmt.Errorf("%w: %s", ErrNoProcess, id) }

@@ -435,6 +435,7 @@ type Call struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Ref           uint64                 `protobuf:"varint,1,opt,name=ref,proto3" json:"ref,omitempty"`
 	Payload       *anypb.Any             `protobuf:"bytes,2,opt,name=payload,proto3" json:"payload,omitempty"`
+	ReplyAddress  string                 `protobuf:"bytes,3,opt,name=reply_address,json=replyAddress,proto3" json:"reply_address,omitempty"` // where the reply goes, if not the sender's node
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -481,6 +482,13 @@ func (x *Call) GetPayload() *anypb.Any {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *Call) GetReplyAddress() string {
+	if x != nil {
+		return x.ReplyAddress
+	}
+	return ""
 }
 
 // Reply answers a Call.
@@ -1046,10 +1054,11 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	" \x01(\v2\x19.switchboard.wire.MonitorH\x00R\amonitor\x129\n" +
 	"\tdemonitor\x18\v \x01(\v2\x19.switchboard.wire.MonitorH\x00R\tdemonitor\x12,\n" +
 	"\x04down\x18\f \x01(\v2\x16.switchboard.wire.DownH\x00R\x04downB\x06\n" +
-	"\x04body\"H\n" +
+	"\x04body\"m\n" +
 	"\x04Call\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12.\n" +
-	"\apayload\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\apayload\"x\n" +
+	"\apayload\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12#\n" +
+	"\rreply_address\x18\x03 \x01(\tR\freplyAddress\"x\n" +
 	"\x05Reply\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12.\n" +
 	"\apayload\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12-\n" +

@@ -1,0 +1,24 @@
+package exchange
+
+import "errors"
+
+// Errors a client gets from an exchange; errors.Is works on them across
+// nodes too (see actor.RemoteError).
+var (
+	// ErrNoController: no controller (in the requested service group)
+	// could take the request.
+	ErrNoController = errors.New("exchange: no controller")
+	// ErrExchangeNotFound: no exchange of that name runs on the node.
+	ErrExchangeNotFound = errors.New("exchange: not found")
+	// ErrRejected: middleware or the strategy's function refused the request.
+	ErrRejected = errors.New("exchange: rejected")
+	// ErrTooLarge: the payload exceeds the limit (default 4 MiB).
+	ErrTooLarge = errors.New("exchange: payload too large")
+	// ErrBadRequest: the request could not be decoded (an unregistered
+	// message type, say).
+	ErrBadRequest = errors.New("exchange: bad request")
+	// ErrRedirectLoop: a request was redirected more than MaxHops times.
+	ErrRedirectLoop = errors.New("exchange: too many redirects")
+	// ErrInvalidSpec: a Spec failed Validate.
+	ErrInvalidSpec = errors.New("exchange: invalid spec")
+)

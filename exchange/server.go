@@ -1,0 +1,247 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/supervisor"
+)
+
+// Start starts an exchange on n, registered under RegisteredName(spec.Name),
+// not linked to anything; in an application use ChildSpec instead, so that
+// a supervisor restarts it.
+func Start(ctx context.Context, n *actor.Node, spec Spec) (*actor.PID, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	return n.Spawn(ctx, newServer(spec), actor.WithName(RegisteredName(spec.Name)))
+}
+
+// ChildSpec is the supervisor child spec of an exchange.
+func ChildSpec(spec Spec) supervisor.ChildSpec {
+	return supervisor.ChildSpec{
+		ID: "exchange:" + spec.Name,
+		Start: func(ctx context.Context, sup *actor.Process, _ any) (*actor.PID, error) {
+			if err := spec.Validate(); err != nil {
+				return nil, err
+			}
+			return sup.SpawnLink(ctx, newServer(spec), actor.WithName(RegisteredName(spec.Name)))
+		},
+	}
+}
+
+// server is the exchange process: it keeps the controllers, appoints the
+// leader, and routes each request to controllers, which answer the client
+// directly.
+type server struct {
+	actor.BaseServer
+	spec    Spec
+	members members
+	router  *router
+	chain   func(*Request) error
+	mons    map[string]actor.Ref // controller pid key -> monitor
+	p       *actor.Process
+	stats   Stats
+}
+
+// Stats are an exchange's counters, from Inspect.
+type Stats struct {
+	Routed, Rejected, NoController uint64
+}
+
+// Info describes an exchange, from Inspect.
+type Info struct {
+	Name     string
+	Strategy Strategy
+	Leader   *actor.PID
+	Members  []Member
+	Stats    Stats
+}
+
+type inspectReq struct{}
+
+// Inspect returns what the exchange at a looks like now.
+func Inspect(ctx context.Context, n *actor.Node, a Address) (Info, error) {
+	v, err := n.Call(ctx, a.PID(n), inspectReq{})
+	if err != nil {
+		return Info{}, err
+	}
+	return v.(Info), nil
+}
+
+func newServer(spec Spec) *server {
+	spec.defaults()
+	s := &server{spec: spec, mons: map[string]actor.Ref{}}
+	s.router = newRouter(&s.spec, &s.members)
+	s.chain = s.dispatch
+	for i := len(spec.Middleware) - 1; i >= 0; i-- {
+		mw, next := spec.Middleware[i], s.chain
+		s.chain = func(r *Request) error { return mw(r, next) }
+	}
+	return s
+}
+
+func (s *server) Init(p *actor.Process) error {
+	s.p = p
+	return nil
+}
+
+// HandleCall routes requests; the reply comes from the controllers, so the
+// exchange defers it and passes its ReplyTo on. Errors are its own reply.
+func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
+	if _, ok := msg.(inspectReq); ok {
+		return s.info(), nil
+	}
+	req, ok, err := AsRequest(msg, s.spec.MaxPayload)
+	if !ok {
+		return nil, actor.ErrUnhandled
+	}
+	if err != nil {
+		s.stats.Rejected++
+		return nil, err
+	}
+	if rt := p.DeferReply(); req.replyTo.IsZero() {
+		req.replyTo = rt // a plain Call of the exchange: answer that caller
+	}
+	if req.Expired(time.Now()) {
+		return nil, nil // nobody waits for it any more
+	}
+	if err := s.chain(req); err != nil {
+		if errors.Is(err, ErrNoController) {
+			s.stats.NoController++
+		} else {
+			s.stats.Rejected++
+		}
+		if !errors.Is(err, ErrNoController) && !errors.Is(err, ErrRejected) && !errors.Is(err, ErrRedirectLoop) &&
+			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) {
+			err = fmt.Errorf("%w: %w", ErrRejected, err)
+		}
+		p.Node().Reply(req.replyTo, nil, err)
+	}
+	return nil, nil
+}
+
+// dispatch is the end of the middleware chain: route and forward.
+func (s *server) dispatch(req *Request) error {
+	targets, redirect, err := s.router.route(req)
+	if err != nil {
+		return err
+	}
+	n := s.p.Node()
+	if redirect != "" {
+		req.hops++
+		if req.hops > s.spec.MaxHops {
+			return fmt.Errorf("%w: %d hops", ErrRedirectLoop, req.hops)
+		}
+		if n.Whereis(RegisteredName(redirect)) == nil {
+			return fmt.Errorf("%w: redirect to %q", ErrExchangeNotFound, redirect)
+		}
+		req.Exchange = redirect
+		return n.Forward(Local(redirect).PID(n), req, req.replyTo)
+	}
+	if req.wantAll {
+		n.Reply(req.replyTo, routed(len(targets)), nil)
+	}
+	s.stats.Routed++
+	for _, t := range targets {
+		r := req
+		if len(targets) > 1 || r.ConnTag != t.ConnTag {
+			c := *req
+			c.ConnTag = t.ConnTag
+			r = &c
+		}
+		msg, err := r.For(n, t.PID)
+		if err == nil {
+			err = n.Forward(t.PID, msg, req.replyTo)
+		}
+		if err != nil {
+			n.Reply(req.replyTo, nil, err)
+		}
+	}
+	return nil
+}
+
+// HandleInfo keeps the member table: joins, leaves, and deaths.
+func (s *server) HandleInfo(p *actor.Process, msg any) {
+	switch m := msg.(type) {
+	case *Join:
+		s.join(p, Member{PID: m.GetController(), ServiceTag: m.GetServiceTag(), ConnTag: m.GetConnectionTag()})
+	case *Leave:
+		s.gone(p, s.members.leave(m.GetController(), m.GetConnectionTag(), false))
+	case actor.Down:
+		if ref, ok := s.mons[pidKey(m.PID)]; ok && ref == m.Ref {
+			delete(s.mons, pidKey(m.PID))
+			s.gone(p, s.members.leave(m.PID, "", true))
+		}
+	}
+}
+
+func pidKey(pid *actor.PID) string { return pid.Address + "/" + pid.Id }
+
+func (s *server) join(p *actor.Process, c Member) {
+	if c.PID == nil {
+		return
+	}
+	added := s.members.join(c)
+	if _, ok := s.mons[pidKey(c.PID)]; !ok {
+		s.mons[pidKey(c.PID)] = p.Monitor(c.PID)
+	}
+	changed := s.members.appoint()
+	// The joiner always learns the leader (and the exchange's own PID).
+	s.send(p, c.PID, s.leaderEvent())
+	if !added {
+		return
+	}
+	up := &MemberUp{Exchange: s.spec.Name, Member: c.PID, ServiceTag: c.ServiceTag, ConnectionTag: c.ConnTag}
+	for _, other := range s.members.pids() {
+		if samePID(other, c.PID) {
+			continue
+		}
+		s.send(p, other, up)
+		if changed {
+			s.send(p, other, s.leaderEvent())
+		}
+	}
+}
+
+func (s *server) gone(p *actor.Process, gone []Member) {
+	if len(gone) == 0 {
+		return
+	}
+	s.router.forget(gone)
+	for _, g := range gone {
+		if !s.members.has(g.PID) {
+			if ref, ok := s.mons[pidKey(g.PID)]; ok {
+				p.Demonitor(ref)
+				delete(s.mons, pidKey(g.PID))
+			}
+		}
+	}
+	changed := s.members.appoint()
+	for _, other := range s.members.pids() {
+		for _, g := range gone {
+			s.send(p, other, &MemberDown{Exchange: s.spec.Name, Member: g.PID, ServiceTag: g.ServiceTag, ConnectionTag: g.ConnTag})
+		}
+		if changed {
+			s.send(p, other, s.leaderEvent())
+		}
+	}
+}
+
+func (s *server) leaderEvent() *Leader {
+	return &Leader{Exchange: s.spec.Name, Leader: s.members.leader, Members: s.members.pids(), ExchangePid: s.p.Self()}
+}
+
+func (s *server) send(p *actor.Process, to *actor.PID, msg any) {
+	if err := p.Send(to, msg); err != nil {
+		p.Node().Logger().Warn("exchange event not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "error", err)
+	}
+}
+
+func (s *server) info() Info {
+	return Info{Name: s.spec.Name, Strategy: s.spec.Strategy, Leader: s.members.leader,
+		Members: append([]Member(nil), s.members.list...), Stats: s.stats}
+}

@@ -1,0 +1,154 @@
+package patterns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// Client sends requests to exchanges from plain goroutines. It holds no
+// goroutine or process of its own: replies land in the node's table of
+// pending requests. A Client is safe for concurrent use.
+type Client struct {
+	n *actor.Node
+	// MaxPayload bounds a protobuf payload; default exchange.DefaultMaxPayload.
+	MaxPayload int
+}
+
+// NewClient returns a client that sends from node n.
+func NewClient(n *actor.Node) *Client { return &Client{n: n} }
+
+// Reply is one controller's answer to a request that wanted all of them.
+type Reply struct {
+	Value any
+	Err   error
+}
+
+// Call sends msg to the exchange and returns the reply: the first one for a
+// Broadcast exchange (CallAll returns them all). The deadline is ctx's, or
+// the node's CallTimeout. Errors: exchange.ErrExchangeNotFound,
+// ErrNoController, ErrRejected, ErrTooLarge, actor.ErrTimeout,
+// actor.ErrNodeDown, or the controller's own error.
+func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (any, error) {
+	pend, err := c.send(ctx, ex, msg, false, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer pend.Release()
+	v, err := pend.Wait(ctx)
+	return v, c.clarify(ex, err)
+}
+
+// CallAll sends msg to the exchange and returns every controller's reply:
+// for a Broadcast exchange one per controller (of the service group), for
+// the others the one reply. It returns when all have answered or the
+// deadline has passed; the replies that came are returned with the error.
+func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) ([]Reply, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
+		defer cancel()
+	}
+	pend, err := c.send(ctx, ex, msg, true, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer pend.Release()
+	var out []Reply
+	want := -1
+	for want < 0 || len(out) < want {
+		v, err := pend.Wait(ctx)
+		if n, ok := exchange.RoutedCount(v); ok && err == nil {
+			want = n
+			continue
+		}
+		if err != nil && want < 0 {
+			// Before the count, an error is the exchange's own answer.
+			return out, c.clarify(ex, err)
+		}
+		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.Canceled) {
+			return out, err
+		}
+		out = append(out, Reply{Value: v, Err: err})
+	}
+	return out, nil
+}
+
+// CallAs is Call with the reply's type checked: ErrUnexpectedReply if the
+// reply is not a T.
+func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any, opts ...RequestOption) (T, error) {
+	var zero T
+	v, err := c.Call(ctx, ex, msg, opts...)
+	if err != nil {
+		return zero, err
+	}
+	t, ok := v.(T)
+	if !ok {
+		return zero, fmt.Errorf("%w: got %T, want %T", ErrUnexpectedReply, v, zero)
+	}
+	return t, nil
+}
+
+func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (*actor.Pending, error) {
+	req, target, err := build(ctx, c.n, ex, msg, c.MaxPayload, opts)
+	if err != nil {
+		return nil, err
+	}
+	pend := c.n.NewPending(ctx, target.Address, all)
+	req = exchange.NewRequestFrom(req, pend.ReplyTo(), all)
+	m, err := req.For(c.n, target)
+	if err == nil {
+		err = c.n.Forward(target, m, pend.ReplyTo())
+	}
+	if err != nil {
+		pend.Release()
+		return nil, c.clarify(ex, err)
+	}
+	return pend, nil
+}
+
+// build checks and assembles a request for ex.
+func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int, opts []RequestOption) (*exchange.Request, *actor.PID, error) {
+	if ex.Name == "" {
+		return nil, nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
+	}
+	if max <= 0 {
+		max = exchange.DefaultMaxPayload
+	}
+	if m, ok := msg.(proto.Message); ok {
+		if size := proto.Size(m); size > max {
+			return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", exchange.ErrTooLarge, size, max)
+		}
+	}
+	target := ex.PID(n)
+	if target.Address == n.Address() && n.Whereis(exchange.RegisteredName(ex.Name)) == nil {
+		return nil, nil, fmt.Errorf("%w: %q", exchange.ErrExchangeNotFound, ex.Name)
+	}
+	var o requestOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(n.CallTimeout())
+	}
+	req := &exchange.Request{Exchange: ex.Name, Tag: o.tag, ServiceTag: o.service, RoutingKey: o.key,
+		IdempotencyKey: o.idem, Deadline: deadline, Msg: msg}
+	return req, target, nil
+}
+
+// clarify turns "no process" for the exchange's registered name into
+// ErrExchangeNotFound.
+func (c *Client) clarify(ex exchange.Address, err error) error {
+	if err != nil && errors.Is(err, actor.ErrNoProcess) && strings.Contains(err.Error(), exchange.RegisteredName(ex.Name)) {
+		return fmt.Errorf("%w: %q", exchange.ErrExchangeNotFound, ex.Name)
+	}
+	return err
+}

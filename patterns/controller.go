@@ -1,0 +1,73 @@
+package patterns
+
+import (
+	"context"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/supervisor"
+)
+
+// Handler answers one request: its return value goes straight to the
+// client. ctx carries the request's deadline. A panic crashes the
+// controller (its supervisor restarts it) and the client gets the crash as
+// an error at once.
+type Handler func(ctx context.Context, req *exchange.Request) (any, error)
+
+// Controller is a ready controller process (the seed's response_once): it
+// joins an exchange, stays joined across the exchange's restarts, and
+// answers each request with its Handler. OnEvent, if set, sees the
+// membership events (*exchange.Leader, *exchange.MemberUp, MemberDown,
+// ExchangeDown) and any other message sent to it.
+type Controller struct {
+	actor.BaseServer
+	Membership exchange.Membership
+	Handler    Handler
+	OnEvent    func(p *actor.Process, event any)
+	MaxPayload int
+}
+
+// NewController is a controller of the exchange ex that answers with h.
+func NewController(ex exchange.Address, h Handler) *Controller {
+	return &Controller{Membership: exchange.Membership{Exchange: ex}, Handler: h}
+}
+
+// ControllerSpec is the supervisor child spec of a controller; newController
+// builds a fresh one for every (re)start.
+func ControllerSpec(id string, newController func() *Controller) supervisor.ChildSpec {
+	return supervisor.Worker(id, func() actor.Server { return newController() })
+}
+
+// Init joins the exchange.
+func (c *Controller) Init(p *actor.Process) error {
+	c.Membership.Join(p)
+	return nil
+}
+
+// HandleCall answers requests.
+func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
+	req, ok, err := exchange.AsRequest(msg, c.MaxPayload)
+	if !ok {
+		return nil, actor.ErrUnhandled
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx := context.Background()
+	if !req.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
+		defer cancel()
+	}
+	return c.Handler(ctx, req)
+}
+
+// HandleInfo keeps the membership and passes events on.
+func (c *Controller) HandleInfo(p *actor.Process, msg any) {
+	if ev := c.Membership.Handle(p, msg); ev != nil && c.OnEvent != nil {
+		c.OnEvent(p, ev)
+	}
+}
+
+// Terminate leaves the exchange.
+func (c *Controller) Terminate(p *actor.Process, _ error) { c.Membership.Leave(p) }
