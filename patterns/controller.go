@@ -2,6 +2,8 @@ package patterns
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
@@ -59,7 +61,11 @@ func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
 		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
 		defer cancel()
 	}
-	return c.Handler(ctx, req)
+	v, err := c.Handler(ctx, req)
+	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, actor.ErrTimeout) {
+		err = fmt.Errorf("%w: %w", actor.ErrTimeout, err) // one error to test for, on any node
+	}
+	return v, err
 }
 
 // HandleInfo keeps the membership and passes events on.
