@@ -123,3 +123,29 @@ func TestRemoteErrorIsSentinel(t *testing.T) {
 		}
 	}
 }
+
+// Monitors and links accept a NamedPID: they attach to the process that
+// holds the name, and fire when it exits, not before.
+func TestMonitorAndLinkByName(t *testing.T) {
+	n := newNode(t, Config{})
+	holder := spawn(t, n, &fn{}, WithName("svc"))
+	infos := make(chan any, 4)
+	w := spawn(t, n, &fn{infos: infos, init: func(p *Process) error {
+		p.Monitor(NamedPID(n.Address(), "svc"))
+		p.Link(NamedPID(n.Address(), "svc"))
+		return nil
+	}}, WithTrapExit())
+	if _, err := n.Call(ctxT(t), w, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-infos:
+		t.Fatalf("premature %T %+v", m, m)
+	default:
+	}
+	n.Exit(holder, ErrKill)
+	d, e := recvDownAndExit(t, infos)
+	if !errors.Is(d.Reason, ErrKilled) || !errors.Is(e.Reason, ErrKilled) || !e.From.Equal(holder) {
+		t.Fatalf("down %+v exit %+v", d, e)
+	}
+}

@@ -7,9 +7,14 @@ import (
 )
 
 // Link links p with pid (both ways). If pid does not exist, p gets an exit
-// signal with ErrNoProcess (an Exit message when trapping exits).
+// signal with ErrNoProcess (an Exit message when trapping exits). A local
+// NamedPID links to the process holding the name now; link to a process on
+// another node by its PID, not by name.
 func (p *Process) Link(pid *PID) {
 	n := p.node
+	if t := n.local(pid); t != nil {
+		pid = t.pid
+	}
 	p.mu.Lock()
 	if p.exited {
 		p.mu.Unlock()
@@ -44,11 +49,10 @@ func (p *Process) Unlink(pid *PID) {
 
 // addLink records on local process id a link to other; false if id is gone.
 func (n *Node) addLink(id string, other *PID) bool {
-	v, ok := n.procs.Load(id)
-	if !ok {
+	t := n.procByID(id)
+	if t == nil {
 		return false
 	}
-	t := v.(*Process)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.exited {
@@ -59,8 +63,7 @@ func (n *Node) addLink(id string, other *PID) bool {
 }
 
 func (n *Node) removeLink(id string, other *PID) {
-	if v, ok := n.procs.Load(id); ok {
-		t := v.(*Process)
+	if t := n.procByID(id); t != nil {
 		t.mu.Lock()
 		if t.links != nil {
 			delete(t.links, keyOf(other))
@@ -105,11 +108,10 @@ func (p *Process) Demonitor(ref Ref) {
 }
 
 func (n *Node) addMonitor(id string, k monKey, watcher *PID) bool {
-	v, ok := n.procs.Load(id)
-	if !ok {
+	t := n.procByID(id)
+	if t == nil {
 		return false
 	}
-	t := v.(*Process)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.exited {
@@ -129,8 +131,7 @@ func (n *Node) demonitor(watcher, target *PID, ref Ref) {
 }
 
 func (n *Node) removeMonitor(id string, k monKey) {
-	if v, ok := n.procs.Load(id); ok {
-		t := v.(*Process)
+	if t := n.procByID(id); t != nil {
 		t.mu.Lock()
 		if t.mons != nil {
 			delete(t.mons, k)
