@@ -246,10 +246,7 @@ func (n *Node) procByID(id string) *Process {
 		return v.(*Process)
 	}
 	if name, ok := strings.CutPrefix(id, namedPrefix); ok {
-		n.names.mu.RLock()
-		p := n.names.m[name]
-		n.names.mu.RUnlock()
-		return p
+		return n.names.lookup(name)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ type Pending struct {
 // many, replies queue and Wait returns them one by one; without it, the
 // first reply is the only one. ctx's deadline, or else the node's
 // CallTimeout, bounds a Pending that takes one reply.
-func (n *Node) NewPending(ctx context.Context, peer string, many bool) *Pending {
+func (n *Node) NewPending(ctx context.Context, peer string, many bool) Pending {
 	var deadline int64
 	if !many && !hasDeadline(ctx) {
 		deadline = n.clock() + int64(n.cfg.CallTimeout)
@@ -34,8 +34,12 @@ func (n *Node) NewPending(ctx context.Context, peer string, many bool) *Pending 
 	} else {
 		w = n.pending.add(peer, deadline)
 	}
-	return &Pending{n: n, w: w}
+	return Pending{n: n, w: w}
 }
+
+// released stands for the waiter of a Pending that has been released: it
+// has no reply and never gets one.
+var released = &waiter{multi: true}
 
 // ReplyTo is what the answering side needs to reply.
 func (p *Pending) ReplyTo() ReplyTo { return ReplyTo{to: replyTo{addr: p.n.addr, ref: p.w.ref}} }
@@ -48,7 +52,7 @@ func (p *Pending) Wait(ctx context.Context) (any, error) {
 		select {
 		case r := <-w.ch:
 			p.n.pending.release(w, true)
-			p.w = &waiter{multi: true} // released: later Waits see no reply
+			p.w = released
 			return r.val, r.err
 		case <-ctx.Done():
 			return nil, ctxError(ctx)
@@ -69,11 +73,11 @@ func (p *Pending) Wait(ctx context.Context) (any, error) {
 // Release removes the request from the table; replies arriving later are
 // dropped.
 func (p *Pending) Release() {
-	if p.w.ref == 0 {
+	if p.w == released {
 		return
 	}
 	p.n.pending.release(p.w, false)
-	p.w = &waiter{multi: true}
+	p.w = released
 }
 
 func ctxError(ctx context.Context) error {

@@ -7,34 +7,33 @@ import (
 
 // registry maps names to the local processes that hold them (Erlang's
 // register/whereis). A process holds at most one name; the name is released
-// when the process exits.
+// when the process exits. Lookups, on every message to a NamedPID, take no
+// lock.
 type registry struct {
-	mu sync.RWMutex
-	m  map[string]*Process
+	m sync.Map // name -> *Process
 }
 
-func (r *registry) init() { r.m = map[string]*Process{} }
+func (r *registry) init() {}
 
 func (r *registry) claim(name string, p *Process) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if holder, ok := r.m[name]; ok {
-		return fmt.Errorf("%w: %q is held by %s", ErrNameTaken, name, FormatPID(holder.pid))
+	if holder, loaded := r.m.LoadOrStore(name, p); loaded {
+		return fmt.Errorf("%w: %q is held by %s", ErrNameTaken, name, FormatPID(holder.(*Process).pid))
 	}
-	r.m[name] = p
 	return nil
 }
 
 // release frees name if p still holds it.
 func (r *registry) release(name string, p *Process) {
-	if name == "" {
-		return
+	if name != "" {
+		r.m.CompareAndDelete(name, p)
 	}
-	r.mu.Lock()
-	if r.m[name] == p {
-		delete(r.m, name)
+}
+
+func (r *registry) lookup(name string) *Process {
+	if v, ok := r.m.Load(name); ok {
+		return v.(*Process)
 	}
-	r.mu.Unlock()
+	return nil
 }
 
 // Register gives the live local process pid the name.
@@ -63,11 +62,9 @@ func (n *Node) Register(name string, pid *PID) error {
 
 // Unregister removes name; it reports whether the name was registered.
 func (n *Node) Unregister(name string) bool {
-	n.names.mu.Lock()
-	p, ok := n.names.m[name]
-	delete(n.names.m, name)
-	n.names.mu.Unlock()
+	v, ok := n.names.m.LoadAndDelete(name)
 	if ok {
+		p := v.(*Process)
 		p.mu.Lock()
 		if p.name == name {
 			p.name = ""
@@ -79,9 +76,7 @@ func (n *Node) Unregister(name string) bool {
 
 // Whereis returns the PID registered under name, or nil.
 func (n *Node) Whereis(name string) *PID {
-	n.names.mu.RLock()
-	defer n.names.mu.RUnlock()
-	if p, ok := n.names.m[name]; ok {
+	if p := n.names.lookup(name); p != nil {
 		return p.pid
 	}
 	return nil
@@ -89,11 +84,10 @@ func (n *Node) Whereis(name string) *PID {
 
 // Registered returns the registered names.
 func (n *Node) Registered() []string {
-	n.names.mu.RLock()
-	defer n.names.mu.RUnlock()
-	names := make([]string, 0, len(n.names.m))
-	for name := range n.names.m {
-		names = append(names, name)
-	}
+	var names []string
+	n.names.m.Range(func(k, _ any) bool {
+		names = append(names, k.(string))
+		return true
+	})
 	return names
 }

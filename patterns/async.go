@@ -23,8 +23,7 @@ type Response struct {
 // messaging:request/4. For a Broadcast exchange the first reply is the one.
 func Request(ctx context.Context, p *actor.Process, ex exchange.Address, tag string, msg any, opts ...RequestOption) error {
 	n := p.Node()
-	opts = append(opts, WithTag(tag))
-	req, target, err := build(ctx, n, ex, msg, 0, opts)
+	target, err := check(n, ex, msg, 0)
 	if err != nil {
 		return err
 	}
@@ -32,7 +31,7 @@ func Request(ctx context.Context, p *actor.Process, ex exchange.Address, tag str
 	rt := p.ExpectReply(ctx, target.Address, func(v any, err error) any {
 		return &Response{Exchange: ex.Name, Tag: tag, Value: v, Err: c.clarify(ex, err)}
 	})
-	req = exchange.NewRequestFrom(req, rt, false)
+	req := build(ctx, n, ex, msg, rt, false, append(opts, WithTag(tag)))
 	m, err := req.For(n, target)
 	if err == nil {
 		err = n.Forward(target, m, rt)

@@ -18,7 +18,9 @@ import (
 // pending requests. A Client is safe for concurrent use.
 type Client struct {
 	n *actor.Node
-	// MaxPayload bounds a protobuf payload; default exchange.DefaultMaxPayload.
+	// MaxPayload bounds the payload of a request to another node (checked
+	// before sending); default exchange.DefaultMaxPayload. Requests within
+	// a node are not encoded and have no such bound.
 	MaxPayload int
 }
 
@@ -96,41 +98,48 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 	return t, nil
 }
 
-func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (*actor.Pending, error) {
-	req, target, err := build(ctx, c.n, ex, msg, c.MaxPayload, opts)
+func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, error) {
+	target, err := check(c.n, ex, msg, c.MaxPayload)
 	if err != nil {
-		return nil, err
+		return actor.Pending{}, err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
-	req = exchange.NewRequestFrom(req, pend.ReplyTo(), all)
+	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
 	m, err := req.For(c.n, target)
 	if err == nil {
 		err = c.n.Forward(target, m, pend.ReplyTo())
 	}
 	if err != nil {
 		pend.Release()
-		return nil, c.clarify(ex, err)
+		return actor.Pending{}, c.clarify(ex, err)
 	}
 	return pend, nil
 }
 
-// build checks and assembles a request for ex.
-func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int, opts []RequestOption) (*exchange.Request, *actor.PID, error) {
+// check returns the PID of ex, after checking what can be checked before
+// sending: a name, and the payload's size when it will cross nodes. A
+// missing local exchange shows up as the Forward's ErrNoProcess.
+func check(n *actor.Node, ex exchange.Address, msg any, max int) (*actor.PID, error) {
 	if ex.Name == "" {
-		return nil, nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
+		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
+	}
+	target := ex.PID(n)
+	if target.Address == n.Address() {
+		return target, nil
 	}
 	if max <= 0 {
 		max = exchange.DefaultMaxPayload
 	}
 	if m, ok := msg.(proto.Message); ok {
 		if size := proto.Size(m); size > max {
-			return nil, nil, fmt.Errorf("%w: %d bytes, limit %d", exchange.ErrTooLarge, size, max)
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", exchange.ErrTooLarge, size, max)
 		}
 	}
-	target := ex.PID(n)
-	if target.Address == n.Address() && n.Whereis(exchange.RegisteredName(ex.Name)) == nil {
-		return nil, nil, fmt.Errorf("%w: %q", exchange.ErrExchangeNotFound, ex.Name)
-	}
+	return target, nil
+}
+
+// build assembles a request for ex, answered to rt.
+func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, opts []RequestOption) *exchange.Request {
 	var o requestOptions
 	for _, opt := range opts {
 		opt(&o)
@@ -139,9 +148,9 @@ func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())
 	}
-	req := &exchange.Request{Exchange: ex.Name, Tag: o.tag, ServiceTag: o.service, RoutingKey: o.key,
-		IdempotencyKey: o.idem, Deadline: deadline, Msg: msg}
-	return req, target, nil
+	req := exchange.NewRequest(ex.Name, msg, rt, all)
+	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
+	return req
 }
 
 // clarify turns "no process" for the exchange's registered name into

@@ -55,11 +55,11 @@ func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
+	ctx := context.Context(context.Background())
 	if !req.Deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
-		defer cancel()
+		d := &deadlineCtx{Context: ctx, deadline: req.Deadline}
+		defer d.stop()
+		ctx = d
 	}
 	v, err := c.Handler(ctx, req)
 	if errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, actor.ErrTimeout) {

@@ -97,6 +97,10 @@ func TestAcrossNodesTypedErrors(t *testing.T) {
 	if _, err := cl.Call(ctxT(t), ex, wrapperspb.String(strings.Repeat("x", 200))); !errors.Is(err, exchange.ErrTooLarge) {
 		t.Fatalf("over the exchange's limit = %v", err)
 	}
+	small := &Client{n: a, MaxPayload: 16}
+	if _, err := small.Call(ctxT(t), ex, wrapperspb.String(strings.Repeat("x", 100))); !errors.Is(err, exchange.ErrTooLarge) {
+		t.Fatalf("over the client's limit = %v", err)
+	}
 	if _, err := cl.Call(ctxT(t), ex, "not a protobuf message"); !errors.Is(err, actor.ErrNotSerializable) {
 		t.Fatalf("non-proto across nodes = %v", err)
 	}

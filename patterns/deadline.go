@@ -1,0 +1,60 @@
+package patterns
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// deadlineCtx is context.WithDeadline without its cost when nobody waits on
+// it: the timer behind Done starts only when a handler asks for Done. Most
+// handlers return without blocking, and a timer per request was 6 % of a
+// request's time on two cores.
+type deadlineCtx struct {
+	context.Context
+	deadline time.Time
+	once     sync.Once
+	done     chan struct{}
+	timer    *time.Timer
+	mu       sync.Mutex
+	stopped  bool
+}
+
+func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *deadlineCtx) Done() <-chan struct{} {
+	c.once.Do(func() {
+		c.done = make(chan struct{})
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.stopped || !time.Now().Before(c.deadline) {
+			close(c.done)
+			return
+		}
+		c.timer = time.AfterFunc(time.Until(c.deadline), func() { close(c.done) })
+	})
+	return c.done
+}
+
+func (c *deadlineCtx) Err() error {
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return context.Canceled
+	}
+	return nil
+}
+
+// stop ends the context when the handler returns, like a CancelFunc.
+func (c *deadlineCtx) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	t := c.timer
+	c.mu.Unlock()
+	if t != nil && t.Stop() {
+		close(c.done)
+	}
+}
