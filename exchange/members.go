@@ -15,7 +15,9 @@ type members struct {
 	leader *actor.PID
 }
 
-func samePID(a, b *actor.PID) bool { return a != nil && b != nil && a.Id == b.Id && a.Address == b.Address }
+func samePID(a, b *actor.PID) bool {
+	return a != nil && b != nil && a.Id == b.Id && a.Address == b.Address
+}
 
 // join adds a connection; false if it is there already.
 func (m *members) join(c Member) bool {

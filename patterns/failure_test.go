@@ -195,8 +195,8 @@ func TestControllerWaitsForExchange(t *testing.T) {
 
 type asker struct {
 	actor.BaseServer
-	ex   exchange.Address
-	got  chan *Response
+	ex  exchange.Address
+	got chan *Response
 }
 
 func (a *asker) Init(p *actor.Process) error {
