@@ -7,7 +7,8 @@ import (
 )
 
 // members is an exchange's table of controller connections, in join order,
-// and its leader: the controller of the oldest connection. Appointment needs
+// and its leader: the controller of the oldest connection, kept while it
+// has any. Appointment needs
 // no vote: the exchange sees every join and every death. Pure logic, used
 // by the exchange's goroutine only.
 type members struct {
@@ -46,8 +47,13 @@ func (m *members) has(pid *actor.PID) bool {
 	return slices.ContainsFunc(m.list, func(x Member) bool { return samePID(x.PID, pid) })
 }
 
-// appoint recomputes the leader; it reports whether it changed.
+// appoint recomputes the leader: the leader stays while it has a
+// connection; otherwise the controller of the oldest connection leads. It
+// reports whether the leader changed.
 func (m *members) appoint() bool {
+	if m.leader != nil && m.has(m.leader) {
+		return false
+	}
 	var next *actor.PID
 	if len(m.list) > 0 {
 		next = m.list[0].PID

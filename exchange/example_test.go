@@ -1,0 +1,42 @@
+package exchange_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/patterns"
+)
+
+// An exchange with two controllers, round-robin: the client alternates
+// between them without knowing either.
+func Example() {
+	ctx := context.Background()
+	node, _ := actor.Start(actor.Config{Name: "shop@localhost"})
+	defer node.Stop(ctx)
+
+	exchange.Start(ctx, node, exchange.Spec{Name: "prices", Strategy: exchange.RoundRobin})
+	for _, name := range []string{"first", "second"} {
+		joined := make(chan struct{})
+		c := patterns.NewController(exchange.Local("prices"), func(ctx context.Context, req *exchange.Request) (any, error) {
+			return name + " says 42", nil
+		})
+		c.OnEvent = func(_ *actor.Process, ev any) {
+			if _, ok := ev.(*exchange.Leader); ok {
+				close(joined)
+			}
+		}
+		node.Spawn(ctx, c)
+		<-joined
+	}
+	client := patterns.NewClient(node)
+	for i := 0; i < 3; i++ {
+		v, _ := client.Call(ctx, exchange.Local("prices"), "price of tea?")
+		fmt.Println(v)
+	}
+	// Output:
+	// first says 42
+	// second says 42
+	// first says 42
+}

@@ -1,0 +1,18 @@
+// Package patterns holds the message-exchange patterns as user APIs, on
+// package exchange.
+//
+// Request-response: a Client sends from plain goroutines (Call, CallAll for
+// every reply of a Broadcast exchange, CallAs for a typed reply); Request
+// sends from a process and the reply arrives later in its HandleInfo as a
+// *Response with the request tag. On the service side, a Controller joins
+// an exchange and answers with a Handler; any gen_server can be a
+// controller instead, with exchange.Membership.
+//
+// The reply goes from the controller straight to the client, never back
+// through the exchange. A client holds no process or goroutine: replies
+// land in its node's table of pending requests. Every request has a
+// deadline (ctx's, or the node's CallTimeout) and ends with a reply or a
+// typed error: exchange.ErrExchangeNotFound, ErrNoController, ErrRejected,
+// ErrTooLarge, actor.ErrTimeout, actor.ErrNodeDown, or a controller's crash
+// (*actor.ExitError wrapping *actor.PanicError).
+package patterns
