@@ -10,9 +10,10 @@ demo:
 test:
 	scripts/test.sh
 
-## bench: Call against protoactor's RequestFuture, in one run
+## bench: Call against protoactor's RequestFuture, and request-response through an exchange
 bench:
 	go test -run '^$$' -bench . -benchmem ./actor
+	go test -run '^$$' -bench Exchange -benchtime 100000x ./patterns
 
 ## proto: regenerate the protobuf code (pinned protoc-gen-go, Debian's protoc)
 proto:
