@@ -230,3 +230,57 @@ func runChildIfAsked() bool {
 	os.Exit(0)
 	return true
 }
+
+// Service tags, middleware, request tags and deadlines, with the client,
+// the exchange and the controllers on three nodes.
+func TestAcrossNodesTagsMiddlewareDeadlines(t *testing.T) {
+	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
+	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin, Middleware: []exchange.Middleware{
+		func(r *exchange.Request, next func(*exchange.Request) error) error {
+			if str(r.Msg) == "forbidden" {
+				return errors.New("not from here")
+			}
+			return next(r)
+		},
+	}})
+	ex := exchange.At(b.Address(), "x")
+	ctrl(t, c, ex, "eu", "eu", "")
+	ctrl(t, c, ex, "us", "us", "")
+	cl := NewClient(a)
+	for i := 0; i < 4; i++ {
+		if got := call(t, cl, ex, "hi", WithServiceTag("us")); got != "us" {
+			t.Fatalf("us request went to %s", got)
+		}
+	}
+	if _, err := cl.Call(ctxT(t), ex, wrapperspb.String("hi"), WithServiceTag("asia")); !errors.Is(err, exchange.ErrNoController) {
+		t.Fatalf("empty group across nodes = %v", err)
+	}
+	if _, err := cl.Call(ctxT(t), ex, wrapperspb.String("forbidden")); !errors.Is(err, exchange.ErrRejected) {
+		t.Fatalf("middleware across nodes = %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := cl.Call(ctx, ex, wrapperspb.String("hang"), WithServiceTag("eu")); !errors.Is(err, actor.ErrTimeout) {
+		t.Fatalf("silent remote controller = %v", err)
+	}
+	// A process on a sends asynchronously; replies come back tagged.
+	got := make(chan *Response, 2)
+	if _, err := a.Spawn(ctxT(t), &asker{ex: ex, got: got}); err != nil {
+		t.Fatal(err)
+	}
+	tags := map[string]*Response{}
+	for i := 0; i < 2; i++ {
+		select {
+		case r := <-got:
+			tags[r.Tag] = r
+		case <-time.After(10 * time.Second):
+			t.Fatal("no async reply across nodes")
+		}
+	}
+	if r := tags["t-1"]; r == nil || r.Err != nil || (str(r.Value) != "eu" && str(r.Value) != "us") {
+		t.Fatalf("t-1 = %+v", r)
+	}
+	if r := tags["t-2"]; r == nil || !errors.Is(r.Err, actor.ErrTimeout) {
+		t.Fatalf("t-2 = %+v; want a timeout", r)
+	}
+}
