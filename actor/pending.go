@@ -54,9 +54,13 @@ func (t *pendingTable) init() {
 
 func (t *pendingTable) add(addr string, deadline int64) *waiter {
 	w := t.pool.Get().(*waiter)
+	w.addr, w.deadline = addr, deadline
+	return t.insert(w)
+}
+
+// insert gives w a new request id and puts it in its shard.
+func (t *pendingTable) insert(w *waiter) *waiter {
 	w.ref = t.next.Add(1)
-	w.addr = addr
-	w.deadline = deadline
 	s := &t.shards[w.ref%pendingShards]
 	s.mu.Lock()
 	s.m[w.ref] = w
@@ -66,26 +70,14 @@ func (t *pendingTable) add(addr string, deadline int64) *waiter {
 
 // addForward registers a waiter whose reply goes to p's mailbox.
 func (t *pendingTable) addForward(addr string, deadline int64, p *Process, wrap func(any, error) any) *waiter {
-	w := &waiter{ref: t.next.Add(1), addr: addr, deadline: deadline, fwd: p, wrap: wrap}
-	s := &t.shards[w.ref%pendingShards]
-	s.mu.Lock()
-	s.m[w.ref] = w
-	s.mu.Unlock()
-	return w
+	return t.insert(&waiter{addr: addr, deadline: deadline, fwd: p, wrap: wrap})
 }
 
 // addMulti registers a waiter that takes any number of replies.
 func (t *pendingTable) addMulti(addr string) *waiter {
 	w := t.pool.Get().(*waiter)
-	w.ref = t.next.Add(1)
-	w.addr = addr
-	w.deadline = 0
-	w.multi = true
-	s := &t.shards[w.ref%pendingShards]
-	s.mu.Lock()
-	s.m[w.ref] = w
-	s.mu.Unlock()
-	return w
+	w.addr, w.deadline, w.multi = addr, 0, true
+	return t.insert(w)
 }
 
 // complete delivers the reply for ref; a reply for an unknown ref (the

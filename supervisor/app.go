@@ -12,21 +12,6 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 )
 
-// Errors of applications.
-var (
-	// ErrUnknownApplication: no application of that name is loaded.
-	ErrUnknownApplication = errors.New("supervisor: unknown application")
-	// ErrAlreadyLoaded: an application of that name is loaded already.
-	ErrAlreadyLoaded = errors.New("supervisor: application already loaded")
-	// ErrDependencyCycle: applications depend on each other in a cycle.
-	ErrDependencyCycle = errors.New("supervisor: dependency cycle")
-	// ErrNotRunning: the application is not running.
-	ErrNotRunning = errors.New("supervisor: application not running")
-	// ErrApplicationExited is in Controller.Err after an application whose
-	// exit takes the node down (permanent, or transient and abnormal).
-	ErrApplicationExited = errors.New("supervisor: application exited")
-)
-
 // StartMode says why an application is starting: normally, or (for
 // distributed applications) because its node failed over or takes over.
 type StartMode int

@@ -21,4 +21,17 @@ var (
 	// restarted children more than Intensity times within Period. The
 	// reason is a shutdown too (actor.IsNormalExit), as in Erlang.
 	ErrMaxRestartIntensity = errors.New("supervisor: reached maximum restart intensity")
+
+	// Applications.
+	// ErrUnknownApplication: no application of that name is loaded.
+	ErrUnknownApplication = errors.New("supervisor: unknown application")
+	// ErrAlreadyLoaded: an application of that name is loaded already.
+	ErrAlreadyLoaded = errors.New("supervisor: application already loaded")
+	// ErrDependencyCycle: applications depend on each other in a cycle.
+	ErrDependencyCycle = errors.New("supervisor: dependency cycle")
+	// ErrNotRunning: the application is not running.
+	ErrNotRunning = errors.New("supervisor: application not running")
+	// ErrApplicationExited is in Controller.Err after an application whose
+	// exit takes the node down (permanent, or transient and abnormal).
+	ErrApplicationExited = errors.New("supervisor: application exited")
 )
