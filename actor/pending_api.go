@@ -110,17 +110,27 @@ func (p *Process) SendAfter(d time.Duration, msg any) (cancel func() bool) {
 	return t.Stop
 }
 
-// ExpectReply registers a request whose one reply is delivered to p's own
-// mailbox, as the message wrap(value, err), instead of being waited for:
-// the asynchronous form of Pending. If no reply comes before ctx's deadline
-// (or the node's CallTimeout), or peer's node goes away, wrap(nil, err) is
-// delivered with ErrTimeout or ErrNodeDown.
-func (p *Process) ExpectReply(ctx context.Context, peer string, wrap func(val any, err error) any) ReplyTo {
-	n := p.node
+// ExpectReply registers a request whose one reply is delivered to the
+// mailbox of the local process to, as the message wrap(value, err), instead
+// of being waited for: the asynchronous form of Pending. If no reply comes
+// before ctx's deadline (or the node's CallTimeout), or peer's node goes
+// away, wrap(nil, err) is delivered with ErrTimeout or ErrNodeDown. to must
+// be a live process of this node (ErrNoProcess otherwise).
+func (n *Node) ExpectReply(ctx context.Context, peer string, to *PID, wrap func(val any, err error) any) (ReplyTo, error) {
+	p := n.local(to)
+	if p == nil {
+		return ReplyTo{}, fmt.Errorf("%w: reply target %s is not a live local process", ErrNoProcess, FormatPID(to))
+	}
 	deadline := n.clock() + int64(n.cfg.CallTimeout)
 	if d, ok := ctx.Deadline(); ok {
 		deadline = n.clock() + int64(time.Until(d))
 	}
 	w := n.pending.addForward(peer, deadline, p, wrap)
-	return ReplyTo{to: replyTo{addr: n.addr, ref: w.ref}}
+	return ReplyTo{to: replyTo{addr: n.addr, ref: w.ref}}, nil
+}
+
+// ExpectReply is Node.ExpectReply with p's own mailbox as the target.
+func (p *Process) ExpectReply(ctx context.Context, peer string, wrap func(val any, err error) any) ReplyTo {
+	rt, _ := p.node.ExpectReply(ctx, peer, p.pid, wrap) // p is alive: it is running this
+	return rt
 }

@@ -16,21 +16,24 @@ type Response struct {
 	Err      error
 }
 
-// Request sends msg to the exchange from process p and returns at once; the
-// reply arrives later in p's HandleInfo as a *Response carrying the
+// Request sends msg to the exchange from node n and returns at once (an
+// error only if it could not be sent); the reply arrives later in the
+// HandleInfo of the local process replyTo as a *Response carrying the
 // exchange, the request tag and the value or error (actor.ErrTimeout if
 // none came by ctx's deadline, or the node's CallTimeout). It is the seed's
 // messaging:request/4. For a Broadcast exchange the first reply is the one.
-func Request(ctx context.Context, p *actor.Process, ex exchange.Address, tag string, msg any, opts ...RequestOption) error {
-	n := p.Node()
+func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string, msg any, replyTo *actor.PID, opts ...RequestOption) error {
 	target, err := check(n, ex, msg, 0)
 	if err != nil {
 		return err
 	}
 	c := Client{n: n}
-	rt := p.ExpectReply(ctx, target.Address, func(v any, err error) any {
+	rt, err := n.ExpectReply(ctx, target.Address, replyTo, func(v any, err error) any {
 		return &Response{Exchange: ex.Name, Tag: tag, Value: v, Err: c.clarify(ex, err)}
 	})
+	if err != nil {
+		return err
+	}
 	req := build(ctx, n, ex, msg, rt, false, append(opts, WithTag(tag)))
 	m, err := req.For(n, target)
 	if err == nil {

@@ -3,8 +3,8 @@
 //
 // Request-response: a Client sends from plain goroutines (Call, CallAll for
 // every reply of a Broadcast exchange, CallAs for a typed reply); Request
-// sends from a process and the reply arrives later in its HandleInfo as a
-// *Response with the request tag. On the service side, a Controller joins
+// returns at once and the reply arrives later in a process's HandleInfo as
+// a *Response with the request tag. On the service side, a Controller joins
 // an exchange and answers with a Handler; any gen_server can be a
 // controller instead, with exchange.Membership.
 //

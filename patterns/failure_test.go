@@ -200,12 +200,12 @@ type asker struct {
 }
 
 func (a *asker) Init(p *actor.Process) error {
-	if err := Request(context.Background(), p, a.ex, "t-1", wrapperspb.String("hi")); err != nil {
+	if err := Request(context.Background(), p.Node(), a.ex, "t-1", wrapperspb.String("hi"), p.Self()); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	return Request(ctx, p, a.ex, "t-2", wrapperspb.String("hang"))
+	return Request(ctx, p.Node(), a.ex, "t-2", wrapperspb.String("hang"), p.Self())
 }
 
 func (a *asker) HandleInfo(_ *actor.Process, msg any) {
