@@ -160,7 +160,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 			if cast {
 				t.enqueue(&castMsg{msg: msg})
 			} else {
-				t.enqueue(msg)
+				t.enqueue(guard(msg))
 			}
 		}
 		return nil

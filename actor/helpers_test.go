@@ -110,3 +110,5 @@ func recvInfo[T any](t testing.TB, ch <-chan any) T {
 		}
 	}
 }
+
+func yieldBriefly() { time.Sleep(10 * time.Microsecond) }

@@ -71,6 +71,7 @@ type Node struct {
 	sweepers sync.WaitGroup
 	quit     chan struct{} // closed by Stop: ends the sweeper
 	stopping atomic.Bool
+	spawning sync.RWMutex // spawns hold it for reading until their process is findable
 	stopOnce sync.Once
 	stopErr  error
 	done     chan struct{}
@@ -143,7 +144,7 @@ func (n *Node) clock() int64 { return int64(time.Since(n.epoch)) }
 // no deadline: one goroutine per node instead of a timer per call.
 func (n *Node) sweep() {
 	defer n.sweepers.Done()
-	tick := time.NewTicker(min(n.cfg.CallTimeout/10, 50*time.Millisecond))
+	tick := time.NewTicker(max(min(n.cfg.CallTimeout/10, 50*time.Millisecond), time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
@@ -184,6 +185,8 @@ func (n *Node) Stats() Stats {
 func (n *Node) Stop(ctx context.Context) error {
 	n.stopOnce.Do(func() {
 		n.stopping.Store(true)
+		n.spawning.Lock() // no spawn in flight from here on
+		n.spawning.Unlock()
 		n.stopErr = n.shutdownProcesses(ctx)
 		if n.tr != nil {
 			_ = n.tr.Close()
@@ -258,7 +261,8 @@ const namedPrefix = "@"
 // NamedPID addresses whatever process is registered as name on the node at
 // address, as Erlang's {Name, Node}: the name is resolved on that node when
 // each message arrives, so the PID keeps working across restarts of the
-// process that holds the name. Calls, sends, links and monitors accept it.
+// process that holds the name. Calls, sends and monitors accept it; links
+// accept it on the local node only (link to a remote process by its PID).
 func NamedPID(address, name string) *PID { return pa.NewPID(address, namedPrefix+name) }
 
 func (n *Node) newRef() Ref { return Ref(n.refs.Add(1)) }

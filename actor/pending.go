@@ -158,6 +158,17 @@ func (t *pendingTable) release(w *waiter, answered bool) {
 	t.pool.Put(w)
 }
 
+// drop removes a forward waiter without delivering anything. Other kinds
+// belong to a goroutine that releases them itself.
+func (t *pendingTable) drop(ref uint64) {
+	s := &t.shards[ref%pendingShards]
+	s.mu.Lock()
+	if w := s.m[ref]; w != nil && w.fwd != nil {
+		delete(s.m, ref)
+	}
+	s.mu.Unlock()
+}
+
 // failAddr fails every call waiting on a process of the node at addr.
 func (t *pendingTable) failAddr(addr string, err error) {
 	t.failIf(func(w *waiter) bool { return w.addr == addr }, err)

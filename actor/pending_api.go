@@ -134,3 +134,11 @@ func (p *Process) ExpectReply(ctx context.Context, peer string, wrap func(val an
 	rt, _ := p.node.ExpectReply(ctx, peer, p.pid, wrap) // p is alive: it is running this
 	return rt
 }
+
+// Cancel forgets the request rt of this node: a reply arriving later is
+// dropped, and an ExpectReply target gets no timeout message for it.
+func (n *Node) Cancel(rt ReplyTo) {
+	if rt.to.addr == n.addr {
+		n.pending.drop(rt.to.ref)
+	}
+}

@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"sync"
@@ -97,8 +98,33 @@ func (p *Process) SpawnLink(ctx context.Context, s Server, opts ...SpawnOption) 
 }
 
 func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []SpawnOption) (*PID, error) {
+	// Stop waits for spawns in flight before it looks for processes, so
+	// none escapes it.
+	n.spawning.RLock()
+	pid, p, err := n.startProcess(s, parent, opts)
+	n.spawning.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case err := <-p.initCh:
+		if err != nil {
+			return nil, err
+		}
+		return pid, nil
+	case <-ctx.Done():
+		n.unspawn(p, parent)
+		p.kill(ErrKilled)
+		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+	}
+}
+
+// startProcess creates the process and makes it reachable, in that order:
+// its mailbox exists before its name or id can be found, and a parent that
+// has exited gets no child. Init runs once ready is closed.
+func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID, *Process, error) {
 	if n.stopping.Load() {
-		return nil, ErrNodeStopped
+		return nil, nil, ErrNodeStopped
 	}
 	var o spawnOptions
 	for _, opt := range opts {
@@ -118,40 +144,43 @@ func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []Spaw
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
 	}
-	if o.name != "" {
-		if err := n.names.claim(o.name, p); err != nil {
-			return nil, err
-		}
-		p.name = o.name
-	}
-	if parent != nil {
-		p.parent = parent.pid
-		p.links[keyOf(parent.pid)] = parent.pid
-		parent.mu.Lock()
-		parent.links[keyOf(p.pid)] = p.pid
-		parent.mu.Unlock()
-	}
 	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return p }, pa.WithDispatcher(n.disp)), id)
 	if err != nil {
-		n.unspawn(p, parent)
-		return nil, fmt.Errorf("%w: %w", ErrInit, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}
-	mbox, _ := n.system.ProcessRegistry.GetLocal(pid.Id)
-	p.mbox = mbox
+	p.mbox, _ = n.system.ProcessRegistry.GetLocal(pid.Id)
+	// abort ends a process whose start failed before Init: its goroutine
+	// sees it dead after ready and only runs the finalize message.
+	abort := func(err error) (*PID, *Process, error) {
+		n.names.release(p.name, p)
+		p.finish(err)
+		close(p.ready)
+		return nil, nil, err
+	}
+	if o.name != "" {
+		if err := n.names.claim(o.name, p); err != nil {
+			return abort(err)
+		}
+		p.mu.Lock()
+		p.name = o.name
+		p.mu.Unlock()
+	}
+	if parent != nil {
+		parent.mu.Lock()
+		if parent.exited {
+			parent.mu.Unlock()
+			return abort(fmt.Errorf("%w: the parent %s has exited", ErrNoProcess, FormatPID(parent.pid)))
+		}
+		parent.links[keyOf(p.pid)] = p.pid
+		parent.mu.Unlock()
+		p.mu.Lock()
+		p.parent = parent.pid
+		p.links[keyOf(parent.pid)] = parent.pid
+		p.mu.Unlock()
+	}
 	n.procs.Store(id, p)
 	close(p.ready)
-
-	select {
-	case err := <-p.initCh:
-		if err != nil {
-			return nil, err
-		}
-		return p.pid, nil
-	case <-ctx.Done():
-		n.unspawn(p, parent)
-		p.kill(ErrKilled)
-		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
-	}
+	return p.pid, p, nil
 }
 
 // unspawn undoes the parent link and name of a process whose start failed,
@@ -173,7 +202,9 @@ func (p *Process) Receive(ctx pa.Context) {
 	switch m := ctx.Message().(type) {
 	case *pa.Started:
 		<-p.ready
-		p.init()
+		if !p.dead.Load() { // a start aborted before Init
+			p.init()
+		}
 	case *finalize:
 		ctx.Stop(ctx.Self())
 	case pa.SystemMessage, pa.AutoReceiveMessage:
@@ -238,9 +269,25 @@ func (p *Process) dispatch(m any) {
 		p.handleExit(m)
 	case *downSig:
 		p.handleDown(m)
+	case *rawInfo:
+		p.server.HandleInfo(p, m.msg)
 	default:
 		p.server.HandleInfo(p, m)
 	}
+}
+
+// rawInfo carries an info message that protoactor would act on itself
+// (PoisonPill and its other control messages, envelopes), so that it
+// reaches HandleInfo as data and never stops or confuses the actor.
+type rawInfo struct{ msg any }
+
+// guard wraps protoactor's own control messages; see rawInfo.
+func guard(msg any) any {
+	switch msg.(type) {
+	case pa.AutoReceiveMessage, pa.SystemMessage, *pa.MessageEnvelope, pa.MessageBatch:
+		return &rawInfo{msg}
+	}
+	return msg
 }
 
 // drain answers what reaches a process after its exit.
@@ -295,8 +342,12 @@ func (p *Process) finish(reason error) bool {
 	n := p.node
 	n.names.release(name, p)
 	n.procs.Delete(p.pid.Id)
+	linkReason := reason
+	if errors.Is(reason, ErrKill) { // as in Erlang, links hear "killed", not "kill"
+		linkReason = ErrKilled
+	}
 	for _, to := range links {
-		n.exitSignal(p.pid, to, reason, true)
+		n.exitSignal(p.pid, to, linkReason, true)
 	}
 	for k, to := range mons {
 		n.down(p.pid, to, k.ref, reason)

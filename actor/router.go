@@ -86,7 +86,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			if _, ok := b.(*wire.Frame_Cast); ok {
 				t.enqueue(&castMsg{msg: msg})
 			} else {
-				t.enqueue(msg)
+				t.enqueue(guard(msg))
 			}
 		}
 	case *wire.Frame_Link:

@@ -171,7 +171,7 @@ func (n *Node) exitSignal(from, to *PID, reason error, linked bool) {
 	if t == nil {
 		return
 	}
-	if errors.Is(reason, ErrKill) {
+	if !linked && errors.Is(reason, ErrKill) { // only exit/2 with kill is untrappable
 		t.kill(ErrKilled)
 		return
 	}
@@ -189,9 +189,10 @@ func (p *Process) handleExit(s *exitSig) {
 			return // unlinked meanwhile
 		}
 	}
-	fromAbove := s.from.Equal(p.parent) || s.from.Equal(p.node.halt)
 	switch {
-	case p.trapExit && fromAbove:
+	case s.from.Equal(p.node.halt):
+		p.exit(s.reason) // StopProcess or Node.Stop: terminal, whatever the reason
+	case p.trapExit && s.from.Equal(p.parent):
 		p.exit(s.reason) // gen_server: the parent's exit signal is terminal
 	case p.trapExit:
 		p.server.HandleInfo(p, Exit{From: s.from, Reason: s.reason})

@@ -70,8 +70,9 @@ func (w *watcher) close() {
 }
 
 // StopProcess stops pid with reason and waits until it has exited, as
-// Erlang's gen_server:stop/3: unlike Exit, it ends a process that traps
-// exits too (its Terminate runs with reason). It returns pid's exit reason's
+// Erlang's gen_server:stop/3: unlike Exit, it ends the process whether it
+// traps exits or not and whatever the reason, nil included (its Terminate
+// runs with reason). It returns pid's exit reason's
 // absence as nil, ErrNoProcess if pid was not alive, and ErrTimeout if ctx
 // ends first (pid may still exit later).
 func (n *Node) StopProcess(ctx context.Context, pid *PID, reason error) error {

@@ -132,12 +132,19 @@ func fromEnvelope(env *wire.Envelope, maxPayload int) (*Request, error) {
 // many controllers the request went to.
 func routed(count int) *wire.Routed { return &wire.Routed{Count: uint32(count)} }
 
-// RoutedCount reports whether a reply is the count of a want-all request.
-func RoutedCount(reply any) (int, bool) {
-	if r, ok := reply.(*wire.Routed); ok {
-		return int(r.GetCount()), true
+// RoutedCount reports whether a reply is the exchange's answer to a
+// want-all request: the count of controllers it went to, or the
+// exchange's refusal (an error that matches this package's sentinels with
+// errors.Is).
+func RoutedCount(reply any) (count int, refusal error, ok bool) {
+	r, ok := reply.(*wire.Routed)
+	if !ok {
+		return 0, nil, false
 	}
-	return 0, false
+	if r.GetError() != "" {
+		return 0, &actor.RemoteError{Text: r.GetError()}, true
+	}
+	return int(r.GetCount()), nil, true
 }
 
 // NewRequestFrom returns a copy of r to be answered to rt; wantAll asks for

@@ -69,6 +69,12 @@ func (r *router) route(req *Request) (targets []Member, redirect string, err err
 			}
 		}
 		pick := group[h%uint64(len(group))]
+		if len(r.bindings) >= maxBindings {
+			// Bounded memory: forget the bindings; each signature picks the
+			// same controller again (h mod the group) while the group is
+			// unchanged, so only signatures rebound after a death move.
+			clear(r.bindings)
+		}
 		r.bindings[h] = pick
 		return []Member{pick}, "", nil
 	}
@@ -86,6 +92,9 @@ func (r *router) forget(gone []Member) {
 		}
 	}
 }
+
+// maxBindings bounds the sticky table.
+const maxBindings = 1 << 16
 
 func noController(req *Request) error {
 	if req.ServiceTag != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -103,12 +104,15 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 		s.stats.Rejected++
 		return nil, err
 	}
-	if rt := p.DeferReply(); req.replyTo.IsZero() {
-		req.replyTo = rt // a plain Call of the exchange: answer that caller
+	if req.replyTo.IsZero() {
+		req.replyTo = p.DeferReply() // a plain Call of the exchange: answer that caller
 	}
 	if req.Expired(time.Now()) {
+		p.DeferReply()
 		return nil, nil // nobody waits for it any more
 	}
+	// Middleware and routing run before the reply is deferred: if user code
+	// among them panics, the runtime answers the client with the crash.
 	if err := s.chain(req); err != nil {
 		if errors.Is(err, ErrNoController) {
 			s.stats.NoController++
@@ -119,8 +123,15 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) {
 			err = fmt.Errorf("%w: %w", ErrRejected, err)
 		}
-		p.Node().Reply(req.replyTo, nil, err)
+		p.DeferReply()
+		if req.wantAll { // in the count's place, so that it cannot pass for a controller's reply
+			p.Node().Reply(req.replyTo, &wire.Routed{Error: err.Error()}, nil)
+		} else {
+			p.Node().Reply(req.replyTo, nil, err)
+		}
+		return nil, nil
 	}
+	p.DeferReply() // the controllers answer
 	return nil, nil
 }
 

@@ -39,5 +39,8 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 	if err == nil {
 		err = n.Forward(target, m, rt)
 	}
+	if err != nil {
+		n.Cancel(rt) // the caller has the error; no Response follows it
+	}
 	return err
 }

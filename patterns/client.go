@@ -64,19 +64,21 @@ func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts
 	}
 	defer pend.Release()
 	var out []Reply
-	want := -1
+	want := -1 // the count comes from the exchange; replies may overtake it
 	for want < 0 || len(out) < want {
 		v, err := pend.Wait(ctx)
-		if n, ok := exchange.RoutedCount(v); ok && err == nil {
+		if n, refusal, ok := exchange.RoutedCount(v); ok && err == nil {
+			if refusal != nil {
+				return out, refusal
+			}
 			want = n
 			continue
 		}
-		if err != nil && want < 0 {
-			// Before the count, an error is the exchange's own answer.
-			return out, c.clarify(ex, err)
-		}
-		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.Canceled) {
+		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, actor.ErrNodeDown) {
 			return out, err
+		}
+		if want < 0 && c.clarify(ex, err) != err { // the exchange itself is missing
+			return out, c.clarify(ex, err)
 		}
 		out = append(out, Reply{Value: v, Err: err})
 	}

@@ -36,16 +36,17 @@ func (c *deadlineCtx) Done() <-chan struct{} {
 	return c.done
 }
 
+// Err is nil until Done is closed, as the context contract says.
 func (c *deadlineCtx) Err() error {
+	select {
+	case <-c.Done():
+	default:
+		return nil
+	}
 	if !time.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.stopped {
-		return context.Canceled
-	}
-	return nil
+	return context.Canceled
 }
 
 // stop ends the context when the handler returns, like a CancelFunc.

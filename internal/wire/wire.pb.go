@@ -988,6 +988,7 @@ func (x *Envelope) GetConnectionTag() string {
 type Routed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Count         uint32                 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"` // the exchange refused the request (then count is 0)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1027,6 +1028,13 @@ func (x *Routed) GetCount() uint32 {
 		return x.Count
 	}
 	return 0
+}
+
+func (x *Routed) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
 }
 
 var File_internal_wire_wire_proto protoreflect.FileDescriptor
@@ -1095,9 +1103,10 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x04hops\x18\n" +
 	" \x01(\rR\x04hops\x12\x19\n" +
 	"\bwant_all\x18\v \x01(\bR\awantAll\x12%\n" +
-	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"\x1e\n" +
+	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"4\n" +
 	"\x06Routed\x12\x14\n" +
-	"\x05count\x18\x01 \x01(\rR\x05count*\xa9\x01\n" +
+	"\x05count\x18\x01 \x01(\rR\x05count\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error*\xa9\x01\n" +
 	"\x04Code\x12\x0f\n" +
 	"\vCODE_NORMAL\x10\x00\x12\x11\n" +
 	"\rCODE_SHUTDOWN\x10\x01\x12\x0f\n" +

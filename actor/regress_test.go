@@ -1,0 +1,185 @@
+package actor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	pa "github.com/asynkron/protoactor-go/actor"
+)
+
+// Regression tests for bugs found in review.
+
+// Sending to a NamedPID while its holder restarts never reaches a process
+// whose mailbox does not exist yet.
+func TestNamedSendDuringRestarts(t *testing.T) {
+	n := newNode(t, Config{})
+	named := NamedPID(n.Address(), "svc")
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				_ = n.Send(named, "hello")
+				_, _ = n.Call(ctxT(t), named, "hello")
+			}
+		}()
+	}
+	for i := 0; i < 300; i++ {
+		if pid, err := n.Spawn(ctxT(t), &fn{}, WithName("svc")); err == nil {
+			n.Exit(pid, ErrKill)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+}
+
+// A process killed while its Init still runs cannot link children: its
+// SpawnLink fails, and the child's name is not left taken.
+func TestSpawnLinkFromKilledParent(t *testing.T) {
+	n := newNode(t, Config{})
+	self := make(chan *PID, 1)
+	release := make(chan struct{})
+	linkErr := make(chan error, 1)
+	go func() {
+		_, _ = n.Spawn(context.Background(), &fn{init: func(p *Process) error {
+			self <- p.Self()
+			<-release
+			_, err := p.SpawnLink(context.Background(), &fn{}, WithName("second"))
+			linkErr <- err
+			return err
+		}})
+	}()
+	parent := <-self
+	n.Exit(parent, ErrKill)
+	close(release)
+	if err := recv(t, linkErr); !errors.Is(err, ErrNoProcess) {
+		t.Fatalf("SpawnLink from a killed parent = %v; want ErrNoProcess", err)
+	}
+	if n.Whereis("second") != nil {
+		t.Fatal("the child's name stayed taken")
+	}
+	if _, err := n.Spawn(ctxT(t), &fn{}, WithName("second")); err != nil {
+		t.Fatalf("name not reusable: %v", err)
+	}
+}
+
+// A Spawn that times out while Init goes on starting children: Init's
+// SpawnLink fails cleanly and the node still stops in time.
+func TestSpawnTimeoutThenSpawnLink(t *testing.T) {
+	n, err := Start(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	linked := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = n.Spawn(ctx, &fn{init: func(p *Process) error {
+		<-release
+		_, err := p.SpawnLink(context.Background(), &fn{})
+		linked <- err
+		return err
+	}})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("spawn = %v", err)
+	}
+	close(release)
+	if err := recv(t, linked); !errors.Is(err, ErrNoProcess) {
+		t.Fatalf("SpawnLink = %v", err)
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer scancel()
+	if err := n.Stop(sctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+// No process started concurrently with Stop outlives it.
+func TestStopDuringSpawns(t *testing.T) {
+	for i := 0; i < 100; i++ {
+		n, err := Start(Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				if _, err := n.Spawn(context.Background(), &fn{}); err != nil {
+					return
+				}
+			}
+		}()
+		for n.Stats().Processes < i%5 {
+			yieldBriefly()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = n.Stop(ctx)
+		cancel()
+		<-done
+		if got := n.Stats().Processes; got != 0 {
+			t.Fatalf("iteration %d: %d processes alive after Stop", i, got)
+		}
+	}
+}
+
+// protoactor's control messages sent as data (a PoisonPill from another
+// node) reach HandleInfo and do not stop the process behind its back.
+func TestPoisonPillIsData(t *testing.T) {
+	a, b := twoNodes(t)
+	infos := make(chan any, 4)
+	pid := spawn(t, b, &fn{infos: infos})
+	if err := a.Send(pid, &pa.PoisonPill{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := recv(t, infos).(*pa.PoisonPill); !ok {
+		t.Fatal("the PoisonPill did not arrive as a message")
+	}
+	if err := b.Send(pid, &pa.PoisonPill{}); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, infos)
+	if _, err := b.Call(ctxT(t), pid, 1); err != nil {
+		t.Fatalf("process stopped by a PoisonPill: %v", err)
+	}
+}
+
+func TestStopProcessWithNilReason(t *testing.T) {
+	n := newNode(t, Config{})
+	pid := spawn(t, n, &fn{})
+	if err := n.StopProcess(ctxT(t), pid, nil); err != nil {
+		t.Fatalf("StopProcess(nil) = %v", err)
+	}
+	if n.Alive(pid) {
+		t.Fatal("still alive")
+	}
+}
+
+// A process that exits with reason ErrKill does not kill its links: they
+// hear ErrKilled, which a trapping process traps, as in Erlang.
+func TestLinkedKillReasonIsTrappable(t *testing.T) {
+	n := newNode(t, Config{})
+	infos := make(chan any, 4)
+	parent := spawn(t, n, &fn{infos: infos, call: func(p *Process, _ any) (any, error) {
+		return p.SpawnLink(ctxT(t), &fn{call: func(c *Process, _ any) (any, error) { c.Stop(ErrKill); return nil, nil }})
+	}}, WithTrapExit())
+	child, err := n.Call(ctxT(t), parent, "spawn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Call(ctxT(t), child.(*PID), "die"); err != nil {
+		t.Fatal(err)
+	}
+	if e := recvInfo[Exit](t, infos); !errors.Is(e.Reason, ErrKilled) {
+		t.Fatalf("exit = %+v; want ErrKilled", e)
+	}
+	if _, err := n.Call(ctxT(t), parent, "still there?"); err != nil {
+		t.Fatalf("trapping parent was killed: %v", err)
+	}
+}

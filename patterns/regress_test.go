@@ -1,0 +1,97 @@
+package patterns
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// Regression tests for bugs found in review.
+
+// A panic in the exchange's middleware reaches the client as the crash, at
+// once, not as a timeout.
+func TestPanicInMiddlewareReachesClient(t *testing.T) {
+	n := node(t, "a@localhost", false)
+	startExchange(t, n, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin, Middleware: []exchange.Middleware{
+		func(r *exchange.Request, next func(*exchange.Request) error) error {
+			if str(r.Msg) == "boom" {
+				panic("middleware bug")
+			}
+			return next(r)
+		},
+	}})
+	start := time.Now()
+	_, err := NewClient(n).Call(context.Background(), exchange.Local("x"), wrapperspb.String("boom"))
+	var pe *actor.PanicError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v; want the crash", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("crash reported after %v", d)
+	}
+}
+
+// A Request that fails to go out returns the error and nothing else: no
+// Response arrives later for it.
+func TestFailedRequestDeliversNothing(t *testing.T) {
+	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
+	startExchange(t, b, exchange.Spec{Name: "x"})
+	got := make(chan any, 2)
+	pid, err := a.Spawn(ctxT(t), &probe{got: got})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = Request(ctx, a, exchange.At(b.Address(), "x"), "t", "not a protobuf message", pid)
+	if !errors.Is(err, actor.ErrNotSerializable) {
+		t.Fatalf("err = %v", err)
+	}
+	<-ctx.Done()
+	if _, err := a.Call(ctxT(t), pid, "sync"); err != nil { // after the deadline and a sweep
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond) // the sweeper's period: a stray timeout would be queued by now
+	if _, err := a.Call(ctxT(t), pid, "sync"); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("a failed request delivered %v", <-got)
+	}
+}
+
+type probe struct {
+	actor.BaseServer
+	got chan any
+}
+
+func (p *probe) HandleCall(*actor.Process, any) (any, error) { return nil, nil }
+func (p *probe) HandleInfo(_ *actor.Process, m any)          { p.got <- m }
+
+// CallAll keeps a controller's error that overtakes the exchange's count.
+func TestCallAllKeepsEarlyErrors(t *testing.T) {
+	n := node(t, "a@localhost", false)
+	startExchange(t, n, exchange.Spec{Name: "x"})
+	ctrl(t, n, exchange.Local("x"), "c1", "", "")
+	ctrl(t, n, exchange.Local("x"), "c2", "", "")
+	replies, err := NewClient(n).CallAll(ctxT(t), exchange.Local("x"), wrapperspb.String("panic"))
+	if err != nil {
+		t.Fatalf("CallAll = %v", err)
+	}
+	if len(replies) != 2 || replies[0].Err == nil || replies[1].Err == nil {
+		t.Fatalf("replies %+v; want two crash errors", replies)
+	}
+	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+		t.Fatalf("CallAll to no exchange = %v", err)
+	}
+	startExchange(t, n, exchange.Spec{Name: "empty"})
+	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Local("empty"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNoController) {
+		t.Fatalf("CallAll to no controller = %v", err)
+	}
+}
