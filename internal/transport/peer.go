@@ -87,13 +87,9 @@ func (p *peer) run() {
 	// The peer never writes on this connection; a read ending means it closed.
 	readerDone := make(chan struct{})
 	go func() {
-		defer close(readerDone)
 		_, _ = io.Copy(io.Discard, c)
 		_ = c.Close()
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+		close(readerDone) // the writer waits on this too: no wake-up can be lost
 	}()
 	defer func() { _ = c.Close(); <-readerDone }()
 
@@ -103,11 +99,10 @@ func (p *peer) run() {
 		return
 	}
 	for {
-		<-p.wake
 		select {
+		case <-p.wake:
 		case <-readerDone:
 			return
-		default:
 		}
 		p.mu.Lock()
 		if p.closed {
