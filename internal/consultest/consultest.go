@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -71,25 +72,36 @@ func Start(t testing.TB) *Agent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	free, err := freePorts(4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &Agent{t: t, bin: bin, ports: ports{free[0], free[1], free[2], free[3]}}
-	a.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.ports.http))
-	cfg := api.DefaultConfig()
-	cfg.Address = a.Addr
-	a.Client, err = api.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := &Agent{t: t, bin: bin}
 	t.Cleanup(a.Stop)
-	a.start()
-	return a
+	// A port found free can be taken (by another test's dial, say) before
+	// Consul binds it: then try again with other ports.
+	for attempt := 1; ; attempt++ {
+		free, err := freePorts(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.ports = ports{free[0], free[1], free[2], free[3]}
+		a.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(a.ports.http))
+		cfg := api.DefaultConfig()
+		cfg.Address = a.Addr
+		if a.Client, err = api.NewClient(cfg); err != nil {
+			t.Fatal(err)
+		}
+		err = a.start()
+		if err == nil {
+			return a
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 5 {
+			t.Fatal(err)
+		}
+	}
 }
 
-func (a *Agent) start() {
-	a.t.Helper()
+var errPortTaken = errors.New("consultest: a port was taken")
+
+// start runs the agent on a.ports and waits for its leader.
+func (a *Agent) start() error {
 	p := a.ports
 	cmd := exec.Command(a.bin, "agent", "-dev",
 		"-bind=127.0.0.1", "-client=127.0.0.1", "-node=switchboard-test",
@@ -100,7 +112,7 @@ func (a *Agent) start() {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		a.t.Fatalf("consultest: start %s: %v", a.bin, err)
+		return fmt.Errorf("consultest: start %s: %w", a.bin, err)
 	}
 	exit := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exit) }()
@@ -111,15 +123,22 @@ func (a *Agent) start() {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if leader, err := a.Client.Status().Leader(); err == nil && leader != "" {
-			return
+			return nil
 		}
 		select {
 		case <-exit:
-			a.t.Fatalf("consultest: consul exited during start:\n%s", out.String())
+			a.mu.Lock()
+			a.cmd = nil
+			a.mu.Unlock()
+			if strings.Contains(out.String(), "address already in use") {
+				return fmt.Errorf("%w:\n%s", errPortTaken, out.String())
+			}
+			return fmt.Errorf("consultest: consul exited during start:\n%s", out.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("consultest: consul not ready after 30s:\n%s", out.String())
+			a.Stop()
+			return fmt.Errorf("consultest: consul not ready after 30s:\n%s", out.String())
 		}
 	}
 }
@@ -148,7 +167,16 @@ func (a *Agent) Stop() {
 func (a *Agent) Restart() {
 	a.t.Helper()
 	a.Stop()
-	a.start()
+	var err error
+	for attempt := 0; attempt < 20; attempt++ { // the same ports: wait for a taker to let go
+		if err = a.start(); err == nil || !errors.Is(err, errPortTaken) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 // freePorts returns n TCP ports that were free a moment ago, also free for
