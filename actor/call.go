@@ -53,50 +53,35 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 	if n.stopping.Load() {
 		return nil, ErrNodeStopped
 	}
-	done := ctx.Done()
-	var deadline int64
-	if done == nil || !hasDeadline(ctx) {
-		deadline = n.clock() + int64(n.cfg.CallTimeout)
+	pend := n.NewPending(ctx, to.Address, false)
+	if err := n.sendCall(from, to, msg, pend.ReplyTo().to); err != nil {
+		pend.Release()
+		return nil, err
 	}
-	w := n.pending.add(to.Address, deadline)
-	rt := replyTo{addr: n.addr, ref: w.ref}
-	if t := n.local(to); t != nil {
-		if !t.enqueue(&callMsg{from: rt, msg: msg}) {
-			n.pending.release(w, false)
-			return nil, ErrNoProcess
-		}
-	} else if n.isLocal(to) {
-		n.pending.release(w, false)
-		return nil, ErrNoProcess
-	} else {
-		payload, err := pack(msg)
-		if err != nil {
-			n.pending.release(w, false)
-			return nil, err
-		}
-		if err := n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id,
-			Body: &wire.Frame_Call{Call: &wire.Call{Ref: w.ref, Payload: payload}}}); err != nil {
-			n.pending.release(w, false)
-			return nil, err
-		}
-	}
+	v, err := pend.Wait(ctx)
+	pend.Release() // after a reply it has nothing to do
+	return v, err
+}
 
-	if done == nil { // the sweeper enforces CallTimeout; no timer, no select
-		r := <-w.ch
-		n.pending.release(w, true)
-		return r.val, r.err
-	}
-	select {
-	case r := <-w.ch:
-		n.pending.release(w, true)
-		return r.val, r.err
-	case <-done:
-		n.pending.release(w, false)
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
+// sendCall puts a call on its way to `to`, its reply going to rt. A local
+// process that does not exist is ErrNoProcess, returned at once; the
+// other errors are those of encoding and sending to another node.
+func (n *Node) sendCall(from, to *PID, msg any, rt replyTo) error {
+	if n.isLocal(to) {
+		if t := n.local(to); t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+			return ErrNoProcess
 		}
-		return nil, ctx.Err()
+		return nil
 	}
+	payload, err := pack(msg)
+	if err != nil {
+		return err
+	}
+	c := &wire.Call{Ref: rt.ref, Payload: payload}
+	if rt.addr != n.addr {
+		c.ReplyAddress = rt.addr
+	}
+	return n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id, Body: &wire.Frame_Call{Call: c}})
 }
 
 func hasDeadline(ctx context.Context) bool {
@@ -117,18 +102,12 @@ func (n *Node) Forward(pid *PID, msg any, rt ReplyTo) error {
 	if n.stopping.Load() {
 		return ErrNodeStopped
 	}
-	if n.isLocal(pid) {
-		if t := n.local(pid); t == nil || !t.enqueue(&callMsg{from: rt.to, msg: msg}) {
-			n.reply(rt.to, nil, noProcess(pid.Id))
-		}
+	err := n.sendCall(n.self, pid, msg, rt.to)
+	if err == ErrNoProcess { // rt may be anyone's: it gets the answer, not the forwarder
+		n.reply(rt.to, nil, noProcess(pid.Id))
 		return nil
 	}
-	payload, err := pack(msg)
-	if err != nil {
-		return err
-	}
-	return n.sendFrame(pid.Address, &wire.Frame{From: toWire(n.self), To: pid.Id,
-		Body: &wire.Frame_Call{Call: &wire.Call{Ref: rt.to.ref, Payload: payload, ReplyAddress: rt.to.addr}}})
+	return err
 }
 
 // CallTimeout is the bound of calls whose context has no deadline.

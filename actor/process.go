@@ -113,7 +113,7 @@ func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []Spaw
 		}
 		return pid, nil
 	case <-ctx.Done():
-		n.unspawn(p, parent)
+		n.unlinkParent(p, parent)
 		p.kill(ErrKilled)
 		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
 	}
@@ -152,8 +152,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 	// abort ends a process whose start failed before Init: its goroutine
 	// sees it dead after ready and only runs the finalize message.
 	abort := func(err error) (*PID, *Process, error) {
-		n.names.release(p.name, p)
-		p.finish(err)
+		p.finish(err) // releases the name if it was claimed
 		close(p.ready)
 		return nil, nil, err
 	}
@@ -183,18 +182,18 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 	return p.pid, p, nil
 }
 
-// unspawn undoes the parent link and name of a process whose start failed,
-// so that no exit signal reaches the parent.
-func (n *Node) unspawn(p *Process, parent *Process) {
-	if parent != nil {
-		parent.mu.Lock()
-		delete(parent.links, keyOf(p.pid))
-		parent.mu.Unlock()
-		p.mu.Lock()
-		delete(p.links, keyOf(parent.pid))
-		p.mu.Unlock()
+// unlinkParent undoes the parent link of a process whose start failed, so
+// that its exit (finish, which also frees its name) signals no parent.
+func (n *Node) unlinkParent(p *Process, parent *Process) {
+	if parent == nil {
+		return
 	}
-	n.names.release(p.name, p)
+	parent.mu.Lock()
+	delete(parent.links, keyOf(p.pid))
+	parent.mu.Unlock()
+	p.mu.Lock()
+	delete(p.links, keyOf(parent.pid))
+	p.mu.Unlock()
 }
 
 // Receive implements protoactor's Actor; it is the process's loop body.
@@ -238,7 +237,7 @@ func (p *Process) init() {
 		}
 	}
 	if err != nil {
-		p.node.unspawn(p, p.node.local(p.parent))
+		p.node.unlinkParent(p, p.node.local(p.parent))
 		p.finish(err)
 		p.initCh <- fmt.Errorf("%w: %w", ErrInit, err)
 		return

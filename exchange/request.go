@@ -42,13 +42,19 @@ func (r *Request) ReplyTo() actor.ReplyTo { return r.replyTo }
 // Expired reports whether the deadline has passed.
 func (r *Request) Expired(now time.Time) bool { return !r.Deadline.IsZero() && now.After(r.Deadline) }
 
-// For returns the form of r to send to pid from node n: r itself to a local
-// process, its protobuf envelope to a remote one.
-func (r *Request) For(n *actor.Node, pid *actor.PID) (any, error) {
-	if pid.Address == n.Address() {
-		return r, nil
+// ForwardTo sends r from node n to pid (an exchange or a controller) as a
+// call answered to r's ReplyTo: r itself to a local process, its protobuf
+// envelope to a remote one.
+func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error {
+	var msg any = r
+	if pid.Address != n.Address() {
+		env, err := r.envelope()
+		if err != nil {
+			return err
+		}
+		msg = env
 	}
-	return r.envelope()
+	return n.Forward(pid, msg, r.replyTo)
 }
 
 func (r *Request) envelope() (*wire.Envelope, error) {

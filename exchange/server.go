@@ -151,7 +151,7 @@ func (s *server) dispatch(req *Request) error {
 			return fmt.Errorf("%w: redirect to %q", ErrExchangeNotFound, redirect)
 		}
 		req.Exchange = redirect
-		return n.Forward(Local(redirect).PID(n), req, req.replyTo)
+		return req.ForwardTo(n, Local(redirect).PID(n))
 	}
 	if req.wantAll {
 		n.Reply(req.replyTo, routed(len(targets)), nil)
@@ -164,11 +164,7 @@ func (s *server) dispatch(req *Request) error {
 			c.ConnTag = t.ConnTag
 			r = &c
 		}
-		msg, err := r.For(n, t.PID)
-		if err == nil {
-			err = n.Forward(t.PID, msg, req.replyTo)
-		}
-		if err != nil {
+		if err := r.ForwardTo(n, t.PID); err != nil {
 			n.Reply(req.replyTo, nil, err)
 		}
 	}

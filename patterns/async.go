@@ -35,11 +35,7 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 		return err
 	}
 	req := build(ctx, n, ex, msg, rt, false, append(opts, WithTag(tag)))
-	m, err := req.For(n, target)
-	if err == nil {
-		err = n.Forward(target, m, rt)
-	}
-	if err != nil {
+	if err = req.ForwardTo(n, target); err != nil {
 		n.Cancel(rt) // the caller has the error; no Response follows it
 	}
 	return err

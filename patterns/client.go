@@ -107,11 +107,7 @@ func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all boo
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
 	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
-	m, err := req.For(c.n, target)
-	if err == nil {
-		err = c.n.Forward(target, m, pend.ReplyTo())
-	}
-	if err != nil {
+	if err := req.ForwardTo(c.n, target); err != nil {
 		pend.Release()
 		return actor.Pending{}, c.clarify(ex, err)
 	}
