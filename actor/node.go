@@ -62,6 +62,7 @@ type Node struct {
 	halt   *PID // the sender of Stop's shutdown signals, which end even processes that trap exits
 
 	procs    sync.Map // process id -> *Process
+	values   sync.Map // SetValue's attachments
 	seq      atomic.Uint64
 	refs     atomic.Uint64
 	pending  pendingTable
