@@ -1,0 +1,181 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-go/switchboard/actor"
+)
+
+// Config configures a node's membership.
+type Config struct {
+	// Provider is where membership comes from; default: the embedded
+	// provider with no seeds (a cluster of this node, until another names
+	// it as a seed).
+	Provider Provider
+	// Meta is metadata registered with the node, seen by the others.
+	Meta map[string]string
+	// Logger receives membership changes; default: discard.
+	Logger *slog.Logger
+}
+
+type nodeKey struct{}
+
+// Cluster is one node's view of the cluster: its members, their events and
+// the directory of names. Create it with Join; find it from the node with
+// From. Safe for concurrent use.
+type Cluster struct {
+	n    *actor.Node
+	self Member
+	prov Provider
+	log  *slog.Logger
+
+	mu      sync.Mutex
+	members map[string]Member // by name, self included
+	entries []Entry           // the provider's last snapshot
+	own     map[string]Entry  // the names this node published
+	view    atomic.Pointer[map[string][]Entry]
+
+	events   eventQueue
+	leaveOne sync.Once
+	leaveErr error
+	quit     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Join makes node n a member of the cluster given by cfg and attaches the
+// result to n (From returns it). Leave it before stopping the node; a node
+// that stops without leaving is seen by the others as dead.
+func Join(ctx context.Context, n *actor.Node, cfg Config) (*Cluster, error) {
+	if n.Value(nodeKey{}) != nil {
+		return nil, ErrJoined
+	}
+	if !validName(n.Name()) {
+		return nil, fmt.Errorf("%w: node name %q", ErrInvalidName, n.Name())
+	}
+	if cfg.Provider == nil {
+		cfg.Provider = Embedded(EmbeddedConfig{})
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Cluster{
+		n:       n,
+		self:    Member{Name: n.Name(), Address: n.Address(), Meta: maps.Clone(cfg.Meta), Incarnation: time.Now().UnixNano()},
+		prov:    cfg.Provider,
+		log:     cfg.Logger.With("node", n.Name()),
+		members: map[string]Member{},
+		own:     map[string]Entry{},
+		quit:    make(chan struct{}),
+	}
+	empty := map[string][]Entry{}
+	c.view.Store(&empty)
+	c.events.init()
+	c.wg.Add(1)
+	go c.deliver()
+	if err := c.prov.Join(ctx, n, c.self, (*sink)(c)); err != nil {
+		close(c.quit)
+		c.events.close()
+		c.wg.Wait()
+		return nil, err
+	}
+	n.SetValue(nodeKey{}, c)
+	c.wg.Add(1)
+	go c.leaveWithNode()
+	return c, nil
+}
+
+// From returns the cluster node n joined, or nil.
+func From(n *actor.Node) *Cluster {
+	c, _ := n.Value(nodeKey{}).(*Cluster)
+	return c
+}
+
+// Self returns this node as a member.
+func (c *Cluster) Self() Member { return c.self }
+
+// Members returns the live members, this node included, sorted by name.
+func (c *Cluster) Members() []Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]Member, 0, len(c.members))
+	for _, name := range slices.Sorted(maps.Keys(c.members)) {
+		out = append(out, c.members[name])
+	}
+	return out
+}
+
+// Member returns the live member named name.
+func (c *Cluster) Member(name string) (Member, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.members[name]
+	return m, ok
+}
+
+// Leave removes the node from the cluster: the others see NodeDown at once
+// and its directory entries go. It returns when the cluster's goroutines
+// have ended; later calls return the first call's result.
+func (c *Cluster) Leave(ctx context.Context) error {
+	c.leave(ctx)
+	c.wg.Wait()
+	return c.leaveErr
+}
+
+func (c *Cluster) leave(ctx context.Context) {
+	c.leaveOne.Do(func() {
+		c.leaveErr = c.prov.Leave(ctx)
+		c.n.SetValue(nodeKey{}, nil)
+		close(c.quit)
+		c.events.close()
+	})
+}
+
+// leaveWithNode leaves when the node stops without having left.
+func (c *Cluster) leaveWithNode() {
+	defer c.wg.Done()
+	select {
+	case <-c.quit:
+	case <-c.n.Done():
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c.leave(ctx)
+	}
+}
+
+// sink is the Cluster as its provider's Sink.
+type sink Cluster
+
+func (s *sink) SetMembers(ms []Member) {
+	c := (*Cluster)(s)
+	cur := make(map[string]Member, len(ms))
+	for _, m := range ms {
+		cur[m.Name] = m
+	}
+	c.mu.Lock()
+	evs := diff(c.members, cur)
+	c.members = cur
+	c.rebuild()
+	c.mu.Unlock()
+	for _, ev := range evs {
+		if ev.Member.Name == c.self.Name {
+			continue
+		}
+		c.log.Info("membership", "event", ev.Kind.String(), "member", ev.Member.Name, "address", ev.Member.Address)
+		c.events.push(ev)
+	}
+}
+
+func (s *sink) SetEntries(es []Entry) {
+	c := (*Cluster)(s)
+	c.mu.Lock()
+	c.entries = slices.Clone(es)
+	c.rebuild()
+	c.mu.Unlock()
+}
