@@ -138,4 +138,3 @@ func (c *Cluster) left() bool {
 func newest(es []Entry) Entry {
 	return slices.MaxFunc(es, func(a, b Entry) int { return cmp.Compare(a.Created, b.Created) })
 }
-
