@@ -1,3 +1,221 @@
 package cluster_test
 
-func runChildIfAsked() bool { return false }
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/patterns"
+)
+
+// A child is a node in its own OS process: the test binary started again
+// with childEnv set. It joins the cluster, runs the exchange "ex-<name>"
+// with a controller that answers its node name, prints what it sees on
+// stdout, calls the exchanges of its peers by name once it sees them, and
+// leaves cleanly when its stdin closes.
+const childEnv = "SWITCHBOARD_CLUSTER_CHILD"
+
+type child struct {
+	name  string
+	cmd   *exec.Cmd
+	stdin interface{ Close() error }
+	lines chan string
+	addr  string
+	exit  chan struct{}
+}
+
+// startChild starts node name@test; env configures its provider; peers are
+// the names whose exchanges it calls.
+func startChild(t *testing.T, name string, env []string, peers ...string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, childEnv+"="+name, "SB_PEERS="+strings.Join(peers, ","))...)
+	cmd.SysProcAttr = childAttr()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{name: name, cmd: cmd, stdin: stdin, lines: make(chan string, 1024), exit: make(chan struct{})}
+	go func() {
+		s := bufio.NewScanner(out)
+		for s.Scan() {
+			c.lines <- s.Text()
+		}
+		close(c.lines)
+	}()
+	go func() { _ = cmd.Wait(); close(c.exit) }()
+	t.Cleanup(c.kill)
+	c.addr = strings.TrimPrefix(c.expect(t, 30*time.Second, "READY "), "READY ")
+	return c
+}
+
+// expect waits for the next line starting with prefix, skipping others.
+func (c *child) expect(t *testing.T, d time.Duration, prefix string) string {
+	t.Helper()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	for {
+		select {
+		case l, ok := <-c.lines:
+			if !ok {
+				t.Fatalf("child %s exited before %q", c.name, prefix)
+			}
+			if strings.HasPrefix(l, "ERR") {
+				t.Fatalf("child %s: %s", c.name, l)
+			}
+			if strings.HasPrefix(l, prefix) {
+				return l
+			}
+		case <-deadline.C:
+			t.Fatalf("child %s did not say %q within %v", c.name, prefix, d)
+		}
+	}
+}
+
+// stop closes the child's stdin: it leaves the cluster and exits.
+func (c *child) stop(t *testing.T) {
+	t.Helper()
+	_ = c.stdin.Close()
+	select {
+	case <-c.exit:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("child %s did not exit", c.name)
+	}
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (c *child) kill() {
+	_ = c.cmd.Process.Kill()
+	<-c.exit
+}
+
+func (c *child) alive() bool {
+	select {
+	case <-c.exit:
+		return false
+	default:
+		return true
+	}
+}
+
+func runChildIfAsked() bool {
+	name := os.Getenv(childEnv)
+	if name == "" {
+		return false
+	}
+	var mu sync.Mutex
+	say := func(format string, args ...any) {
+		mu.Lock()
+		fmt.Printf(format+"\n", args...)
+		mu.Unlock()
+	}
+	fail := func(err error) {
+		say("ERR %v", err)
+		os.Exit(1)
+	}
+	n, err := actor.Start(actor.Config{Name: name + "@test", Listen: "127.0.0.1:0", Logger: quiet()})
+	if err != nil {
+		fail(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := cluster.Join(ctx, n, cluster.Config{Provider: providerFromEnv(), Logger: quiet()})
+	if err != nil {
+		fail(err)
+	}
+	c.OnEvent(func(ev cluster.Event) {
+		word := "UP"
+		if ev.Kind == cluster.NodeDown {
+			word = "DOWN"
+		}
+		say("%s %s", word, strings.TrimSuffix(ev.Member.Name, "@test"))
+	})
+	if _, err := exchange.Start(ctx, n, exchange.Spec{Name: "ex-" + name}); err != nil {
+		fail(err)
+	}
+	joined := make(chan struct{}, 1)
+	ctrl := patterns.NewController(exchange.Local("ex-"+name), func(context.Context, *exchange.Request) (any, error) {
+		return wrapperspb.String(name), nil
+	})
+	ctrl.OnEvent = func(_ *actor.Process, ev any) {
+		if _, ok := ev.(*exchange.Leader); ok {
+			select {
+			case joined <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if _, err := n.Spawn(ctx, ctrl); err != nil {
+		fail(err)
+	}
+	<-joined
+	say("READY %s", n.Address())
+	var calls sync.WaitGroup
+	for _, peer := range strings.Split(os.Getenv("SB_PEERS"), ",") {
+		if peer == "" {
+			continue
+		}
+		calls.Add(1)
+		go func() {
+			defer calls.Done()
+			cl := patterns.NewClient(n)
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
+				v, err := cl.Call(cctx, exchange.Local("ex-"+peer), wrapperspb.String("hi"))
+				ccancel()
+				if err == nil {
+					say("CALL ex-%s %s", peer, v.(*wrapperspb.StringValue).GetValue())
+					return
+				}
+				if time.Now().After(deadline) {
+					say("CALLERR ex-%s %v", peer, err)
+					return
+				}
+				time.Sleep(20 * time.Millisecond) // the peer's name is not in the directory yet
+			}
+		}()
+	}
+	_, _ = bufio.NewReader(os.Stdin).ReadString('\n') // until the parent closes stdin (or dies)
+	calls.Wait()
+	lctx, lcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer lcancel()
+	if err := c.Leave(lctx); err != nil {
+		say("ERR leave: %v", err)
+	}
+	_ = n.Stop(lctx)
+	os.Exit(0)
+	return true
+}
+
+// providerFromEnv: Consul if SB_CONSUL is set, else embedded with SB_SEEDS.
+func providerFromEnv() cluster.Provider {
+	if addr := os.Getenv("SB_CONSUL"); addr != "" {
+		ttl, _ := time.ParseDuration(os.Getenv("SB_TTL"))
+		return cluster.Consul(cluster.ConsulConfig{Address: addr, Service: os.Getenv("SB_SERVICE"), TTL: ttl})
+	}
+	var seeds []string
+	if s := os.Getenv("SB_SEEDS"); s != "" {
+		seeds = strings.Split(s, ",")
+	}
+	return cluster.Embedded(cluster.EmbeddedConfig{Seeds: seeds, Interval: 100 * time.Millisecond})
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,9 +79,10 @@ type consul struct {
 	checkID   string
 	prefix    string // KV prefix of the directory, ending in '/'
 
-	mu      sync.Mutex
-	session string
-	own     map[string]Entry
+	reopenMu sync.Mutex // one session replacement at a time
+	mu       sync.Mutex
+	session  string
+	own      map[string]Entry
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -175,6 +177,11 @@ func (c *consul) register(ctx context.Context, reg *api.AgentServiceRegistration
 	if err := c.client.Agent().ServiceRegisterOpts(reg, api.ServiceRegisterOpts{}.WithContext(ctx)); err != nil {
 		return fmt.Errorf("%w: register %s: %w", ErrUnavailable, c.serviceID, err)
 	}
+	// Registering again keeps a check's state: the check of a previous
+	// incarnation that died is critical until passed explicitly.
+	if err := c.client.Agent().UpdateTTLOpts(c.checkID, "", api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+		return fmt.Errorf("%w: pass check %s: %w", ErrUnavailable, c.checkID, err)
+	}
 	return nil
 }
 
@@ -225,7 +232,13 @@ func (c *consul) Publish(ctx context.Context, e Entry) error {
 	c.own[e.Name] = e
 	sid := c.session
 	c.mu.Unlock()
-	return c.acquire(ctx, sid, e)
+	err := c.acquire(ctx, sid, e)
+	if err != nil && strings.Contains(err.Error(), "invalid session") {
+		// Consul ended the session (the check lapsed): open another, which
+		// publishes every entry again, this one included.
+		return c.reopen(ctx, sid)
+	}
+	return err
 }
 
 func (c *consul) acquire(ctx context.Context, sid string, e Entry) error {

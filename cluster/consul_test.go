@@ -20,6 +20,6 @@ func consulKind(t *testing.T, ttl time.Duration) providerKind {
 	}}
 }
 
-func TestConsulMembership(t *testing.T) { membership(t, consulKind(t, 2*time.Second)) }
+func TestConsulMembership(t *testing.T) { membership(t, consulKind(t, 3*time.Second)) }
 
-func TestConsulDirectory(t *testing.T) { directory(t, consulKind(t, 2*time.Second)) }
+func TestConsulDirectory(t *testing.T) { directory(t, consulKind(t, 3*time.Second)) }

@@ -56,7 +56,7 @@ func (c *consul) checkSession(ctx context.Context) error {
 	if err != nil || se != nil {
 		return err
 	}
-	return c.reopen(ctx)
+	return c.reopen(ctx, sid)
 }
 
 func (c *consul) recover(ctx context.Context, reg *api.AgentServiceRegistration) error {
@@ -71,15 +71,25 @@ func (c *consul) recover(ctx context.Context, reg *api.AgentServiceRegistration)
 		return err
 	}
 	if se == nil {
-		return c.reopen(ctx)
+		return c.reopen(ctx, sid)
 	}
 	return c.republish(ctx, sid)
 }
 
-func (c *consul) reopen(ctx context.Context) error {
-	sid, err := c.openSession(ctx)
-	if err != nil {
-		return err
+// reopen replaces the session stale, which Consul ended, and publishes the
+// entries again under the new one. Concurrent callers with the same stale
+// session open only one.
+func (c *consul) reopen(ctx context.Context, stale string) error {
+	c.reopenMu.Lock()
+	defer c.reopenMu.Unlock()
+	c.mu.Lock()
+	sid := c.session
+	c.mu.Unlock()
+	if sid == stale {
+		var err error
+		if sid, err = c.openSession(ctx); err != nil {
+			return err
+		}
 	}
 	return c.republish(ctx, sid)
 }

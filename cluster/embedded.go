@@ -200,6 +200,9 @@ func (s *seedServer) hello(m *Hello) {
 		}
 		ps = &peerState{info: from, ref: s.p.Monitor(actor.NamedPID(from.Address, RegisteredName))}
 		s.peers[from.Name] = ps
+		if m.GetReply() { // it greeted this node with older entries, or none
+			s.send(from.Address, &Entries{From: s.self, Entries: s.ownEntries()})
+		}
 	}
 	ps.entries = m.GetEntries()
 	s.report()

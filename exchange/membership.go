@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"context"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -20,6 +21,7 @@ type Membership struct {
 	MaxBackoff time.Duration
 
 	ref     actor.Ref
+	target  *actor.PID
 	backoff time.Duration
 	leader  *Leader
 }
@@ -28,18 +30,33 @@ type rejoin struct{ m *Membership }
 
 const minBackoff = 10 * time.Millisecond
 
-// Join registers the controller p with the exchange.
+// Join registers the controller p with the exchange, found by
+// Address.Resolve at each attempt (so a controller follows an exchange
+// that moved to another node).
 func (m *Membership) Join(p *actor.Process) {
 	n := p.Node()
-	target := m.Exchange.PID(n)
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	target, err := m.Exchange.Resolve(ctx, n)
+	cancel()
+	if err != nil {
+		// Not found: monitor the name where it is not, for a Down at once
+		// and another attempt after the backoff.
+		target = actor.NamedPID(n.Address(), RegisteredName(m.Exchange.Name))
+	}
+	m.target = target
 	m.ref = p.Monitor(target) // before Join: a missing exchange is a Down at once
 	_ = p.Send(target, &Join{Controller: p.Self(), ServiceTag: m.ServiceTag, ConnectionTag: m.ConnTag})
 }
 
+// resolveTimeout bounds a directory lookup made from a process.
+const resolveTimeout = 2 * time.Second
+
 // Leave unregisters the controller (this connection) from the exchange.
 func (m *Membership) Leave(p *actor.Process) {
 	p.Demonitor(m.ref)
-	_ = p.Send(m.Exchange.PID(p.Node()), &Leave{Controller: p.Self(), ConnectionTag: m.ConnTag})
+	if m.target != nil {
+		_ = p.Send(m.target, &Leave{Controller: p.Self(), ConnectionTag: m.ConnTag})
+	}
 }
 
 // Leader is the last Leader event of this membership, or nil.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -66,7 +67,11 @@ type inspectReq struct{}
 
 // Inspect returns what the exchange at a looks like now.
 func Inspect(ctx context.Context, n *actor.Node, a Address) (Info, error) {
-	v, err := n.Call(ctx, a.PID(n), inspectReq{})
+	pid, err := a.Resolve(ctx, n)
+	if err != nil {
+		return Info{}, err
+	}
+	v, err := n.Call(ctx, pid, inspectReq{})
 	if err != nil {
 		return Info{}, err
 	}
@@ -85,9 +90,28 @@ func newServer(spec Spec) *server {
 	return s
 }
 
+// Init publishes the exchange in the cluster's directory, if the node
+// joined one. A directory that cannot be reached does not stop the
+// exchange: the cluster publishes it again when it can.
 func (s *server) Init(p *actor.Process) error {
 	s.p = p
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
+			p.Node().Logger().Warn("exchange not published in the directory", "exchange", s.spec.Name, "err", err)
+		}
+	}
 	return nil
+}
+
+// Terminate withdraws the exchange from the directory.
+func (s *server) Terminate(p *actor.Process, _ error) {
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
+	}
 }
 
 // HandleCall routes requests; the reply comes from the controllers, so the

@@ -1,9 +1,12 @@
 package exchange
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
 )
 
 // Strategy decides which controllers get a request.
@@ -115,14 +118,17 @@ func (s *Spec) defaults() {
 const DefaultMaxPayload = 4 << 20
 
 // Address names an exchange: its name, and the transport address of the
-// node it runs on ("" for the local node). Lookup by name alone, through
-// the cluster directory, comes with package cluster.
+// node it runs on. With Node empty the exchange is found by name alone:
+// on the local node if it runs there, else through the directory of the
+// cluster the node joined (package cluster), which knows where every
+// exchange of the cluster runs.
 type Address struct {
 	Name string
 	Node string
 }
 
-// Local addresses the exchange name on the caller's own node.
+// Local addresses the exchange name by name alone: on the caller's own node
+// if it runs there, else wherever the cluster's directory says.
 func Local(name string) Address { return Address{Name: name} }
 
 // At addresses the exchange name on the node at address.
@@ -131,8 +137,33 @@ func At(node, name string) Address { return Address{Name: name, Node: node} }
 // RegisteredName is the name an exchange process is registered under.
 func RegisteredName(exchange string) string { return "exchange:" + exchange }
 
-// PID returns the PID that reaches the exchange at a from node n: the
-// NamedPID of its registered name, valid across restarts of the exchange.
+// Resolve returns the PID that reaches the exchange at a from node n: the
+// NamedPID of its registered name on the node that runs it, valid across
+// restarts of the exchange there. An address with no Node is looked up:
+// the local node first, then the cluster directory (without a cluster, the
+// local node). ErrExchangeNotFound if no live node runs it; the directory's
+// own error (cluster.ErrUnavailable) if it could not be asked.
+func (a Address) Resolve(ctx context.Context, n *actor.Node) (*actor.PID, error) {
+	if a.Node != "" {
+		return actor.NamedPID(a.Node, RegisteredName(a.Name)), nil
+	}
+	reg := RegisteredName(a.Name)
+	c := cluster.From(n)
+	if c == nil || n.Whereis(reg) != nil {
+		return actor.NamedPID(n.Address(), reg), nil
+	}
+	e, err := c.Lookup(ctx, reg)
+	if errors.Is(err, cluster.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %q", ErrExchangeNotFound, a.Name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return actor.NamedPID(e.Address, reg), nil
+}
+
+// PID returns the PID of the exchange at a from node n without asking the
+// directory: an address with no Node is the local node's exchange.
 func (a Address) PID(n *actor.Node) *actor.PID {
 	node := a.Node
 	if node == "" {

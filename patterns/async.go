@@ -23,7 +23,7 @@ type Response struct {
 // none came by ctx's deadline, or the node's CallTimeout). It is the seed's
 // messaging:request/4. For a Broadcast exchange the first reply is the one.
 func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string, msg any, replyTo *actor.PID, opts ...RequestOption) error {
-	target, err := check(n, ex, msg, 0)
+	target, err := check(ctx, n, ex, msg, 0)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 }
 
 func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, error) {
-	target, err := check(c.n, ex, msg, c.MaxPayload)
+	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
 		return actor.Pending{}, err
 	}
@@ -117,11 +117,14 @@ func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all boo
 // check returns the PID of ex, after checking what can be checked before
 // sending: a name, and the payload's size when it will cross nodes. A
 // missing local exchange shows up as the Forward's ErrNoProcess.
-func check(n *actor.Node, ex exchange.Address, msg any, max int) (*actor.PID, error) {
+func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int) (*actor.PID, error) {
 	if ex.Name == "" {
 		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}
-	target := ex.PID(n)
+	target, err := ex.Resolve(ctx, n)
+	if err != nil {
+		return nil, err
+	}
 	if target.Address == n.Address() {
 		return target, nil
 	}

@@ -1,0 +1,150 @@
+package cluster_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/consultest"
+	"github.com/switchboard-go/switchboard/patterns"
+)
+
+// processKind sets up a provider for a test with nodes in OS processes.
+type processKind struct {
+	observer func(seed string) cluster.Provider // the test's own node
+	env      func(seed string) []string         // a child's
+	downIn   time.Duration                      // bound of kill -9 to NodeDown
+	agent    *consultest.Agent                  // Consul, to restart; nil if embedded
+}
+
+func TestProcessesEmbedded(t *testing.T) {
+	processes(t, processKind{
+		observer: func(string) cluster.Provider {
+			return cluster.Embedded(cluster.EmbeddedConfig{Interval: 100 * time.Millisecond})
+		},
+		env:    func(seed string) []string { return []string{"SB_SEEDS=" + seed, "SB_CONSUL="} },
+		downIn: time.Second, // the connection breaks at once
+	})
+}
+
+func TestProcessesConsul(t *testing.T) {
+	agent := consultest.Start(t)
+	const ttl = 3 * time.Second
+	service := "sb-processes"
+	processes(t, processKind{
+		observer: func(string) cluster.Provider {
+			return cluster.Consul(cluster.ConsulConfig{Address: agent.Addr, Service: service, TTL: ttl, Logger: quiet()})
+		},
+		env: func(string) []string {
+			return []string{"SB_CONSUL=" + agent.Addr, "SB_SERVICE=" + service, "SB_TTL=" + ttl.String()}
+		},
+		downIn: ttl + time.Second,
+		agent:  agent,
+	})
+}
+
+// processes: three nodes as OS processes join and see each other and call
+// each other's exchanges by name; kill -9 of one is seen as NodeDown within
+// the bound and calls to its exchange fail fast; a clean stop is seen at
+// once; a restarted node rejoins; with Consul, Consul restarting mid-test
+// crashes no node and membership and the directory recover.
+func processes(t *testing.T, k processKind) {
+	obs := join(t, startNode(t, "obs@test"), k.observer(""))
+	seed := obs.n.Address()
+	env := k.env(seed)
+	a := startChild(t, "a", env, "b", "c")
+	b := startChild(t, "b", env, "a", "c")
+	c := startChild(t, "c", env, "a", "b")
+	obs.awaitUp(t, 10*time.Second, "a@test", "b@test", "c@test")
+	for _, ch := range []*child{a, b, c} {
+		for _, peer := range []string{"a", "b", "c"} {
+			if peer != ch.name {
+				if l := ch.expect(t, 25*time.Second, "CALL"); l[:5] == "CALLE" {
+					t.Fatalf("child %s: %s", ch.name, l)
+				}
+			}
+		}
+	}
+	cl := patterns.NewClient(obs.n)
+	callAll := func(names ...string) {
+		t.Helper()
+		for _, name := range names {
+			v, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-"+name), wrapperspb.String("hi"))
+			if err != nil || v.(*wrapperspb.StringValue).GetValue() != name {
+				t.Fatalf("call ex-%s by name: %v %v", name, v, err)
+			}
+		}
+	}
+	callAll("a", "b", "c")
+
+	// kill -9 c.
+	killed := time.Now()
+	c.kill()
+	start := time.Now()
+	_, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi"))
+	if !errors.Is(err, actor.ErrNodeDown) && !errors.Is(err, exchange.ErrExchangeNotFound) {
+		t.Fatalf("call to the killed node's exchange: %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("call to the killed node's exchange failed after %v, not fast", d)
+	}
+	obs.awaitDown(t, k.downIn+2*time.Second, "c@test")
+	seen := time.Since(killed)
+	t.Logf("kill -9 to NodeDown: %v (bound %v)", seen, k.downIn)
+	if seen > k.downIn {
+		t.Fatalf("NodeDown %v after kill -9, bound %v", seen, k.downIn)
+	}
+	a.expect(t, 5*time.Second, "DOWN c")
+	b.expect(t, 5*time.Second, "DOWN c")
+	if _, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+		t.Fatalf("call by name after NodeDown: %v", err)
+	}
+
+	// A clean stop is seen at once, long before any TTL.
+	stopped := time.Now()
+	_ = b.stdin.Close()
+	obs.awaitDown(t, 5*time.Second, "b@test")
+	t.Logf("clean stop to NodeDown: %v", time.Since(stopped))
+	if d := time.Since(stopped); d > time.Second {
+		t.Fatalf("clean stop seen after %v", d)
+	}
+	b.stop(t)
+	a.expect(t, 5*time.Second, "DOWN b")
+
+	// c comes back.
+	c2 := startChild(t, "c", env, "a")
+	obs.awaitUp(t, 10*time.Second, "c@test")
+	a.expect(t, 10*time.Second, "UP c")
+	c2.expect(t, 25*time.Second, "CALL ex-a a")
+	callAll("a", "c")
+
+	if k.agent == nil {
+		return
+	}
+	// Consul restarts (losing its state): no node crashes, and membership
+	// and the directory come back.
+	k.agent.Restart()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, e1 := cl.Call(ctxT(t, time.Second), exchange.Local("ex-a"), wrapperspb.String("hi"))
+		_, e2 := cl.Call(ctxT(t, time.Second), exchange.Local("ex-c"), wrapperspb.String("hi"))
+		if _, ok := obs.c.Member("a@test"); ok && e1 == nil && e2 == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after Consul restarted: members %v, calls %v %v", names(obs.c.Members()), e1, e2)
+		}
+		time.Sleep(50 * time.Millisecond) // Consul comes back on its own time; no event to await
+	}
+	if !a.alive() || !c2.alive() {
+		t.Fatal("a node died when Consul restarted")
+	}
+	if got := names(obs.c.Members()); len(got) != 3 {
+		t.Fatalf("members after Consul restarted: %v", got)
+	}
+}
