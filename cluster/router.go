@@ -40,8 +40,8 @@ type RouterSpec struct {
 	Self string
 	// Resolve gives the transport address of a node the Table names. It is
 	// called from the router's goroutine. Nil: no other node is known, and
-	// a key owned elsewhere fails with ErrUnresolvedNode. With package
-	// cluster's membership, c.Member(name) gives it.
+	// a key owned elsewhere fails with ErrUnresolvedNode. The cluster's
+	// membership knows every member's address.
 	Resolve func(node string) (address string, ok bool)
 	// Handle serves a request on the node that owns its key, and its result
 	// goes straight back to the caller, wherever that is. Required. It runs
