@@ -3,6 +3,7 @@ package actor
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"os"
@@ -46,6 +47,20 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxFrameSize bounds one frame between nodes; default 64 MiB.
 	MaxFrameSize int
+	// Cookie is the cluster's shared secret, as Erlang's cookie: nodes talk
+	// only if they hold the same one, proved by a challenge-response when a
+	// connection opens, never sent. Nothing from a node with another cookie
+	// is delivered, and calls to it fail with ErrNodeDown. Empty on every
+	// node: no check; empty on one side only: refused.
+	Cookie string
+	// TLS, if set, encrypts every connection between nodes, accepting and
+	// dialing with this config: Certificates is the node's certificate (as
+	// a server and as a client), RootCAs the authorities it trusts for the
+	// nodes it dials, and ClientCAs with ClientAuth set to
+	// tls.RequireAndVerifyClientCert makes it mutual. The server name
+	// checked when dialing is the peer's host unless ServerName is set. A
+	// node without TLS cannot talk to one with it.
+	TLS *tls.Config
 }
 
 // Node is one actor system: it spawns processes, routes messages to local and
@@ -88,6 +103,7 @@ type Stats struct {
 	Processes int    // live processes
 	BadFrames uint64 // frames from the network that could not be decoded
 	Crashes   uint64 // processes that exited with a panic
+	Refused   uint64 // connections refused at the handshake (cookie, TLS, version), in or out
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.
@@ -118,8 +134,10 @@ func Start(cfg Config) (*Node, error) {
 		tr, err := transport.Listen(transport.Config{
 			Listen:       cfg.Listen,
 			Node:         cfg.Name,
+			Cookie:       cfg.Cookie,
+			TLS:          cfg.TLS,
 			Handler:      n.receiveFrame,
-			PeerDown:     n.nodeDown,
+			PeerDown:     n.peerDown,
 			MaxFrameSize: cfg.MaxFrameSize,
 			Logger:       n.log,
 		})
@@ -174,7 +192,11 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 func (n *Node) Stats() Stats {
 	count := 0
 	n.procs.Range(func(_, _ any) bool { count++; return true })
-	return Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load()}
+	s := Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load()}
+	if n.tr != nil {
+		s.Refused = n.tr.Stats().Refused
+	}
+	return s
 }
 
 // Stop shuts the node down: top-level processes get an ErrShutdown exit

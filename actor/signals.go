@@ -216,11 +216,14 @@ func (p *Process) handleDown(s *downSig) {
 // nodeDown handles the loss of the connection to the node at addr: links to
 // its processes break with ErrNodeDown, monitors of them fire, monitors held
 // by them are dropped, and calls waiting on them fail.
-func (n *Node) nodeDown(addr string) {
+func (n *Node) nodeDown(addr string) { n.nodeLost(addr, ErrNodeDown) }
+
+// nodeLost is nodeDown with reason, which wraps ErrNodeDown.
+func (n *Node) nodeLost(addr string, reason error) {
 	if addr == n.addr {
 		return
 	}
-	n.pending.failAddr(addr, ErrNodeDown)
+	n.pending.failAddr(addr, reason)
 	n.procs.Range(func(_, v any) bool {
 		p := v.(*Process)
 		var sigs []any
@@ -228,12 +231,12 @@ func (n *Node) nodeDown(addr string) {
 		for k, pid := range p.links {
 			if k.addr == addr {
 				delete(p.links, k)
-				sigs = append(sigs, &exitSig{from: pid, reason: ErrNodeDown})
+				sigs = append(sigs, &exitSig{from: pid, reason: reason})
 			}
 		}
 		for ref, pid := range p.watch {
 			if pid.Address == addr {
-				sigs = append(sigs, &downSig{ref: ref, from: pid, reason: ErrNodeDown})
+				sigs = append(sigs, &downSig{ref: ref, from: pid, reason: reason})
 			}
 		}
 		for k := range p.mons {

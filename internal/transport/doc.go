@@ -1,15 +1,26 @@
-// Package transport carries wire.Frames between nodes over TCP.
+// Package transport carries wire.Frames between nodes over TCP, or TLS.
 //
 // Each node listens on one address. To send, a node dials the peer once and
-// keeps the connection: the first message is a wire.Hello naming the
-// sender's address, then frames follow, each a 4-byte big-endian length and
-// the protobuf encoding. One writer goroutine per peer batches frames and
-// flushes when its queue is empty, so frames from one node to another arrive
-// in the order they were sent.
+// keeps the connection. A handshake opens it (wire.Hello, Challenge, Proof,
+// Welcome; see handshake.go): each side proves with an HMAC over the other's
+// random nonce that it holds Config.Cookie, the cluster's secret, which never
+// crosses the network. Then only the dialer writes: frames, each a 4-byte
+// big-endian length and the protobuf encoding. One writer goroutine per
+// peer batches frames and flushes when its queue is empty, so frames from
+// one node to another arrive in the order they were sent. With Config.TLS
+// set, every connection is TLS (mutual if the config requires client
+// certificates) and the handshake runs inside it.
+//
+// A refused handshake (other cookie, other protocol version, TLS failure)
+// delivers nothing, is counted in Stats.Refused and logged as a warning; the
+// dialing side reports the peer down with an error wrapping ErrHandshake
+// (ErrBadCookie for a cookie mismatch). The listening side reports nothing:
+// the address in a refused Hello is only a claim.
 //
 // A broken connection, in either direction, is reported once through
 // Config.PeerDown with the peer's address: that is how a node learns that
-// another went away. Frames that were queued for it are dropped; the next
-// Send dials again. A frame larger than Config.MaxFrameSize, or one that does
-// not decode, closes its connection and is counted; nothing panics.
+// another went away. Disconnect breaks them on purpose. Frames that were
+// queued for it are dropped; the next Send dials again. A frame larger than
+// Config.MaxFrameSize, or one that does not decode, closes its connection
+// and is counted; nothing panics.
 package transport

@@ -11,14 +11,16 @@ func Example() {
 	got := make(chan string, 1)
 	recv, _ := transport.Listen(transport.Config{
 		Listen:   "127.0.0.1:0",
+		Cookie:   "the cluster's secret",
 		Handler:  func(_ string, f *wire.Frame) { got <- f.To },
-		PeerDown: func(string) {},
+		PeerDown: func(string, error) {},
 	})
 	defer recv.Close()
 	send, _ := transport.Listen(transport.Config{
 		Listen:   "127.0.0.1:0",
+		Cookie:   "the cluster's secret",
 		Handler:  func(string, *wire.Frame) {},
-		PeerDown: func(string) {},
+		PeerDown: func(string, error) {},
 	})
 	defer send.Close()
 

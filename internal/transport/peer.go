@@ -3,13 +3,11 @@ package transport
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync"
-
-	"google.golang.org/protobuf/proto"
-
-	"github.com/switchboard-go/switchboard/internal/wire"
+	"time"
 )
 
 // peer is the outbound connection to one node: a queue of encoded frames and
@@ -42,7 +40,7 @@ func (p *peer) push(b []byte) bool {
 	return true
 }
 
-// close ends the peer from Transport.Close.
+// close ends the peer without reporting it (Transport.Close, Disconnect).
 func (p *peer) close() {
 	p.mu.Lock()
 	p.closed = true
@@ -57,9 +55,14 @@ func (p *peer) close() {
 }
 
 func (p *peer) run() {
+	defer p.t.wg.Done()
+	p.down(p.serve())
+}
+
+// serve dials, runs the handshake and writes frames until the connection
+// breaks or the peer closes; it returns why.
+func (p *peer) serve() error {
 	t := p.t
-	defer t.wg.Done()
-	defer p.down()
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DialTimeout)
 	go func() { // the dial ends early if the transport closes
 		select {
@@ -68,58 +71,73 @@ func (p *peer) run() {
 		case <-ctx.Done():
 		}
 	}()
-	c, err := t.cfg.dial(ctx, p.addr)
+	c, err := t.dialConn(ctx, p.addr)
 	cancel()
 	if err != nil {
-		t.log.Info("dial failed", "peer", p.addr, "error", err)
-		return
+		if errors.Is(err, ErrHandshake) && !p.isClosed() {
+			t.refuse(p.addr, err)
+		} else {
+			t.log.Info("dial failed", "peer", p.addr, "error", err)
+		}
+		return err
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		_ = c.Close()
-		return
+		return ErrClosed
 	}
 	p.conn = c
 	p.mu.Unlock()
 	defer c.Close()
 
-	// The peer never writes on this connection; a read ending means it closed.
+	r := bufio.NewReaderSize(c, 512)
+	w := bufio.NewWriterSize(c, 64<<10)
+	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
+	if err := t.greet(r, w); err != nil {
+		if !p.isClosed() {
+			t.refuse(p.addr, err)
+		}
+		return err
+	}
+	_ = c.SetDeadline(time.Time{})
+
+	// The peer never writes after the handshake; a read ending means it
+	// closed.
 	readerDone := make(chan struct{})
+	var readErr error
 	go func() {
-		_, _ = io.Copy(io.Discard, c)
+		_, readErr = io.Copy(io.Discard, r)
 		_ = c.Close()
 		close(readerDone) // the writer waits on this too: no wake-up can be lost
 	}()
 	defer func() { _ = c.Close(); <-readerDone }()
 
-	w := bufio.NewWriterSize(c, 64<<10)
-	hello, _ := proto.Marshal(&wire.Hello{Version: protocolVersion, Address: t.addr, Node: t.cfg.Node})
-	if writeMsg(w, hello) != nil || w.Flush() != nil {
-		return
-	}
 	for {
 		select {
 		case <-p.wake:
 		case <-readerDone:
-			return
+			if readErr == nil {
+				readErr = io.EOF
+			}
+			return readErr
 		}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			return
+			return ErrClosed
 		}
 		batch := p.queue
 		p.queue = p.spare[:0]
 		p.mu.Unlock()
 		for i, b := range batch {
 			if err := writeMsg(w, b); err != nil {
-				return
+				return err
 			}
 			batch[i] = nil
 		}
 		if err := w.Flush(); err != nil {
-			return
+			return err
 		}
 		t.framesOut.Add(uint64(len(batch)))
 		p.mu.Lock()
@@ -128,8 +146,15 @@ func (p *peer) run() {
 	}
 }
 
-// down removes the peer, so the next Send dials again, and reports it.
-func (p *peer) down() {
+func (p *peer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// down removes the peer, so the next Send dials again, and reports it with
+// err unless the peer was closed on purpose (Close, Disconnect).
+func (p *peer) down(err error) {
 	t := p.t
 	t.mu.Lock()
 	if t.peers[p.addr] == p {
@@ -142,6 +167,6 @@ func (p *peer) down() {
 	p.queue = nil
 	p.mu.Unlock()
 	if !closed {
-		t.peerDown(p.addr)
+		t.peerDown(p.addr, err)
 	}
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,30 +19,58 @@ import (
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-// Errors of the transport.
+// Errors of the transport. Test them with errors.Is.
 var (
-	ErrClosed        = errors.New("transport: closed")
+	// ErrClosed: the transport has been closed.
+	ErrClosed = errors.New("transport: closed")
+	// ErrFrameTooLarge: a frame exceeds Config.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("transport: frame too large")
-	ErrHandshake     = errors.New("transport: bad handshake")
+	// ErrHandshake: a connection was refused before any frame crossed it
+	// (TLS failed, the peer speaks another protocol version, or the cookies
+	// differ).
+	ErrHandshake = errors.New("transport: handshake refused")
+	// ErrBadCookie: the peer does not hold this node's cookie. It wraps
+	// ErrHandshake.
+	ErrBadCookie = fmt.Errorf("%w: cookie mismatch", ErrHandshake)
+	// ErrDisconnected: Disconnect closed the connections to the peer.
+	ErrDisconnected = errors.New("transport: disconnected")
 )
-
-const protocolVersion = 1
 
 // Config configures a Transport.
 type Config struct {
-	Listen       string                           // host:port; port 0 picks one
-	Node         string                           // the node's name, sent in Hello
+	Listen string // host:port; port 0 picks one
+	Node   string // the node's name, sent in the handshake
+	// Cookie is the cluster's shared secret, Erlang's cookie: a connection
+	// is refused unless both ends hold the same one. It never crosses the
+	// network (see the handshake in wire.proto). Empty on both ends: any
+	// peer is accepted; empty on one end only: refused.
+	Cookie string
+	// TLS, if set, makes the listener accept TLS only and every dial use
+	// TLS, both with this config: Certificates is the node's own
+	// certificate, RootCAs verifies the peers it dials (by their host unless
+	// ServerName is set), and ClientCAs with ClientAuth
+	// tls.RequireAndVerifyClientCert makes it mutual.
+	TLS          *tls.Config
 	Handler      func(from string, f *wire.Frame) // inbound frames, on the connection's goroutine
-	PeerDown     func(addr string)                // a connection to or from addr broke
+	PeerDown     func(addr string, err error)     // a connection to or from addr broke, or its handshake failed; err says why
 	MaxFrameSize int                              // default 64 MiB
-	DialTimeout  time.Duration                    // default 2 s
+	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
 	dial         func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Stats are the transport's counters.
 type Stats struct {
-	FramesIn, FramesOut, BadFrames, PeersDown uint64
+	FramesIn, FramesOut uint64
+	BadFrames           uint64 // frames that were too large or did not decode
+	PeersDown           uint64 // PeerDown reports
+	Refused             uint64 // connections, in or out, whose handshake failed
+}
+
+// inbound is an accepted connection.
+type inbound struct {
+	from string      // the dialer's address once the handshake is done; under Transport.mu
+	cut  atomic.Bool // Disconnect closed it: deliver and report nothing more
 }
 
 // Transport is one node's listener and its connections to peers.
@@ -53,11 +82,11 @@ type Transport struct {
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	mu    sync.Mutex
-	peers map[string]*peer    // outbound, by address
-	in    map[net.Conn]string // inbound, to close them at Close
+	peers map[string]*peer      // outbound, by address
+	in    map[net.Conn]*inbound // inbound, to close them at Close or Disconnect
 	done  bool
 
-	framesIn, framesOut, badFrames, peersDown atomic.Uint64
+	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 }
 
 // Listen starts a transport on cfg.Listen.
@@ -74,6 +103,12 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.Handler == nil || cfg.PeerDown == nil {
 		return nil, errors.New("transport: Handler and PeerDown are required")
 	}
+	if err := checkTLS(cfg.TLS); err != nil {
+		return nil, err
+	}
+	if cfg.TLS != nil {
+		cfg.TLS = cfg.TLS.Clone()
+	}
 	if cfg.dial == nil {
 		d := &net.Dialer{}
 		cfg.dial = func(ctx context.Context, addr string) (net.Conn, error) { return d.DialContext(ctx, "tcp", addr) }
@@ -82,6 +117,9 @@ func Listen(cfg Config) (*Transport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
 	t := &Transport{
 		cfg:   cfg,
 		ln:    ln,
@@ -89,7 +127,7 @@ func Listen(cfg Config) (*Transport, error) {
 		log:   cfg.Logger,
 		stop:  make(chan struct{}),
 		peers: map[string]*peer{},
-		in:    map[net.Conn]string{},
+		in:    map[net.Conn]*inbound{},
 	}
 	t.wg.Add(1)
 	go t.accept()
@@ -101,7 +139,13 @@ func (t *Transport) Addr() string { return t.addr }
 
 // Stats returns the counters.
 func (t *Transport) Stats() Stats {
-	return Stats{t.framesIn.Load(), t.framesOut.Load(), t.badFrames.Load(), t.peersDown.Load()}
+	return Stats{
+		FramesIn:  t.framesIn.Load(),
+		FramesOut: t.framesOut.Load(),
+		BadFrames: t.badFrames.Load(),
+		PeersDown: t.peersDown.Load(),
+		Refused:   t.refused.Load(),
+	}
 }
 
 // Send queues f for the node at addr, dialing it if needed. It returns at
@@ -167,13 +211,19 @@ func (t *Transport) closing() bool {
 	}
 }
 
-func (t *Transport) peerDown(addr string) {
+func (t *Transport) peerDown(addr string, err error) {
 	if t.closing() {
 		return
 	}
 	t.peersDown.Add(1)
-	t.log.Info("peer down", "peer", addr)
-	t.cfg.PeerDown(addr)
+	t.log.Info("peer down", "peer", addr, "error", err)
+	t.cfg.PeerDown(addr, err)
+}
+
+// refuse counts and logs a failed handshake with peer.
+func (t *Transport) refuse(peer string, err error) {
+	t.refused.Add(1)
+	t.log.Warn("handshake refused", "peer", peer, "error", err)
 }
 
 func (t *Transport) accept() {
@@ -198,15 +248,18 @@ func (t *Transport) accept() {
 			_ = c.Close()
 			return
 		}
-		t.in[c] = ""
+		in := &inbound{}
+		t.in[c] = in
 		t.wg.Add(1)
 		t.mu.Unlock()
-		go t.serve(c)
+		go t.serve(c, in)
 	}
 }
 
-// serve reads the Hello and then the frames of one inbound connection.
-func (t *Transport) serve(c net.Conn) {
+// serve runs the handshake and then reads the frames of one inbound
+// connection. A refused handshake reports nothing: the address in its Hello
+// is only a claim.
+func (t *Transport) serve(c net.Conn, in *inbound) {
 	defer t.wg.Done()
 	defer func() {
 		t.mu.Lock()
@@ -215,23 +268,36 @@ func (t *Transport) serve(c net.Conn) {
 		_ = c.Close()
 	}()
 	r := bufio.NewReaderSize(c, 64<<10)
-	_ = c.SetReadDeadline(time.Now().Add(t.cfg.DialTimeout))
-	var hello wire.Hello
-	if err := t.read(r, &hello); err != nil || hello.GetVersion() != protocolVersion || hello.GetAddress() == "" {
-		t.badFrames.Add(1)
-		t.log.Warn("rejected connection", "remote", c.RemoteAddr().String(), "error", fmt.Errorf("%w: %v", ErrHandshake, err))
+	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
+	err := serverHandshake(c)
+	from := ""
+	if err == nil {
+		from, err = t.welcome(r, bufio.NewWriterSize(c, 512))
+	}
+	if err != nil {
+		if !t.closing() {
+			t.refuse(c.RemoteAddr().String(), err)
+		}
 		return
 	}
-	_ = c.SetReadDeadline(time.Time{})
-	from := hello.GetAddress()
+	_ = c.SetDeadline(time.Time{})
+	t.mu.Lock()
+	in.from = from
+	t.mu.Unlock()
 	for {
 		f := &wire.Frame{}
 		if err := t.read(r, f); err != nil {
+			if in.cut.Load() {
+				return
+			}
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
 				t.badFrames.Add(1)
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
-			t.peerDown(from)
+			t.peerDown(from, err)
+			return
+		}
+		if in.cut.Load() {
 			return
 		}
 		t.framesIn.Add(1)
@@ -239,14 +305,19 @@ func (t *Transport) serve(c net.Conn) {
 	}
 }
 
-// read reads one length-prefixed message into m.
+// read reads one length-prefixed frame into m.
 func (t *Transport) read(r *bufio.Reader, m proto.Message) error {
+	return readMsg(r, m, t.cfg.MaxFrameSize)
+}
+
+// readMsg reads one length-prefixed message of at most limit bytes into m.
+func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return err
 	}
 	size := binary.BigEndian.Uint32(hdr[:])
-	if int64(size) > int64(t.cfg.MaxFrameSize) {
+	if int64(size) > int64(limit) {
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
 	buf := make([]byte, size)

@@ -1,7 +1,9 @@
 package transport
 
 import (
-	"encoding/binary"
+	"bufio"
+	"context"
+	"log/slog"
 	"net"
 	"strconv"
 	"testing"
@@ -14,24 +16,65 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// sink collects what a transport reports: frames, peers down (and why),
+// and its warnings.
 type sink struct {
 	frames chan *wire.Frame
 	down   chan string
+	why    chan error // one per down, in the same order
+	warns  chan string
 }
 
 func listen(t *testing.T) (*Transport, *sink) {
 	t.Helper()
-	s := &sink{frames: make(chan *wire.Frame, 1000), down: make(chan string, 10)}
-	tr, err := Listen(Config{
-		Listen:   "127.0.0.1:0",
-		Handler:  func(_ string, f *wire.Frame) { s.frames <- f },
-		PeerDown: func(addr string) { s.down <- addr },
-	})
+	return listenWith(t, Config{})
+}
+
+// listenWith starts a transport on a free loopback port with cfg's
+// security settings.
+func listenWith(t *testing.T, cfg Config) (*Transport, *sink) {
+	t.Helper()
+	s := &sink{
+		frames: make(chan *wire.Frame, 1000),
+		down:   make(chan string, 10),
+		why:    make(chan error, 10),
+		warns:  make(chan string, 10),
+	}
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Handler = func(_ string, f *wire.Frame) { s.frames <- f }
+	cfg.PeerDown = func(addr string, err error) { s.down <- addr; s.why <- err }
+	cfg.Logger = slog.New(warnings(s.warns))
+	tr, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tr.Close() })
 	return tr, s
+}
+
+// warnings is a slog handler that sends the message of every warning to ch,
+// dropping it if ch is full.
+type warnings chan string
+
+func (w warnings) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (w warnings) Handle(_ context.Context, r slog.Record) error {
+	select {
+	case w <- r.Message:
+	default:
+	}
+	return nil
+}
+func (w warnings) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w warnings) WithGroup(string) slog.Handler      { return w }
+
+// none fails if ch holds a value now.
+func none[T any](t *testing.T, ch <-chan T, what string) {
+	t.Helper()
+	select {
+	case v := <-ch:
+		t.Fatalf("%s: %v", what, v)
+	default:
+	}
 }
 
 func wait[T any](t *testing.T, ch <-chan T) T {
@@ -105,7 +148,7 @@ func TestInboundCloseReportsPeer(t *testing.T) {
 
 func TestBadInputIsCountedAndDropped(t *testing.T) {
 	b, sb := listen(t)
-	// Garbage instead of a Hello.
+	// Garbage instead of a Hello: refused at the handshake.
 	c, err := net.Dial("tcp", b.Addr())
 	if err != nil {
 		t.Fatal(err)
@@ -117,26 +160,38 @@ func TestBadInputIsCountedAndDropped(t *testing.T) {
 		t.Fatal("connection with a bad hello stayed open")
 	}
 	_ = c.Close()
-	// A valid hello, then a frame announcing 1 GiB.
-	c, err = net.Dial("tcp", b.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	hello := []byte{0x08, 0x01, 0x12, 0x01, 'x'} // version 1, address "x"
-	var hdr [4]byte
-	binary.BigEndian.PutUint32(hdr[:], uint32(len(hello)))
-	_, _ = c.Write(append(hdr[:], hello...))
+	wait(t, sb.warns)
+	// A valid handshake, then a frame announcing 1 GiB.
+	c = rawHandshake(t, b.Addr(), "x", "")
 	_, _ = c.Write([]byte{0x40, 0, 0, 0})
 	if got := wait(t, sb.down); got != "x" {
 		t.Fatalf("oversized frame: peer %q", got)
 	}
 	_ = c.Close()
-	if got := b.Stats().BadFrames; got != 2 {
-		t.Fatalf("bad frames = %d; want 2", got)
+	if got := b.Stats(); got.BadFrames != 1 || got.Refused != 1 {
+		t.Fatalf("stats = %+v; want 1 bad frame and 1 refused", got)
 	}
 	if len(sb.frames) != 0 {
 		t.Fatal("a bad frame was delivered")
 	}
+}
+
+// rawHandshake dials addr and runs the dialer's handshake on a bare
+// connection, as the node at from with cookie.
+func rawHandshake(t *testing.T, addr, from, cookie string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	d := &Transport{addr: from, cfg: Config{Cookie: cookie}}
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if err := d.greet(bufio.NewReader(c), bufio.NewWriter(c)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetDeadline(time.Time{})
+	return c
 }
 
 func TestSendAfterCloseFails(t *testing.T) {

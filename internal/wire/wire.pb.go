@@ -97,6 +97,59 @@ func (Code) EnumDescriptor() ([]byte, []int) {
 	return file_internal_wire_wire_proto_rawDescGZIP(), []int{0}
 }
 
+// Refusal says why a listener refused a connection.
+type Refusal int32
+
+const (
+	Refusal_REFUSAL_NONE      Refusal = 0 // accepted
+	Refusal_REFUSAL_VERSION   Refusal = 1 // the Hello's protocol version is not the listener's
+	Refusal_REFUSAL_MALFORMED Refusal = 2 // the Hello lacks an address or a 32-byte nonce
+	Refusal_REFUSAL_COOKIE    Refusal = 3 // the Proof does not match the listener's cookie
+)
+
+// Enum value maps for Refusal.
+var (
+	Refusal_name = map[int32]string{
+		0: "REFUSAL_NONE",
+		1: "REFUSAL_VERSION",
+		2: "REFUSAL_MALFORMED",
+		3: "REFUSAL_COOKIE",
+	}
+	Refusal_value = map[string]int32{
+		"REFUSAL_NONE":      0,
+		"REFUSAL_VERSION":   1,
+		"REFUSAL_MALFORMED": 2,
+		"REFUSAL_COOKIE":    3,
+	}
+)
+
+func (x Refusal) Enum() *Refusal {
+	p := new(Refusal)
+	*p = x
+	return p
+}
+
+func (x Refusal) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Refusal) Descriptor() protoreflect.EnumDescriptor {
+	return file_internal_wire_wire_proto_enumTypes[1].Descriptor()
+}
+
+func (Refusal) Type() protoreflect.EnumType {
+	return &file_internal_wire_wire_proto_enumTypes[1]
+}
+
+func (x Refusal) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Refusal.Descriptor instead.
+func (Refusal) EnumDescriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{1}
+}
+
 // Pid names a process: the node's transport address and the process id.
 type Pid struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -786,14 +839,15 @@ func (x *Down) GetReason() *Error {
 	return nil
 }
 
-// Hello is the first message on every connection, from the dialing node: its
-// transport address, which the receiver uses to tell its processes that the
-// node went away when the connection breaks.
+// Hello opens a connection, from the dialing node: its transport address,
+// which the receiver uses to tell its processes that the node went away when
+// the connection breaks, and the dialer's random challenge to the listener.
 type Hello struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
 	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
 	Node          string                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`
+	Nonce         []byte                 `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -849,6 +903,165 @@ func (x *Hello) GetNode() string {
 	return ""
 }
 
+func (x *Hello) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+// Challenge is the listener's answer to a Hello: its own random challenge.
+type Challenge struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
+	Nonce         []byte                 `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Challenge) Reset() {
+	*x = Challenge{}
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Challenge) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Challenge) ProtoMessage() {}
+
+func (x *Challenge) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
+func (*Challenge) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Challenge) GetNode() string {
+	if x != nil {
+		return x.Node
+	}
+	return ""
+}
+
+func (x *Challenge) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+// Proof is the dialer's answer to the Challenge.
+type Proof struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Proof) Reset() {
+	*x = Proof{}
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Proof) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Proof) ProtoMessage() {}
+
+func (x *Proof) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Proof.ProtoReflect.Descriptor instead.
+func (*Proof) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Proof) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+// Welcome ends the handshake: the listener's proof, or why it refuses the
+// connection (then it closes it).
+type Welcome struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	Refused       Refusal                `protobuf:"varint,2,opt,name=refused,proto3,enum=switchboard.wire.Refusal" json:"refused,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Welcome) Reset() {
+	*x = Welcome{}
+	mi := &file_internal_wire_wire_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Welcome) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Welcome) ProtoMessage() {}
+
+func (x *Welcome) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
+func (*Welcome) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Welcome) GetDigest() []byte {
+	if x != nil {
+		return x.Digest
+	}
+	return nil
+}
+
+func (x *Welcome) GetRefused() Refusal {
+	if x != nil {
+		return x.Refused
+	}
+	return Refusal_REFUSAL_NONE
+}
+
 // Envelope is a request to an exchange, and the same request forwarded to a
 // controller. Replies go to reply_address's pending table under request_id.
 type Envelope struct {
@@ -871,7 +1084,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	mi := &file_internal_wire_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1096,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	mi := &file_internal_wire_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1109,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{11}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Envelope) GetExchange() string {
@@ -995,7 +1208,7 @@ type Routed struct {
 
 func (x *Routed) Reset() {
 	*x = Routed{}
-	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	mi := &file_internal_wire_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1007,7 +1220,7 @@ func (x *Routed) String() string {
 func (*Routed) ProtoMessage() {}
 
 func (x *Routed) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	mi := &file_internal_wire_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1020,7 +1233,7 @@ func (x *Routed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Routed.ProtoReflect.Descriptor instead.
 func (*Routed) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{12}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Routed) GetCount() uint32 {
@@ -1081,11 +1294,20 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\"I\n" +
 	"\x04Down\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12/\n" +
-	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"O\n" +
+	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"e\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
-	"\x04node\x18\x03 \x01(\tR\x04node\"\xaa\x03\n" +
+	"\x04node\x18\x03 \x01(\tR\x04node\x12\x14\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\"5\n" +
+	"\tChallenge\x12\x12\n" +
+	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
+	"\x05nonce\x18\x02 \x01(\fR\x05nonce\"\x1f\n" +
+	"\x05Proof\x12\x16\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\"V\n" +
+	"\aWelcome\x12\x16\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x123\n" +
+	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xaa\x03\n" +
 	"\bEnvelope\x12\x1a\n" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x1f\n" +
 	"\vrequest_tag\x18\x02 \x01(\tR\n" +
@@ -1117,7 +1339,12 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\fCODE_TIMEOUT\x10\x06\x12\x12\n" +
 	"\x0eCODE_UNHANDLED\x10\a\x12\x0e\n" +
 	"\n" +
-	"CODE_OTHER\x10\bB5Z3github.com/switchboard-go/switchboard/internal/wireb\x06proto3"
+	"CODE_OTHER\x10\b*[\n" +
+	"\aRefusal\x12\x10\n" +
+	"\fREFUSAL_NONE\x10\x00\x12\x13\n" +
+	"\x0fREFUSAL_VERSION\x10\x01\x12\x15\n" +
+	"\x11REFUSAL_MALFORMED\x10\x02\x12\x12\n" +
+	"\x0eREFUSAL_COOKIE\x10\x03B5Z3github.com/switchboard-go/switchboard/internal/wireb\x06proto3"
 
 var (
 	file_internal_wire_wire_proto_rawDescOnce sync.Once
@@ -1131,50 +1358,55 @@ func file_internal_wire_wire_proto_rawDescGZIP() []byte {
 	return file_internal_wire_wire_proto_rawDescData
 }
 
-var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_internal_wire_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
-	(*Pid)(nil),       // 1: switchboard.wire.Pid
-	(*Error)(nil),     // 2: switchboard.wire.Error
-	(*Frame)(nil),     // 3: switchboard.wire.Frame
-	(*Call)(nil),      // 4: switchboard.wire.Call
-	(*Reply)(nil),     // 5: switchboard.wire.Reply
-	(*Payload)(nil),   // 6: switchboard.wire.Payload
-	(*Link)(nil),      // 7: switchboard.wire.Link
-	(*Exit)(nil),      // 8: switchboard.wire.Exit
-	(*Monitor)(nil),   // 9: switchboard.wire.Monitor
-	(*Down)(nil),      // 10: switchboard.wire.Down
-	(*Hello)(nil),     // 11: switchboard.wire.Hello
-	(*Envelope)(nil),  // 12: switchboard.wire.Envelope
-	(*Routed)(nil),    // 13: switchboard.wire.Routed
-	(*anypb.Any)(nil), // 14: google.protobuf.Any
+	(Refusal)(0),      // 1: switchboard.wire.Refusal
+	(*Pid)(nil),       // 2: switchboard.wire.Pid
+	(*Error)(nil),     // 3: switchboard.wire.Error
+	(*Frame)(nil),     // 4: switchboard.wire.Frame
+	(*Call)(nil),      // 5: switchboard.wire.Call
+	(*Reply)(nil),     // 6: switchboard.wire.Reply
+	(*Payload)(nil),   // 7: switchboard.wire.Payload
+	(*Link)(nil),      // 8: switchboard.wire.Link
+	(*Exit)(nil),      // 9: switchboard.wire.Exit
+	(*Monitor)(nil),   // 10: switchboard.wire.Monitor
+	(*Down)(nil),      // 11: switchboard.wire.Down
+	(*Hello)(nil),     // 12: switchboard.wire.Hello
+	(*Challenge)(nil), // 13: switchboard.wire.Challenge
+	(*Proof)(nil),     // 14: switchboard.wire.Proof
+	(*Welcome)(nil),   // 15: switchboard.wire.Welcome
+	(*Envelope)(nil),  // 16: switchboard.wire.Envelope
+	(*Routed)(nil),    // 17: switchboard.wire.Routed
+	(*anypb.Any)(nil), // 18: google.protobuf.Any
 }
 var file_internal_wire_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
-	1,  // 1: switchboard.wire.Frame.from:type_name -> switchboard.wire.Pid
-	4,  // 2: switchboard.wire.Frame.call:type_name -> switchboard.wire.Call
-	5,  // 3: switchboard.wire.Frame.reply:type_name -> switchboard.wire.Reply
-	6,  // 4: switchboard.wire.Frame.cast:type_name -> switchboard.wire.Payload
-	6,  // 5: switchboard.wire.Frame.info:type_name -> switchboard.wire.Payload
-	7,  // 6: switchboard.wire.Frame.link:type_name -> switchboard.wire.Link
-	7,  // 7: switchboard.wire.Frame.unlink:type_name -> switchboard.wire.Link
-	8,  // 8: switchboard.wire.Frame.exit:type_name -> switchboard.wire.Exit
-	9,  // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
-	9,  // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
-	10, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	14, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	14, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
-	2,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	14, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
-	2,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
-	2,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
-	14, // 18: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	2,  // 1: switchboard.wire.Frame.from:type_name -> switchboard.wire.Pid
+	5,  // 2: switchboard.wire.Frame.call:type_name -> switchboard.wire.Call
+	6,  // 3: switchboard.wire.Frame.reply:type_name -> switchboard.wire.Reply
+	7,  // 4: switchboard.wire.Frame.cast:type_name -> switchboard.wire.Payload
+	7,  // 5: switchboard.wire.Frame.info:type_name -> switchboard.wire.Payload
+	8,  // 6: switchboard.wire.Frame.link:type_name -> switchboard.wire.Link
+	8,  // 7: switchboard.wire.Frame.unlink:type_name -> switchboard.wire.Link
+	9,  // 8: switchboard.wire.Frame.exit:type_name -> switchboard.wire.Exit
+	10, // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
+	10, // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
+	11, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
+	18, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	18, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	3,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
+	18, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	3,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
+	3,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
+	1,  // 18: switchboard.wire.Welcome.refused:type_name -> switchboard.wire.Refusal
+	18, // 19: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_internal_wire_wire_proto_init() }
@@ -1199,8 +1431,8 @@ func file_internal_wire_wire_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   13,
+			NumEnums:      2,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,34 @@
+package actor
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/switchboard-go/switchboard/internal/transport"
+)
+
+// Disconnect closes the connections to and from the node at address, as
+// Erlang's erlang:disconnect_node: links to its processes break and
+// monitors of them fire with ErrNodeDown, and calls waiting on it fail with
+// ErrNodeDown, before Disconnect returns. The next message to that node
+// dials it anew. Cluster membership calls it for a node declared dead while
+// its connection still looks alive. Without a transport, or for the node's
+// own address, it does nothing.
+func (n *Node) Disconnect(address string) {
+	if n.tr == nil || address == n.addr {
+		return
+	}
+	n.tr.Disconnect(address)
+}
+
+// peerDown is the transport's report that the connection to or from addr
+// broke, or that its handshake was refused; err says why. A refused
+// handshake or a Disconnect is named in the reason, which still is
+// ErrNodeDown for errors.Is; an ordinary break is plain ErrNodeDown.
+func (n *Node) peerDown(addr string, err error) {
+	if errors.Is(err, transport.ErrHandshake) || errors.Is(err, transport.ErrDisconnected) {
+		n.nodeLost(addr, fmt.Errorf("%w: %s: %w", ErrNodeDown, addr, err))
+		return
+	}
+	n.nodeDown(addr)
+}

@@ -1,0 +1,185 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+func TestSameCookieConnects(t *testing.T) {
+	a, sa := listenWith(t, Config{Cookie: "s3cret"})
+	b, sb := listenWith(t, Config{Cookie: "s3cret"})
+	if err := a.Send(b.Addr(), &wire.Frame{To: "ab"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(a.Addr(), &wire.Frame{To: "ba"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := wait(t, sb.frames); f.To != "ab" {
+		t.Fatalf("b got %q", f.To)
+	}
+	if f := wait(t, sa.frames); f.To != "ba" {
+		t.Fatalf("a got %q", f.To)
+	}
+	if a.Stats().Refused+b.Stats().Refused != 0 {
+		t.Fatalf("refused: a %+v, b %+v", a.Stats(), b.Stats())
+	}
+}
+
+// A peer with another cookie, or with a cookie where the listener has none
+// or the other way round, is refused at the handshake: nothing it sends is
+// delivered, both sides count and log it, the dialer reports the listener
+// down with ErrBadCookie, and the listener keeps serving others.
+func TestCookieMismatchIsRefused(t *testing.T) {
+	for _, tc := range []struct{ name, dialer, listener string }{
+		{"different", "one", "two"},
+		{"listener has none", "one", ""},
+		{"dialer has none", "", "two"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, sa := listenWith(t, Config{Cookie: tc.dialer})
+			b, sb := listenWith(t, Config{Cookie: tc.listener})
+			if err := a.Send(b.Addr(), &wire.Frame{To: "intruder"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := wait(t, sa.down); got != b.Addr() {
+				t.Fatalf("dialer reported %q down; want %q", got, b.Addr())
+			}
+			if err := wait(t, sa.why); !errors.Is(err, ErrBadCookie) || !errors.Is(err, ErrHandshake) {
+				t.Fatalf("down because %v; want ErrBadCookie", err)
+			}
+			if msg := wait(t, sb.warns); msg != "handshake refused" {
+				t.Fatalf("listener warned %q", msg)
+			}
+			if msg := wait(t, sa.warns); msg != "handshake refused" {
+				t.Fatalf("dialer warned %q", msg)
+			}
+			if got := b.Stats().Refused; got != 1 {
+				t.Fatalf("listener refused = %d; want 1", got)
+			}
+			if got := a.Stats().Refused; got != 1 {
+				t.Fatalf("dialer refused = %d; want 1", got)
+			}
+			// The listener still serves a peer with its cookie.
+			c, _ := listenWith(t, Config{Cookie: tc.listener})
+			if err := c.Send(b.Addr(), &wire.Frame{To: "friend"}); err != nil {
+				t.Fatal(err)
+			}
+			if f := wait(t, sb.frames); f.To != "friend" {
+				t.Fatalf("listener got %q; want only the friend's frame", f.To)
+			}
+			none(t, sb.down, "the listener reported a refused dialer down")
+		})
+	}
+}
+
+// The dialer checks the listener's proof too: a listener that does not hold
+// the cookie gets no frame.
+func TestDialerRefusesListenerWithoutCookie(t *testing.T) {
+	a, sa := listenWith(t, Config{Cookie: "s3cret"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := a.Send(ln.Addr().String(), &wire.Frame{To: "secret stuff"}); err != nil {
+		t.Fatal(err)
+	}
+	_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	// An impostor that plays the protocol but guesses the digest.
+	r, w := bufio.NewReader(c), bufio.NewWriter(c)
+	var h wire.Hello
+	var p wire.Proof
+	if err := readMsg(r, &h, maxHandshakeMsg); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendMsg(w, &wire.Challenge{Node: "impostor", Nonce: newNonce()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := readMsg(r, &p, maxHandshakeMsg); err != nil {
+		t.Fatal(err)
+	}
+	if err := sendMsg(w, &wire.Welcome{Digest: p.Digest}); err != nil { // a reflected digest
+		t.Fatal(err)
+	}
+	if rest, err := io.ReadAll(r); err != nil || len(rest) != 0 {
+		t.Fatalf("the impostor received %d bytes (%v); want none", len(rest), err)
+	}
+	if err := wait(t, sa.why); !errors.Is(err, ErrBadCookie) {
+		t.Fatalf("down because %v; want ErrBadCookie", err)
+	}
+	if got := a.Stats().Refused; got != 1 {
+		t.Fatalf("refused = %d; want 1", got)
+	}
+}
+
+func TestListenerRefusesOtherVersionsAndMalformedHellos(t *testing.T) {
+	b, sb := listen(t)
+	for _, tc := range []struct {
+		hello *wire.Hello
+		want  wire.Refusal
+	}{
+		{&wire.Hello{Version: 1, Address: "x", Nonce: newNonce()}, wire.Refusal_REFUSAL_VERSION},
+		{&wire.Hello{Version: protocolVersion, Address: "x"}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Nonce: newNonce()}, wire.Refusal_REFUSAL_MALFORMED},
+	} {
+		c, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(c)
+		var wel wire.Welcome
+		if err := sendMsg(bufio.NewWriter(c), tc.hello); err != nil {
+			t.Fatal(err)
+		}
+		if err := readMsg(r, &wel, maxHandshakeMsg); err != nil || wel.Refused != tc.want {
+			t.Fatalf("hello %v: welcome %v, %v; want %v", tc.hello, &wel, err, tc.want)
+		}
+		if _, err := r.ReadByte(); err == nil {
+			t.Fatal("a refused connection stayed open")
+		}
+		_ = c.Close()
+		wait(t, sb.warns)
+	}
+	if got := b.Stats().Refused; got != 3 {
+		t.Fatalf("refused = %d; want 3", got)
+	}
+}
+
+// Each digest covers the cookie, the role, both nonces and all names, each
+// length-prefixed.
+func TestDigestCoversEveryPart(t *testing.T) {
+	nd, nl := bytes.Repeat([]byte{1}, nonceSize), bytes.Repeat([]byte{2}, nonceSize)
+	n := names{dialerAddr: "127.0.0.1:1", dialerNode: "a@h", listenerNode: "b@h"}
+	base := digest("c", roleDialer, nd, nl, n)
+	if !bytes.Equal(base, digest("c", roleDialer, nd, nl, n)) {
+		t.Fatal("digest is not deterministic")
+	}
+	for name, d := range map[string][]byte{
+		"cookie":        digest("d", roleDialer, nd, nl, n),
+		"no cookie":     digest("", roleDialer, nd, nl, n),
+		"role":          digest("c", roleListener, nd, nl, n),
+		"nonces":        digest("c", roleDialer, nl, nd, n),
+		"dialer addr":   digest("c", roleDialer, nd, nl, names{"127.0.0.1:2", n.dialerNode, n.listenerNode}),
+		"dialer node":   digest("c", roleDialer, nd, nl, names{n.dialerAddr, "x@h", n.listenerNode}),
+		"listener node": digest("c", roleDialer, nd, nl, names{n.dialerAddr, n.dialerNode, "x@h"}),
+		"boundaries":    digest("c", roleDialer, nd, nl, names{n.dialerAddr, "a@hb", "@h"}),
+	} {
+		if bytes.Equal(base, d) {
+			t.Errorf("changing the %s does not change the digest", name)
+		}
+	}
+}
