@@ -158,6 +158,10 @@ func (s *sink) SetMembers(ms []Member) {
 	for _, m := range ms {
 		cur[m.Name] = m
 	}
+	addrs := make(map[string]bool, len(ms))
+	for _, m := range ms {
+		addrs[m.Address] = true
+	}
 	c.mu.Lock()
 	evs := diff(c.members, cur)
 	c.members = cur
@@ -168,6 +172,11 @@ func (s *sink) SetMembers(ms []Member) {
 			continue
 		}
 		c.log.Info("membership", "event", ev.Kind.String(), "member", ev.Member.Name, "address", ev.Member.Address)
+		if ev.Kind == NodeDown && !addrs[ev.Member.Address] {
+			// Declared dead while its connection may still look alive (cut
+			// off from Consul, stalled): monitors fire, calls fail now.
+			c.n.Disconnect(ev.Member.Address)
+		}
 		c.events.push(ev)
 	}
 }
@@ -178,4 +187,32 @@ func (s *sink) SetEntries(es []Entry) {
 	c.entries = slices.Clone(es)
 	c.rebuild()
 	c.mu.Unlock()
+}
+
+// Resolve returns the transport address of the live member named node: the
+// Resolve of a RouterSpec.
+func (c *Cluster) Resolve(node string) (address string, ok bool) {
+	m, ok := c.Member(node)
+	return m.Address, ok
+}
+
+// FollowMembers keeps ring's nodes equal to the live members for as long
+// as the cluster lasts or until the returned cancel: members that come up
+// are added, members that go down removed, so routing moves only the keys
+// of the node that came or went.
+func (c *Cluster) FollowMembers(ring *Ring) (cancel func()) {
+	stop := c.OnEvent(func(ev Event) {
+		switch ev.Kind {
+		case NodeUp:
+			_ = ring.Add(ev.Member.Name) // member names are valid ring nodes
+		case NodeDown:
+			if _, ok := c.Member(ev.Member.Name); !ok {
+				ring.Remove(ev.Member.Name)
+			}
+		}
+	})
+	for _, m := range c.Members() {
+		_ = ring.Add(m.Name)
+	}
+	return stop
 }

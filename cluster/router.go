@@ -39,9 +39,10 @@ type RouterSpec struct {
 	// too.
 	Self string
 	// Resolve gives the transport address of a node the Table names. It is
-	// called from the router's goroutine. Nil: no other node is known, and
-	// a key owned elsewhere fails with ErrUnresolvedNode. The cluster's
-	// membership knows every member's address.
+	// called from the router's goroutine. Nil: the cluster the node joined
+	// resolves its live members (see
+	// Cluster.Resolve); without one, a key owned elsewhere fails with
+	// ErrUnresolvedNode.
 	Resolve func(node string) (address string, ok bool)
 	// Handle serves a request on the node that owns its key, and its result
 	// goes straight back to the caller, wherever that is. Required. It runs
@@ -238,10 +239,13 @@ func (s *routerServer) HandleCall(p *actor.Process, msg any) (any, error) {
 }
 
 func (s *routerServer) resolve(node string) (string, bool) {
-	if s.spec.Resolve == nil {
-		return "", false
+	if s.spec.Resolve != nil {
+		return s.spec.Resolve(node)
 	}
-	return s.spec.Resolve(node)
+	if c := From(s.n); c != nil {
+		return c.Resolve(node)
+	}
+	return "", false
 }
 
 // serve runs Handle on a goroutine of the router's and sends its result to
