@@ -40,6 +40,7 @@ const (
 	metaNode        = "sb_node"
 	metaAddress     = "sb_address"
 	metaIncarnation = "sb_incarnation"
+	metaCookie      = "sb_cookie"
 )
 
 // Consul returns the Consul membership provider. Each node registers as an
@@ -77,6 +78,7 @@ type consul struct {
 	log       *slog.Logger
 	serviceID string
 	checkID   string
+	cookie    string // the node's CookieTag: instances with another are not members
 	prefix    string // KV prefix of the directory, ending in '/'
 
 	reopenMu sync.Mutex // one session replacement at a time
@@ -115,6 +117,7 @@ func (c *consul) Join(ctx context.Context, n *actor.Node, self Member, s Sink) e
 	}
 	c.client, c.closeIdle = client, acfg.Transport.CloseIdleConnections
 	c.self, c.sink = self, s
+	c.cookie = n.CookieTag("switchboard-cluster:" + c.cfg.Service)
 	c.log = c.cfg.Logger.With("node", self.Name, "consul", c.cfg.Address)
 	c.serviceID = c.cfg.Service + ":" + self.Name
 	c.checkID = c.serviceID + ":ttl"
@@ -157,6 +160,9 @@ func (c *consul) registration(host string, port int) *api.AgentServiceRegistrati
 	meta[metaNode] = c.self.Name
 	meta[metaAddress] = c.self.Address
 	meta[metaIncarnation] = strconv.FormatInt(c.self.Incarnation, 10)
+	if c.cookie != "" {
+		meta[metaCookie] = c.cookie
+	}
 	return &api.AgentServiceRegistration{
 		ID:      c.serviceID,
 		Name:    c.cfg.Service,

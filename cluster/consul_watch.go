@@ -181,7 +181,7 @@ func (c *consul) healthy(ctx context.Context, idx uint64) ([]Member, uint64, err
 	}
 	ms := make([]Member, 0, len(list))
 	for _, se := range list {
-		if m, ok := memberOf(se.Service); ok {
+		if m, ok := memberOf(se.Service); ok && se.Service.Meta[metaCookie] == c.cookie {
 			ms = append(ms, m)
 		}
 	}
@@ -189,7 +189,9 @@ func (c *consul) healthy(ctx context.Context, idx uint64) ([]Member, uint64, err
 }
 
 // memberOf reads a member from a service instance; instances not written
-// by a Switchboard node are ignored.
+// by a Switchboard node are ignored, and so (in healthy) are those whose
+// cookie tag is not this node's: nodes with another cookie are not
+// members, whatever Consul's catalog says.
 func memberOf(s *api.AgentService) (Member, bool) {
 	if s == nil || !validName(s.Meta[metaNode]) || s.Meta[metaAddress] == "" {
 		return Member{}, false
@@ -200,7 +202,7 @@ func memberOf(s *api.AgentService) (Member, bool) {
 	}
 	m := Member{Name: s.Meta[metaNode], Address: s.Meta[metaAddress], Incarnation: inc, Meta: map[string]string{}}
 	for k, v := range s.Meta {
-		if k != metaNode && k != metaAddress && k != metaIncarnation {
+		if k != metaNode && k != metaAddress && k != metaIncarnation && k != metaCookie {
 			m.Meta[k] = v
 		}
 	}
