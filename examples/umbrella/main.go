@@ -1,6 +1,7 @@
-// Command umbrella is Switchboard's demo. For now it is one node running one
-// application, "shop", whose supervision tree restarts a crashing worker;
-// later it becomes several services (apps) on several nodes.
+// Command umbrella is Switchboard's demo: first one node running the
+// application "shop", whose supervision tree restarts a crashing worker;
+// then a cluster of nodes on loopback, with no Consul, where a client calls
+// an exchange by name on another node.
 //
 //	go run ./examples/umbrella
 package main
@@ -105,7 +106,8 @@ func run() error {
 		return err
 	}
 	say("node stopped")
-	return nil
+	say("")
+	return clusterDemo(ctx)
 }
 
 func say(format string, args ...any) { fmt.Printf(">> "+format+"\n", args...) }
