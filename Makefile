@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`.
 
-.PHONY: demo test bench proto consul
+.PHONY: demo test bench bench-compare proto consul
 
 ## demo: run the demo (a supervision tree restarting a crashing worker)
 demo:
@@ -14,6 +14,10 @@ test:
 bench:
 	go test -run '^$$' -bench . -benchmem ./actor
 	go test -run '^$$' -bench Exchange -benchtime 100000x ./patterns
+
+## bench-compare: the seed benchmark beside RabbitMQ and NATS (installed with apt-get if missing), about ten minutes; writes bench/out/ and docs/benchmarks.md
+bench-compare:
+	bench/compare.sh
 
 ## proto: regenerate the protobuf code (pinned protoc-gen-go, Debian's protoc)
 proto:

@@ -166,10 +166,15 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		}
 		p, ok := t.peers[addr]
 		if !ok {
-			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1)}
+			// A new peer starts with the frame queued: one that fails fast
+			// (refused, unreachable) must not make Send dial twice.
+			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}}
+			p.wake <- struct{}{}
 			t.peers[addr] = p
 			t.wg.Add(1)
 			go p.run()
+			t.mu.Unlock()
+			return nil
 		}
 		t.mu.Unlock()
 		if p.push(b) {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The whole comparison, one command (make bench-compare): installs
+# RabbitMQ and NATS from Debian's packages if missing (saying so), starts a
+# private RabbitMQ on loopback (bench/rabbitmq.sh), runs the benchmark
+# (Switchboard, RabbitMQ and NATS interleaved; the harness starts and stops
+# nats-server itself), writes bench/out/ and the results section of
+# docs/benchmarks.md, and stops RabbitMQ, its epmd and its helpers however
+# the run ends. Extra arguments go to the benchmark (go run ./bench -h).
+# If RabbitMQ cannot be installed or started, the run goes on and reports
+# every RabbitMQ shape as failed, with the reason.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir="$(mktemp -d "${TMPDIR:-/tmp}/seedbench.XXXXXX")"
+cleanup() {
+  bench/rabbitmq.sh stop "$dir/rabbitmq" || echo "compare.sh: RabbitMQ did not stop cleanly" >&2
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+go build -o bin/seedbench ./bench || exit 1
+
+amqp=()
+if ! bench/rabbitmq.sh install; then
+  amqp=(-amqp-error "RabbitMQ: apt-get install rabbitmq-server failed")
+elif out="$(bench/rabbitmq.sh start "$dir/rabbitmq" 2>"$dir/start.err")"; then
+  url="$(sed -n 's/^AMQP_URL=//p' <<<"$out")"
+  pid="$(sed -n 's/^BEAM_PID=//p' <<<"$out")"
+  echo "compare.sh: RabbitMQ at $url (beam.smp pid $pid)" >&2
+  amqp=(-amqp "$url" -broker-pid "$pid")
+else
+  cat "$dir/start.err" >&2
+  amqp=(-amqp-error "RabbitMQ did not start: $(tr '\n' ' ' <"$dir/start.err" | cut -c1-300)")
+fi
+
+bin/seedbench "${amqp[@]}" -nats-server "$(command -v nats-server || true)" \
+  -out bench/out -docs docs/benchmarks.md "$@"

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// A target is one system ready to be called, in the client's process.
+type target interface {
+	// newCaller opens what one caller needs (a RabbitMQ channel, say).
+	newCaller() (caller, error)
+	close()
+}
+
+// A caller makes one ping/pong cycle at a time.
+type caller interface {
+	// call sends ping and returns once pong is back.
+	call(ctx context.Context) error
+	close()
+}
+
+// Outcome is what a client process reports for one shape.
+type Outcome struct {
+	Shape   Shape         `json:"shape"`
+	Done    int           `json:"done"`    // cycles completed
+	Elapsed time.Duration `json:"elapsed"` // from the first ping to the last pong
+	Latency Latency       `json:"latency"`
+	Err     string        `json:"err,omitempty"` // the shape failed: the first error
+}
+
+// Rate is cycles per second.
+func (o Outcome) Rate() float64 {
+	if o.Elapsed <= 0 {
+		return 0
+	}
+	return float64(o.Done) / o.Elapsed.Seconds()
+}
+
+// drive runs one shape against t: s.Callers goroutines, each with its own
+// caller, each cycle timed. The first error ends the shape, which is then
+// reported as failed with that error and the cycles done until then.
+func drive(ctx context.Context, t target, s Shape, timeout time.Duration) Outcome {
+	out := Outcome{Shape: s}
+	if s.Callers < 1 || s.Cycles < s.Callers {
+		out.Err = fmt.Sprintf("bad shape: %d cycles over %d callers", s.Cycles, s.Callers)
+		return out
+	}
+	callers := make([]caller, 0, s.Callers)
+	defer func() {
+		for _, c := range callers {
+			c.close()
+		}
+	}()
+	for range s.Callers {
+		c, err := t.newCaller()
+		if err != nil {
+			out.Err = "opening a caller: " + err.Error()
+			return out
+		}
+		callers = append(callers, c)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	lat := make([][]time.Duration, s.Callers)
+	var (
+		mu       sync.Mutex
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	start := time.Now()
+	for i, c := range callers {
+		n := s.share(i)
+		l := make([]time.Duration, 0, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { lat[i] = l }()
+			for range n {
+				t0 := time.Now()
+				if err := c.call(ctx); err != nil {
+					fail(err) // the first error is kept; the others follow from the cancel
+					return
+				}
+				l = append(l, time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	out.Elapsed = time.Since(start)
+	all := make([]time.Duration, 0, s.Cycles)
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	out.Done = len(all)
+	out.Latency = percentiles(all)
+	if firstErr != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			out.Err = fmt.Sprintf("not done after %v (%d of %d cycles): %v", timeout, out.Done, s.Cycles, firstErr)
+		} else {
+			out.Err = firstErr.Error()
+		}
+	}
+	return out
+}
