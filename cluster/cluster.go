@@ -42,6 +42,7 @@ type Cluster struct {
 	own     map[string]Entry  // the names this node published
 	view    atomic.Pointer[map[string][]Entry]
 
+	rejected atomic.Uint64
 	events   eventQueue
 	leaveOne sync.Once
 	leaveErr error
@@ -179,6 +180,31 @@ func (s *sink) SetMembers(ms []Member) {
 		}
 		c.events.push(ev)
 	}
+}
+
+func (s *sink) Reject(what string, err error) {
+	c := (*Cluster)(s)
+	c.rejected.Add(1)
+	c.log.Warn("membership input ignored", "what", what, "err", err)
+}
+
+// Stats are counters of a node's view of the cluster.
+type Stats struct {
+	Members  int    // live members, this node included
+	Names    int    // live directory entries
+	Rejected uint64 // malformed greetings and entries the provider ignored
+}
+
+// Stats returns the counters.
+func (c *Cluster) Stats() Stats {
+	c.mu.Lock()
+	members := len(c.members)
+	c.mu.Unlock()
+	names := 0
+	for _, es := range *c.view.Load() {
+		names += len(es)
+	}
+	return Stats{Members: members, Names: names, Rejected: c.rejected.Load()}
 }
 
 func (s *sink) SetEntries(es []Entry) {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -224,8 +225,11 @@ func (c *consul) decodePairs(pairs api.KVPairs) []Entry {
 	es := make([]Entry, 0, len(pairs))
 	for _, p := range pairs {
 		e, err := decodeEntry(p.Value)
-		if err != nil || c.prefix+e.Name+"/"+e.Node != p.Key || p.Session == "" {
-			c.log.Warn("bad directory entry ignored", "key", p.Key, "err", err)
+		if err == nil && (c.prefix+e.Name+"/"+e.Node != p.Key || p.Session == "") {
+			err = fmt.Errorf("%w: entry does not match its key, or has no session", ErrInvalidName)
+		}
+		if err != nil {
+			c.sink.Reject("directory entry "+p.Key, err)
 			continue
 		}
 		es = append(es, e)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,9 @@ func (e *embedded) Join(ctx context.Context, n *actor.Node, self Member, s Sink)
 		if seed == "" {
 			return fmt.Errorf("%w: empty seed address", ErrConfig)
 		}
+	}
+	if len(e.cfg.Seeds) > 0 && strings.HasPrefix(self.Address, "local:") {
+		return fmt.Errorf("%w: a node with seeds needs a transport (actor.Config.Listen)", ErrConfig)
 	}
 	srv := &seedServer{
 		cfg:   e.cfg,
@@ -162,7 +166,7 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 		s.hello(m)
 	case *Entries:
 		if ps := s.peer(m.GetFrom()); ps != nil {
-			ps.entries = m.GetEntries()
+			ps.entries = s.valid(ps, m.GetEntries())
 			s.report()
 		}
 	case *Bye:
@@ -190,7 +194,11 @@ func (s *seedServer) Terminate(p *actor.Process, _ error) {
 // that this node does not, and answers.
 func (s *seedServer) hello(m *Hello) {
 	from := m.GetFrom()
-	if !validName(from.GetName()) || from.GetAddress() == "" || from.GetName() == s.self.Name {
+	if from.GetName() == s.self.Name {
+		return
+	}
+	if !validName(from.GetName()) || from.GetAddress() == "" {
+		s.sink.Reject("greeting", fmt.Errorf("%w: node %q at %q", ErrInvalidName, from.GetName(), from.GetAddress()))
 		return
 	}
 	ps := s.peers[from.Name]
@@ -204,7 +212,7 @@ func (s *seedServer) hello(m *Hello) {
 			s.send(from.Address, &Entries{From: s.self, Entries: s.ownEntries()})
 		}
 	}
-	ps.entries = m.GetEntries()
+	ps.entries = s.valid(ps, m.GetEntries())
 	s.report()
 	for _, k := range m.GetKnown() {
 		if k.GetName() == s.self.Name || k.GetAddress() == "" {
@@ -226,6 +234,19 @@ func (s *seedServer) peer(from *NodeInfo) *peerState {
 		return nil
 	}
 	return ps
+}
+
+// valid keeps the entries a peer may publish: its own, with valid names.
+func (s *seedServer) valid(ps *peerState, es []*DirEntry) []*DirEntry {
+	out := make([]*DirEntry, 0, len(es))
+	for _, e := range es {
+		if e.GetNode() != ps.info.Name || e.GetAddress() != ps.info.Address || !validName(e.GetName()) {
+			s.sink.Reject("directory entry from "+ps.info.Name, fmt.Errorf("%w: %q on %q at %q", ErrInvalidName, e.GetName(), e.GetNode(), e.GetAddress()))
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 func (s *seedServer) drop(ps *peerState) {
@@ -276,9 +297,7 @@ func (s *seedServer) report() {
 	for _, ps := range s.peers {
 		ms = append(ms, fromInfo(ps.info))
 		for _, e := range ps.entries {
-			if e.GetNode() == ps.info.Name && e.GetAddress() == ps.info.Address && validName(e.GetName()) {
-				es = append(es, Entry{Name: e.Name, Node: e.Node, Address: e.Address, Created: e.Created})
-			}
+			es = append(es, Entry{Name: e.Name, Node: e.Node, Address: e.Address, Created: e.Created})
 		}
 	}
 	s.sink.SetMembers(ms)

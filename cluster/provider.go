@@ -36,4 +36,7 @@ type Sink interface {
 	SetMembers(members []Member)
 	// SetEntries reports every directory entry the provider knows of.
 	SetEntries(entries []Entry)
+	// Reject reports input the provider ignored (a malformed greeting or
+	// directory entry): counted in Stats and logged.
+	Reject(what string, err error)
 }
