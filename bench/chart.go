@@ -79,10 +79,12 @@ func writeChart(r *Report, w io.Writer) error {
 	var rows [][]*plot.Plot
 	for ti, t := range topos {
 		p := plot.New()
-		p.Title.Text = "cycles/s, " + t.Short()
+		p.Title.Text = string(t)
+		if t == TwoNodes && (has(systems, RabbitMQ) || has(systems, NATS)) {
+			p.Title.Text += " (a broker has no such topology)"
+		}
 		if ti == 0 {
-			p.Title.Text = fmt.Sprintf("ping/pong cycles per second (log scale) — %d cores, %s", r.Machine.Cores, r.Machine.CPUModel)
-			p.Title.Text += "\n" + t.Short()
+			p.Title.Text = fmt.Sprintf("ping/pong cycles per second (log scale), %d cores, %s\n%s", r.Machine.Cores, r.Machine.CPUModel, p.Title.Text)
 		}
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = decades{}

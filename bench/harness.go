@@ -8,6 +8,7 @@ import (
 	"net"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -471,7 +472,7 @@ func freePort() (int, error) {
 // versions names the software compared, from Debian's package database
 // where the server came from there.
 func versions(cfg Config) []string {
-	v := []string{"Switchboard (this commit), " + describeMachine().Go}
+	v := []string{"Switchboard " + revision() + ", " + describeMachine().Go}
 	if has(cfg.Systems, RabbitMQ) {
 		v = append(v, "RabbitMQ "+dpkgVersion("rabbitmq-server")+" on Erlang/OTP "+dpkgVersion("erlang-base")+
 			", client github.com/rabbitmq/amqp091-go "+moduleVersion("github.com/rabbitmq/amqp091-go"))
@@ -488,4 +489,26 @@ func dpkgVersion(pkg string) string {
 		return "(version unknown)"
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// revision is the commit the binary was built from, as go build records it.
+func revision() string {
+	rev, dirty := "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if len(rev) < 12 {
+		return "(this working tree)"
+	}
+	if dirty {
+		return "at commit " + rev[:12] + " with local changes"
+	}
+	return "at commit " + rev[:12]
 }

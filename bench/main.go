@@ -39,12 +39,25 @@ func main() {
 	if role := os.Getenv(envRole); role != "" {
 		os.Exit(runRole(role, os.Stdin, os.Stdout))
 	}
-	cfg, out, docs, err := parseFlags(os.Args[1:])
+	cfg, out, docs, from, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	rep := runComparison(cfg)
+	var rep *Report
+	if from != "" { // render an earlier run again
+		rep = &Report{}
+		b, err := os.ReadFile(from)
+		if err == nil {
+			err = json.Unmarshal(b, rep)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	} else {
+		rep = runComparison(cfg)
+	}
 	md, err := writeOutputs(rep, out, docs)
 	fmt.Println(md)
 	if err != nil {
@@ -55,7 +68,7 @@ func main() {
 
 var topologyNames = map[string]Topology{"one": OneNode, "three": ThreeNodes, "colocated": TwoNodes}
 
-func parseFlags(args []string) (cfg Config, out, docs string, err error) {
+func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	systems := fs.String("systems", "Switchboard,RabbitMQ,NATS", "systems to compare, comma-separated")
 	topos := fs.String("topologies", "one,three,colocated", "topologies: one (node), three (nodes), colocated (exchange on the controller's node)")
@@ -71,6 +84,7 @@ func parseFlags(args []string) (cfg Config, out, docs string, err error) {
 	fs.DurationVar(&cfg.Pause, "pause", 100*time.Millisecond, "pause before each measured run")
 	fs.StringVar(&cfg.ProfileDir, "cpuprofile", "", "directory for a CPU profile of every benchmark process (go tool pprof)")
 	fs.StringVar(&out, "out", "bench/out", "directory for results.md, results.json and chart.png")
+	fs.StringVar(&from, "from", "", "render the results.json of an earlier run instead of running")
 	fs.StringVar(&docs, "docs", "", "a Markdown page whose results section to replace (and benchmarks.png beside it)")
 	if err = fs.Parse(args); err != nil {
 		return
@@ -80,18 +94,18 @@ func parseFlags(args []string) (cfg Config, out, docs string, err error) {
 		case Switchboard, RabbitMQ, NATS:
 			cfg.Systems = append(cfg.Systems, sys)
 		default:
-			return cfg, "", "", fmt.Errorf("unknown system %q (Switchboard, RabbitMQ, NATS)", s)
+			return cfg, "", "", "", fmt.Errorf("unknown system %q (Switchboard, RabbitMQ, NATS)", s)
 		}
 	}
 	for _, t := range strings.Split(*topos, ",") {
 		topo, ok := topologyNames[strings.TrimSpace(t)]
 		if !ok {
-			return cfg, "", "", fmt.Errorf("unknown topology %q (one, three, colocated)", t)
+			return cfg, "", "", "", fmt.Errorf("unknown topology %q (one, three, colocated)", t)
 		}
 		cfg.Topologies = append(cfg.Topologies, topo)
 	}
 	if *scale < 1 {
-		return cfg, "", "", errors.New("-scale must be at least 1")
+		return cfg, "", "", "", errors.New("-scale must be at least 1")
 	}
 	cfg.Shapes = Scaled(SeedShapes(), *scale)
 	if cfg.ProfileDir != "" {
