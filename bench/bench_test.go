@@ -177,7 +177,7 @@ func TestProcParsing(t *testing.T) {
 	if _, err := readCPU(os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := machineBusy(); err != nil {
+	if _, _, err := machineBusy(); err != nil {
 		t.Fatal(err)
 	}
 }

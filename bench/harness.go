@@ -54,6 +54,7 @@ type Run struct {
 	CPU      []ProcCPU     `json:"cpu"`     // per process, over the run's wall time
 	Wall     time.Duration `json:"wall"`
 	Others   float64       `json:"others"` // CPU % other processes on the machine used meanwhile
+	Steal    float64       `json:"steal"`  // CPU % the hypervisor gave to other machines meanwhile
 	Absent   string        `json:"absent,omitempty"`
 }
 
@@ -87,6 +88,7 @@ type Report struct {
 	Errors   []string      `json:"errors"` // failures outside the shapes (memory)
 	RSS      []ProcMem     `json:"rss"`
 	Others   float64       `json:"others"` // mean CPU % of other processes over all runs
+	Steal    float64       `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
 	Config   struct {
 		Systems    []System   `json:"systems"`
 		Topologies []Topology `json:"topologies"`
@@ -133,7 +135,7 @@ func runComparison(cfg Config) *Report {
 		h.startNATS()
 		defer h.stopNATS()
 	}
-	var others []float64
+	var others, steal []float64
 	for _, topo := range cfg.Topologies {
 		h.logf("== %s", topo)
 		deps := map[System]*deployment{}
@@ -152,7 +154,7 @@ func runComparison(cfg Config) *Report {
 					r.Absent = "no such topology: a broker cannot host its server"
 				} else {
 					r = h.measure(d, topo, shape)
-					others = append(others, r.Others)
+					others, steal = append(others, r.Others), append(steal, r.Steal)
 					h.logf("   %-16s %-11s %s", shape.Label(), sys, summary(r))
 				}
 				rep.Runs = append(rep.Runs, r)
@@ -182,7 +184,7 @@ func runComparison(cfg Config) *Report {
 		h.logf("   %.0f bytes of heap each (%v to start them)", mem.HeapBytes, mem.Took.Round(time.Millisecond))
 		rep.Memory = append(rep.Memory, mem)
 	}
-	rep.Others = mean(others)
+	rep.Others, rep.Steal = mean(others), mean(steal)
 	rep.Took = time.Since(rep.Started)
 	return rep
 }
@@ -345,11 +347,11 @@ func (h *harness) measure(d *deployment, topo Topology, shape Shape) Run {
 		before[i], _ = readCPU(p.pid)
 	}
 	self0, _ := readCPU(selfPID())
-	busy0, _ := machineBusy()
+	busy0, steal0, _ := machineBusy()
 	t0 := time.Now()
 	out, err := d.client.run(shape, h.cfg.Timeout+30*time.Second)
 	r.Wall = time.Since(t0)
-	busy1, _ := machineBusy()
+	busy1, steal1, _ := machineBusy()
 	self1, _ := readCPU(selfPID())
 	ours := self1 - self0
 	for i, p := range d.procs {
@@ -360,7 +362,8 @@ func (h *harness) measure(d *deployment, topo Topology, shape Shape) Run {
 		ours += after - before[i]
 		r.CPU = append(r.CPU, ProcCPU{Role: p.role, Percent: percentOf(after-before[i], r.Wall)})
 	}
-	r.Others = max(0, percentOf(busy1-busy0-ours, r.Wall))
+	r.Steal = percentOf(steal1-steal0, r.Wall)
+	r.Others = max(0, percentOf(busy1-busy0-(steal1-steal0)-ours, r.Wall))
 	if err != nil {
 		out = Outcome{Shape: shape, Err: err.Error()}
 		d.client.stop()

@@ -88,30 +88,35 @@ func readRSS(pid int) (uint64, error)     { return readStatus(pid, "VmRSS") }
 func readPeakRSS(pid int) (uint64, error) { return readStatus(pid, "VmHWM") }
 
 // machineBusy is the busy (non-idle, non-iowait) CPU time of the whole
-// machine, from the first line of /proc/stat.
-func machineBusy() (time.Duration, error) {
+// machine, from the first line of /proc/stat, and of it the time the
+// hypervisor gave to other machines (steal).
+func machineBusy() (busy, steal time.Duration, err error) {
 	b, err := os.ReadFile("/proc/stat")
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	line, _, _ := bytes.Cut(b, []byte{'\n'})
 	f := strings.Fields(string(line))
 	if len(f) < 5 || f[0] != "cpu" {
-		return 0, fmt.Errorf("proc stat: first line %q", line)
+		return 0, 0, fmt.Errorf("proc stat: first line %q", line)
 	}
-	var busy uint64
+	var ticks, stolen uint64
 	for i, v := range f[1:] {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		// user nice system idle iowait irq softirq steal guest guest_nice;
 		// guest time is already counted in user.
 		if i != 3 && i != 4 && i < 8 {
-			busy += n
+			ticks += n
+		}
+		if i == 7 {
+			stolen = n
 		}
 	}
-	return time.Duration(busy) * time.Second / clockTick, nil
+	tick := func(n uint64) time.Duration { return time.Duration(n) * time.Second / clockTick }
+	return tick(ticks), tick(stolen), nil
 }
 
 // Machine describes where the benchmark ran.

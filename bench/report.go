@@ -105,7 +105,10 @@ func (r *Report) Markdown(chart string) string {
 		r.Started.UTC().Format("2006-01-02 15:04 UTC"), m.Cores, m.CPUModel, fmtBytes(float64(m.MemTotal)), m.Kernel, m.Go,
 		r.Took.Round(time.Second))
 	w("Load average when it started: %s. Processes outside the benchmark used %.0f %% of one core on average while shapes ran", m.LoadAvg, r.Others)
-	if r.Others >= 10 {
+	if r.Steal >= 1 {
+		w(", and the hypervisor gave %.0f %% of one core to other machines", r.Steal)
+	}
+	if r.Others+r.Steal >= 10 {
 		w(" — **the machine was shared: treat the absolute numbers as noisy; the ratios, measured interleaved, hold better**")
 	}
 	w(".\n\nSoftware: %s.\n\n", strings.Join(r.Versions, "; "))
