@@ -1,0 +1,46 @@
+package exchange
+
+// maxDeliveryBytes bounds the payloads of one message of deliveries to
+// another node; a larger batch goes as several messages.
+const maxDeliveryBytes = 1 << 20
+
+// deliver sends w's batch: as a TaskBatch of unencoded payloads on this
+// node, as TaskDeliveries to another. A payload that cannot be encoded for
+// another node is dead-lettered (DEAD_CAUSE_BAD_PAYLOAD).
+func (s *tasksServer) deliver(w *taskWorker) {
+	batch := w.batch
+	if w.pid.Address == s.p.Node().Address() {
+		tasks := make([]Task, len(batch))
+		for i, t := range batch {
+			tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg}
+		}
+		s.send(w.pid, &TaskBatch{Queue: s.spec.Name, Tasks: tasks})
+	} else {
+		var out *TaskDeliveries
+		size := 0
+		for _, t := range batch {
+			if t.enc == nil {
+				a, err := encode(t.msg)
+				if err != nil {
+					s.q.drop(w, t.tag, DeadCause_DEAD_CAUSE_BAD_PAYLOAD, "not deliverable to "+w.pid.Address+": "+err.Error())
+					s.kick()
+					continue
+				}
+				t.enc = a
+			}
+			if out == nil {
+				out = &TaskDeliveries{Queue: s.spec.Name, Tasks: make([]*TaskDelivery, 0, len(batch))}
+			}
+			out.Tasks = append(out.Tasks, &TaskDelivery{Tag: t.tag, Id: t.id, Priority: uint32(t.prio), Deliveries: t.deliveries, Payload: t.enc})
+			if size += len(t.enc.GetValue()); size >= maxDeliveryBytes {
+				s.send(w.pid, out)
+				out, size = nil, 0
+			}
+		}
+		if out != nil {
+			s.send(w.pid, out)
+		}
+	}
+	clear(batch)
+	w.batch = batch[:0]
+}

@@ -1,0 +1,251 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/supervisor"
+)
+
+// StartTasks starts a task queue on n, registered under
+// RegisteredName(spec.Name) as any exchange (so Address.Resolve finds it,
+// on this node or through the cluster's directory), not linked to
+// anything; in an application use TasksChildSpec, so that a supervisor
+// restarts it. The queue holds tasks in memory: they live as long as it
+// does.
+func StartTasks(ctx context.Context, n *actor.Node, spec TasksSpec) (*actor.PID, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	return n.Spawn(ctx, newTasksServer(spec), actor.WithName(RegisteredName(spec.Name)))
+}
+
+// TasksChildSpec is the supervisor child spec of a task queue.
+func TasksChildSpec(spec TasksSpec) supervisor.ChildSpec {
+	return supervisor.ChildSpec{
+		ID: "tasks:" + spec.Name,
+		Start: func(ctx context.Context, sup *actor.Process, _ any) (*actor.PID, error) {
+			if err := spec.Validate(); err != nil {
+				return nil, err
+			}
+			return sup.SpawnLink(ctx, newTasksServer(spec), actor.WithName(RegisteredName(spec.Name)))
+		},
+	}
+}
+
+// tasksServer is the task queue process: it feeds the queue's state
+// (taskQueue) with messages and the time, and sends what it decides.
+type tasksServer struct {
+	actor.BaseServer
+	spec     TasksSpec
+	q        *taskQueue
+	p        *actor.Process
+	epoch    time.Time
+	kicked   bool        // a tasksDispatch is in the mailbox
+	stopTick func() bool // cancels the next sweep
+	dead     deadLetters
+}
+
+// The queue's messages to itself.
+type (
+	tasksDispatch struct{} // deliver what can be delivered, once per mailbox run
+	tasksSweep    struct{} // the sweeper's tick: ack timeouts, dead letters
+)
+
+func newTasksServer(spec TasksSpec) *tasksServer {
+	spec.defaults()
+	// Tags start at random, far below overflow: a restarted queue never
+	// reissues a tag that a worker of the previous one may still hold.
+	return &tasksServer{spec: spec, q: newTaskQueue(&spec, rand.Uint64()>>2)}
+}
+
+func (s *tasksServer) now() int64 { return int64(time.Since(s.epoch)) }
+
+// Init publishes the queue in the cluster's directory, if the node joined
+// one, and starts the sweeper.
+func (s *tasksServer) Init(p *actor.Process) error {
+	s.p, s.epoch = p, time.Now()
+	s.dead.init(s)
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
+			p.Node().Logger().Warn("task queue not published in the directory", "exchange", s.spec.Name, "err", err)
+		}
+	}
+	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
+	return nil
+}
+
+// Terminate stops the sweeper and withdraws the queue from the directory.
+func (s *tasksServer) Terminate(p *actor.Process, _ error) {
+	if s.stopTick != nil {
+		s.stopTick()
+	}
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
+	}
+}
+
+// HandleCall takes submissions and answers inspections.
+func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
+	switch m := msg.(type) {
+	case *Submission:
+		return nil, s.submit(m.Msg, nil, m.Priority)
+	case *TaskSubmit:
+		a := m.GetPayload()
+		if a == nil {
+			return nil, fmt.Errorf("%w: no payload", ErrBadRequest)
+		}
+		if len(a.GetValue()) > s.spec.MaxPayload {
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(a.GetValue()), s.spec.MaxPayload)
+		}
+		v, err := a.UnmarshalNew()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)))
+	case *TaskInspect:
+		st := s.q.snapshot()
+		st.DeadLetterPending = s.dead.pending()
+		return st.proto(), nil
+	}
+	return nil, actor.ErrUnhandled
+}
+
+func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int) error {
+	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+		return err
+	}
+	s.kick()
+	return nil
+}
+
+// kick asks for a dispatch after the messages already in the mailbox, so
+// that a burst of submissions or acks is delivered in batches.
+func (s *tasksServer) kick() {
+	if !s.kicked {
+		s.kicked = true
+		_ = s.p.Send(s.p.Self(), tasksDispatch{})
+	}
+}
+
+// HandleInfo takes the workers' messages, their deaths, and the queue's
+// own ticks.
+func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
+	switch m := msg.(type) {
+	case tasksDispatch:
+		s.kicked = false
+		s.q.dispatch(s.now())
+	case *TaskAcks:
+		s.settle(m)
+	case *TaskWorkerJoin:
+		s.join(m)
+	case *TaskWorkerLeave:
+		if w := s.q.byKey[pidKey(m.GetWorker())]; w != nil {
+			p.Demonitor(w.ref)
+			s.q.remove(w, "worker left")
+			s.kick()
+		}
+	case actor.Down:
+		if w := s.q.byKey[pidKey(m.PID)]; w != nil && w.ref == m.Ref {
+			s.q.remove(w, fmt.Sprintf("worker exited: %v", m.Reason))
+			s.kick()
+		}
+	case tasksSweep:
+		s.q.expire(s.now())
+		s.dead.retry()
+		s.q.dispatch(s.now())
+		s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
+	case deadAnswer:
+		s.dead.answered(m)
+	}
+	s.flush()
+}
+
+func (s *tasksServer) join(m *TaskWorkerJoin) {
+	pid, prefetch := m.GetWorker(), m.GetPrefetchLimit()
+	if pid == nil || prefetch < 1 || prefetch > MaxPrefetch {
+		s.p.Node().Logger().Warn("task worker refused", "exchange", s.spec.Name, "worker", actor.FormatPID(pid),
+			"err", fmt.Errorf("%w: %d", ErrBadPrefetch, prefetch))
+		return
+	}
+	w, added := s.q.join(pid, int(prefetch))
+	if added {
+		w.ref = s.p.Monitor(pid)
+	}
+	s.send(pid, &TaskWorkerJoined{Queue: s.spec.Name, QueuePid: s.p.Self(), PrefetchLimit: prefetch})
+	s.kick()
+}
+
+// settle applies a worker's acks, nacks and rejects; those of a worker the
+// queue does not know (it was taken for dead, or the queue restarted) are
+// all refused.
+func (s *tasksServer) settle(m *TaskAcks) {
+	w := s.q.byKey[pidKey(m.GetWorker())]
+	if w == nil {
+		if m.GetWorker() == nil {
+			return
+		}
+		tags := append(append([]uint64(nil), m.GetAcks()...), m.GetNacks()...)
+		for _, r := range m.GetRejects() {
+			tags = append(tags, r.GetTag())
+		}
+		s.q.stats.RefusedAcks += uint64(len(tags))
+		s.send(m.GetWorker(), &TaskAckRefused{Queue: s.spec.Name, Tags: tags, Reason: ErrTagRevoked.Error() + ": not a worker of this queue"})
+		return
+	}
+	for _, tag := range m.GetAcks() {
+		_ = s.q.ack(w, tag)
+	}
+	for _, tag := range m.GetNacks() {
+		_ = s.q.nack(w, tag)
+	}
+	for _, r := range m.GetRejects() {
+		cause := r.GetCause()
+		if cause == DeadCause_DEAD_CAUSE_UNSPECIFIED {
+			cause = DeadCause_DEAD_CAUSE_REJECTED
+		}
+		_ = s.q.reject(w, r.GetTag(), cause, "rejected: "+r.GetReason())
+	}
+	s.kick()
+}
+
+// flush carries out what the last event left in the queue's outbox.
+func (s *tasksServer) flush() {
+	q := s.q
+	for i, w := range q.busy {
+		w.busy = false
+		if len(w.revoked) > 0 {
+			s.send(w.pid, &TaskRevoked{Queue: s.spec.Name, Tags: w.revoked})
+			w.revoked = nil
+		}
+		if len(w.refused) > 0 {
+			s.send(w.pid, &TaskAckRefused{Queue: s.spec.Name, Tags: w.refused, Reason: ErrTagRevoked.Error()})
+			w.refused = nil
+		}
+		if len(w.batch) > 0 {
+			s.deliver(w)
+		}
+		q.busy[i] = nil
+	}
+	q.busy = q.busy[:0]
+	if len(q.dead) > 0 {
+		s.dead.add(q.dead)
+		q.dead = q.dead[:0]
+	}
+}
+
+func (s *tasksServer) send(to *actor.PID, msg any) {
+	if err := s.p.Send(to, msg); err != nil {
+		s.p.Node().Logger().Warn("task queue message not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "err", err)
+	}
+}

@@ -1,0 +1,91 @@
+package exchange
+
+import (
+	"fmt"
+	"time"
+)
+
+// TasksSpec describes a task queue: an exchange that holds tasks until a
+// worker acknowledges them.
+type TasksSpec struct {
+	// Name identifies the queue, as any exchange's name; required.
+	Name string
+	// AckTimeout is how long a worker may hold a task without acking or
+	// nacking it before the queue takes it back and delivers it again;
+	// default DefaultAckTimeout. One sweep every AckTimeout/10 (between
+	// 1 ms and 1 s) finds the late ones: no timer per task.
+	AckTimeout time.Duration
+	// MaxDeliveries bounds the deliveries of one task: a task that comes
+	// back (nack, ack timeout, worker exit) after that many is
+	// dead-lettered. Default DefaultMaxDeliveries; Unlimited for none.
+	MaxDeliveries int
+	// DeadLetter is the task queue that receives dead tasks, as
+	// *DeadLetter messages with the reason. Unset: dead tasks are
+	// discarded (and counted).
+	DeadLetter Address
+	// MaxQueue bounds the ready tasks: a submission to a full queue is
+	// refused with ErrQueueFull. Tasks that come back from workers are
+	// always taken. Default DefaultMaxQueue; Unlimited for none.
+	MaxQueue int
+	// MaxPriority is the highest task priority, at most 255; default 9.
+	// Higher priorities are delivered first, FIFO within a priority.
+	MaxPriority int
+	// MaxPayload bounds a task's payload from another node; default
+	// DefaultMaxPayload.
+	MaxPayload int
+}
+
+// Defaults and limits of task queues.
+const (
+	DefaultAckTimeout    = time.Minute
+	DefaultMaxDeliveries = 20
+	DefaultMaxQueue      = 1_000_000
+	DefaultMaxPriority   = 9
+	// Unlimited, as MaxDeliveries or MaxQueue, removes the bound.
+	Unlimited = -1
+	// MaxPrefetch is the highest prefetch limit a worker may ask for (as
+	// AMQP's 16-bit prefetch-count).
+	MaxPrefetch = 65535
+)
+
+// Validate reports what is wrong with the spec, wrapping ErrInvalidSpec.
+func (s TasksSpec) Validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("%w: no name", ErrInvalidSpec)
+	case s.AckTimeout < 0:
+		return fmt.Errorf("%w: negative AckTimeout", ErrInvalidSpec)
+	case s.MaxDeliveries < Unlimited || s.MaxQueue < Unlimited:
+		return fmt.Errorf("%w: MaxDeliveries and MaxQueue are positive, 0 (default) or Unlimited", ErrInvalidSpec)
+	case s.MaxPriority < 0 || s.MaxPriority > 255:
+		return fmt.Errorf("%w: MaxPriority %d outside 0..255", ErrInvalidSpec, s.MaxPriority)
+	case s.MaxPayload < 0:
+		return fmt.Errorf("%w: negative MaxPayload", ErrInvalidSpec)
+	case s.DeadLetter.Name == s.Name && s.DeadLetter.Node == "":
+		return fmt.Errorf("%w: %q dead-letters to itself", ErrInvalidSpec, s.Name)
+	}
+	return nil
+}
+
+func (s *TasksSpec) defaults() {
+	if s.AckTimeout == 0 {
+		s.AckTimeout = DefaultAckTimeout
+	}
+	if s.MaxDeliveries == 0 {
+		s.MaxDeliveries = DefaultMaxDeliveries
+	}
+	if s.MaxQueue == 0 {
+		s.MaxQueue = DefaultMaxQueue
+	}
+	if s.MaxPriority == 0 {
+		s.MaxPriority = DefaultMaxPriority
+	}
+	if s.MaxPayload == 0 {
+		s.MaxPayload = DefaultMaxPayload
+	}
+}
+
+// sweepEvery is the period of the ack-timeout sweep.
+func (s *TasksSpec) sweepEvery() time.Duration {
+	return min(max(s.AckTimeout/10, time.Millisecond), time.Second)
+}
