@@ -1,0 +1,47 @@
+package patterns
+
+import (
+	"context"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// Tasks submits tasks to task queues (exchange.StartTasks) from plain
+// goroutines; Worker is the other side. It holds no goroutine or process
+// of its own and is safe for concurrent use.
+type Tasks struct {
+	n *actor.Node
+	// MaxPayload bounds a task's payload for a queue on another node
+	// (checked before sending); default exchange.DefaultMaxPayload.
+	MaxPayload int
+}
+
+// NewTasks returns a producer that submits from node n.
+func NewTasks(n *actor.Node) *Tasks { return &Tasks{n: n} }
+
+// SubmitOption sets a field of one submission.
+type SubmitOption func(*submitOptions)
+
+type submitOptions struct{ priority int }
+
+// WithPriority gives the task a priority, from 0 (the default) to the
+// queue's MaxPriority: higher priorities are delivered first, FIFO within
+// a priority.
+func WithPriority(p int) SubmitOption { return func(o *submitOptions) { o.priority = p } }
+
+// Submit hands msg to the task queue ex and returns once the queue holds
+// it: a nil error is the queue's acknowledgement (as a RabbitMQ publisher
+// confirm), so a task is never lost silently on its way in. The deadline
+// is ctx's, or the node's CallTimeout. Errors: exchange.ErrQueueFull,
+// ErrBadPriority, ErrExchangeNotFound, ErrNotTaskQueue, ErrTooLarge,
+// actor.ErrNotSerializable (a payload for another node that is not a
+// protobuf message), actor.ErrTimeout, actor.ErrNodeDown. A timeout does
+// not say that the task was refused: the queue may have taken it.
+func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) error {
+	var o submitOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return exchange.SubmitTask(ctx, t.n, ex, msg, o.priority, t.MaxPayload)
+}
