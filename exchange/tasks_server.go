@@ -214,7 +214,7 @@ func (s *tasksServer) settle(m *TaskAcks) {
 		if cause == DeadCause_DEAD_CAUSE_UNSPECIFIED {
 			cause = DeadCause_DEAD_CAUSE_REJECTED
 		}
-		_ = s.q.reject(w, r.GetTag(), cause, "rejected: "+r.GetReason())
+		_ = s.q.reject(w, r.GetTag(), cause, r.GetReason())
 	}
 	s.kick()
 }
