@@ -182,8 +182,8 @@ func (s *tasksServer) join(m *TaskWorkerJoin) {
 	if added {
 		w.ref = s.p.Monitor(pid)
 	}
+	s.kick() // before the worker hears of it: what it does next comes after this dispatch
 	s.send(pid, &TaskWorkerJoined{Queue: s.spec.Name, QueuePid: s.p.Self(), PrefetchLimit: prefetch})
-	s.kick()
 }
 
 // settle applies a worker's acks, nacks and rejects; those of a worker the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/switchboard-go/switchboard/actor"
 )
@@ -63,14 +62,14 @@ func submission(n *actor.Node, pid *actor.PID, msg any, priority, maxPayload int
 	return &TaskSubmit{Payload: a, Priority: uint32(priority)}, nil
 }
 
-// clarifyTasks names the errors of a call to the task queue at a: a
-// missing registered name is ErrExchangeNotFound, a call the exchange did
+// clarifyTasks names the errors of a call to the task queue at a: no
+// process under its name is ErrExchangeNotFound, a call the exchange did
 // not understand ErrNotTaskQueue.
 func clarifyTasks(a Address, err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, actor.ErrNoProcess) && strings.Contains(err.Error(), RegisteredName(a.Name)):
+	case errors.Is(err, actor.ErrNoProcess):
 		return fmt.Errorf("%w: %q", ErrExchangeNotFound, a.Name)
 	case errors.Is(err, actor.ErrUnhandled):
 		return fmt.Errorf("%w: %q", ErrNotTaskQueue, a.Name)
