@@ -247,7 +247,9 @@ func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 	if l.GetCause() != exchange.DeadCause_DEAD_CAUSE_REJECTED || l.GetReason() != "cannot parse" || l.GetDeliveries() != 1 {
 		t.Fatalf("rejected %v", l)
 	}
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Rejected == 1 && s.DeadLettered == 2 && s.DeadLetterPending == 0 })
+	waitStats(t, n, ex, func(s exchange.TaskStats) bool {
+		return s.Rejected == 1 && s.DeadLettered == 2 && s.DeadLetterPending == 0
+	})
 }
 
 // Dead letters wait for a dead-letter queue that is missing (or full),
