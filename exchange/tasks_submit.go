@@ -28,12 +28,20 @@ func SubmitTask(ctx context.Context, n *actor.Node, a Address, msg any, priority
 	if a.Name == "" {
 		return fmt.Errorf("%w: no exchange name", ErrExchangeNotFound)
 	}
-	if priority < 0 || priority > 255 {
-		return fmt.Errorf("%w: %d", ErrBadPriority, priority)
-	}
 	pid, err := a.Resolve(ctx, n)
 	if err != nil {
 		return err
+	}
+	return SubmitTaskTo(ctx, n, a, pid, msg, priority, maxPayload)
+}
+
+// SubmitTaskTo is SubmitTask to the queue a already resolved to pid (by
+// a.Resolve), for producers that keep the result. ErrExchangeNotFound
+// says that nothing was delivered: no process holds the queue's name
+// there, so the producer may resolve again and retry.
+func SubmitTaskTo(ctx context.Context, n *actor.Node, a Address, pid *actor.PID, msg any, priority, maxPayload int) error {
+	if priority < 0 || priority > 255 {
+		return fmt.Errorf("%w: %d", ErrBadPriority, priority)
 	}
 	m, err := submission(n, pid, msg, priority, maxPayload)
 	if err != nil {

@@ -2,6 +2,9 @@ package patterns
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
@@ -15,6 +18,7 @@ type Tasks struct {
 	// MaxPayload bounds a task's payload for a queue on another node
 	// (checked before sending); default exchange.DefaultMaxPayload.
 	MaxPayload int
+	pids       sync.Map // exchange.Address -> *actor.PID, as last resolved
 }
 
 // NewTasks returns a producer that submits from node n.
@@ -43,5 +47,38 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 	for _, opt := range opts {
 		opt(&o)
 	}
-	return exchange.SubmitTask(ctx, t.n, ex, msg, o.priority, t.MaxPayload)
+	if ex.Name == "" {
+		return fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
+	}
+	pid, cached, err := t.resolve(ctx, ex)
+	if err != nil {
+		return err
+	}
+	err = exchange.SubmitTaskTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+	switch {
+	case cached && errors.Is(err, exchange.ErrExchangeNotFound):
+		// Not delivered: the queue may have moved since it was resolved.
+		t.pids.Delete(ex)
+		if pid, _, err = t.resolve(ctx, ex); err != nil {
+			return err
+		}
+		return exchange.SubmitTaskTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+	case errors.Is(err, actor.ErrNodeDown):
+		t.pids.Delete(ex) // resolve anew next time
+	}
+	return err
+}
+
+// resolve returns the queue's PID (a NamedPID, valid across restarts of
+// the queue on its node) and whether it comes from an earlier resolution.
+func (t *Tasks) resolve(ctx context.Context, ex exchange.Address) (*actor.PID, bool, error) {
+	if v, ok := t.pids.Load(ex); ok {
+		return v.(*actor.PID), true, nil
+	}
+	pid, err := ex.Resolve(ctx, t.n)
+	if err != nil {
+		return nil, false, err
+	}
+	t.pids.Store(ex, pid)
+	return pid, false, nil
 }

@@ -38,7 +38,7 @@ type Worker struct {
 	p       *actor.Process
 	node    *actor.Node
 	self    *actor.PID
-	target  *actor.PID // the queue as resolved at the last join
+	target  *actor.PID // the queue: as resolved at the last join, then the process that answered
 	ref     actor.Ref
 	backoff time.Duration
 
@@ -197,6 +197,9 @@ func (w *Worker) handle(p *actor.Process, msg any) {
 	case *exchange.TaskWorkerJoined:
 		if m.GetQueue() == w.Queue.Name {
 			w.backoff = 0
+			if q := m.GetQueuePid(); q != nil {
+				w.target = q // acks go to the process itself, without a name lookup each time
+			}
 		}
 	case *exchange.TaskRevoked:
 		w.mu.Lock()

@@ -1,0 +1,115 @@
+package patterns
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// Acked tasks per second: producers submit b.N tasks (each confirmed by the
+// queue), workers ack each as they get it, and the clock stops when the
+// queue has counted every ack. 1 and 10 workers, prefetch 1 and 100, in
+// one node and with the workers on another node (loopback TCP).
+//
+//	go test -run '^$' -bench Tasks -benchtime 200000x ./patterns
+func BenchmarkTasks(b *testing.B) {
+	for _, remote := range []bool{false, true} {
+		where := "node"
+		if remote {
+			where = "nodes"
+		}
+		for _, workers := range []int{1, 10} {
+			for _, prefetch := range []int{1, 100} {
+				b.Run(fmt.Sprintf("%s/workers=%d/prefetch=%d", where, workers, prefetch), func(b *testing.B) {
+					benchTasks(b, remote, workers, prefetch)
+				})
+			}
+		}
+	}
+}
+
+const benchProducers = 8
+
+func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
+	qn := node(b, "queue@localhost", remote)
+	wn := qn
+	if remote {
+		wn = node(b, "workers@localhost", true)
+	}
+	startTasks(b, qn, exchange.TasksSpec{Name: "jobs", MaxQueue: exchange.Unlimited})
+	ex := exchange.At(qn.Address(), "jobs")
+	var acked atomic.Int64
+	done := make(chan struct{})
+	total := int64(b.N)
+	for range workers {
+		w := NewWorker(ex, prefetch, func(w *Worker, t *exchange.Task) {
+			_ = w.Ack(t.Tag)
+			if acked.Add(1) == total {
+				close(done)
+			}
+		})
+		joined := make(chan struct{}, 1)
+		w.OnEvent = func(_ *actor.Process, ev any) {
+			if _, ok := ev.(*exchange.TaskWorkerJoined); ok {
+				select {
+				case joined <- struct{}{}:
+				default:
+				}
+			}
+		}
+		if _, err := wn.Spawn(context.Background(), w); err != nil {
+			b.Fatal(err)
+		}
+		<-joined
+	}
+	tasks := NewTasks(qn)
+	msg := wrapperspb.String("task")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	per := b.N / benchProducers
+	for i := range benchProducers {
+		n := per
+		if i == 0 {
+			n += b.N % benchProducers
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				if err := tasks.Submit(ctx, exchange.Local("jobs"), msg); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		b.Fatal("not every task was acked")
+	}
+	for { // the queue has counted every ack
+		s, err := exchange.InspectTasks(ctx, qn, exchange.Local("jobs"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if s.Acked == uint64(b.N) {
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+}
