@@ -22,4 +22,13 @@
 //
 // The leader is one per exchange, not one per service group: routing to
 // the leader of a group is the Func strategy's business.
+//
+// A task queue (StartTasks, TasksSpec) is an exchange that holds tasks
+// until a worker acks them: workers join with a prefetch limit
+// (TaskWorkerJoin), get deliveries round-robin (TaskBatch in one node,
+// TaskDeliveries between nodes), and settle them (TaskAcks); the queue
+// takes back what is not settled within AckTimeout or whose worker died,
+// and dead-letters a task after MaxDeliveries. Its state is pure logic,
+// fed events and the time by its process. Package patterns has the
+// producer (Tasks) and the worker (Worker); see docs/tasks.md.
 package exchange

@@ -15,4 +15,9 @@
 // typed error: exchange.ErrExchangeNotFound, ErrNoController, ErrRejected,
 // ErrTooLarge, actor.ErrTimeout, actor.ErrNodeDown, or a controller's crash
 // (*actor.ExitError wrapping *actor.PanicError).
+//
+// Task distribution: Tasks.Submit hands a task to a task queue
+// (exchange.StartTasks) and returns once the queue holds it; a Worker
+// joins the queue with a prefetch limit, gets tasks round-robin and
+// settles each with Ack, Nack or Reject. See docs/tasks.md.
 package patterns

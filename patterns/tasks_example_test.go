@@ -1,0 +1,47 @@
+package patterns_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/patterns"
+)
+
+// A task queue with one worker: tasks submitted before it joins come out
+// by priority, FIFO within one; a nacked task comes back, marked
+// redelivered.
+func ExampleWorker() {
+	ctx := context.Background()
+	node, _ := actor.Start(actor.Config{Name: "jobs@localhost"})
+	defer node.Stop(ctx)
+
+	exchange.StartTasks(ctx, node, exchange.TasksSpec{Name: "jobs"})
+	tasks := patterns.NewTasks(node)
+	tasks.Submit(ctx, exchange.Local("jobs"), "mail the invoice")
+	tasks.Submit(ctx, exchange.Local("jobs"), "restart the server", patterns.WithPriority(9))
+	tasks.Submit(ctx, exchange.Local("jobs"), "water the plants")
+
+	done := make(chan struct{})
+	nacked := false
+	w := patterns.NewWorker(exchange.Local("jobs"), 1, func(w *patterns.Worker, t *exchange.Task) {
+		fmt.Printf("%s (priority %d, delivery %d)\n", t.Msg, t.Priority, t.Deliveries)
+		if t.Msg == "mail the invoice" && !nacked {
+			nacked = true
+			w.Nack(t.Tag) // not now: it comes back
+			return
+		}
+		w.Ack(t.Tag)
+		if t.Msg == "water the plants" {
+			close(done)
+		}
+	})
+	node.Spawn(ctx, w)
+	<-done
+	// Output:
+	// restart the server (priority 9, delivery 1)
+	// mail the invoice (priority 0, delivery 1)
+	// mail the invoice (priority 0, delivery 2)
+	// water the plants (priority 0, delivery 1)
+}
