@@ -29,7 +29,7 @@ type PubSubStats struct {
 // a subscriber gets a message once per tag however many of its patterns
 // match.
 type subKey struct {
-	pid string // pidKey
+	sub *subscriber
 	tag string
 }
 
@@ -194,10 +194,7 @@ func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 	matched := false
 	err := s.trie.Match(key, func(k subKey) {
 		matched = true
-		sub := s.subs[k.pid]
-		if sub == nil {
-			return
-		}
+		sub := k.sub
 		if sub.pid.Address == here {
 			if value == nil && payload != nil && bad == nil {
 				if value, bad = payload.UnmarshalNew(); bad != nil {
@@ -237,14 +234,19 @@ func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
 	if pid == nil || pid.Id == "" {
 		return false, fmt.Errorf("%w: no subscriber", ErrBadRequest)
 	}
-	key := pidKey(pid)
-	added, err := s.trie.Add(pattern, subKey{pid: key, tag: tag})
-	if err != nil || !added {
+	if _, err := topic.ParsePattern(pattern); err != nil {
 		return false, err
 	}
+	key := pidKey(pid)
 	sub := s.subs[key]
 	if sub == nil {
 		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}}
+	}
+	added, err := s.trie.Add(pattern, subKey{sub: sub, tag: tag})
+	if err != nil || !added {
+		return false, err
+	}
+	if s.subs[key] == nil {
 		s.subs[key] = sub
 		sub.ref = s.p.Monitor(pid)
 	}
@@ -265,7 +267,7 @@ func (s *pubsub) unsubscribe(pid *actor.PID, pattern, tag string) bool {
 		return false
 	}
 	sub := s.subs[pidKey(pid)]
-	if sub == nil || !s.trie.Remove(pattern, subKey{pid: pidKey(pid), tag: tag}) {
+	if sub == nil || !s.trie.Remove(pattern, subKey{sub: sub, tag: tag}) {
 		return false
 	}
 	delete(sub.subs, [2]string{pattern, tag})
@@ -279,12 +281,11 @@ func (s *pubsub) unsubscribe(pid *actor.PID, pattern, tag string) bool {
 
 // drop removes every subscription of a subscriber that exited.
 func (s *pubsub) drop(sub *subscriber) {
-	key := pidKey(sub.pid)
 	for pt := range sub.subs {
-		s.trie.Remove(pt[0], subKey{pid: key, tag: pt[1]})
+		s.trie.Remove(pt[0], subKey{sub: sub, tag: pt[1]})
 		s.releaseUpstream(pt[0])
 	}
-	delete(s.subs, key)
+	delete(s.subs, pidKey(sub.pid))
 }
 
 // releaseUpstream unsubscribes a proxy upstream from a pattern no local
