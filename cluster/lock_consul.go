@@ -190,6 +190,11 @@ func (lk *consulLock) Lost() <-chan struct{} { return lk.lost }
 // until it can, or the node leaves; the lock is released either way (Lost
 // is closed) as far as this node is concerned.
 func (lk *consulLock) Unlock(ctx context.Context) error {
+	select {
+	case <-lk.lost:
+		return nil // lost already: the keeper destroys the session when it can
+	default:
+	}
 	lk.unlockOnce.Do(func() { close(lk.unlock) })
 	select {
 	case <-lk.done:
