@@ -15,4 +15,9 @@
 // typed error: exchange.ErrExchangeNotFound, ErrNoController, ErrRejected,
 // ErrTooLarge, actor.ErrTimeout, actor.ErrNodeDown, or a controller's crash
 // (*actor.ExitError wrapping *actor.PanicError).
+//
+// Publish-subscribe: Subscribe a process to a pub-sub exchange with a
+// topic pattern, Publish with a routing key, and the process gets an
+// *exchange.Message per match; Collect is reverse pub-sub, many sources to
+// one consumer, in one line.
 package patterns

@@ -1,0 +1,143 @@
+package distapp_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/internal/consultest"
+)
+
+// processKind sets up a provider for a test with nodes in OS processes.
+type processKind struct {
+	name     string
+	observer cluster.Provider           // the test's own node, a client
+	env      func(seed string) []string // a child's
+	bound    time.Duration              // of kill -9 to the first reply from the new instance
+}
+
+func consulProcesses(t *testing.T, ttl time.Duration) processKind {
+	agent := consultest.Start(t)
+	service := "sb-distapp-" + t.Name()
+	return processKind{
+		name:     "consul",
+		observer: cluster.Consul(cluster.ConsulConfig{Address: agent.Addr, Service: service, TTL: ttl, Logger: logger()}),
+		env: func(string) []string {
+			return []string{"SB_CONSUL=" + agent.Addr, "SB_SERVICE=" + service, "SB_TTL=" + ttl.String()}
+		},
+		bound: 3 * time.Second,
+	}
+}
+
+func embeddedProcesses(t *testing.T) processKind {
+	dir := t.TempDir()
+	return processKind{
+		name:     "embedded",
+		observer: embedded(dir, ""),
+		env: func(seed string) []string {
+			return []string{"SB_CONSUL=", "SB_SEEDS=" + seed, "SB_LOCKDIR=" + dir}
+		},
+		bound: time.Second,
+	}
+}
+
+// Three nodes [a, {b, c}] as OS processes, with Consul's TTL of 2 s and
+// failover timeout 0: the application runs on a; kill -9 of a moves it to
+// b or c, and a client calling its exchange by name gets answers again
+// within 3 s; the other of b and c, restarted, does not take it over (equal
+// priority); a, restarted, takes it over with Takeover{From}, state handed
+// over. The probe shows that two instances never ran at once but in the
+// takeover's handover.
+func TestProcessesConsul(t *testing.T) { processes(t, consulProcesses(t, 2*time.Second)) }
+
+// The same with the embedded provider on one machine.
+func TestProcessesEmbedded(t *testing.T) { processes(t, embeddedProcesses(t)) }
+
+func processes(t *testing.T, k processKind) {
+	p := newProbe(t)
+	obs := startTNode(t, "obs@test", k.observer)
+	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path)
+
+	a := startChild(t, "a", env)
+	a.expect(t, 10*time.Second, "STATUS running a")
+	callUntil(t, obs.n, 10*time.Second, "a")
+	b := startChild(t, "b", env)
+	c := startChild(t, "c", env)
+	b.expect(t, 10*time.Second, "STATUS standby a")
+	c.expect(t, 10*time.Second, "STATUS standby a")
+
+	// kill -9 of the node running it.
+	killed := time.Now()
+	a.kill()
+	p.record("KILLED a")
+	who, at := callUntil(t, obs.n, 20*time.Second, "b", "c")
+	took := at.Sub(killed)
+	t.Logf("%s: kill -9 of a to the first reply from %s: %v (target %v)", k.name, who, took, k.bound)
+	if took > k.bound {
+		t.Errorf("%s: service back %v after kill -9, target %v", k.name, took, k.bound)
+	}
+	x, y := b, c
+	if who == "c" {
+		x, y = c, b
+	}
+	x.expect(t, 5*time.Second, "STATUS running "+who)
+	y.expect(t, 10*time.Second, "STATUS standby "+who)
+
+	// The other of equal priority returns: no takeover.
+	y.kill()
+	p.record("KILLED %s", y.name)
+	y2 := startChild(t, y.name, env)
+	y2.expect(t, 10*time.Second, "STATUS standby "+who) // it has seen who run it, and decided
+	if got, _ := callUntil(t, obs.n, 5*time.Second, who); got != who {
+		t.Fatalf("after %s returned: answered by %s", y.name, got)
+	}
+
+	// a returns: it takes the application over.
+	a2 := startChild(t, "a", env)
+	a2.expect(t, 20*time.Second, "STATUS running a")
+	callUntil(t, obs.n, 10*time.Second, "a")
+	x.expect(t, 10*time.Second, "STATUS standby a")
+	y2.expect(t, 10*time.Second, "STATUS standby a")
+
+	starts := p.check(t)
+	t.Logf("probe:\n%s", strings.Join(p.lines(t), "\n"))
+	want := []string{"a normal", who + " failover a", "a takeover " + who}
+	if !slices.Equal(starts, want) {
+		t.Fatalf("starts %q, want %q", starts, want)
+	}
+	if !slices.Contains(p.lines(t), "GOT a "+who) {
+		t.Fatalf("no handover from %s to a in the probe", who)
+	}
+	for _, ch := range []*child{a2, x, y2} {
+		ch.stop(t)
+	}
+}
+
+// The failover timeout is honoured: the standby starts the application
+// no sooner than the timeout after it saw it go.
+func TestProcessesFailoverTimeout(t *testing.T) {
+	const timeout = 2 * time.Second
+	k := embeddedProcesses(t)
+	p := newProbe(t)
+	obs := startTNode(t, "obs@test", k.observer)
+	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_TIMEOUT="+timeout.String())
+	a := startChild(t, "a", env)
+	a.expect(t, 10*time.Second, "STATUS running a")
+	b := startChild(t, "b", env)
+	b.expect(t, 10*time.Second, "STATUS standby a")
+	killed := time.Now()
+	a.kill()
+	p.record("KILLED a")
+	_, at := callUntil(t, obs.n, 10*time.Second, "b")
+	took := at.Sub(killed)
+	t.Logf("failover timeout %v: kill -9 to the first reply from b: %v", timeout, took)
+	if took < timeout || took > timeout+time.Second {
+		t.Fatalf("b answered %v after kill -9, failover timeout %v", took, timeout)
+	}
+	if starts := p.check(t); !slices.Equal(starts, []string{"a normal", "b failover a"}) {
+		t.Fatalf("starts %q", starts)
+	}
+	b.stop(t)
+}
