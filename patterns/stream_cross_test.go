@@ -200,3 +200,26 @@ func TestStreamBytesAcrossNodes(t *testing.T) {
 		t.Fatalf("%d chunks", i)
 	}
 }
+
+// Chunks go straight from the producer to the client: the exchange's node
+// stopping in the middle of a stream does not end it.
+func TestStreamOutlivesExchangeNode(t *testing.T) {
+	p := newCounting(200)
+	cl, ex, _, _, b, _ := streamThreeNodes(t, p.handler)
+	got := 0
+	for _, err := range cl.Stream(ctxT(t), ex, wrapperspb.String("go"), WithWindow(4)) {
+		if err != nil {
+			t.Fatalf("after %d chunks: %v", got, err)
+		}
+		if got++; got == 10 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := b.Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+		}
+	}
+	if got != 200 {
+		t.Fatalf("%d chunks", got)
+	}
+}
