@@ -262,3 +262,32 @@ func TestInteractControllerGoes(t *testing.T) {
 		}
 	})
 }
+
+// The client's node goes away while it answers: the controller's ask
+// returns actor.ErrNodeDown at once.
+func TestInteractClientNodeGoes(t *testing.T) {
+	asked := make(chan error, 1)
+	cl, ex, _, _ := interactSetup(t, true, func(ctx context.Context, req *exchange.Request, ask Ask) (any, error) {
+		_, err := ask(ctx, wrapperspb.String("name?"))
+		asked <- err
+		return nil, err
+	})
+	start := time.Now()
+	_, err := cl.Interact(ctxT(t), ex, wrapperspb.String("x"), func(context.Context, any) (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = cl.n.Stop(ctx)
+		return wrapperspb.String("too late"), nil
+	})
+	if err == nil {
+		t.Fatal("Interact on a stopped node succeeded")
+	}
+	select {
+	case err := <-asked:
+		if !errors.Is(err, actor.ErrNodeDown) || time.Since(start) > 2*time.Second {
+			t.Fatalf("ask = %v, %v later", err, time.Since(start))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ask did not return")
+	}
+}

@@ -13,61 +13,66 @@ import (
 )
 
 // A 256 MiB chunked response in 64 KiB chunks, in one node and from a
-// producer on another node over loopback TCP; beside it, 256 MiB written
-// over a bare loopback TCP connection in 64 KiB writes.
+// producer on another node over loopback TCP, with windows of 16 and 64
+// chunks; 16 MiB in 1 KiB chunks, for the cost of a chunk; beside them,
+// 256 MiB written over a bare loopback TCP connection in 64 KiB writes.
 //
 //	go test -run '^$' -bench 'Stream|LoopbackTCP' -benchtime 3x ./patterns
 
-const (
-	benchStreamSize = 256 << 20
-	benchChunk      = 64 << 10
-)
+const benchStreamSize = 256 << 20
 
 func BenchmarkStream(b *testing.B) {
+	shapes := []struct{ chunk, total, window int }{
+		{64 << 10, benchStreamSize, 16},
+		{64 << 10, benchStreamSize, 64},
+		{1 << 10, 16 << 20, 64},
+	}
 	for _, remote := range []bool{false, true} {
-		for _, window := range []int{16, 64} {
+		for _, s := range shapes {
 			where := "node"
 			if remote {
 				where = "nodes"
 			}
-			b.Run(fmt.Sprintf("%s/window=%d", where, window), func(b *testing.B) {
-				cl, ex := benchStreamSetup(b, remote)
-				b.SetBytes(benchStreamSize)
+			b.Run(fmt.Sprintf("%s/chunk=%dKiB/window=%d", where, s.chunk>>10, s.window), func(b *testing.B) {
+				cl, ex := benchStreamSetup(b, remote, s.chunk, s.total)
+				b.SetBytes(int64(s.total))
 				b.ReportAllocs()
 				b.ResetTimer()
+				start := time.Now()
 				for i := 0; i < b.N; i++ {
 					got := 0
-					for v, err := range cl.Stream(context.Background(), ex, wrapperspb.String("go"), WithWindow(window)) {
+					for v, err := range cl.Stream(context.Background(), ex, wrapperspb.String("go"), WithWindow(s.window)) {
 						if err != nil {
 							b.Fatal(err)
 						}
 						got += len(v.(*wrapperspb.BytesValue).Value)
 					}
-					if got != benchStreamSize {
+					if got != s.total {
 						b.Fatalf("got %d bytes", got)
 					}
 				}
+				b.ReportMetric(float64(b.N*s.total/s.chunk)/time.Since(start).Seconds(), "chunks/s")
 			})
 		}
 	}
 }
 
-func benchStreamSetup(b *testing.B, remote bool) (*Client, exchange.Address) {
+func benchStreamSetup(b *testing.B, remote bool, chunk, total int) (*Client, exchange.Address) {
 	server := node(b, "server@localhost", remote)
 	startExchange(b, server, exchange.Spec{Name: "blob", Strategy: exchange.RoundRobin})
-	block := make([]byte, benchChunk)
+	block := make([]byte, chunk)
 	for i := range block {
 		block[i] = byte(i)
 	}
 	h := func(ctx context.Context, _ *exchange.Request, send func(any) error) error {
-		for sent := 0; sent < benchStreamSize; sent += benchChunk {
+		for sent := 0; sent < total; sent += chunk {
 			if err := send(wrapperspb.Bytes(block)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	streamCtrl(b, server, exchange.Local("blob"), h, func(c *StreamController) { c.MaxPayload = benchChunk + 64 })
+	streamCtrl(b, server, exchange.Local("blob"), h)
 	if !remote {
 		return NewClient(server), exchange.Local("blob")
 	}
@@ -75,6 +80,7 @@ func benchStreamSetup(b *testing.B, remote bool) (*Client, exchange.Address) {
 }
 
 func BenchmarkLoopbackTCP(b *testing.B) {
+	const chunk = 64 << 10
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -88,7 +94,7 @@ func BenchmarkLoopbackTCP(b *testing.B) {
 			return
 		}
 		defer c.Close()
-		block := make([]byte, benchChunk)
+		block := make([]byte, chunk)
 		for {
 			if _, err := c.Write(block); err != nil {
 				done <- nil
@@ -100,7 +106,7 @@ func BenchmarkLoopbackTCP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := make([]byte, benchChunk)
+	buf := make([]byte, chunk)
 	b.SetBytes(benchStreamSize)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
