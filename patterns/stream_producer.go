@@ -54,9 +54,14 @@ func (c *StreamController) open(p *actor.Process, req *exchange.Request) *Stream
 	}
 	s.ctl = n.NewPending(ctx, req.ReplyTo().Address(), true)
 	open := &StreamOpen{Address: n.Address(), Ref: s.ctl.ReplyTo().Ref()}
-	grantBy := req.Deadline
-	if grantBy.IsZero() {
-		grantBy = time.Now().Add(n.CallTimeout())
+	// The client grants credit as soon as it has the StreamOpen; the wait
+	// is bounded so that a client gone before granting (its node alive)
+	// leaves nothing behind. At least CallTimeout: the deadline is another
+	// node's clock, and a grant refused for a skewed clock would leave the
+	// client waiting.
+	grantBy := time.Now().Add(n.CallTimeout())
+	if req.Deadline.After(grantBy) {
+		grantBy = req.Deadline
 	}
 	go s.control(grantBy)
 	go s.run(c.Handler, req)
