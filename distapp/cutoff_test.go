@@ -39,6 +39,7 @@ func TestConsulCutOff(t *testing.T) {
 	}
 	y.awaitHolder(t, 5*time.Second, "svc", "x@test")
 
+	t.Cleanup(proxy.Restore) // before the nodes stop, even if the test fails
 	proxy.Cut()
 	cut := time.Now()
 	stopped := awaitTrue(t, 2*ttl, "x stops its instance", func() bool { return !x.dc.Running("svc") })
@@ -48,16 +49,18 @@ func TestConsulCutOff(t *testing.T) {
 	if d := stopped.Sub(cut); d > cluster.LossBound(ttl)+500*time.Millisecond+200*time.Millisecond {
 		t.Errorf("x stopped %v after the cut", d)
 	}
+	callUntil(t, y.n, 5*time.Second, "y")
 	starts := p.check(t) // STOP x comes before START y
 	t.Logf("probe:\n%s", strings.Join(p.lines(t), "\n"))
 	if !slices.Equal(starts, []string{"x normal", "y failover x"}) {
 		t.Fatalf("starts %q", starts)
 	}
-	callUntil(t, y.n, 5*time.Second, "y")
 
 	// Consul is back: x stands by, the application stays on y.
 	proxy.Restore()
+	restored := time.Now()
 	x.awaitHolder(t, 20*time.Second, "svc", "y@test")
+	t.Logf("Consul back: x sees y run it after %v", time.Since(restored))
 	if !y.dc.Running("svc") || x.dc.Running("svc") {
 		t.Fatalf("after Consul came back: x %v, y %v", x.dc.Running("svc"), y.dc.Running("svc"))
 	}

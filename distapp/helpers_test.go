@@ -126,8 +126,9 @@ func (p *probe) check(t testing.TB) []string {
 }
 
 // svc is the application of the tests: the exchange "svc" and a
-// controller answering the node's short name; a request "state:X" is a
-// handover, recorded as GOT. Its instance records START and STOP.
+// controller (service tag "own") answering the node's short name; a
+// request "state:X" is a handover, recorded as GOT. Its instance records
+// START and STOP.
 func svc(p *probe, node string) supervisor.Application {
 	return supervisor.Application{
 		Name: "svc",
@@ -138,12 +139,14 @@ func svc(p *probe, node string) supervisor.Application {
 				Children: []supervisor.ChildSpec{
 					exchange.ChildSpec(exchange.Spec{Name: "svc"}),
 					patterns.ControllerSpec("svc-controller", func() *patterns.Controller {
-						return patterns.NewController(exchange.Local("svc"), func(_ context.Context, r *exchange.Request) (any, error) {
+						c := patterns.NewController(exchange.Local("svc"), func(_ context.Context, r *exchange.Request) (any, error) {
 							if s, ok := r.Msg.(*wrapperspb.StringValue); ok && strings.HasPrefix(s.GetValue(), "state:") {
 								p.record("GOT %s %s", short(node), strings.TrimPrefix(s.GetValue(), "state:"))
 							}
 							return wrapperspb.String(short(node)), nil
 						})
+						c.Membership.ServiceTag = "own"
+						return c
 					}),
 				},
 			})
@@ -159,7 +162,7 @@ func handover(ctx context.Context, n *actor.Node, to string) error {
 	if !ok {
 		return fmt.Errorf("%s is not a member", to)
 	}
-	_, err := patterns.NewClient(n).Call(ctx, exchange.At(m.Address, "svc"), wrapperspb.String("state:"+short(n.Name())))
+	_, err := patterns.NewClient(n).Call(ctx, exchange.At(m.Address, "svc"), wrapperspb.String("state:"+short(n.Name())), patterns.WithServiceTag("own"))
 	return err
 }
 
@@ -249,9 +252,28 @@ func (tn *tnode) awaitHolder(t testing.TB, d time.Duration, app, node string) {
 	}
 }
 
-// callUntil calls the exchange svc by name from n until it answers want,
-// and returns when the answer came.
+// callUntil calls the application's controller through the exchange svc
+// by name from n until it answers one of want, and returns the answer and
+// when it came.
 func callUntil(t testing.TB, n *actor.Node, d time.Duration, want ...string) (string, time.Time) {
+	t.Helper()
+	return callTagUntil(t, n, d, "own", want...)
+}
+
+// extController joins a controller of node n, service tag "ext", to the
+// exchange svc by name: wherever svc runs, it joins it there.
+func extController(t testing.TB, n *actor.Node) {
+	t.Helper()
+	c := patterns.NewController(exchange.Local("svc"), func(context.Context, *exchange.Request) (any, error) {
+		return wrapperspb.String("ext"), nil
+	})
+	c.Membership.ServiceTag = "ext"
+	if _, err := n.Spawn(ctxT(t, 5*time.Second), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func callTagUntil(t testing.TB, n *actor.Node, d time.Duration, tag string, want ...string) (string, time.Time) {
 	t.Helper()
 	cl := patterns.NewClient(n)
 	deadline := time.Now().Add(d)
@@ -259,7 +281,7 @@ func callUntil(t testing.TB, n *actor.Node, d time.Duration, want ...string) (st
 	var got string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		v, err := cl.Call(ctx, exchange.Local("svc"), wrapperspb.String("hi"))
+		v, err := cl.Call(ctx, exchange.Local("svc"), wrapperspb.String("hi"), patterns.WithServiceTag(tag))
 		cancel()
 		if err == nil {
 			got = v.(*wrapperspb.StringValue).GetValue()

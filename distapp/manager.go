@@ -322,6 +322,7 @@ func (m *manager) startHere(lk cluster.Lock, st supervisor.StartType) error {
 	m.hold(lk)
 	m.phase = running
 	m.st.startup = false
+	m.report()
 	m.publish(runName(m.name))
 	ctx, cancel := context.WithTimeout(context.Background(), m.spec.TakeoverTimeout)
 	defer cancel()

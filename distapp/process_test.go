@@ -63,6 +63,8 @@ func processes(t *testing.T, k processKind) {
 	a := startChild(t, "a", env)
 	a.expect(t, 10*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
+	extController(t, obs.n) // a controller elsewhere, joined to svc by name
+	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
 	b := startChild(t, "b", env)
 	c := startChild(t, "c", env)
 	b.expect(t, 10*time.Second, "STATUS standby a")
@@ -78,6 +80,8 @@ func processes(t *testing.T, k processKind) {
 	if took > k.bound {
 		t.Errorf("%s: service back %v after kill -9, target %v", k.name, took, k.bound)
 	}
+	_, at = callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
+	t.Logf("%s: kill -9 of a to the outside controller answering through the new instance: %v", k.name, at.Sub(killed))
 	x, y := b, c
 	if who == "c" {
 		x, y = c, b
@@ -98,7 +102,8 @@ func processes(t *testing.T, k processKind) {
 	a2 := startChild(t, "a", env)
 	a2.expect(t, 20*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
-	x.expect(t, 10*time.Second, "STATUS standby a")
+	x.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
+	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
 	y2.expect(t, 10*time.Second, "STATUS standby a")
 
 	starts := p.check(t)
