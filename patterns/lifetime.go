@@ -19,11 +19,12 @@ type lifetime struct {
 // start begins p's lifetime; call it from Init.
 func (l *lifetime) start(p *actor.Process) {
 	l.ctx, l.cancel = context.WithCancelCause(context.Background())
-	n, self := p.Node(), p.Self()
+	self, done := p.Self(), p.Done()
 	go func() {
-		reason, err := n.Wait(l.ctx, self) // returns at the exit, or when end ran
-		if err == nil {
-			l.cancel(&actor.ExitError{PID: self, Reason: reason})
+		select {
+		case <-done:
+			l.cancel(&actor.ExitError{PID: self, Reason: p.ExitReason()})
+		case <-l.ctx.Done(): // end ran
 		}
 	}()
 }
