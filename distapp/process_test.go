@@ -2,6 +2,7 @@ package distapp_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,9 +123,14 @@ func processes(t *testing.T, k processKind) {
 
 // The failover timeout is honoured: the standby starts the application
 // no sooner than the timeout after it saw it go.
-func TestProcessesFailoverTimeout(t *testing.T) {
+func TestProcessesFailoverTimeoutConsul(t *testing.T) {
+	failoverTimeout(t, consulProcesses(t, 2*time.Second))
+}
+
+func TestProcessesFailoverTimeoutEmbedded(t *testing.T) { failoverTimeout(t, embeddedProcesses(t)) }
+
+func failoverTimeout(t *testing.T, k processKind) {
 	const timeout = 2 * time.Second
-	k := embeddedProcesses(t)
 	p := newProbe(t)
 	obs := startTNode(t, "obs@test", k.observer)
 	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_TIMEOUT="+timeout.String())
@@ -135,14 +141,47 @@ func TestProcessesFailoverTimeout(t *testing.T) {
 	killed := time.Now()
 	a.kill()
 	p.record("KILLED a")
-	_, at := callUntil(t, obs.n, 10*time.Second, "b")
-	took := at.Sub(killed)
-	t.Logf("failover timeout %v: kill -9 to the first reply from b: %v", timeout, took)
-	if took < timeout || took > timeout+time.Second {
-		t.Fatalf("b answered %v after kill -9, failover timeout %v", took, timeout)
+	gone := b.expect(t, k.bound, "GONE") // b saw a's instance go: the timeout starts
+	ns, err := strconv.ParseInt(strings.Fields(gone)[1], 10, 64)
+	if err != nil {
+		t.Fatal(gone)
+	}
+	seen := time.Unix(0, ns) // b's clock: the same machine's
+	_, at := callUntil(t, obs.n, timeout+5*time.Second, "b")
+	t.Logf("%s: failover timeout %v: kill -9 to b seeing a's instance gone %v, to the first reply from b %v; gone to reply %v",
+		k.name, timeout, seen.Sub(killed), at.Sub(killed), at.Sub(seen))
+	if at.Sub(seen) < timeout || at.Sub(seen) > timeout+time.Second {
+		t.Fatalf("%s: b answered %v after it saw a go, failover timeout %v", k.name, at.Sub(seen), timeout)
 	}
 	if starts := p.check(t); !slices.Equal(starts, []string{"a normal", "b failover a"}) {
 		t.Fatalf("starts %q", starts)
 	}
 	b.stop(t)
+}
+
+// A node whose mandatory sync node does not come fails its start after the
+// sync timeout, with a SyncError naming the node, and runs nothing.
+func TestProcessesSyncMandatoryMissingConsul(t *testing.T) {
+	k := consulProcesses(t, 2*time.Second)
+	p := newProbe(t)
+	obs := startTNode(t, "obs@test", k.observer)
+	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_SYNC_MANDATORY=b", "SB_SYNC_TIMEOUT=1s")
+	a := startChildNoWait(t, "a", env)
+	l := a.expect(t, 30*time.Second, "SYNCERR")
+	t.Logf("a: %s", l)
+	f := strings.Fields(l) // SYNCERR b@test after 1.001s: ...
+	if f[1] != "b@test" {
+		t.Fatalf("sync error names %q: %s", f[1], l)
+	}
+	if d, err := time.ParseDuration(strings.TrimSuffix(f[3], ":")); err != nil || d < time.Second || d > 3*time.Second {
+		t.Fatalf("sync error after %q, timeout 1s: %s", f[3], l)
+	}
+	select {
+	case <-a.exit:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a did not exit after its failed start")
+	}
+	if lines := p.lines(t); len(lines) > 0 {
+		t.Fatalf("the application started: %q", lines)
+	}
 }
