@@ -48,8 +48,8 @@ func embeddedProcesses(t *testing.T) processKind {
 // failover timeout 0: the application runs on a; kill -9 of a moves it to
 // b or c, and a client calling its exchange by name gets answers again
 // within 3 s; the other of b and c, restarted, does not take it over (equal
-// priority); a, restarted, takes it over with Takeover{From}, state handed
-// over. The probe shows that two instances never ran at once but in the
+// priority); a manual takeover moves it there; a, restarted, takes it over
+// with Takeover{From}, state handed over each time. The probe shows that two instances never ran at once but in the
 // takeover's handover.
 func TestProcessesConsul(t *testing.T) { processes(t, consulProcesses(t, 2*time.Second)) }
 
@@ -99,22 +99,33 @@ func processes(t *testing.T, k processKind) {
 		t.Fatalf("after %s returned: answered by %s", y.name, got)
 	}
 
+	// A manual takeover, asked of the observer's controller, moves it to
+	// the other one.
+	other := y.name
+	if err := obs.dc.Takeover(ctxT(t, 20*time.Second), "svc", other+"@test"); err != nil {
+		t.Fatal(err)
+	}
+	callUntil(t, obs.n, 10*time.Second, other)
+	x.expect(t, 10*time.Second, "STATUS standby "+other)
+
 	// a returns: it takes the application over.
 	a2 := startChild(t, "a", env)
 	a2.expect(t, 20*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
-	x.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
+	y2.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
 	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
-	y2.expect(t, 10*time.Second, "STATUS standby a")
+	x.expect(t, 10*time.Second, "STATUS standby a")
 
 	starts := p.check(t)
 	t.Logf("probe:\n%s", strings.Join(p.lines(t), "\n"))
-	want := []string{"a normal", who + " failover a", "a takeover " + who}
+	want := []string{"a normal", who + " failover a", other + " takeover " + who, "a takeover " + other}
 	if !slices.Equal(starts, want) {
 		t.Fatalf("starts %q, want %q", starts, want)
 	}
-	if !slices.Contains(p.lines(t), "GOT a "+who) {
-		t.Fatalf("no handover from %s to a in the probe", who)
+	for _, h := range []string{"GOT " + other + " " + who, "GOT a " + other} {
+		if !slices.Contains(p.lines(t), h) {
+			t.Fatalf("no handover %q in the probe", h)
+		}
 	}
 	for _, ch := range []*child{a2, x, y2} {
 		ch.stop(t)
