@@ -3,6 +3,7 @@ package distapp_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,6 +37,14 @@ type child struct {
 
 func startChild(t *testing.T, name string, env []string) *child {
 	t.Helper()
+	c := startChildNoWait(t, name, env)
+	c.expect(t, 30*time.Second, "READY")
+	return c
+}
+
+// startChildNoWait starts a child without waiting for READY.
+func startChildNoWait(t *testing.T, name string, env []string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), append(env, childEnv+"="+name)...)
 	cmd.SysProcAttr = childAttr()
@@ -61,7 +70,6 @@ func startChild(t *testing.T, name string, env []string) *child {
 	}()
 	go func() { _ = cmd.Wait(); close(c.exit) }()
 	t.Cleanup(c.kill)
-	c.expect(t, 30*time.Second, "READY")
 	return c
 }
 
@@ -141,14 +149,32 @@ func runChildIfAsked() bool {
 		fail(err)
 	}
 	timeout, _ := time.ParseDuration(os.Getenv("SB_TIMEOUT"))
+	syncTimeout, _ := time.ParseDuration(os.Getenv("SB_SYNC_TIMEOUT"))
+	var mandatory []string
+	for _, m := range strings.Split(os.Getenv("SB_SYNC_MANDATORY"), ",") {
+		if m != "" {
+			mandatory = append(mandatory, m+"@test")
+		}
+	}
 	p := &probe{path: os.Getenv("SB_PROBE")}
+	started := time.Now()
 	if err := dc.Start(ctx, distapp.Spec{
 		Application:     svc(p, node),
 		Nodes:           abc,
 		FailoverTimeout: timeout,
 		Handover:        handover,
+		SyncMandatory:   mandatory,
+		SyncTimeout:     syncTimeout,
 	}); err != nil {
-		fail(err)
+		var se *distapp.SyncError
+		if errors.As(err, &se) {
+			say("SYNCERR %s after %v: %v", strings.Join(se.Missing, ","), time.Since(started).Round(time.Millisecond), err)
+		} else {
+			say("STARTERR %v", err)
+		}
+		_ = c.Leave(ctx)
+		_ = n.Stop(ctx)
+		os.Exit(0)
 	}
 	say("READY")
 	quit := make(chan struct{})
@@ -160,8 +186,13 @@ func runChildIfAsked() bool {
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if st, _ := dc.Status("svc"); st != last {
+			if st, _ := dc.Status("svc"); st.Phase != last.Phase || st.Holder != last.Holder {
 				say("STATUS %s %s", st.Phase, short(st.Holder))
+				last = st
+			} else if !st.Gone.Equal(last.Gone) {
+				if !st.Gone.IsZero() {
+					say("GONE %d", st.Gone.UnixNano())
+				}
 				last = st
 			}
 			select {

@@ -53,6 +53,9 @@ type Status struct {
 	// Holder is the node this node last saw running the application:
 	// the From of a failover started here. Empty if it saw none yet.
 	Holder string
+	// Gone is when this node saw the application run nowhere, the start
+	// of the failover timeout; zero while it runs somewhere.
+	Gone time.Time
 }
 
 // hook tells the current manager of an application that its tree stopped

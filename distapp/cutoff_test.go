@@ -46,8 +46,8 @@ func TestConsulCutOff(t *testing.T) {
 	started := awaitTrue(t, 3*ttl, "y starts it", func() bool { return y.dc.Running("svc") })
 	t.Logf("cut off from Consul: x stopped after %v (bound %v + %v), y started after %v (TTL %v)",
 		stopped.Sub(cut), cluster.LossBound(ttl), 500*time.Millisecond, started.Sub(cut), ttl)
-	if d := stopped.Sub(cut); d > cluster.LossBound(ttl)+500*time.Millisecond+200*time.Millisecond {
-		t.Errorf("x stopped %v after the cut", d)
+	if d := stopped.Sub(cut); d >= ttl { // the property itself is in the probe: STOP x before START y
+		t.Errorf("x stopped %v after the cut, TTL %v", d, ttl)
 	}
 	callUntil(t, y.n, 5*time.Second, "y")
 	starts := p.check(t) // STOP x comes before START y

@@ -170,7 +170,7 @@ func (m *manager) report() {
 	if m.phase != standby {
 		holder = m.self
 	}
-	m.c.setStatus(m.name, &Status{Phase: m.phase.String(), Holder: holder})
+	m.c.setStatus(m.name, &Status{Phase: m.phase.String(), Holder: holder, Gone: m.st.goneAt})
 }
 
 // cleanup stops the application here if it runs, releases the lock and

@@ -2,6 +2,7 @@ package distapp_test
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,8 +48,8 @@ func embeddedProcesses(t *testing.T) processKind {
 // failover timeout 0: the application runs on a; kill -9 of a moves it to
 // b or c, and a client calling its exchange by name gets answers again
 // within 3 s; the other of b and c, restarted, does not take it over (equal
-// priority); a, restarted, takes it over with Takeover{From}, state handed
-// over. The probe shows that two instances never ran at once but in the
+// priority); a manual takeover moves it there; a, restarted, takes it over
+// with Takeover{From}, state handed over each time. The probe shows that two instances never ran at once but in the
 // takeover's handover.
 func TestProcessesConsul(t *testing.T) { processes(t, consulProcesses(t, 2*time.Second)) }
 
@@ -98,22 +99,33 @@ func processes(t *testing.T, k processKind) {
 		t.Fatalf("after %s returned: answered by %s", y.name, got)
 	}
 
+	// A manual takeover, asked of the observer's controller, moves it to
+	// the other one.
+	other := y.name
+	if err := obs.dc.Takeover(ctxT(t, 20*time.Second), "svc", other+"@test"); err != nil {
+		t.Fatal(err)
+	}
+	callUntil(t, obs.n, 10*time.Second, other)
+	x.expect(t, 10*time.Second, "STATUS standby "+other)
+
 	// a returns: it takes the application over.
 	a2 := startChild(t, "a", env)
 	a2.expect(t, 20*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
-	x.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
+	y2.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
 	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
-	y2.expect(t, 10*time.Second, "STATUS standby a")
+	x.expect(t, 10*time.Second, "STATUS standby a")
 
 	starts := p.check(t)
 	t.Logf("probe:\n%s", strings.Join(p.lines(t), "\n"))
-	want := []string{"a normal", who + " failover a", "a takeover " + who}
+	want := []string{"a normal", who + " failover a", other + " takeover " + who, "a takeover " + other}
 	if !slices.Equal(starts, want) {
 		t.Fatalf("starts %q, want %q", starts, want)
 	}
-	if !slices.Contains(p.lines(t), "GOT a "+who) {
-		t.Fatalf("no handover from %s to a in the probe", who)
+	for _, h := range []string{"GOT " + other + " " + who, "GOT a " + other} {
+		if !slices.Contains(p.lines(t), h) {
+			t.Fatalf("no handover %q in the probe", h)
+		}
 	}
 	for _, ch := range []*child{a2, x, y2} {
 		ch.stop(t)
@@ -122,9 +134,14 @@ func processes(t *testing.T, k processKind) {
 
 // The failover timeout is honoured: the standby starts the application
 // no sooner than the timeout after it saw it go.
-func TestProcessesFailoverTimeout(t *testing.T) {
+func TestProcessesFailoverTimeoutConsul(t *testing.T) {
+	failoverTimeout(t, consulProcesses(t, 2*time.Second))
+}
+
+func TestProcessesFailoverTimeoutEmbedded(t *testing.T) { failoverTimeout(t, embeddedProcesses(t)) }
+
+func failoverTimeout(t *testing.T, k processKind) {
 	const timeout = 2 * time.Second
-	k := embeddedProcesses(t)
 	p := newProbe(t)
 	obs := startTNode(t, "obs@test", k.observer)
 	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_TIMEOUT="+timeout.String())
@@ -135,14 +152,47 @@ func TestProcessesFailoverTimeout(t *testing.T) {
 	killed := time.Now()
 	a.kill()
 	p.record("KILLED a")
-	_, at := callUntil(t, obs.n, 10*time.Second, "b")
-	took := at.Sub(killed)
-	t.Logf("failover timeout %v: kill -9 to the first reply from b: %v", timeout, took)
-	if took < timeout || took > timeout+time.Second {
-		t.Fatalf("b answered %v after kill -9, failover timeout %v", took, timeout)
+	gone := b.expect(t, k.bound, "GONE") // b saw a's instance go: the timeout starts
+	ns, err := strconv.ParseInt(strings.Fields(gone)[1], 10, 64)
+	if err != nil {
+		t.Fatal(gone)
+	}
+	seen := time.Unix(0, ns) // b's clock: the same machine's
+	_, at := callUntil(t, obs.n, timeout+5*time.Second, "b")
+	t.Logf("%s: failover timeout %v: kill -9 to b seeing a's instance gone %v, to the first reply from b %v; gone to reply %v",
+		k.name, timeout, seen.Sub(killed), at.Sub(killed), at.Sub(seen))
+	if at.Sub(seen) < timeout || at.Sub(seen) > timeout+time.Second {
+		t.Fatalf("%s: b answered %v after it saw a go, failover timeout %v", k.name, at.Sub(seen), timeout)
 	}
 	if starts := p.check(t); !slices.Equal(starts, []string{"a normal", "b failover a"}) {
 		t.Fatalf("starts %q", starts)
 	}
 	b.stop(t)
+}
+
+// A node whose mandatory sync node does not come fails its start after the
+// sync timeout, with a SyncError naming the node, and runs nothing.
+func TestProcessesSyncMandatoryMissingConsul(t *testing.T) {
+	k := consulProcesses(t, 2*time.Second)
+	p := newProbe(t)
+	obs := startTNode(t, "obs@test", k.observer)
+	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_SYNC_MANDATORY=b", "SB_SYNC_TIMEOUT=1s")
+	a := startChildNoWait(t, "a", env)
+	l := a.expect(t, 30*time.Second, "SYNCERR")
+	t.Logf("a: %s", l)
+	f := strings.Fields(l) // SYNCERR b@test after 1.001s: ...
+	if f[1] != "b@test" {
+		t.Fatalf("sync error names %q: %s", f[1], l)
+	}
+	if d, err := time.ParseDuration(strings.TrimSuffix(f[3], ":")); err != nil || d < time.Second || d > 3*time.Second {
+		t.Fatalf("sync error after %q, timeout 1s: %s", f[3], l)
+	}
+	select {
+	case <-a.exit:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a did not exit after its failed start")
+	}
+	if lines := p.lines(t); len(lines) > 0 {
+		t.Fatalf("the application started: %q", lines)
+	}
 }
