@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -185,17 +186,52 @@ func (n *Node) reply(to replyTo, val any, err error) {
 	if err != nil {
 		r.Error = encodeError(err)
 	} else if val != nil {
-		payload, perr := pack(val)
+		payload, buf, perr := packPooled(val)
 		if perr != nil {
 			r.Error = encodeError(perr)
 		} else {
 			r.Payload = payload
+			defer recyclePayload(buf) // sendFrame has copied it into its frame
 		}
 	}
 	if err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); errors.Is(err, ErrMessageTooLarge) {
 		// The caller must not wait for a reply that cannot travel.
 		r.Payload, r.Error = nil, encodeError(err)
 		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
+	}
+}
+
+// payloadBufs recycles the encodings of replies to other nodes, so that a
+// stream of large replies (chunks) does not allocate one each: the
+// transport copies a payload into its frame before sendFrame returns.
+var payloadBufs sync.Pool
+
+// keepPayloadBuf is the largest payload buffer that is recycled.
+const keepPayloadBuf = 4 << 20
+
+// packPooled is pack into a recycled buffer; give it back with
+// recyclePayload once the payload has been sent.
+func packPooled(msg any) (*anypb.Any, *[]byte, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %T", ErrNotSerializable, msg)
+	}
+	bp, _ := payloadBufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b, err := proto.MarshalOptions{}.MarshalAppend((*bp)[:0], m)
+	if err != nil {
+		payloadBufs.Put(bp)
+		return nil, nil, err
+	}
+	*bp = b
+	return &anypb.Any{TypeUrl: "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName()), Value: b}, bp, nil
+}
+
+func recyclePayload(bp *[]byte) {
+	if cap(*bp) <= keepPayloadBuf {
+		payloadBufs.Put(bp)
 	}
 }
 

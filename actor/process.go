@@ -381,6 +381,19 @@ func (p *Process) Node() *Node { return p.node }
 // SpawnLink, or nil.
 func (p *Process) Parent() *PID { return p.parent }
 
+// Done returns a channel that is closed when p has exited, however it
+// exited (a kill included, which runs no Terminate): goroutines that p
+// starts and owns select on it to end with p.
+func (p *Process) Done() <-chan struct{} { return p.done }
+
+// ExitReason returns p's exit reason once Done is closed (nil for a normal
+// exit), and nil before.
+func (p *Process) ExitReason() error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.reason
+}
+
 // Stop ends the process with reason once the current callback returns; nil
 // is a normal exit. Terminate runs with the reason.
 func (p *Process) Stop(reason error) {

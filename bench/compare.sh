@@ -30,7 +30,7 @@ elif out="$(bench/rabbitmq.sh start "$dir/rabbitmq" 2>"$dir/start.err")"; then
   amqp=(-amqp "$url" -broker-pid "$pid")
 else
   cat "$dir/start.err" >&2
-  amqp=(-amqp-error "RabbitMQ did not start: $(tr '\n' ' ' <"$dir/start.err" | cut -c1-300)")
+  amqp=(-amqp-error "RabbitMQ did not start: $(head -1 "$dir/start.err" | cut -c1-400)")
 fi
 
 bin/seedbench "${amqp[@]}" -nats-server "$(command -v nats-server || true)" \

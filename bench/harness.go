@@ -507,11 +507,17 @@ func revision() string {
 			}
 		}
 	}
-	if len(rev) < 12 {
-		return "(this working tree)"
+	if len(rev) < 12 { // built with -buildvcs=false: ask git
+		out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+		if err != nil || len(out) < 12 {
+			return "(this working tree)"
+		}
+		rev = strings.TrimSpace(string(out))
+		st, _ := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output()
+		dirty = len(st) > 0
 	}
 	if dirty {
-		return "at commit " + rev[:12] + " with local changes"
+		return "at commit " + rev[:12] + " (the working tree had uncommitted changes)"
 	}
 	return "at commit " + rev[:12]
 }

@@ -81,7 +81,9 @@ CONF
       return 0
     fi
     if ! kill -0 "$(cat "$dir/server.pid")" 2>/dev/null; then
-      echo "rabbitmq.sh: rabbitmq-server exited; its output:" >&2
+      local why
+      why="$({ grep -m1 'init terminating' "$dir/log/server.out" || grep -m1 -i 'error' "$dir/log/server.out"; } | cut -c1-400)"
+      echo "rabbitmq.sh: rabbitmq-server exited: ${why:-see below}" >&2
       tail -20 "$dir/log/server.out" >&2
       return 1
     fi

@@ -41,6 +41,13 @@ func TestEmbeddedBadInput(t *testing.T) {
 		}
 	}
 	awaitRejected(t, a.c, 3)
+	// b's own greeting and entries reach a before what follows (one
+	// connection, in order): wait for them, or they would replace the
+	// entries sent next.
+	if err := b.c.Publish(ctxT(t, time.Second), "real"); err != nil {
+		t.Fatal(err)
+	}
+	awaitEntry(t, a.c, "real", "b@test")
 	// b claims a name on another node: dropped, the rest kept.
 	self := &cluster.NodeInfo{Name: "b@test", Address: b.n.Address(), Started: b.c.Self().Incarnation}
 	if err := b.n.Send(to, &cluster.Entries{From: self, Entries: []*cluster.DirEntry{

@@ -22,6 +22,11 @@ type EmbeddedConfig struct {
 	// Interval is how often seeds that are not up are tried again; default
 	// 500 ms.
 	Interval time.Duration
+	// LockDir is the directory of the lock files behind Cluster.Locker
+	// (see lock_embedded.go): nodes that share it share locks. Default: a
+	// directory under os.TempDir(), per cookie. It must be on a local file
+	// system of the one machine the nodes run on.
+	LockDir string
 }
 
 // RegisteredName is the name of the embedded provider's process on every

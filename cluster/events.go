@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"errors"
 	"maps"
 	"slices"
 	"sync"
@@ -87,9 +86,11 @@ func (c *Cluster) OnEvent(fn func(Event)) (cancel func()) {
 // cancel.
 func (c *Cluster) Subscribe(pid *actor.PID) (cancel func()) {
 	id := c.events.add(func(id uint64, ev Event) {
-		if err := c.n.Send(pid, ev); errors.Is(err, actor.ErrNoProcess) {
+		if !c.n.Alive(pid) {
 			c.events.remove(id)
+			return
 		}
+		_ = c.n.Send(pid, ev)
 	})
 	return func() { c.events.remove(id) }
 }

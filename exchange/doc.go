@@ -23,6 +23,15 @@
 // The leader is one per exchange, not one per service group: routing to
 // the leader of a group is the Func strategy's business.
 //
+// A pub-sub exchange (StartPubSub) delivers each message published with a
+// routing key to every subscriber whose topic pattern matches it (package
+// topic: AMQP's "*" and "#"); subscribers are monitored and removed when
+// they exit; a proxy (PubSubSpec.Upstream) subscribes upstream once per
+// pattern and fans out on its own node.
+//
+// Exchanges publish themselves in the cluster's directory (package
+// cluster), so Local(name) reaches them from any node of the cluster.
+//
 // A task queue (StartTasks, TasksSpec) is an exchange that holds tasks
 // until a worker acks them: workers join with a prefetch limit
 // (TaskWorkerJoin), get deliveries round-robin (TaskBatch in one node,

@@ -156,7 +156,9 @@ func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt 
 
 // clarify turns "no process" for the exchange's registered name into
 // ErrExchangeNotFound.
-func (c *Client) clarify(ex exchange.Address, err error) error {
+func (c *Client) clarify(ex exchange.Address, err error) error { return clarify(ex, err) }
+
+func clarify(ex exchange.Address, err error) error {
 	if err != nil && errors.Is(err, actor.ErrNoProcess) && strings.Contains(err.Error(), exchange.RegisteredName(ex.Name)) {
 		return fmt.Errorf("%w: %q", exchange.ErrExchangeNotFound, ex.Name)
 	}

@@ -16,6 +16,20 @@
 // ErrTooLarge, actor.ErrTimeout, actor.ErrNodeDown, or a controller's crash
 // (*actor.ExitError wrapping *actor.PanicError).
 //
+// Chunked responses: a StreamController answers a request with a stream
+// of chunks sent straight to the client, within the credit the client
+// grants (a window of chunks, replenished as its loop takes them);
+// Client.Stream and StreamAs return them as an iter.Seq2, and breaking out
+// of the loop or ctx ending stops the producer. Responses with request: an
+// InteractController's handler asks its client questions (Ask) before its
+// final reply; Client.Interact answers them with a function. Both run
+// each request on goroutines of its own, owned by the controller.
+//
+// Publish-subscribe: Subscribe a process to a pub-sub exchange with a
+// topic pattern, Publish with a routing key, and the process gets an
+// *exchange.Message per match; Collect is reverse pub-sub, many sources to
+// one consumer, in one line.
+//
 // Task distribution: Tasks.Submit hands a task to a task queue
 // (exchange.StartTasks) and returns once the queue holds it; a Worker
 // joins the queue with a prefetch limit, gets tasks round-robin and

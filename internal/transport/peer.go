@@ -134,6 +134,7 @@ func (p *peer) serve() error {
 			if err := writeMsg(w, b); err != nil {
 				return err
 			}
+			recycleFrame(b) // bufio has copied or written it
 			batch[i] = nil
 		}
 		if err := w.Flush(); err != nil {

@@ -151,7 +151,7 @@ func (t *Transport) Stats() Stats {
 // Send queues f for the node at addr, dialing it if needed. It returns at
 // once; a peer that cannot be reached is reported through PeerDown.
 func (t *Transport) Send(addr string, f *wire.Frame) error {
-	b, err := proto.Marshal(f)
+	b, err := marshalFrame(f)
 	if err != nil {
 		return err
 	}
@@ -289,9 +289,10 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	t.mu.Lock()
 	in.from = from
 	t.mu.Unlock()
+	var buf []byte // reused: Unmarshal copies what it keeps
 	for {
 		f := &wire.Frame{}
-		if err := t.read(r, f); err != nil {
+		if err := t.read(r, f, &buf); err != nil {
 			if in.cut.Load() {
 				return
 			}
@@ -310,13 +311,47 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	}
 }
 
-// read reads one length-prefixed frame into m.
-func (t *Transport) read(r *bufio.Reader, m proto.Message) error {
-	return readMsg(r, m, t.cfg.MaxFrameSize)
+// read reads one length-prefixed frame into m, through *buf: proto's
+// Unmarshal copies the bytes it keeps, so one buffer serves a connection's
+// frames, and a stream of large frames allocates nothing here.
+func (t *Transport) read(r *bufio.Reader, m proto.Message, buf *[]byte) error {
+	return readMsgInto(r, m, t.cfg.MaxFrameSize, buf)
 }
+
+// frameBufs recycles the buffers of frames once written (see Send and
+// peer.serve), so that a stream of large frames does not allocate one each.
+var frameBufs sync.Pool
+
+// keepFrameBuf is the largest frame buffer that is recycled.
+const keepFrameBuf = 4 << 20
+
+// marshalFrame encodes f into a recycled buffer.
+func marshalFrame(f *wire.Frame) ([]byte, error) {
+	var b []byte
+	if p, ok := frameBufs.Get().(*[]byte); ok {
+		b = (*p)[:0]
+	}
+	return proto.MarshalOptions{}.MarshalAppend(b, f)
+}
+
+// recycleFrame gives back the buffer of a frame that has been written.
+func recycleFrame(b []byte) {
+	if cap(b) <= keepFrameBuf {
+		b = b[:0]
+		frameBufs.Put(&b)
+	}
+}
+
+// keepReadBuf is the largest read buffer a connection keeps between frames.
+const keepReadBuf = 4 << 20
 
 // readMsg reads one length-prefixed message of at most limit bytes into m.
 func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
+	var buf []byte
+	return readMsgInto(r, m, limit, &buf)
+}
+
+func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return err
@@ -325,7 +360,14 @@ func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 	if int64(size) > int64(limit) {
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
-	buf := make([]byte, size)
+	buf := *keep
+	if cap(buf) < int(size) {
+		buf = make([]byte, size)
+		if size <= keepReadBuf {
+			*keep = buf
+		}
+	}
+	buf = buf[:size]
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return err
 	}

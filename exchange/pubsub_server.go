@@ -1,0 +1,361 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/exchange/topic"
+)
+
+// PubSubStats are a pub-sub exchange's counters, from InspectPubSub.
+type PubSubStats struct {
+	Subscriptions int    // (subscriber, pattern, tag) triples
+	Subscribers   int    // distinct subscriber processes
+	Published     uint64 // messages published here (or, for a proxy, received from upstream)
+	Delivered     uint64 // deliveries to subscribers
+	Remote        uint64 // of those, deliveries that crossed to another node
+	Unmatched     uint64 // messages no subscription matched (not an error)
+	Rejected      uint64 // publishes refused: bad key, undecodable payload, loops
+	Upstream      int    // patterns a proxy holds upstream
+}
+
+// subKey is one subscription's subscriber and tag, the value in the trie:
+// a subscriber gets a message once per tag however many of its patterns
+// match.
+type subKey struct {
+	sub *subscriber
+	tag string
+}
+
+type subscriber struct {
+	pid  *actor.PID
+	ref  actor.Ref
+	subs map[[2]string]struct{} // (pattern, tag)
+}
+
+// pubsub is the process of a pub-sub exchange or proxy.
+type pubsub struct {
+	actor.BaseServer
+	spec  PubSubSpec
+	p     *actor.Process
+	trie  topic.Trie[subKey]
+	subs  map[string]*subscriber // by pidKey
+	stats PubSubStats
+
+	// A proxy's upstream subscriptions: pattern -> local subscriptions.
+	upPatterns map[string]int
+	upstream   *actor.PID
+	upRef      actor.Ref
+	backoff    time.Duration
+}
+
+type (
+	inspectPubSub struct{}
+	resubscribe   struct{}
+)
+
+const maxPublishHops = 8
+
+func newPubSub(spec PubSubSpec) *pubsub {
+	if spec.MaxPayload == 0 {
+		spec.MaxPayload = DefaultMaxPayload
+	}
+	return &pubsub{spec: spec, subs: map[string]*subscriber{}, upPatterns: map[string]int{}}
+}
+
+func (s *pubsub) proxy() bool { return s.spec.Upstream.Name != "" }
+
+func (s *pubsub) Init(p *actor.Process) error {
+	s.p = p
+	if s.proxy() {
+		s.connectUpstream()
+	}
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
+			p.Node().Logger().Warn("exchange not published in the directory", "exchange", s.spec.Name, "err", err)
+		}
+	}
+	return nil
+}
+
+func (s *pubsub) Terminate(p *actor.Process, _ error) {
+	if c := cluster.From(p.Node()); c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+		defer cancel()
+		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
+	}
+}
+
+func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
+	switch m := msg.(type) {
+	case *Subscribe:
+		changed, err := s.subscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())
+		return &Subscribed{Changed: changed}, err
+	case *Unsubscribe:
+		return &Subscribed{Changed: s.unsubscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())}, nil
+	case inspectPubSub:
+		st := s.stats
+		st.Subscriptions, st.Subscribers, st.Upstream = s.trie.Len(), len(s.subs), len(s.upPatterns)
+		return st, nil
+	}
+	// A publish sent as a call is answered once routed.
+	return nil, s.route(msg)
+}
+
+func (s *pubsub) HandleCast(p *actor.Process, msg any) { _ = s.route(msg) }
+
+func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
+	switch m := msg.(type) {
+	case actor.Down:
+		if s.proxy() && m.Ref == s.upRef {
+			s.upstreamLost()
+			return
+		}
+		if sub := s.subs[pidKey(m.PID)]; sub != nil && sub.ref == m.Ref {
+			s.drop(sub)
+		}
+	case resubscribe:
+		s.connectUpstream()
+	default:
+		_ = s.route(msg)
+	}
+}
+
+// route handles a publish (local or from another node) and, at a proxy, a
+// delivery from upstream.
+func (s *pubsub) route(msg any) error {
+	var key string
+	var hops uint32
+	var value any
+	var payload *anypb.Any
+	switch m := msg.(type) {
+	case *publishLocal:
+		key, hops, value = m.key, m.hops, m.value
+	case *Publish:
+		key, hops, payload = m.GetKey(), m.GetHops(), m.GetPayload()
+	case *Message: // from an upstream on this node, at a proxy
+		if !s.proxy() {
+			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", ErrBadRequest))
+		}
+		s.stats.Published++
+		return s.deliver(m.Key, m.Value, nil)
+	case *Delivery: // from upstream on another node, at a proxy
+		if !s.proxy() {
+			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", ErrBadRequest))
+		}
+		s.stats.Published++
+		return s.deliver(m.GetKey(), nil, m.GetPayload())
+	default:
+		return s.reject(fmt.Errorf("%w: %T", ErrBadRequest, msg))
+	}
+	if _, err := topic.ParseKey(key); err != nil {
+		return s.reject(err)
+	}
+	if s.proxy() { // publishes at a proxy go upstream
+		if hops >= maxPublishHops {
+			return s.reject(fmt.Errorf("%w: %d proxies", ErrRedirectLoop, hops))
+		}
+		if s.upstream == nil {
+			return s.reject(fmt.Errorf("%w: upstream %q", ErrExchangeNotFound, s.spec.Upstream.Name))
+		}
+		if value == nil && payload != nil {
+			v, err := payload.UnmarshalNew()
+			if err != nil {
+				return s.reject(fmt.Errorf("%w: %w", ErrBadRequest, err))
+			}
+			value = v
+		}
+		return publish(s.p.Node(), s.p, s.upstream, key, value, hops+1, s.spec.MaxPayload)
+	}
+	s.stats.Published++
+	return s.deliver(key, value, payload)
+}
+
+func (s *pubsub) reject(err error) error {
+	s.stats.Rejected++
+	return err
+}
+
+// deliver sends the message to every matching subscriber: a *Message to
+// those on this node (the value decoded at most once), a *Delivery to
+// those on others (the payload encoded at most once).
+func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
+	n := s.p.Node()
+	here := n.Address()
+	var bad error
+	matched := false
+	err := s.trie.Match(key, func(k subKey) {
+		matched = true
+		sub := k.sub
+		if sub.pid.Address == here {
+			if value == nil && payload != nil && bad == nil {
+				if value, bad = payload.UnmarshalNew(); bad != nil {
+					return
+				}
+			}
+			if bad == nil {
+				_ = s.p.Send(sub.pid, &Message{Exchange: s.spec.Name, Key: key, Tag: k.tag, Value: value})
+				s.stats.Delivered++
+			}
+			return
+		}
+		if payload == nil && bad == nil {
+			if payload, bad = encodePayload(value, s.spec.MaxPayload); bad != nil {
+				return
+			}
+		}
+		if bad == nil {
+			_ = s.p.Send(sub.pid, &Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
+			s.stats.Delivered++
+			s.stats.Remote++
+		}
+	})
+	if err != nil {
+		return s.reject(err)
+	}
+	if !matched {
+		s.stats.Unmatched++
+	}
+	if bad != nil {
+		return s.reject(fmt.Errorf("%w: %w", ErrBadRequest, bad))
+	}
+	return nil
+}
+
+func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
+	if pid == nil || pid.Id == "" {
+		return false, fmt.Errorf("%w: no subscriber", ErrBadRequest)
+	}
+	if _, err := topic.ParsePattern(pattern); err != nil {
+		return false, err
+	}
+	key := pidKey(pid)
+	sub := s.subs[key]
+	if sub == nil {
+		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}}
+	}
+	added, err := s.trie.Add(pattern, subKey{sub: sub, tag: tag})
+	if err != nil || !added {
+		return false, err
+	}
+	if s.subs[key] == nil {
+		s.subs[key] = sub
+		sub.ref = s.p.Monitor(pid)
+	}
+	sub.subs[[2]string{pattern, tag}] = struct{}{}
+	if s.proxy() {
+		if s.upPatterns[pattern]++; s.upPatterns[pattern] == 1 && s.upstream != nil {
+			if err := s.subscribeUpstream(pattern); err != nil {
+				s.p.Node().Logger().Warn("proxy could not subscribe upstream; retrying", "exchange", s.spec.Name, "err", err)
+				s.upstreamLost()
+			}
+		}
+	}
+	return true, nil
+}
+
+func (s *pubsub) unsubscribe(pid *actor.PID, pattern, tag string) bool {
+	if pid == nil {
+		return false
+	}
+	sub := s.subs[pidKey(pid)]
+	if sub == nil || !s.trie.Remove(pattern, subKey{sub: sub, tag: tag}) {
+		return false
+	}
+	delete(sub.subs, [2]string{pattern, tag})
+	if len(sub.subs) == 0 {
+		s.p.Demonitor(sub.ref)
+		delete(s.subs, pidKey(pid))
+	}
+	s.releaseUpstream(pattern)
+	return true
+}
+
+// drop removes every subscription of a subscriber that exited.
+func (s *pubsub) drop(sub *subscriber) {
+	for pt := range sub.subs {
+		s.trie.Remove(pt[0], subKey{sub: sub, tag: pt[1]})
+		s.releaseUpstream(pt[0])
+	}
+	delete(s.subs, pidKey(sub.pid))
+}
+
+// releaseUpstream unsubscribes a proxy upstream from a pattern no local
+// subscription holds any more.
+func (s *pubsub) releaseUpstream(pattern string) {
+	if !s.proxy() {
+		return
+	}
+	if s.upPatterns[pattern]--; s.upPatterns[pattern] > 0 {
+		return
+	}
+	delete(s.upPatterns, pattern)
+	if s.upstream != nil {
+		_ = s.p.Cast(s.upstream, &Unsubscribe{Subscriber: s.p.Self(), Pattern: pattern})
+	}
+}
+
+// connectUpstream finds the upstream exchange, monitors it and subscribes
+// every pattern the proxy holds; on failure it retries with backoff.
+func (s *pubsub) connectUpstream() {
+	n := s.p.Node()
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	pid, err := s.spec.Upstream.Resolve(ctx, n)
+	if err != nil {
+		s.upstreamLost()
+		return
+	}
+	s.upstream = pid
+	s.upRef = s.p.Monitor(pid)
+	for pattern := range s.upPatterns {
+		if err := s.subscribeUpstream(pattern); err != nil {
+			s.upstreamLost()
+			return
+		}
+	}
+	s.backoff = 0
+}
+
+func (s *pubsub) subscribeUpstream(pattern string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
+	defer cancel()
+	// One subscription per pattern, all with the empty tag: upstream sends
+	// the proxy each message once.
+	_, err := s.p.Call(ctx, s.upstream, &Subscribe{Subscriber: s.p.Self(), Pattern: pattern})
+	return err
+}
+
+// upstreamLost forgets the upstream and tries again after a backoff.
+func (s *pubsub) upstreamLost() {
+	if s.upstream != nil {
+		s.p.Demonitor(s.upRef)
+		s.upstream = nil
+	}
+	s.backoff = min(max(2*s.backoff, minBackoff), time.Second)
+	s.p.SendAfter(s.backoff, resubscribe{})
+}
+
+// InspectPubSub returns the counters of the pub-sub exchange at a.
+func InspectPubSub(ctx context.Context, n *actor.Node, a Address) (PubSubStats, error) {
+	pid, err := a.Resolve(ctx, n)
+	if err != nil {
+		return PubSubStats{}, err
+	}
+	if pid.Address != n.Address() {
+		return PubSubStats{}, errors.New("exchange: InspectPubSub works on the local node only")
+	}
+	v, err := n.Call(ctx, pid, inspectPubSub{})
+	if err != nil {
+		return PubSubStats{}, err
+	}
+	return v.(PubSubStats), nil
+}

@@ -1,0 +1,142 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange/topic"
+	"github.com/switchboard-go/switchboard/supervisor"
+)
+
+// PubSubSpec describes a publish-subscribe exchange: messages published
+// with a routing key reach every subscriber whose pattern matches the key,
+// with the semantics of AMQP's topic exchange (see package topic).
+type PubSubSpec struct {
+	// Name is the exchange's name (required).
+	Name string
+	// Upstream, if its Name is set, makes this exchange a proxy of the
+	// pub-sub exchange there: local subscribers subscribe to the proxy,
+	// which subscribes upstream once per distinct pattern and fans each
+	// message out locally, so a message crosses the network once per
+	// proxy, not once per subscriber. Messages published to a proxy go
+	// upstream.
+	Upstream Address
+	// MaxPayload bounds a published payload that crosses nodes; default
+	// DefaultMaxPayload.
+	MaxPayload int
+}
+
+// Validate checks the spec.
+func (s PubSubSpec) Validate() error {
+	if s.Name == "" {
+		return fmt.Errorf("%w: no name", ErrInvalidSpec)
+	}
+	if s.Upstream.Name == s.Name && s.Upstream.Node == "" {
+		return fmt.Errorf("%w: %q is its own upstream", ErrInvalidSpec, s.Name)
+	}
+	if s.MaxPayload < 0 {
+		return fmt.Errorf("%w: negative limit", ErrInvalidSpec)
+	}
+	return nil
+}
+
+// StartPubSub starts a pub-sub exchange (or proxy) on n, registered under
+// RegisteredName(spec.Name) and published in the cluster's directory.
+func StartPubSub(ctx context.Context, n *actor.Node, spec PubSubSpec) (*actor.PID, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	return n.Spawn(ctx, newPubSub(spec), actor.WithName(RegisteredName(spec.Name)))
+}
+
+// PubSubChildSpec is the supervisor child spec of a pub-sub exchange.
+func PubSubChildSpec(spec PubSubSpec) supervisor.ChildSpec {
+	return supervisor.ChildSpec{
+		ID: "exchange:" + spec.Name,
+		Start: func(ctx context.Context, sup *actor.Process, _ any) (*actor.PID, error) {
+			if err := spec.Validate(); err != nil {
+				return nil, err
+			}
+			return sup.SpawnLink(ctx, newPubSub(spec), actor.WithName(RegisteredName(spec.Name)))
+		},
+	}
+}
+
+// Message is what a subscriber receives in HandleInfo for each published
+// message: from an exchange on its own node as this struct; from another
+// node as a *Delivery, which AsMessage turns into one.
+type Message struct {
+	Exchange string // the exchange that delivered it (a proxy's name, for its subscribers)
+	Key      string // the routing key it was published with
+	Tag      string // the subscription's tag
+	Value    any    // the payload
+}
+
+// AsMessage returns msg as a published message if it is one (a *Message,
+// or a *Delivery from another node, decoded).
+func AsMessage(msg any) (*Message, bool, error) {
+	switch m := msg.(type) {
+	case *Message:
+		return m, true, nil
+	case *Delivery:
+		v, err := m.GetPayload().UnmarshalNew()
+		if err != nil {
+			return nil, true, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		return &Message{Exchange: m.GetExchange(), Key: m.GetKey(), Tag: m.GetTag(), Value: v}, true, nil
+	}
+	return nil, false, nil
+}
+
+// publishLocal is a publish within a node: no encoding.
+type publishLocal struct {
+	key   string
+	value any
+	hops  uint32
+}
+
+// PublishTo sends a message with routing key key to the pub-sub exchange
+// pid from node n: unencoded within the node, as a Publish to another
+// node (msg must then be a protobuf message, of at most maxPayload bytes;
+// 0 means DefaultMaxPayload). It returns once the message is on its way;
+// a key that is not valid is topic.ErrInvalidKey and nothing is sent.
+func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload int) error {
+	if _, err := topic.ParseKey(key); err != nil {
+		return err
+	}
+	return publish(n, nil, pid, key, msg, 0, maxPayload)
+}
+
+// publish sends from p if set (a process), else from the node.
+func publish(n *actor.Node, p *actor.Process, pid *actor.PID, key string, msg any, hops uint32, maxPayload int) error {
+	var out any = &publishLocal{key: key, value: msg, hops: hops}
+	if pid.Address != n.Address() {
+		payload, err := encodePayload(msg, maxPayload)
+		if err != nil {
+			return err
+		}
+		out = &Publish{Key: key, Payload: payload, Hops: hops}
+	}
+	if p != nil {
+		return p.Send(pid, out)
+	}
+	return n.Send(pid, out)
+}
+
+func encodePayload(msg any, maxPayload int) (*anypb.Any, error) {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return nil, fmt.Errorf("%w: %T", actor.ErrNotSerializable, msg)
+	}
+	if maxPayload <= 0 {
+		maxPayload = DefaultMaxPayload
+	}
+	if size := proto.Size(m); size > maxPayload {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, maxPayload)
+	}
+	return anypb.New(m)
+}

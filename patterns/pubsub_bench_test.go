@@ -1,0 +1,112 @@
+package patterns
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// waiter counts deliveries and wakes the benchmark when a target is met.
+type waiter struct {
+	got    atomic.Int64
+	target atomic.Int64
+	done   chan struct{}
+}
+
+func (w *waiter) count() {
+	if w.got.Add(1) == w.target.Load() {
+		w.done <- struct{}{}
+	}
+}
+
+// expect arms the waiter for n more deliveries.
+func (w *waiter) expect(n int64) { w.target.Store(w.got.Load() + n) }
+
+func (w *waiter) wait(b *testing.B) {
+	select {
+	case <-w.done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("got %d of %d deliveries", w.got.Load(), w.target.Load())
+	}
+}
+
+// BenchmarkPubSub: deliveries per second from one publisher to 1, 100 and
+// 10,000 subscriber processes on one node.
+func BenchmarkPubSub(b *testing.B) {
+	for _, subs := range []int{1, 100, 10000} {
+		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
+			n := node(b, "bench@localhost", false)
+			ex := exchange.Local("bench")
+			if _, err := exchange.StartPubSub(ctxT(b), n, exchange.PubSubSpec{Name: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+			w := &waiter{done: make(chan struct{}, 1)}
+			for range subs {
+				pid, err := n.Spawn(ctxT(b), &counter{count: w.count})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := Subscribe(ctxT(b), n, ex, "bench.*", "", pid); err != nil {
+					b.Fatal(err)
+				}
+			}
+			msg := wrapperspb.String("tick")
+			b.ResetTimer()
+			w.expect(int64(b.N) * int64(subs))
+			for range b.N {
+				if err := Publish(ctxT(b), n, ex, "bench.tick", msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			w.wait(b)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)*float64(subs)/b.Elapsed().Seconds(), "deliveries/s")
+		})
+	}
+}
+
+// BenchmarkPubSubMillion: one publish to 1,000,000 subscribers spread over
+// 10 nodes on loopback, each with a proxy of the hub's exchange (100,000
+// subscriptions per node: 1,000 processes with 100 tags each); the time
+// until every subscriber has it.
+func BenchmarkPubSubMillion(b *testing.B) {
+	const nodes, procs, tags = 10, 1000, 100
+	hub := node(b, "hub@localhost", true)
+	if _, err := exchange.StartPubSub(ctxT(b), hub, exchange.PubSubSpec{Name: "all"}); err != nil {
+		b.Fatal(err)
+	}
+	w := &waiter{done: make(chan struct{}, 1)}
+	for i := range nodes {
+		n := node(b, fmt.Sprintf("n%d@localhost", i), true)
+		if _, err := exchange.StartPubSub(ctxT(b), n, exchange.PubSubSpec{Name: "all", Upstream: exchange.At(hub.Address(), "all")}); err != nil {
+			b.Fatal(err)
+		}
+		for range procs {
+			pid, err := n.Spawn(ctxT(b), &counter{count: w.count})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for k := range tags {
+				if err := Subscribe(ctxT(b), n, exchange.Local("all"), "news.#", fmt.Sprint(k), pid); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	awaitStats(b, hub, exchange.Local("all"), func(s exchange.PubSubStats) bool { return s.Subscriptions == nodes })
+	b.ResetTimer()
+	for range b.N {
+		w.expect(nodes * procs * tags)
+		if err := Publish(ctxT(b), hub, exchange.Local("all"), "news.flash", wrapperspb.String("!")); err != nil {
+			b.Fatal(err)
+		}
+		w.wait(b)
+	}
+	b.ReportMetric(float64(nodes*procs*tags), "subscribers")
+}
+
