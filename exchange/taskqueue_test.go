@@ -211,6 +211,8 @@ func TestTasksSpecValidate(t *testing.T) {
 		{Name: "q", MaxPriority: -1},
 		{Name: "q", MaxPayload: -1},
 		{Name: "q", DeadLetter: Local("q")},
+		{Name: "q", DeadLetterKey: "dead"},
+		{Name: "q", DeadLetter: Local("dead"), DeadLetterKey: "dead.*"},
 	} {
 		if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), ErrInvalidSpec.Error()) {
 			t.Errorf("%+v: Validate = %v; want ErrInvalidSpec", s, err)
@@ -220,6 +222,7 @@ func TestTasksSpecValidate(t *testing.T) {
 		{Name: "q"},
 		{Name: "q", MaxDeliveries: Unlimited, MaxQueue: Unlimited, MaxPriority: 255, DeadLetter: Local("dead")},
 		{Name: "q", DeadLetter: At("other:1", "q")},
+		{Name: "q", DeadLetter: Local("deaths"), DeadLetterKey: "dead.q"},
 	} {
 		if err := s.Validate(); err != nil {
 			t.Errorf("%+v: %v", s, err)

@@ -3,11 +3,14 @@ package exchange
 import (
 	"context"
 	"fmt"
+
+	"github.com/switchboard-go/switchboard/actor"
 )
 
 // deadLetters hands dead tasks to the queue's dead-letter target, a task
-// queue, and keeps each until the target accepted it: a target that is
-// missing, full or silent gets it again at the next sweep.
+// queue or a pub-sub exchange, and keeps each until the target accepted it
+// (a pub-sub exchange answers a publish made as a call once routed): a
+// target that is missing, full or silent gets it again at the next sweep.
 type deadLetters struct {
 	s       *tasksServer
 	parked  []*DeadLetter // not yet accepted
@@ -75,7 +78,7 @@ func (d *deadLetters) send() {
 	}
 	left := d.parked[:0]
 	for _, l := range d.parked {
-		msg, err := submission(n, pid, l, 0, 0)
+		msg, err := d.message(pid, l)
 		if err == nil {
 			rt := s.p.ExpectReply(context.Background(), pid.Address, func(_ any, err error) any { return deadAnswer{l, err} })
 			if err = n.Forward(pid, msg, rt); err != nil {
@@ -110,4 +113,22 @@ func (d *deadLetters) warn(err error) {
 		d.s.p.Node().Logger().Warn("dead letters not accepted; kept and offered again", "exchange", d.s.spec.Name,
 			"target", d.s.spec.DeadLetter.Name, "err", clarifyTasks(d.s.spec.DeadLetter, err))
 	}
+}
+
+// message is what carries a dead letter to the target at pid: a task
+// submission, or a publish with DeadLetterKey.
+func (d *deadLetters) message(pid *actor.PID, l *DeadLetter) (any, error) {
+	n := d.s.p.Node()
+	key := d.s.spec.DeadLetterKey
+	switch {
+	case key == "":
+		return submission(n, pid, l, 0, 0)
+	case pid.Address == n.Address():
+		return &publishLocal{key: key, value: l}, nil
+	}
+	a, err := encode(l)
+	if err != nil {
+		return nil, err
+	}
+	return &Publish{Key: key, Payload: a}, nil
 }

@@ -3,6 +3,8 @@ package exchange
 import (
 	"fmt"
 	"time"
+
+	"github.com/switchboard-go/switchboard/exchange/topic"
 )
 
 // TasksSpec describes a task queue: an exchange that holds tasks until a
@@ -19,10 +21,13 @@ type TasksSpec struct {
 	// back (nack, ack timeout, worker exit) after that many is
 	// dead-lettered. Default DefaultMaxDeliveries; Unlimited for none.
 	MaxDeliveries int
-	// DeadLetter is the task queue that receives dead tasks, as
-	// *DeadLetter messages with the reason. Unset: dead tasks are
-	// discarded (and counted).
+	// DeadLetter is the exchange that receives dead tasks, as *DeadLetter
+	// messages with the reason: a task queue, or with DeadLetterKey a
+	// pub-sub exchange. Unset: dead tasks are discarded (and counted).
 	DeadLetter Address
+	// DeadLetterKey, if set, makes DeadLetter a pub-sub exchange: dead
+	// letters are published there with this routing key.
+	DeadLetterKey string
 	// MaxQueue bounds the ready tasks: a submission to a full queue is
 	// refused with ErrQueueFull. Tasks that come back from workers are
 	// always taken. Default DefaultMaxQueue; Unlimited for none.
@@ -63,6 +68,13 @@ func (s TasksSpec) Validate() error {
 		return fmt.Errorf("%w: negative MaxPayload", ErrInvalidSpec)
 	case s.DeadLetter.Name == s.Name && s.DeadLetter.Node == "":
 		return fmt.Errorf("%w: %q dead-letters to itself", ErrInvalidSpec, s.Name)
+	case s.DeadLetterKey != "" && s.DeadLetter.Name == "":
+		return fmt.Errorf("%w: DeadLetterKey without DeadLetter", ErrInvalidSpec)
+	}
+	if s.DeadLetterKey != "" {
+		if _, err := topic.ParseKey(s.DeadLetterKey); err != nil {
+			return fmt.Errorf("%w: DeadLetterKey: %w", ErrInvalidSpec, err)
+		}
 	}
 	return nil
 }

@@ -489,3 +489,37 @@ func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 		t.Fatalf("after the restart: %+v", d.task)
 	}
 }
+
+// With DeadLetterKey the dead-letter target is a pub-sub exchange: dead
+// letters are published with that key, here and across nodes.
+func TestTasksDeadLetterToPubSub(t *testing.T) {
+	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
+	if _, err := exchange.StartPubSub(ctxT(t), b, exchange.PubSubSpec{Name: "deaths"}); err != nil {
+		t.Fatal(err)
+	}
+	sub, got := subscriber(t, b)
+	if err := Subscribe(ctxT(t), b, exchange.Local("deaths"), "dead.#", "all", sub); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		where string
+		n     *actor.Node
+		dlx   exchange.Address
+	}{{"same node", b, exchange.Local("deaths")}, {"other node", a, exchange.At(b.Address(), "deaths")}} {
+		name := "jobs-" + tc.n.Name()
+		startTasks(t, tc.n, exchange.TasksSpec{Name: name, MaxDeliveries: 1, DeadLetter: tc.dlx, DeadLetterKey: "dead." + "jobs"})
+		ex := exchange.Local(name)
+		w := startWorker(t, tc.n, ex, "w", 1, nackAll)
+		submit(t, NewTasks(tc.n), ex, "poison")
+		w.next(t)
+		m := next(t, got)
+		l, ok := m.Value.(*exchange.DeadLetter)
+		if !ok || m.Key != "dead.jobs" || m.Tag != "all" || l.GetQueue() != name || l.GetReason() != "delivered 1 times; last: nacked" {
+			t.Fatalf("%s: published %+v", tc.where, m)
+		}
+		if v, err := l.Message(); err != nil || str(v) != "poison" {
+			t.Fatalf("%s: payload %v, %v", tc.where, v, err)
+		}
+		waitStats(t, tc.n, ex, func(s exchange.TaskStats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 0 })
+	}
+}
