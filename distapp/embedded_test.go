@@ -1,6 +1,7 @@
 package distapp_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/distapp"
 	"github.com/switchboard-go/switchboard/supervisor"
@@ -180,5 +182,46 @@ func TestSpecValidate(t *testing.T) {
 	}
 	if err := (distapp.Spec{Application: app, Nodes: abc}).Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A takeover whose new instance fails to start is aborted: the old node
+// takes its lock back and keeps running the application; it still fails
+// over later.
+func TestEmbeddedTakeoverAborted(t *testing.T) {
+	dir, p := t.TempDir(), newProbe(t)
+	b := startTNode(t, "b@test", embedded(dir, ""))
+	spec := func(node string) distapp.Spec {
+		app := svc(p, node)
+		start := app.Start
+		app.Start = func(ctx context.Context, n *actor.Node, st supervisor.StartType) (*actor.PID, error) {
+			if st.Mode == supervisor.Takeover {
+				p.record("START %s takeover %s", short(node), short(st.From))
+				p.record("STOP %s", short(node))
+				return nil, errors.New("no takeover today")
+			}
+			return start(ctx, n, st)
+		}
+		return distapp.Spec{Application: app, Nodes: [][]string{{"a@test"}, {"b@test"}}}
+	}
+	if err := b.dc.Start(ctxT(t, 10*time.Second), spec("b@test")); err != nil {
+		t.Fatal(err)
+	}
+	callUntil(t, b.n, 10*time.Second, "b")
+	a := startTNode(t, "a@test", embedded(dir, b.n.Address()))
+	if err := a.dc.Start(ctxT(t, 10*time.Second), spec("a@test")); err != nil {
+		t.Fatal(err)
+	}
+	a.awaitHolder(t, 10*time.Second, "svc", "b@test") // it tried, and stands by
+	awaitTrue(t, 10*time.Second, "a's failed takeover is recorded", func() bool { return len(p.lines(t)) >= 3 })
+	if !b.dc.Running("svc") || a.dc.Running("svc") {
+		t.Fatalf("after the aborted takeover: a %v, b %v", a.dc.Running("svc"), b.dc.Running("svc"))
+	}
+	callUntil(t, a.n, 5*time.Second, "b")
+	// b still holds the lock: when it stops, a fails over.
+	b.stop()
+	callUntil(t, a.n, 10*time.Second, "a")
+	if starts := p.check(t); !slices.Equal(starts, []string{"b normal", "a takeover b", "a failover b"}) {
+		t.Fatalf("starts %q", starts)
 	}
 }
