@@ -109,4 +109,3 @@ func BenchmarkPubSubMillion(b *testing.B) {
 	}
 	b.ReportMetric(float64(nodes*procs*tags), "subscribers")
 }
-
