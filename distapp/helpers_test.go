@@ -43,8 +43,9 @@ func short(node string) string { return strings.TrimSuffix(node, "@test") }
 
 // A probe is a file that every instance of the application appends a
 // record to when it starts (before its tree starts) and when it has
-// stopped (after its tree stopped); the test appends KILLED when it has
-// killed a node's process. O_APPEND writes of one line are ordered by the
+// stopped (after its tree stopped); the test appends KILLED just before
+// it kills a node's process (nothing can start elsewhere before the
+// process is dead: it holds the lock). O_APPEND writes of one line are ordered by the
 // kernel, so the file is the true order of those events across processes,
 // whatever the code under test believes.
 type probe struct {

@@ -72,9 +72,12 @@ func processes(t *testing.T, k processKind) {
 	c.expect(t, 10*time.Second, "STATUS standby a")
 
 	// kill -9 of the node running it.
+	// KILLED goes in just before the signal: the instance ends with its
+	// process, and nothing can start elsewhere before that (the lock is the
+	// process's), so no start can come before this line.
+	p.record("KILLED a")
 	killed := time.Now()
 	a.kill()
-	p.record("KILLED a")
 	who, at := callUntil(t, obs.n, 20*time.Second, "b", "c")
 	took := at.Sub(killed)
 	t.Logf("%s: kill -9 of a to the first reply from %s: %v (target %v)", k.name, who, took, k.bound)
@@ -91,8 +94,8 @@ func processes(t *testing.T, k processKind) {
 	y.expect(t, 10*time.Second, "STATUS standby "+who)
 
 	// The other of equal priority returns: no takeover.
-	y.kill()
 	p.record("KILLED %s", y.name)
+	y.kill()
 	y2 := startChild(t, y.name, env)
 	y2.expect(t, 10*time.Second, "STATUS standby "+who) // it has seen who run it, and decided
 	if got, _ := callUntil(t, obs.n, 5*time.Second, who); got != who {
@@ -149,9 +152,12 @@ func failoverTimeout(t *testing.T, k processKind) {
 	a.expect(t, 10*time.Second, "STATUS running a")
 	b := startChild(t, "b", env)
 	b.expect(t, 10*time.Second, "STATUS standby a")
+	// KILLED goes in just before the signal: the instance ends with its
+	// process, and nothing can start elsewhere before that (the lock is the
+	// process's), so no start can come before this line.
+	p.record("KILLED a")
 	killed := time.Now()
 	a.kill()
-	p.record("KILLED a")
 	gone := b.expect(t, k.bound, "GONE") // b saw a's instance go: the timeout starts
 	ns, err := strconv.ParseInt(strings.Fields(gone)[1], 10, 64)
 	if err != nil {
