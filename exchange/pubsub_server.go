@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
-	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 )
 
@@ -76,22 +75,12 @@ func (s *pubsub) Init(p *actor.Process) error {
 	if s.proxy() {
 		s.connectUpstream()
 	}
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
-			p.Node().Logger().Warn("exchange not published in the directory", "exchange", s.spec.Name, "err", err)
-		}
-	}
+	publishName(p, s.spec.Name)
 	return nil
 }
 
 func (s *pubsub) Terminate(p *actor.Process, _ error) {
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
-	}
+	withdrawName(p, s.spec.Name)
 }
 
 func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {

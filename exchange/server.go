@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
-	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -95,23 +94,13 @@ func newServer(spec Spec) *server {
 // exchange: the cluster publishes it again when it can.
 func (s *server) Init(p *actor.Process) error {
 	s.p = p
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
-			p.Node().Logger().Warn("exchange not published in the directory", "exchange", s.spec.Name, "err", err)
-		}
-	}
+	publishName(p, s.spec.Name)
 	return nil
 }
 
 // Terminate withdraws the exchange from the directory.
 func (s *server) Terminate(p *actor.Process, _ error) {
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
-	}
+	withdrawName(p, s.spec.Name)
 }
 
 // HandleCall routes requests; the reply comes from the controllers, so the

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
-	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -72,13 +71,7 @@ func (s *tasksServer) now() int64 { return int64(time.Since(s.epoch)) }
 func (s *tasksServer) Init(p *actor.Process) error {
 	s.p, s.epoch = p, time.Now()
 	s.dead.init(s)
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		if err := c.Publish(ctx, RegisteredName(s.spec.Name)); err != nil {
-			p.Node().Logger().Warn("task queue not published in the directory", "exchange", s.spec.Name, "err", err)
-		}
-	}
+	publishName(p, s.spec.Name)
 	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	return nil
 }
@@ -88,11 +81,7 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 	if s.stopTick != nil {
 		s.stopTick()
 	}
-	if c := cluster.From(p.Node()); c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), resolveTimeout)
-		defer cancel()
-		_ = c.Withdraw(ctx, RegisteredName(s.spec.Name))
-	}
+	withdrawName(p, s.spec.Name)
 }
 
 // HandleCall takes submissions and answers inspections.
