@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/patterns"
 )
 
@@ -26,95 +26,13 @@ import (
 // leaves cleanly when its stdin closes.
 const childEnv = "SWITCHBOARD_CLUSTER_CHILD"
 
-type child struct {
-	name  string
-	cmd   *exec.Cmd
-	stdin interface{ Close() error }
-	lines chan string
-	addr  string
-	exit  chan struct{}
-}
-
 // startChild starts node name@test; env configures its provider; peers are
-// the names whose exchanges it calls.
-func startChild(t *testing.T, name string, env []string, peers ...string) *child {
+// the names whose exchanges it calls. It returns once the child is READY.
+func startChild(t *testing.T, name string, env []string, peers ...string) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append(env, childEnv+"="+name, "SB_PEERS="+strings.Join(peers, ","))...)
-	cmd.SysProcAttr = childAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{name: name, cmd: cmd, stdin: stdin, lines: make(chan string, 1024), exit: make(chan struct{})}
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			c.lines <- s.Text()
-		}
-		close(c.lines)
-	}()
-	go func() { _ = cmd.Wait(); close(c.exit) }()
-	t.Cleanup(c.kill)
-	c.addr = strings.TrimPrefix(c.expect(t, 30*time.Second, "READY "), "READY ")
+	c := childtest.Start(t, name, append(env, childEnv+"="+name, "SB_PEERS="+strings.Join(peers, ","))...)
+	c.Expect(t, 30*time.Second, "READY ")
 	return c
-}
-
-// expect waits for the next line starting with prefix, skipping others.
-func (c *child) expect(t *testing.T, d time.Duration, prefix string) string {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatalf("child %s exited before %q", c.name, prefix)
-			}
-			if strings.HasPrefix(l, "ERR") {
-				t.Fatalf("child %s: %s", c.name, l)
-			}
-			if strings.HasPrefix(l, prefix) {
-				return l
-			}
-		case <-deadline.C:
-			t.Fatalf("child %s did not say %q within %v", c.name, prefix, d)
-		}
-	}
-}
-
-// stop closes the child's stdin: it leaves the cluster and exits.
-func (c *child) stop(t *testing.T) {
-	t.Helper()
-	_ = c.stdin.Close()
-	select {
-	case <-c.exit:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("child %s did not exit", c.name)
-	}
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (c *child) kill() {
-	_ = c.cmd.Process.Kill()
-	<-c.exit
-}
-
-func (c *child) alive() bool {
-	select {
-	case <-c.exit:
-		return false
-	default:
-		return true
-	}
 }
 
 func runChildIfAsked() bool {

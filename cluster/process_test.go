@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/consultest"
 	"github.com/switchboard-go/switchboard/patterns"
 )
@@ -61,11 +62,11 @@ func processes(t *testing.T, k processKind) {
 	b := startChild(t, "b", env, "a", "c")
 	c := startChild(t, "c", env, "a", "b")
 	obs.awaitUp(t, 10*time.Second, "a@test", "b@test", "c@test")
-	for _, ch := range []*child{a, b, c} {
+	for _, ch := range []*childtest.Child{a, b, c} {
 		for _, peer := range []string{"a", "b", "c"} {
-			if peer != ch.name {
-				if l := ch.expect(t, 25*time.Second, "CALL"); l[:5] == "CALLE" {
-					t.Fatalf("child %s: %s", ch.name, l)
+			if peer != ch.Name {
+				if l := ch.Expect(t, 25*time.Second, "CALL"); l[:5] == "CALLE" {
+					t.Fatalf("child %s: %s", ch.Name, l)
 				}
 			}
 		}
@@ -84,7 +85,7 @@ func processes(t *testing.T, k processKind) {
 
 	// kill -9 c.
 	killed := time.Now()
-	c.kill()
+	c.Kill()
 	start := time.Now()
 	_, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi"))
 	if !errors.Is(err, actor.ErrNodeDown) && !errors.Is(err, exchange.ErrExchangeNotFound) {
@@ -99,28 +100,28 @@ func processes(t *testing.T, k processKind) {
 	if seen > k.downIn {
 		t.Fatalf("NodeDown %v after kill -9, bound %v", seen, k.downIn)
 	}
-	a.expect(t, 5*time.Second, "DOWN c")
-	b.expect(t, 5*time.Second, "DOWN c")
+	a.Expect(t, 5*time.Second, "DOWN c")
+	b.Expect(t, 5*time.Second, "DOWN c")
 	if _, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("call by name after NodeDown: %v", err)
 	}
 
 	// A clean stop is seen at once, long before any TTL.
 	stopped := time.Now()
-	_ = b.stdin.Close()
+	b.CloseStdin()
 	obs.awaitDown(t, 5*time.Second, "b@test")
 	t.Logf("clean stop to NodeDown: %v", time.Since(stopped))
 	if d := time.Since(stopped); d > time.Second {
 		t.Fatalf("clean stop seen after %v", d)
 	}
-	b.stop(t)
-	a.expect(t, 5*time.Second, "DOWN b")
+	b.Stop(t, 15*time.Second)
+	a.Expect(t, 5*time.Second, "DOWN b")
 
 	// c comes back.
 	c2 := startChild(t, "c", env, "a")
 	obs.awaitUp(t, 10*time.Second, "c@test")
-	a.expect(t, 10*time.Second, "UP c")
-	c2.expect(t, 25*time.Second, "CALL ex-a a")
+	a.Expect(t, 10*time.Second, "UP c")
+	c2.Expect(t, 25*time.Second, "CALL ex-a a")
 	callAll("a", "c")
 
 	if k.agent == nil {
@@ -141,7 +142,7 @@ func processes(t *testing.T, k processKind) {
 		}
 		time.Sleep(50 * time.Millisecond) // Consul comes back on its own time; no event to await
 	}
-	if !a.alive() || !c2.alive() {
+	if !a.Alive() || !c2.Alive() {
 		t.Fatal("a node died when Consul restarted")
 	}
 	if got := names(obs.c.Members()); len(got) != 3 {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/distapp"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -27,92 +27,23 @@ import (
 // changes, and stops cleanly when its stdin closes.
 const childEnv = "SB_DISTAPP_CHILD"
 
-type child struct {
-	name  string
-	cmd   *exec.Cmd
-	stdin interface{ Close() error }
-	lines chan string
-	exit  chan struct{}
-}
-
-func startChild(t *testing.T, name string, env []string) *child {
+// startChild starts node name@test and waits until it is READY.
+func startChild(t *testing.T, name string, env []string) *childtest.Child {
 	t.Helper()
 	c := startChildNoWait(t, name, env)
-	c.expect(t, 30*time.Second, "READY")
+	c.Expect(t, 30*time.Second, "READY")
 	return c
 }
 
 // startChildNoWait starts a child without waiting for READY.
-func startChildNoWait(t *testing.T, name string, env []string) *child {
+func startChildNoWait(t *testing.T, name string, env []string) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append(env, childEnv+"="+name)...)
-	cmd.SysProcAttr = childAttr()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{name: name, cmd: cmd, stdin: stdin, lines: make(chan string, 1024), exit: make(chan struct{})}
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			c.lines <- s.Text()
-		}
-		close(c.lines)
-	}()
-	go func() { _ = cmd.Wait(); close(c.exit) }()
-	t.Cleanup(c.kill)
-	return c
+	return childtest.Start(t, name, append(env, childEnv+"="+name)...)
 }
 
-// expect waits for the next line starting with prefix, skipping others.
-func (c *child) expect(t *testing.T, d time.Duration, prefix string) string {
-	t.Helper()
-	deadline := time.NewTimer(d)
-	defer deadline.Stop()
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatalf("child %s exited before %q", c.name, prefix)
-			}
-			if strings.HasPrefix(l, "ERR") {
-				t.Fatalf("child %s: %s", c.name, l)
-			}
-			if strings.HasPrefix(l, prefix) {
-				return l
-			}
-		case <-deadline.C:
-			t.Fatalf("child %s did not say %q within %v", c.name, prefix, d)
-		}
-	}
-}
-
-// stop closes the child's stdin: it stops its application, leaves the
-// cluster and exits.
-func (c *child) stop(t *testing.T) {
-	t.Helper()
-	_ = c.stdin.Close()
-	select {
-	case <-c.exit:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("child %s did not exit", c.name)
-	}
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (c *child) kill() {
-	_ = c.cmd.Process.Kill()
-	<-c.exit
-}
+// childStop is how long a child may take to stop its application, leave
+// the cluster and exit once its stdin closes.
+const childStop = 20 * time.Second
 
 func runChildIfAsked() bool {
 	name := os.Getenv(childEnv)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/consultest"
 )
 
@@ -62,14 +63,14 @@ func processes(t *testing.T, k processKind) {
 	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path)
 
 	a := startChild(t, "a", env)
-	a.expect(t, 10*time.Second, "STATUS running a")
+	a.Expect(t, 10*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
 	extController(t, obs.n) // a controller elsewhere, joined to svc by name
 	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
 	b := startChild(t, "b", env)
 	c := startChild(t, "c", env)
-	b.expect(t, 10*time.Second, "STATUS standby a")
-	c.expect(t, 10*time.Second, "STATUS standby a")
+	b.Expect(t, 10*time.Second, "STATUS standby a")
+	c.Expect(t, 10*time.Second, "STATUS standby a")
 
 	// kill -9 of the node running it.
 	// KILLED goes in just before the signal: the instance ends with its
@@ -77,7 +78,7 @@ func processes(t *testing.T, k processKind) {
 	// process's), so no start can come before this line.
 	p.record("KILLED a")
 	killed := time.Now()
-	a.kill()
+	a.Kill()
 	who, at := callUntil(t, obs.n, 20*time.Second, "b", "c")
 	took := at.Sub(killed)
 	t.Logf("%s: kill -9 of a to the first reply from %s: %v (target %v)", k.name, who, took, k.bound)
@@ -90,34 +91,34 @@ func processes(t *testing.T, k processKind) {
 	if who == "c" {
 		x, y = c, b
 	}
-	x.expect(t, 5*time.Second, "STATUS running "+who)
-	y.expect(t, 10*time.Second, "STATUS standby "+who)
+	x.Expect(t, 5*time.Second, "STATUS running "+who)
+	y.Expect(t, 10*time.Second, "STATUS standby "+who)
 
 	// The other of equal priority returns: no takeover.
-	p.record("KILLED %s", y.name)
-	y.kill()
-	y2 := startChild(t, y.name, env)
-	y2.expect(t, 10*time.Second, "STATUS standby "+who) // it has seen who run it, and decided
+	p.record("KILLED %s", y.Name)
+	y.Kill()
+	y2 := startChild(t, y.Name, env)
+	y2.Expect(t, 10*time.Second, "STATUS standby "+who) // it has seen who run it, and decided
 	if got, _ := callUntil(t, obs.n, 5*time.Second, who); got != who {
-		t.Fatalf("after %s returned: answered by %s", y.name, got)
+		t.Fatalf("after %s returned: answered by %s", y.Name, got)
 	}
 
 	// A manual takeover, asked of the observer's controller, moves it to
 	// the other one.
-	other := y.name
+	other := y.Name
 	if err := obs.dc.Takeover(ctxT(t, 20*time.Second), "svc", other+"@test"); err != nil {
 		t.Fatal(err)
 	}
 	callUntil(t, obs.n, 10*time.Second, other)
-	x.expect(t, 10*time.Second, "STATUS standby "+other)
+	x.Expect(t, 10*time.Second, "STATUS standby "+other)
 
 	// a returns: it takes the application over.
 	a2 := startChild(t, "a", env)
-	a2.expect(t, 20*time.Second, "STATUS running a")
+	a2.Expect(t, 20*time.Second, "STATUS running a")
 	callUntil(t, obs.n, 10*time.Second, "a")
-	y2.expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
+	y2.Expect(t, 10*time.Second, "STATUS standby a") // the old instance has stopped
 	callTagUntil(t, obs.n, 10*time.Second, "ext", "ext")
-	x.expect(t, 10*time.Second, "STATUS standby a")
+	x.Expect(t, 10*time.Second, "STATUS standby a")
 
 	starts := p.check(t)
 	t.Logf("probe:\n%s", strings.Join(p.lines(t), "\n"))
@@ -130,8 +131,8 @@ func processes(t *testing.T, k processKind) {
 			t.Fatalf("no handover %q in the probe", h)
 		}
 	}
-	for _, ch := range []*child{a2, x, y2} {
-		ch.stop(t)
+	for _, ch := range []*childtest.Child{a2, x, y2} {
+		ch.Stop(t, childStop)
 	}
 }
 
@@ -149,16 +150,16 @@ func failoverTimeout(t *testing.T, k processKind) {
 	obs := startTNode(t, "obs@test", k.observer)
 	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_TIMEOUT="+timeout.String())
 	a := startChild(t, "a", env)
-	a.expect(t, 10*time.Second, "STATUS running a")
+	a.Expect(t, 10*time.Second, "STATUS running a")
 	b := startChild(t, "b", env)
-	b.expect(t, 10*time.Second, "STATUS standby a")
+	b.Expect(t, 10*time.Second, "STATUS standby a")
 	// KILLED goes in just before the signal: the instance ends with its
 	// process, and nothing can start elsewhere before that (the lock is the
 	// process's), so no start can come before this line.
 	p.record("KILLED a")
 	killed := time.Now()
-	a.kill()
-	gone := b.expect(t, k.bound, "GONE") // b saw a's instance go: the timeout starts
+	a.Kill()
+	gone := b.Expect(t, k.bound, "GONE") // b saw a's instance go: the timeout starts
 	ns, err := strconv.ParseInt(strings.Fields(gone)[1], 10, 64)
 	if err != nil {
 		t.Fatal(gone)
@@ -173,7 +174,7 @@ func failoverTimeout(t *testing.T, k processKind) {
 	if starts := p.check(t); !slices.Equal(starts, []string{"a normal", "b failover a"}) {
 		t.Fatalf("starts %q", starts)
 	}
-	b.stop(t)
+	b.Stop(t, childStop)
 }
 
 // A node whose mandatory sync node does not come fails its start after the
@@ -184,7 +185,7 @@ func TestProcessesSyncMandatoryMissingConsul(t *testing.T) {
 	obs := startTNode(t, "obs@test", k.observer)
 	env := append(k.env(obs.n.Address()), "SB_PROBE="+p.path, "SB_SYNC_MANDATORY=b", "SB_SYNC_TIMEOUT=1s")
 	a := startChildNoWait(t, "a", env)
-	l := a.expect(t, 30*time.Second, "SYNCERR")
+	l := a.Expect(t, 30*time.Second, "SYNCERR")
 	t.Logf("a: %s", l)
 	f := strings.Fields(l) // SYNCERR b@test after 1.001s: ...
 	if f[1] != "b@test" {
@@ -194,7 +195,7 @@ func TestProcessesSyncMandatoryMissingConsul(t *testing.T) {
 		t.Fatalf("sync error after %q, timeout 1s: %s", f[3], l)
 	}
 	select {
-	case <-a.exit:
+	case <-a.Exited():
 	case <-time.After(10 * time.Second):
 		t.Fatal("a did not exit after its failed start")
 	}

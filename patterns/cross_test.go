@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
@@ -135,7 +135,7 @@ func TestAcrossProcessesControllerNodeKilled(t *testing.T) {
 	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
 	ex := exchange.At(b.Address(), "x")
 	ctrl(t, b, ex, "local", "", "")
-	cmd := startChildController(t, b.Address(), "x")
+	child := startChildController(t, b.Address(), "x")
 	waitMembers(t, b, exchange.Local("x"), 2)
 	cl := NewClient(b)
 	count := map[string]int{}
@@ -145,7 +145,7 @@ func TestAcrossProcessesControllerNodeKilled(t *testing.T) {
 	if count["child"] != 2 || count["local"] != 2 {
 		t.Fatalf("spread %v", count)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitMembers(t, b, exchange.Local("x"), 1)
@@ -173,28 +173,11 @@ func waitMembers(t *testing.T, n *actor.Node, ex exchange.Address, want int) {
 
 const childEnv = "SWITCHBOARD_PATTERNS_CHILD"
 
-func startChildController(t *testing.T, exchangeNode, name string) *exec.Cmd {
+func startChildController(t *testing.T, exchangeNode, name string) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+exchangeNode+","+name)
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line := make(chan string, 1)
-	go func() { l, _ := bufio.NewReader(out).ReadString('\n'); line <- l }()
-	select {
-	case l := <-line:
-		if !strings.HasPrefix(l, "READY") {
-			t.Fatalf("child said %q", l)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("child did not start")
-	}
-	return cmd
+	c := childtest.Start(t, "controller", childEnv+"="+exchangeNode+","+name)
+	c.Expect(t, 20*time.Second, "READY")
+	return c
 }
 
 // runChildIfAsked runs a controller node when the test binary is started as

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 )
 
 // The client's node goes away in the middle of a stream: the producer's
@@ -60,7 +60,7 @@ func TestStreamClientNodeDies(t *testing.T) {
 func TestStreamAcrossProcessesProducerNodeKilled(t *testing.T) {
 	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
 	startExchange(t, b, exchange.Spec{Name: "s", Strategy: exchange.RoundRobin})
-	cmd := startStreamChild(t, b.Address(), "s")
+	child := startStreamChild(t, b.Address(), "s")
 	waitMembers(t, b, exchange.Local("s"), 1)
 	cl := NewClient(a)
 	got := 0
@@ -75,7 +75,7 @@ func TestStreamAcrossProcessesProducerNodeKilled(t *testing.T) {
 			t.Fatalf("chunk %d is %v", got, v)
 		}
 		if got++; got == 100 {
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			if err := child.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 				t.Fatal(err)
 			}
 			killed = time.Now()
@@ -124,28 +124,11 @@ func init() {
 	os.Exit(0)
 }
 
-func startStreamChild(t *testing.T, exchangeNode, name string) *exec.Cmd {
+func startStreamChild(t *testing.T, exchangeNode, name string) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), streamChildEnv+"="+exchangeNode+","+name)
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = stdin.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line := make(chan string, 1)
-	go func() { l, _ := bufio.NewReader(out).ReadString('\n'); line <- l }()
-	select {
-	case l := <-line:
-		if !strings.HasPrefix(l, "READY") {
-			t.Fatalf("child said %q", l)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("child did not start")
-	}
-	return cmd
+	c := childtest.Start(t, "producer", streamChildEnv+"="+exchangeNode+","+name)
+	c.Expect(t, 20*time.Second, "READY")
+	return c
 }
 
 // Across nodes a chunk must be a protobuf message within MaxPayload; send

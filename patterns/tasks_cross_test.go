@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,6 +18,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/childtest"
 )
 
 // Workers on two other nodes: round-robin, ack timeout with revocation
@@ -82,14 +82,14 @@ func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 	b := node(t, "b@localhost", true)
 	startTasks(t, b, exchange.TasksSpec{Name: "jobs", AckTimeout: time.Hour}) // no timeout: the death brings them back
 	ex := exchange.Local("jobs")
-	cmd, lines := startTaskChild(t, b.Address(), "jobs", 5)
+	child := startTaskChild(t, b.Address(), "jobs", 5)
 	tasks := NewTasks(b)
 	for i := range 5 {
 		submit(t, tasks, ex, fmt.Sprintf("t%d", i))
 	}
 	for range 5 {
 		select {
-		case l := <-lines:
+		case l := <-child.Lines():
 			if !strings.HasPrefix(l, "GOT ") {
 				t.Fatalf("child said %q", l)
 			}
@@ -103,7 +103,7 @@ func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 	}
 	local := startWorker(t, b, ex, "local", 10, ackAll)
 	local.none(t)
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -131,40 +131,11 @@ func init() {
 	}
 }
 
-func startTaskChild(t *testing.T, queueNode, queue string, prefetch int) (*exec.Cmd, <-chan string) {
+func startTaskChild(t *testing.T, queueNode, queue string, prefetch int) *childtest.Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s,%s,%d", taskChildEnv, queueNode, queue, prefetch))
-	stdin, _ := cmd.StdinPipe()
-	out, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		defer close(lines)
-		r := bufio.NewScanner(out)
-		for r.Scan() {
-			lines <- r.Text()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		for range lines { // the reader ends with the pipe
-		}
-	})
-	select {
-	case l := <-lines:
-		if l != "READY" {
-			t.Fatalf("child said %q", l)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("child did not start")
-	}
-	return cmd, lines
+	c := childtest.Start(t, "worker", fmt.Sprintf("%s=%s,%s,%d", taskChildEnv, queueNode, queue, prefetch))
+	c.Expect(t, 20*time.Second, "READY")
+	return c
 }
 
 // runTaskChild runs a worker node that holds every task it gets and says
