@@ -134,7 +134,7 @@ func svc(p *probe, node string) supervisor.Application {
 	return supervisor.Application{
 		Name: "svc",
 		Start: func(ctx context.Context, n *actor.Node, t supervisor.StartType) (*actor.PID, error) {
-			p.record("START %s %s %s", short(node), modeName(t.Mode), short(t.From))
+			p.record("START %s %s %s", short(node), t.Mode, short(t.From))
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{
@@ -165,16 +165,6 @@ func handover(ctx context.Context, n *actor.Node, to string) error {
 	}
 	_, err := patterns.NewClient(n).Call(ctx, exchange.At(m.Address, "svc"), wrapperspb.String("state:"+short(n.Name())), patterns.WithServiceTag("own"))
 	return err
-}
-
-func modeName(m supervisor.StartMode) string {
-	switch m {
-	case supervisor.Failover:
-		return "failover"
-	case supervisor.Takeover:
-		return "takeover"
-	}
-	return "normal"
 }
 
 // tnode is a node of a test in the test's own process.

@@ -328,7 +328,7 @@ func (m *manager) startHere(lk cluster.Lock, st supervisor.StartType) error {
 	defer cancel()
 	err := m.c.apps.Start(ctx, m.name, m.spec.Restart, supervisor.WithStartType(st))
 	if err != nil {
-		m.log.Error("distributed application: start failed", "mode", modeName(st.Mode), "from", st.From, "err", err, "retry", m.backoff)
+		m.log.Error("distributed application: start failed", "mode", st.Mode.String(), "from", st.From, "err", err, "retry", m.backoff)
 		m.withdraw(runName(m.name))
 		m.unlock()
 		m.phase = standby
@@ -337,7 +337,7 @@ func (m *manager) startHere(lk cluster.Lock, st supervisor.StartType) error {
 		return err
 	}
 	m.backoff = time.Second
-	m.log.Info("distributed application started here", "mode", modeName(st.Mode), "from", st.From)
+	m.log.Info("distributed application started here", "mode", st.Mode.String(), "from", st.From)
 	return nil
 }
 
@@ -418,14 +418,4 @@ func (m *manager) withdrawWithin(name string, d time.Duration) {
 	if err := m.c.cl.Withdraw(ctx, name); err != nil && !errors.Is(err, cluster.ErrLeft) {
 		m.log.Warn("distributed application: withdraw", "name", name, "err", err)
 	}
-}
-
-func modeName(m supervisor.StartMode) string {
-	switch m {
-	case supervisor.Failover:
-		return "failover"
-	case supervisor.Takeover:
-		return "takeover"
-	}
-	return "normal"
 }

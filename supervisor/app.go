@@ -22,6 +22,17 @@ const (
 	Takeover                  // taken over from the node From, which still runs it
 )
 
+// String is the mode as OTP writes it: normal, failover or takeover.
+func (m StartMode) String() string {
+	switch m {
+	case Failover:
+		return "failover"
+	case Takeover:
+		return "takeover"
+	}
+	return "normal"
+}
+
 // StartType is what an application's Start is told, as OTP's StartType.
 type StartType struct {
 	Mode StartMode
