@@ -31,6 +31,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -73,6 +75,7 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	systems := fs.String("systems", "Switchboard,RabbitMQ,NATS", "systems to compare, comma-separated")
 	topos := fs.String("topologies", "one,three,colocated", "topologies: one (node), three (nodes), colocated (exchange on the controller's node)")
 	scale := fs.Int("scale", 1, "divide every shape's cycles by this (1: the seed's shapes)")
+	callers := fs.String("callers", "", "run only the shapes with these numbers of callers, comma-separated (1: the sequential ones); empty: all")
 	fs.StringVar(&cfg.AMQPURL, "amqp", "", "RabbitMQ's AMQP URL")
 	fs.StringVar(&cfg.AMQPError, "amqp-error", "", "why there is no RabbitMQ: its shapes are reported failed with this")
 	fs.IntVar(&cfg.BrokerPID, "broker-pid", 0, "RabbitMQ's beam.smp process, for its CPU and memory")
@@ -108,6 +111,20 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 		return cfg, "", "", "", errors.New("-scale must be at least 1")
 	}
 	cfg.Shapes = Scaled(SeedShapes(), *scale)
+	if *callers != "" {
+		keep := map[int]bool{}
+		for _, c := range strings.Split(*callers, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(c))
+			if err != nil || n < 1 {
+				return cfg, "", "", "", fmt.Errorf("-callers: %q is not a number of callers", c)
+			}
+			keep[n] = true
+		}
+		cfg.Shapes = slices.DeleteFunc(cfg.Shapes, func(s Shape) bool { return !keep[s.Callers] })
+		if len(cfg.Shapes) == 0 {
+			return cfg, "", "", "", fmt.Errorf("-callers %s: no shape has that many callers (1, 2, 4, 10, 100)", *callers)
+		}
+	}
 	if cfg.ProfileDir != "" {
 		if cfg.ProfileDir, err = filepath.Abs(cfg.ProfileDir); err == nil {
 			err = os.MkdirAll(cfg.ProfileDir, 0o755)

@@ -5,8 +5,12 @@
 // Welcome; see handshake.go): each side proves with an HMAC over the other's
 // random nonce that it holds Config.Cookie, the cluster's secret, which never
 // crosses the network. Then only the dialer writes: frames, each a 4-byte
-// big-endian length and the protobuf encoding. One writer goroutine per
-// peer batches frames and flushes when its queue is empty, so frames from
+// big-endian length and the protobuf encoding. A frame sent to an idle
+// connection (nothing queued, nothing being written, no frame written in
+// the last 20 µs) is written at once by the sending goroutine, with one
+// non-blocking write; the rest of it, if the socket takes only part, and
+// every other frame go to the peer's writer goroutine, which batches them
+// and flushes when its queue is empty. Send never blocks, and frames from
 // one node to another arrive in the order they were sent. With Config.TLS
 // set, every connection is TLS (mutual if the config requires client
 // certificates) and the handshake runs inside it.

@@ -7,37 +7,109 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
 // peer is the outbound connection to one node: a queue of encoded frames and
-// the goroutine that dials and writes them.
+// the goroutine that dials and writes them. Once the connection is up, a
+// frame sent while nothing is queued or being written is written at once
+// by the sending goroutine, with one non-blocking write (see writeNow):
+// that saves handing it to the writer goroutine, a wake-up per frame. What
+// the socket does not take at once, and every frame that finds another
+// write in progress, is queued for the writer, which batches them.
 type peer struct {
 	t    *Transport
 	addr string
 	wake chan struct{} // capacity 1: the queue is not empty, or the peer closes
 
 	mu     sync.Mutex
-	queue  [][]byte
+	queue  [][]byte // frames, length prefix included, in order
 	spare  [][]byte
 	conn   net.Conn
+	raw    syscall.RawConn // the socket of conn once it is up; nil: writer only (TLS)
+	busy   bool            // a goroutine is writing to conn: the writer or a sender
+	last   time.Time       // when the last frame was written at once
 	closed bool
 }
 
-// push queues b; false if the peer is already down.
+// defaultDirectGap: a frame sent sooner than this after the last one
+// written at once is queued for the writer instead, which batches it with
+// the frames that follow; under load that saves a write per frame.
+const defaultDirectGap = 20 * time.Microsecond
+
+// push sends or queues b, a frame with its length prefix; false if the
+// peer is already down.
 func (p *peer) push(b []byte) bool {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return false
 	}
-	p.queue = append(p.queue, b)
+	now := time.Now()
+	if p.raw == nil || p.busy || len(p.queue) > 0 || now.Sub(p.last) < p.t.cfg.directGap {
+		p.queue = append(p.queue, b)
+		p.mu.Unlock()
+		p.signal()
+		return true
+	}
+	p.busy = true
+	p.last = now
+	raw := p.raw
 	p.mu.Unlock()
+
+	n := writeNow(raw, b)
+
+	p.mu.Lock()
+	p.busy = false
+	if n == len(b) {
+		recycleFrame(b)
+		p.t.framesOut.Add(1)
+		p.t.directOut.Add(1)
+	} else {
+		p.t.partial.Add(1)
+		// The socket took part of it, or none (full, or broken: the writer
+		// finds out which). The rest goes first: frames queued meanwhile
+		// were sent after it.
+		rest := append([]byte(nil), b[n:]...)
+		recycleFrame(b)
+		p.queue = append(p.queue, nil)
+		copy(p.queue[1:], p.queue)
+		p.queue[0] = rest
+	}
+	more := len(p.queue) > 0
+	p.mu.Unlock()
+	if more {
+		p.signal()
+	}
+	return true
+}
+
+func (p *peer) signal() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
 	}
-	return true
+}
+
+// writeNow makes one non-blocking write of b to the socket and returns how
+// many bytes it took (0 if it would block or failed).
+func writeNow(raw syscall.RawConn, b []byte) int {
+	n := 0
+	_ = raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, err := syscall.Write(int(fd), b[n:])
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil || m <= 0 {
+				break
+			}
+			n += m
+		}
+		return true // never wait for the socket: the writer does that
+	})
+	return n
 }
 
 // close ends the peer without reporting it (Transport.Close, Disconnect).
@@ -48,10 +120,7 @@ func (p *peer) close() {
 		_ = p.conn.Close()
 	}
 	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
+	p.signal()
 }
 
 func (p *peer) run() {
@@ -113,6 +182,14 @@ func (p *peer) serve() error {
 	}()
 	defer func() { _ = c.Close(); <-readerDone }()
 
+	if tc, ok := c.(*net.TCPConn); ok {
+		raw, err := tc.SyscallConn()
+		if err == nil {
+			p.mu.Lock()
+			p.raw = raw
+			p.mu.Unlock()
+		}
+	}
 	for {
 		select {
 		case <-p.wake:
@@ -127,24 +204,44 @@ func (p *peer) serve() error {
 			p.mu.Unlock()
 			return ErrClosed
 		}
+		if p.busy || len(p.queue) == 0 {
+			// A sender is writing: it signals again if it leaves frames.
+			p.mu.Unlock()
+			continue
+		}
 		batch := p.queue
 		p.queue = p.spare[:0]
+		p.busy = true
 		p.mu.Unlock()
-		for i, b := range batch {
-			if err := writeMsg(w, b); err != nil {
-				return err
-			}
-			recycleFrame(b) // bufio has copied or written it
-			batch[i] = nil
-		}
-		if err := w.Flush(); err != nil {
+		err := p.write(w, batch)
+		p.mu.Lock()
+		p.busy = false
+		p.spare = batch
+		more := len(p.queue) > 0
+		p.mu.Unlock()
+		if err != nil {
 			return err
 		}
-		t.framesOut.Add(uint64(len(batch)))
-		p.mu.Lock()
-		p.spare = batch
-		p.mu.Unlock()
+		if more {
+			p.signal()
+		}
 	}
+}
+
+// write writes and flushes a batch of frames.
+func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
+	for i, b := range batch {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		recycleFrame(b) // bufio has copied or written it
+		batch[i] = nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	p.t.framesOut.Add(uint64(len(batch)))
+	return nil
 }
 
 func (p *peer) isClosed() bool {

@@ -57,6 +57,7 @@ type Config struct {
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
 	dial         func(ctx context.Context, addr string) (net.Conn, error)
+	directGap    time.Duration // see defaultDirectGap; tests shorten it
 }
 
 // Stats are the transport's counters.
@@ -87,6 +88,7 @@ type Transport struct {
 	done  bool
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
+	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 }
 
 // Listen starts a transport on cfg.Listen.
@@ -99,6 +101,9 @@ func Listen(cfg Config) (*Transport, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.directGap == 0 {
+		cfg.directGap = defaultDirectGap
 	}
 	if cfg.Handler == nil || cfg.PeerDown == nil {
 		return nil, errors.New("transport: Handler and PeerDown are required")
@@ -155,8 +160,9 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 	if err != nil {
 		return err
 	}
-	if len(b) > t.cfg.MaxFrameSize {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b))
+	if len(b)-4 > t.cfg.MaxFrameSize {
+		recycleFrame(b)
+		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
 	for {
 		t.mu.Lock()
@@ -319,19 +325,26 @@ func (t *Transport) read(r *bufio.Reader, m proto.Message, buf *[]byte) error {
 }
 
 // frameBufs recycles the buffers of frames once written (see Send and
-// peer.serve), so that a stream of large frames does not allocate one each.
+// peer), so that a stream of large frames does not allocate one each.
 var frameBufs sync.Pool
 
 // keepFrameBuf is the largest frame buffer that is recycled.
 const keepFrameBuf = 4 << 20
 
-// marshalFrame encodes f into a recycled buffer.
+// marshalFrame encodes f into a recycled buffer, length prefix included,
+// so that the frame is one write.
 func marshalFrame(f *wire.Frame) ([]byte, error) {
 	var b []byte
 	if p, ok := frameBufs.Get().(*[]byte); ok {
 		b = (*p)[:0]
 	}
-	return proto.MarshalOptions{}.MarshalAppend(b, f)
+	b = append(b, 0, 0, 0, 0)
+	b, err := proto.MarshalOptions{}.MarshalAppend(b, f)
+	if err != nil {
+		return nil, err
+	}
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	return b, nil
 }
 
 // recycleFrame gives back the buffer of a frame that has been written.

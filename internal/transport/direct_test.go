@@ -1,0 +1,170 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+// seqFrame is frame number seq of sender, padded to size bytes.
+func seqFrame(sender string, seq uint64, size int) *wire.Frame {
+	v := make([]byte, max(size, 8))
+	binary.BigEndian.PutUint64(v, seq)
+	v[len(v)-1] = byte(seq)
+	return &wire.Frame{To: sender, Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "t", Value: v}}}}
+}
+
+func seqOf(t *testing.T, f *wire.Frame) uint64 {
+	t.Helper()
+	v := f.GetInfo().GetPayload().GetValue()
+	if len(v) < 8 {
+		t.Fatalf("frame of %d bytes", len(v))
+	}
+	seq := binary.BigEndian.Uint64(v)
+	if v[len(v)-1] != byte(seq) {
+		t.Fatalf("frame %d of sender %s: torn (last byte %d)", seq, f.GetTo(), v[len(v)-1])
+	}
+	return seq
+}
+
+// Senders on many goroutines at once, some frames written by their sender
+// and some batched by the writer: each sender's frames arrive whole and in
+// its order.
+func TestConcurrentSendersKeepTheirOrder(t *testing.T) {
+	a, _ := listenWith(t, Config{directGap: time.Nanosecond})
+	b, sb := listen(t)
+	// One frame at a time until the sender writes one itself: the
+	// connection is up and idle.
+	deadline := time.Now().Add(10 * time.Second)
+	for i := uint64(0); a.directOut.Load() == 0; i++ {
+		if time.Now().After(deadline) {
+			t.Fatal("no frame was written by its sender")
+		}
+		if err := a.Send(b.Addr(), seqFrame("w", i, 16)); err != nil {
+			t.Fatal(err)
+		}
+		if seq := seqOf(t, wait(t, sb.frames)); seq != i {
+			t.Fatalf("frame %d arrived as %d", seq, i)
+		}
+	}
+	out := a.Stats().FramesOut
+	const senders, each = 8, 500
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range uint64(each) {
+				size := 16
+				if i%50 == 0 {
+					size = 200 << 10
+				}
+				if err := a.Send(b.Addr(), seqFrame(strconv.Itoa(s), i, size)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	next := map[string]uint64{}
+	for range senders * each {
+		f := wait(t, sb.frames)
+		if seq := seqOf(t, f); seq != next[f.GetTo()] {
+			t.Fatalf("sender %s: frame %d after %d", f.GetTo(), seq, next[f.GetTo()])
+		}
+		next[f.GetTo()]++
+	}
+	wg.Wait()
+	if got := a.Stats().FramesOut - out; got != senders*each {
+		t.Fatalf("FramesOut %d, want %d", got, senders*each)
+	}
+}
+
+// idle reports whether a's connection to addr is up with nothing queued
+// and nothing being written.
+func idle(a *Transport, addr string) bool {
+	a.mu.Lock()
+	p := a.peers[addr]
+	a.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.raw != nil && !p.busy && len(p.queue) == 0
+}
+
+// A receiver that stops reading fills the sockets: the sender's direct
+// write takes part of a frame or none, the rest waits for the writer, and
+// nothing is lost, torn or reordered once the receiver reads again. Send
+// never blocks meanwhile.
+func TestFullSocketLeavesTheRestToTheWriter(t *testing.T) {
+	a, _ := listenWith(t, Config{directGap: time.Nanosecond})
+	gate := make(chan struct{})
+	got := make(chan *wire.Frame, 100)
+	var hold sync.Once
+	b, err := Listen(Config{
+		Listen: "127.0.0.1:0",
+		Handler: func(_ string, f *wire.Frame) {
+			hold.Do(func() { <-gate })
+			got <- f
+		},
+		PeerDown: func(string, error) {},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // runs before b closes: its reader must not stay held
+
+	// Frames of 1 MiB, each sent once the previous one left the queue, so
+	// that each is written by its sender, until the sockets (at most 4 +
+	// 32 MiB here) are full and one is cut short.
+	const size = 1 << 20
+	deadline := time.Now().Add(20 * time.Second)
+	var sent uint64
+	for a.partial.Load() == 0 {
+		for !idle(a, b.Addr()) && sent > 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("the connection stayed busy after %d frames", sent)
+			}
+			time.Sleep(100 * time.Microsecond) // polling a state that has no event
+		}
+		if sent > 100 {
+			t.Fatalf("%d MiB sent and no write was cut short", sent)
+		}
+		if err := a.Send(b.Addr(), seqFrame("s", sent, size)); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	for range 3 { // these queue behind the rest of the cut frame
+		if err := a.Send(b.Addr(), seqFrame("s", sent, size)); err != nil {
+			t.Fatal(err)
+		}
+		sent++
+	}
+	release()
+	for i := range sent {
+		f := wait(t, got)
+		if seq := seqOf(t, f); seq != i {
+			t.Fatalf("frame %d arrived as number %d", seq, i)
+		}
+		if v := f.GetInfo().GetPayload().GetValue(); len(v) != size || !bytes.Equal(v[8:64], make([]byte, 56)) {
+			t.Fatalf("frame %d: %d bytes", i, len(v))
+		}
+	}
+	// All but the first (sent before the connection was up), the cut one
+	// and the three behind it.
+	if d := a.directOut.Load(); d != sent-5 {
+		t.Fatalf("%d of %d frames written by their sender, want %d", d, sent, sent-5)
+	}
+}
