@@ -37,6 +37,7 @@ type Process struct {
 	links  map[pidKey]*PID // links, both directions
 	mons   map[monKey]*PID // processes that monitor this one
 	watch  map[Ref]*PID    // monitors this process holds
+	direct atomic.Pointer[DirectCalls]
 
 	// Owned by the process goroutine.
 	trapExit   bool

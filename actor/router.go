@@ -52,7 +52,13 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			n.reply(rt, nil, err)
 			return err
 		}
-		if t := n.procByID(f.To); t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+		t := n.procByID(f.To)
+		if t != nil {
+			if d := t.direct.Load(); d != nil && (*d)(msg, ReplyTo{rt}) {
+				return nil
+			}
+		}
+		if t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
 			n.reply(rt, nil, noProcess(f.To))
 		}
 	case *wire.Frame_Reply:

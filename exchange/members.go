@@ -12,8 +12,9 @@ import (
 // no vote: the exchange sees every join and every death. Pure logic, used
 // by the exchange's goroutine only.
 type members struct {
-	list   []Member // join order
-	leader *actor.PID
+	list    []Member // join order
+	leader  *actor.PID
+	version uint64 // counts the changes of list and leader
 }
 
 func samePID(a, b *actor.PID) bool {
@@ -26,6 +27,7 @@ func (m *members) join(c Member) bool {
 		return false
 	}
 	m.list = append(m.list, c)
+	m.version++
 	return true
 }
 
@@ -39,6 +41,9 @@ func (m *members) leave(pid *actor.PID, conn string, all bool) []Member {
 		}
 		return false
 	})
+	if len(gone) > 0 {
+		m.version++
+	}
 	return gone
 }
 
@@ -62,6 +67,7 @@ func (m *members) appoint() bool {
 		return false
 	}
 	m.leader = next
+	m.version++
 	return true
 }
 

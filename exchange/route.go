@@ -3,22 +3,25 @@ package exchange
 import (
 	"fmt"
 	"hash/fnv"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
 )
 
 // router picks the targets of requests by the exchange's strategy. Pure
-// logic over the member table, on the exchange's goroutine.
+// logic over the member table, on the exchange's goroutine; the strategies
+// that need no user code also route from a snapshot of the table on other
+// goroutines (see direct.go), sharing the round-robin positions.
 type router struct {
 	spec     *Spec
 	m        *members
-	cursor   map[string]uint64 // round-robin position per service group
-	bindings map[uint64]Member // sticky signature -> controller connection
+	table    atomic.Pointer[routeTable] // the snapshot of m, rebuilt by refresh
+	bindings map[uint64]Member          // sticky signature -> controller connection
 	buf      []Member
 }
 
 func newRouter(spec *Spec, m *members) *router {
-	return &router{spec: spec, m: m, cursor: map[string]uint64{}, bindings: map[uint64]Member{}}
+	return &router{spec: spec, m: m, bindings: map[uint64]Member{}}
 }
 
 // route returns the targets of req, or a redirect, or an error.
@@ -44,8 +47,7 @@ func (r *router) route(req *Request) (targets []Member, redirect string, err err
 	case Broadcast:
 		return group, "", nil
 	case RoundRobin, LeaderRoundRobin:
-		i := r.cursor[req.ServiceTag]
-		r.cursor[req.ServiceTag] = i + 1
+		i := r.refresh().cursor[req.ServiceTag].Add(1) - 1
 		return group[i%uint64(len(group)) : i%uint64(len(group))+1], "", nil
 	case LeaderOnly:
 		for i, x := range group {

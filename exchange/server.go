@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -46,6 +47,7 @@ type server struct {
 	mons    map[string]actor.Ref // controller pid key -> monitor
 	p       *actor.Process
 	stats   Stats
+	routed  atomic.Uint64 // Stats.Routed, also counted by routeDirect
 }
 
 // Stats are an exchange's counters, from Inspect.
@@ -95,6 +97,10 @@ func newServer(spec Spec) *server {
 func (s *server) Init(p *actor.Process) error {
 	s.p = p
 	publishName(p, s.spec.Name)
+	if direct(&s.spec) {
+		s.router.refresh()
+		p.HandleDirect(s.routeDirect)
+	}
 	return nil
 }
 
@@ -169,7 +175,7 @@ func (s *server) dispatch(req *Request) error {
 	if req.wantAll {
 		n.Reply(req.replyTo, routed(len(targets)), nil)
 	}
-	s.stats.Routed++
+	s.routed.Add(1)
 	for _, t := range targets {
 		r := req
 		if len(targets) > 1 || r.ConnTag != t.ConnTag {
@@ -210,6 +216,7 @@ func (s *server) join(p *actor.Process, c Member) {
 		s.mons[pidKey(c.PID)] = p.Monitor(c.PID)
 	}
 	changed := s.members.appoint()
+	s.router.refresh()
 	// The joiner always learns the leader (and the exchange's own PID).
 	s.send(p, c.PID, s.leaderEvent())
 	if !added {
@@ -241,6 +248,7 @@ func (s *server) gone(p *actor.Process, gone []Member) {
 		}
 	}
 	changed := s.members.appoint()
+	s.router.refresh()
 	for _, other := range s.members.pids() {
 		for _, g := range gone {
 			s.send(p, other, &MemberDown{Exchange: s.spec.Name, Member: g.PID, ServiceTag: g.ServiceTag, ConnectionTag: g.ConnTag})
@@ -262,6 +270,7 @@ func (s *server) send(p *actor.Process, to *actor.PID, msg any) {
 }
 
 func (s *server) info() Info {
+	s.stats.Routed = s.routed.Load()
 	return Info{Name: s.spec.Name, Strategy: s.spec.Strategy, Leader: s.members.leader,
 		Members: append([]Member(nil), s.members.list...), Stats: s.stats}
 }

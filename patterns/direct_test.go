@@ -1,0 +1,67 @@
+package patterns
+
+import (
+	"errors"
+	"testing"
+
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/exchange"
+)
+
+// An exchange without middleware routes a request from another node as it
+// arrives, off its own goroutine: the round-robin position is the one that
+// local requests move too, service groups and connection tags hold, the
+// request is counted, and what it cannot route there (an empty group) is
+// answered as always.
+func TestAcrossNodesRoutedOnArrival(t *testing.T) {
+	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
+	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
+	ex := exchange.At(b.Address(), "x")
+	ctrl(t, c, ex, "c1", "", "")
+	ctrl(t, c, ex, "c2", "", "")
+	remote, local := NewClient(a), NewClient(b)
+
+	var seq string
+	for range 3 {
+		seq += call(t, remote, ex, "hi") + call(t, local, exchange.Local("x"), "hi") + " "
+	}
+	if seq != "c1c2 c1c2 c1c2 " {
+		t.Fatalf("remote and local requests in turn went to %q; want one rotation", seq)
+	}
+
+	ctrl(t, c, ex, "eu", "eu", "conn-7")
+	for range 3 {
+		if got := call(t, remote, ex, "conn", WithServiceTag("eu")); got != "eu/conn-7" {
+			t.Fatalf("eu request answered by %s", got)
+		}
+	}
+	if _, err := remote.Call(ctxT(t), ex, wrapperspb.String("hi"), WithServiceTag("asia")); !errors.Is(err, exchange.ErrNoController) {
+		t.Fatalf("empty group = %v", err)
+	}
+	info, err := exchange.Inspect(ctxT(t), b, exchange.Local("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Stats.Routed != 9 || info.Stats.NoController != 1 {
+		t.Fatalf("stats %+v; want 9 routed, 1 without controller", info.Stats)
+	}
+}
+
+// A controller that leaves is out of the routing of requests from other
+// nodes at once: the exchange rebuilds the table they are routed by.
+func TestAcrossNodesRoutedOnArrivalFollowsLeaves(t *testing.T) {
+	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
+	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
+	ex := exchange.At(b.Address(), "x")
+	p1, _ := ctrl(t, c, ex, "c1", "", "")
+	_, ev2 := ctrl(t, c, ex, "c2", "", "")
+	cl := NewClient(a)
+	c.Exit(p1, errors.New("gone"))
+	waitEvent[*exchange.MemberDown](t, ev2) // the exchange has dropped c1
+	for range 4 {
+		if got := call(t, cl, ex, "hi"); got != "c2" {
+			t.Fatalf("request went to %s after c1 left", got)
+		}
+	}
+}
