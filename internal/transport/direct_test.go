@@ -98,7 +98,7 @@ func idle(a *Transport, addr string) bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.raw != nil && !p.busy && len(p.queue) == 0
+	return p.direct != nil && !p.busy && len(p.queue) == 0
 }
 
 // A receiver that stops reading fills the sockets: the sender's direct

@@ -14,7 +14,7 @@ import (
 // peer is the outbound connection to one node: a queue of encoded frames and
 // the goroutine that dials and writes them. Once the connection is up, a
 // frame sent while nothing is queued or being written is written at once
-// by the sending goroutine, with one non-blocking write (see writeNow):
+// by the sending goroutine, with one non-blocking write (see directWrite):
 // that saves handing it to the writer goroutine, a wake-up per frame. What
 // the socket does not take at once, and every frame that finds another
 // write in progress, is queued for the writer, which batches them.
@@ -27,9 +27,9 @@ type peer struct {
 	queue  [][]byte // frames, length prefix included, in order
 	spare  [][]byte
 	conn   net.Conn
-	raw    syscall.RawConn // the socket of conn once it is up; nil: writer only (TLS)
-	busy   bool            // a goroutine is writing to conn: the writer or a sender
-	last   time.Time       // when the last frame was written at once
+	direct *directWrite // the socket of conn once it is up; nil: writer only (TLS)
+	busy   bool         // a goroutine is writing to conn: the writer or a sender
+	last   time.Time    // when the last frame was written at once
 	closed bool
 }
 
@@ -47,7 +47,7 @@ func (p *peer) push(b []byte) bool {
 		return false
 	}
 	now := time.Now()
-	if p.raw == nil || p.busy || len(p.queue) > 0 || now.Sub(p.last) < p.t.cfg.directGap {
+	if p.direct == nil || p.busy || len(p.queue) > 0 || now.Sub(p.last) < p.t.cfg.directGap {
 		p.queue = append(p.queue, b)
 		p.mu.Unlock()
 		p.signal()
@@ -55,10 +55,10 @@ func (p *peer) push(b []byte) bool {
 	}
 	p.busy = true
 	p.last = now
-	raw := p.raw
+	d := p.direct
 	p.mu.Unlock()
 
-	n := writeNow(raw, b)
+	n := d.write(b)
 
 	p.mu.Lock()
 	p.busy = false
@@ -92,23 +92,41 @@ func (p *peer) signal() {
 	}
 }
 
-// writeNow makes one non-blocking write of b to the socket and returns how
-// many bytes it took (0 if it would block or failed).
-func writeNow(raw syscall.RawConn, b []byte) int {
-	n := 0
-	_ = raw.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, err := syscall.Write(int(fd), b[n:])
+// directWrite writes frames at once for their senders, one at a time
+// (peer.busy): one non-blocking write of buf to the socket, counting what
+// it took in n (0 if the socket would block or failed). Its callback is
+// made once per connection, so that a write allocates nothing.
+type directWrite struct {
+	raw syscall.RawConn
+	fn  func(fd uintptr) bool
+	buf []byte
+	n   int
+}
+
+func newDirectWrite(raw syscall.RawConn) *directWrite {
+	d := &directWrite{raw: raw}
+	d.fn = func(fd uintptr) bool {
+		for d.n < len(d.buf) {
+			m, err := syscall.Write(int(fd), d.buf[d.n:])
 			if err == syscall.EINTR {
 				continue
 			}
 			if err != nil || m <= 0 {
 				break
 			}
-			n += m
+			d.n += m
 		}
 		return true // never wait for the socket: the writer does that
-	})
+	}
+	return d
+}
+
+// write writes what it can of b and returns how much.
+func (d *directWrite) write(b []byte) int {
+	d.buf, d.n = b, 0
+	_ = d.raw.Write(d.fn)
+	n := d.n
+	d.buf = nil
 	return n
 }
 
@@ -186,7 +204,7 @@ func (p *peer) serve() error {
 		raw, err := tc.SyscallConn()
 		if err == nil {
 			p.mu.Lock()
-			p.raw = raw
+			p.direct = newDirectWrite(raw)
 			p.mu.Unlock()
 		}
 	}
