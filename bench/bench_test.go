@@ -35,22 +35,22 @@ func tiny(t *testing.T, systems ...System) Config {
 }
 
 // The whole harness, in seconds: every shape in every topology, Switchboard
-// for real; RabbitMQ with no broker listening and NATS with no server, so
+// and bare TCP for real; RabbitMQ with no broker listening and NATS with no server, so
 // every one of their shapes must be reported failed with its error, not
 // skipped; the memory roles; the Markdown, the JSON, the chart and the
 // docs page.
 func TestHarnessTiny(t *testing.T) {
-	cfg := tiny(t, Switchboard, RabbitMQ, NATS)
+	cfg := tiny(t, Switchboard, RabbitMQ, NATS, BareTCP)
 	cfg.AMQPURL = "amqp://guest:guest@127.0.0.1:1/" // nothing listens on port 1
 	cfg.IdleActors, cfg.IdleControllers = 200, 200
 	rep := runComparison(cfg)
 
-	if want := len(Topologies) * len(cfg.Shapes) * 3; len(rep.Runs) != want {
+	if want := len(Topologies) * len(cfg.Shapes) * 4; len(rep.Runs) != want {
 		t.Fatalf("%d runs; want %d", len(rep.Runs), want)
 	}
 	for _, r := range rep.Runs {
 		switch {
-		case r.System == Switchboard:
+		case r.System == Switchboard || r.System == BareTCP:
 			if r.Failed() != "" || r.Outcome.Done != r.Shape.Cycles || r.Outcome.Rate() <= 0 || r.Outcome.Latency.P50 <= 0 {
 				t.Errorf("%s %s: %+v", r.Topology, r.Shape.Label(), r.Outcome)
 			}
@@ -87,7 +87,7 @@ func TestHarnessTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Erlang seed, published", "idle controller", "5,122.3"} {
+	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Erlang seed, published", "idle controller", "5,122.3", "| three nodes | sequential 10 |", "*Bare TCP* is the floor"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -22,6 +22,7 @@ var systemColors = map[System]color.Color{
 	Switchboard: color.RGBA{0x1f, 0x77, 0xb4, 0xff},
 	RabbitMQ:    color.RGBA{0xff, 0x66, 0x00, 0xff},
 	NATS:        color.RGBA{0x2c, 0xa0, 0x2c, 0xff},
+	BareTCP:     color.RGBA{0x99, 0x99, 0x99, 0xff},
 }
 
 // bars draws one system's bars of one panel, from the axis's foot.

@@ -286,6 +286,36 @@ func (h *harness) deploy(topo Topology, sys System) *deployment {
 				return fail(err)
 			}
 		}
+	case BareTCP:
+		switch topo {
+		case OneNode:
+			client[envServe] = "1"
+			if _, err := start(roleClient, "client+echo", client); err != nil {
+				return fail(err)
+			}
+		case ThreeNodes:
+			echo, err := start(roleTCPEcho, "echo", nil)
+			if err != nil {
+				return fail(err)
+			}
+			relay, err := start(roleTCPRelay, "relay", map[string]string{envTarget: echo})
+			if err != nil {
+				return fail(err)
+			}
+			client[envTarget], client[envEcho] = relay, echo
+			if _, err := start(roleClient, "client", client); err != nil {
+				return fail(err)
+			}
+		case TwoNodes:
+			echo, err := start(roleTCPEcho, "relay+echo", nil)
+			if err != nil {
+				return fail(err)
+			}
+			client[envTarget] = echo
+			if _, err := start(roleClient, "client", client); err != nil {
+				return fail(err)
+			}
+		}
 	case RabbitMQ, NATS:
 		url, serverRole, pid, broker := h.cfg.AMQPURL, roleRabbitServer, h.cfg.BrokerPID, "broker"
 		if sys == RabbitMQ && h.cfg.AMQPError != "" {

@@ -72,7 +72,7 @@ var topologyNames = map[string]Topology{"one": OneNode, "three": ThreeNodes, "co
 
 func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	systems := fs.String("systems", "Switchboard,RabbitMQ,NATS", "systems to compare, comma-separated")
+	systems := fs.String("systems", "Switchboard,RabbitMQ,NATS,TCP", "systems to compare, comma-separated (TCP: bare TCP, the floor)")
 	topos := fs.String("topologies", "one,three,colocated", "topologies: one (node), three (nodes), colocated (exchange on the controller's node)")
 	scale := fs.Int("scale", 1, "divide every shape's cycles by this (1: the seed's shapes)")
 	callers := fs.String("callers", "", "run only the shapes with these numbers of callers, comma-separated (1: the sequential ones); empty: all")
@@ -96,8 +96,10 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 		switch sys := System(strings.TrimSpace(s)); sys {
 		case Switchboard, RabbitMQ, NATS:
 			cfg.Systems = append(cfg.Systems, sys)
+		case "TCP", BareTCP:
+			cfg.Systems = append(cfg.Systems, BareTCP)
 		default:
-			return cfg, "", "", "", fmt.Errorf("unknown system %q (Switchboard, RabbitMQ, NATS)", s)
+			return cfg, "", "", "", fmt.Errorf("unknown system %q (Switchboard, RabbitMQ, NATS, TCP)", s)
 		}
 	}
 	for _, t := range strings.Split(*topos, ",") {

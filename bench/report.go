@@ -71,7 +71,12 @@ func (r *Report) find(t Topology, sys System, s Shape) (Run, bool) {
 // ratio is Switchboard's cycles/s over RabbitMQ's for (t, s); a topology
 // RabbitMQ does not have is compared with RabbitMQ's three processes.
 func (r *Report) ratio(t Topology, s Shape) (ratio float64, against Topology, ok bool) {
-	sb, ok1 := r.find(t, Switchboard, s)
+	return r.ratioOf(Switchboard, t, s)
+}
+
+// ratioOf is sys's cycles/s over RabbitMQ's, likewise.
+func (r *Report) ratioOf(sys System, t Topology, s Shape) (ratio float64, against Topology, ok bool) {
+	sb, ok1 := r.find(t, sys, s)
 	against = t
 	if !RabbitMQ.Has(t) {
 		against = ThreeNodes
@@ -154,6 +159,9 @@ func (r *Report) Markdown(chart string) string {
 					verdict := "met"
 					if x < tg {
 						verdict = "**not met**"
+						if floor, _, ok := r.ratioOf(BareTCP, t, s); ok {
+							verdict += fmt.Sprintf(" (bare TCP: %.1f×)", floor)
+						}
 					}
 					w(" %.1f×%s | ≥ %g×: %s |", x, vs, tg, verdict)
 				}
@@ -170,6 +178,12 @@ func (r *Report) Markdown(chart string) string {
 	w("*exchange on the controller's node* — two processes; a broker cannot host its server, so the ratio compares with RabbitMQ's three processes. ")
 	w("RabbitMQ: `amqp091-go`, direct reply-to, one persistent connection per process, one channel per caller, no acks or confirms (its fastest RPC). ")
 	w("Switchboard: `patterns.Client.Call` to a RoundRobin exchange with one controller. ")
+	if has(systems, BareTCP) {
+		w("*Bare TCP* is the floor, not a competitor: the same processes pass 8-byte frames over plain loopback TCP, ")
+		w("no framework, no encoding, no routing (the client's callers share a connection and get their pongs from one reader goroutine; ")
+		w("relay and echo write each frame on, flushing when their read buffer is empty); where a target is not met, ")
+		w("its ratio to RabbitMQ says what this machine allows at most. ")
+	}
 	if r.Config.Shapes[len(r.Config.Shapes)-1].Cycles < 100000 {
 		w("**Cycles were scaled down for this run.** ")
 	}

@@ -29,6 +29,7 @@ const (
 	envWarmup    = "SEEDBENCH_WARMUP"     // cycles before READY
 	envIdleCount = "SEEDBENCH_IDLE"       // memory roles: how many idle processes
 	envProfile   = "SEEDBENCH_CPUPROFILE" // a file for this process's CPU profile
+	envEcho      = "SEEDBENCH_ECHO"       // bare TCP client, three nodes: the echo's address
 )
 
 const (
@@ -37,6 +38,8 @@ const (
 	roleSBController    = "sb-controller"
 	roleRabbitServer    = "rabbit-server"
 	roleNATSServer      = "nats-server"
+	roleTCPRelay        = "tcp-relay"
+	roleTCPEcho         = "tcp-echo"
 	roleIdleActors      = "idle-actors"
 	roleIdleControllers = "idle-controllers"
 )
@@ -109,6 +112,24 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY")
 		wait()
+	case roleTCPEcho:
+		e, err := startTCPEcho("127.0.0.1:0")
+		if err != nil {
+			return fail(err)
+		}
+		defer e.stop()
+		cancel()
+		say("READY %s", e.addr())
+		wait()
+	case roleTCPRelay:
+		r, err := startTCPRelay("127.0.0.1:0", os.Getenv(envTarget))
+		if err != nil {
+			return fail(err)
+		}
+		defer r.stop()
+		cancel()
+		say("READY %s", r.addr())
+		wait()
 	case roleClient:
 		defer cancel()
 		return runClient(ctx, stdin, stdout)
@@ -154,6 +175,8 @@ func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
 		t, err = newRabbitTarget(at, queue, here)
 	case NATS:
 		t, err = newNATSTarget(at, queue, here)
+	case BareTCP:
+		t, err = newTCPTarget(at, os.Getenv(envEcho), here)
 	default:
 		err = fmt.Errorf("unknown system %q", system)
 	}

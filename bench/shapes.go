@@ -93,10 +93,13 @@ const (
 	Switchboard System = "Switchboard"
 	RabbitMQ    System = "RabbitMQ"
 	NATS        System = "NATS"
+	// BareTCP is the floor: the same processes passing 8-byte frames over
+	// plain TCP, no framework (see baretcp.go).
+	BareTCP System = "bare TCP"
 )
 
 // Has reports whether system s has topology t.
-func (s System) Has(t Topology) bool { return s == Switchboard || t != TwoNodes }
+func (s System) Has(t Topology) bool { return s == Switchboard || s == BareTCP || t != TwoNodes }
 
 // rotate is the order the systems run in for the i-th shape: each system
 // goes first in turn, so none always runs on a machine warmed (or heated) by
