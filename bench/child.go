@@ -62,16 +62,24 @@ func startChild(role string, cmd *exec.Cmd) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
+	// Our own pipe, not StdoutPipe: Wait would close that one as soon as
+	// the child exits, losing a line still unread in it (an ERR just before
+	// exiting). This one ends when the child's end closes.
+	out, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout = w
+	err = cmd.Start()
+	_ = w.Close() // the child has its copy
+	if err != nil {
+		_ = out.Close()
 		return nil, fmt.Errorf("%s: %w", role, err)
 	}
 	c.stdin = in
 	go func() {
 		defer close(c.lines)
+		defer out.Close()
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
