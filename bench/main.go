@@ -1,5 +1,5 @@
 // Command bench is the seed benchmark, side by side with RabbitMQ (and
-// NATS): a client sends ping to an exchange and waits for pong, sequential
+// NATS, and bare TCP as the floor): a client sends ping to an exchange and waits for pong, sequential
 // 10,000, 20,000 and 100,000 cycles, then 100,000 cycles over 2, 4, 10 and
 // 100 parallel callers; in one node, in three nodes (client, exchange,
 // controller: three OS processes on loopback) and with the exchange on the
