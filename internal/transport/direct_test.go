@@ -168,3 +168,72 @@ func TestFullSocketLeavesTheRestToTheWriter(t *testing.T) {
 		t.Fatalf("%d of %d frames written by their sender, want %d", d, sent, sent-5)
 	}
 }
+
+// A reader with a burst of frames buffered corks: what its handler sends
+// meanwhile is held and written by the reader itself, in a few writes
+// (one per maxCorked frames and one at the end of the burst), in order.
+func TestBurstIsForwardedInFewWrites(t *testing.T) {
+	c, sc := listen(t)
+	gate := make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
+	var b *Transport
+	var first sync.Once
+	b, err := Listen(Config{
+		Listen: "127.0.0.1:0",
+		Handler: func(_ string, f *wire.Frame) {
+			first.Do(func() { <-gate })
+			if err := b.Send(c.Addr(), f); err != nil {
+				t.Error(err)
+			}
+		},
+		PeerDown:  func(string, error) {},
+		directGap: time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	t.Cleanup(release)
+	a, _ := listen(t)
+
+	// b's connection to c up and idle first.
+	if err := b.Send(c.Addr(), seqFrame("b", 0, 16)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, sc.frames)
+	deadline := time.Now().Add(10 * time.Second)
+	for !idle(b, c.Addr()) {
+		if time.Now().After(deadline) {
+			t.Fatal("b's connection to c never idle")
+		}
+		time.Sleep(100 * time.Microsecond) // polling a state that has no event
+	}
+
+	// a sends 200 frames to b while b's reader is held at the first, so
+	// that the other 199 wait in b's socket: one burst.
+	const frames = 200
+	for i := range uint64(frames) {
+		if err := a.Send(b.Addr(), seqFrame("a", i, 16)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for a.Stats().FramesOut < frames {
+		if time.Now().After(deadline) {
+			t.Fatalf("a wrote %d frames of %d", a.Stats().FramesOut, frames)
+		}
+		time.Sleep(100 * time.Microsecond) // polling a counter that has no event
+	}
+	release()
+	for i := range uint64(frames) {
+		if seq := seqOf(t, wait(t, sc.frames)); seq != i {
+			t.Fatalf("c got frame %d as number %d", seq, i)
+		}
+	}
+	t.Logf("held %d flushes %d", b.heldOut.Load(), b.flushes.Load())
+	if held, fl := b.heldOut.Load(), b.flushes.Load(); held < frames/2 || fl < frames/2/maxCorked || fl > frames/4 {
+		t.Fatalf("b's reader wrote %d frames in %d flushes; want most of %d in about %d", held, fl, frames, frames/maxCorked+1)
+	}
+	if b.corks.Load() != 0 {
+		t.Fatalf("%d readers still corked", b.corks.Load())
+	}
+}

@@ -10,8 +10,11 @@
 // the last 20 µs) is written at once by the sending goroutine, with one
 // non-blocking write; the rest of it, if the socket takes only part, and
 // every other frame go to the peer's writer goroutine, which batches them
-// and flushes when its queue is empty. Send never blocks, and frames from
-// one node to another arrive in the order they were sent. With Config.TLS
+// and flushes when its queue is empty. While a connection's reader has
+// more whole frames buffered (a burst), frames sent meanwhile are held and
+// the reader writes them itself, per peer in one non-blocking write, when
+// the burst ends or every 32 frames (see cork.go). Send never blocks, and
+// frames from one node to another arrive in the order they were sent. With Config.TLS
 // set, every connection is TLS (mutual if the config requires client
 // certificates) and the handshake runs inside it.
 //

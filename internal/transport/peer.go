@@ -23,14 +23,16 @@ type peer struct {
 	addr string
 	wake chan struct{} // capacity 1: the queue is not empty, or the peer closes
 
-	mu     sync.Mutex
-	queue  [][]byte // frames, length prefix included, in order
-	spare  [][]byte
-	conn   net.Conn
-	direct *directWrite // the socket of conn once it is up; nil: writer only (TLS)
-	busy   bool         // a goroutine is writing to conn: the writer or a sender
-	last   time.Time    // when the last frame was written at once
-	closed bool
+	mu      sync.Mutex
+	queue   [][]byte // frames, length prefix included, in order
+	spare   [][]byte
+	conn    net.Conn
+	direct  *directWrite // the socket of conn once it is up; nil: writer only (TLS)
+	busy    bool         // a goroutine is writing to conn: the writer or a sender
+	last    time.Time    // when the last frame was written at once
+	held    bool         // in Transport.held: a reader writes the queue when its burst ends
+	scratch []byte       // writeHeld's buffer, under busy
+	closed  bool
 }
 
 // defaultDirectGap: a frame sent sooner than this after the last one
@@ -45,6 +47,13 @@ func (p *peer) push(b []byte) bool {
 	if p.closed {
 		p.mu.Unlock()
 		return false
+	}
+	if p.hold(b) {
+		p.mu.Unlock()
+		if p.t.corks.Load() == 0 { // the burst ended meanwhile: its flush may have missed b
+			p.signal()
+		}
+		return true
 	}
 	now := time.Now()
 	if p.direct == nil || p.busy || len(p.queue) > 0 || now.Sub(p.last) < p.t.cfg.directGap {

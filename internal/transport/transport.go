@@ -89,6 +89,13 @@ type Transport struct {
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
+
+	corks     atomic.Int32  // readers in a burst of frames (see cork.go)
+	heldOut   atomic.Uint64 // frames written by a reader at the end of a burst
+	flushes   atomic.Uint64 // flushHeld calls
+	heldMu    sync.Mutex
+	held      []*peer // peers with frames held while corked
+	heldSpare []*peer
 }
 
 // Listen starts a transport on cfg.Listen.
@@ -296,6 +303,8 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	in.from = from
 	t.mu.Unlock()
 	var buf []byte // reused: Unmarshal copies what it keeps
+	ck := &cork{t: t}
+	defer ck.end()
 	for {
 		f := &wire.Frame{}
 		if err := t.read(r, f, &buf); err != nil {
@@ -314,6 +323,7 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		}
 		t.framesIn.Add(1)
 		t.cfg.Handler(from, f)
+		ck.after(r)
 	}
 }
 

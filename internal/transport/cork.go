@@ -1,0 +1,155 @@
+package transport
+
+import (
+	"bufio"
+	"encoding/binary"
+)
+
+// Corking: while a reader goroutine has more whole frames buffered, the
+// frames that this node sends meanwhile (routed on that goroutine, or sent
+// by processes it woke) are held in their peers' queues instead of being
+// written one by one or handed to the writers; when the burst ends, or
+// every maxCorked frames, the reader writes each peer's held frames itself,
+// in one non-blocking write, and leaves what the socket does not take to
+// the peer's writer. Under load that makes one write of many frames
+// without a wake-up; with one frame at a time nothing is held.
+
+// maxCorked bounds how many frames a reader handles before it writes what
+// was held, so that a long burst does not hold other frames for long.
+const maxCorked = 32
+
+// maxHeldWrite bounds the bytes a reader writes for a peer at once; more
+// goes to the peer's writer.
+const maxHeldWrite = 256 << 10
+
+// cork is one reader's part in corking.
+type cork struct {
+	t      *Transport
+	on     bool
+	frames int
+}
+
+// after is called once a frame from r has been handled: it corks while r
+// holds another whole frame and writes the held frames when the burst ends
+// or has gone on for maxCorked frames.
+func (c *cork) after(r *bufio.Reader) {
+	more := wholeFrame(r)
+	switch {
+	case more && !c.on:
+		c.on, c.frames = true, 0
+		c.t.corks.Add(1)
+	case !more && c.on:
+		c.end()
+	case more:
+		if c.frames++; c.frames >= maxCorked {
+			c.frames = 0
+			c.t.flushHeld()
+		}
+	}
+}
+
+// end uncorks and writes what was held; the reader calls it when it stops.
+func (c *cork) end() {
+	if c.on {
+		c.on = false
+		c.t.corks.Add(-1)
+		c.t.flushHeld()
+	}
+}
+
+// wholeFrame reports whether r holds a whole frame, length prefix included.
+func wholeFrame(r *bufio.Reader) bool {
+	if r.Buffered() < 4 {
+		return false
+	}
+	hdr, err := r.Peek(4)
+	return err == nil && r.Buffered()-4 >= int(binary.BigEndian.Uint32(hdr))
+}
+
+// hold queues b for p while a reader is corked, and notes p for the reader's
+// flush; false if no reader is corked or p cannot be written at once (no
+// socket yet, TLS). p.mu is held.
+func (p *peer) hold(b []byte) bool {
+	if p.direct == nil || p.t.corks.Load() == 0 {
+		return false
+	}
+	p.queue = append(p.queue, b)
+	if !p.held {
+		p.held = true
+		t := p.t
+		t.heldMu.Lock()
+		t.held = append(t.held, p)
+		t.heldMu.Unlock()
+	}
+	return true
+}
+
+// flushHeld writes the frames held for every noted peer.
+func (t *Transport) flushHeld() {
+	t.flushes.Add(1)
+	t.heldMu.Lock()
+	peers := t.held
+	t.held = t.heldSpare[:0]
+	t.heldMu.Unlock()
+	for i, p := range peers {
+		p.writeHeld()
+		peers[i] = nil
+	}
+	t.heldMu.Lock()
+	t.heldSpare = peers[:0]
+	t.heldMu.Unlock()
+}
+
+// writeHeld writes p's queue in one non-blocking write, unless another
+// goroutine is writing to p or the queue is large: then p's writer gets it.
+func (p *peer) writeHeld() {
+	p.mu.Lock()
+	p.held = false
+	if p.closed || len(p.queue) == 0 {
+		p.mu.Unlock()
+		return
+	}
+	size := 0
+	for _, b := range p.queue {
+		size += len(b)
+	}
+	if p.busy || p.direct == nil || size > maxHeldWrite {
+		p.mu.Unlock()
+		p.signal()
+		return
+	}
+	batch := p.queue
+	p.queue = p.spare[:0]
+	p.busy = true
+	d := p.direct
+	p.mu.Unlock()
+
+	buf := p.scratch[:0]
+	for i, b := range batch {
+		buf = append(buf, b...)
+		recycleFrame(b)
+		batch[i] = nil
+	}
+	n := d.write(buf)
+
+	p.mu.Lock()
+	p.busy = false
+	p.spare = batch[:0]
+	p.t.framesOut.Add(uint64(len(batch)))
+	p.t.heldOut.Add(uint64(len(batch)))
+	if n < len(buf) {
+		p.t.partial.Add(1)
+		rest := append([]byte(nil), buf[n:]...)
+		p.queue = append(p.queue, nil)
+		copy(p.queue[1:], p.queue)
+		p.queue[0] = rest
+	}
+	if cap(buf) <= maxHeldWrite {
+		p.scratch = buf[:0]
+	}
+	more := len(p.queue) > 0
+	p.mu.Unlock()
+	if more {
+		p.signal()
+	}
+}
