@@ -77,6 +77,9 @@ func writeChart(r *Report, w io.Writer) error {
 	if ymax <= ymin*10 {
 		ymax = ymin * 100
 	}
+	if hi > ymax/4 { // room above the tallest bar for the legend
+		ymax *= 10
+	}
 	var rows [][]*plot.Plot
 	for ti, t := range topos {
 		p := plot.New()
