@@ -79,46 +79,71 @@ func (r returns) Flush() error {
 	return r.e.ret.Flush()
 }
 
-// tcpEcho answers pings with pongs: on the same connection for tcpAnswer
-// connections, on the latest tcpReturns connection for tcpRequests ones.
-type tcpEcho struct {
+// tcpListener accepts connections and serves each on a goroutine of its
+// own until stop, which closes them all and waits for those goroutines.
+type tcpListener struct {
 	ln   net.Listener
 	wg   sync.WaitGroup
-	mu   sync.Mutex // guards ret and writes to it
-	ret  *bufio.Writer
+	mu   sync.Mutex
 	conn map[net.Conn]bool
 }
 
-func startTCPEcho(listen string) (*tcpEcho, error) {
+func listenTCP(listen string, serve func(net.Conn)) (*tcpListener, error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, err
 	}
-	e := &tcpEcho{ln: ln, conn: map[net.Conn]bool{}}
-	e.wg.Add(1)
-	go e.accept()
-	return e, nil
+	l := &tcpListener{ln: ln, conn: map[net.Conn]bool{}}
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			l.conn[c] = true
+			l.mu.Unlock()
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return l, nil
 }
 
-func (e *tcpEcho) addr() string { return e.ln.Addr().String() }
+func (l *tcpListener) addr() string { return l.ln.Addr().String() }
 
-func (e *tcpEcho) accept() {
-	defer e.wg.Done()
-	for {
-		c, err := e.ln.Accept()
-		if err != nil {
-			return
-		}
-		e.mu.Lock()
-		e.conn[c] = true
-		e.mu.Unlock()
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			defer c.Close()
-			_ = e.serve(c)
-		}()
+func (l *tcpListener) stop() {
+	_ = l.ln.Close()
+	l.mu.Lock()
+	for c := range l.conn {
+		_ = c.Close()
 	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+// tcpEcho answers pings with pongs: on the same connection for tcpAnswer
+// connections, on the latest tcpReturns connection for tcpRequests ones.
+type tcpEcho struct {
+	*tcpListener
+	mu  sync.Mutex // guards ret and writes to it
+	ret *bufio.Writer
+}
+
+func startTCPEcho(listen string) (*tcpEcho, error) {
+	e := &tcpEcho{}
+	l, err := listenTCP(listen, func(c net.Conn) { _ = e.serve(c) })
+	if err != nil {
+		return nil, err
+	}
+	e.tcpListener = l
+	return e, nil
 }
 
 func (e *tcpEcho) serve(c net.Conn) error {
@@ -146,25 +171,13 @@ func (e *tcpEcho) serve(c net.Conn) error {
 	return fmt.Errorf("bare tcp: unknown greeting %q", kind)
 }
 
-func (e *tcpEcho) stop() {
-	_ = e.ln.Close()
-	e.mu.Lock()
-	for c := range e.conn {
-		_ = c.Close()
-	}
-	e.mu.Unlock()
-	e.wg.Wait()
-}
-
 // tcpRelay passes every ping it gets on to the echo at next, as
 // tcpRequests; the echo answers the client directly.
 type tcpRelay struct {
-	ln   net.Listener
+	*tcpListener
 	next net.Conn
-	wg   sync.WaitGroup
-	mu   sync.Mutex // guards writes to out, and conn
+	mu   sync.Mutex // guards writes to out
 	out  *bufio.Writer
-	conn map[net.Conn]bool
 }
 
 func startTCPRelay(listen, next string) (*tcpRelay, error) {
@@ -172,49 +185,24 @@ func startTCPRelay(listen, next string) (*tcpRelay, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", listen)
+	t := &tcpRelay{next: n, out: bufio.NewWriterSize(n, 64<<10)}
+	l, err := listenTCP(listen, func(c net.Conn) {
+		r := bufio.NewReaderSize(c, 64<<10)
+		if k, err := r.ReadByte(); err == nil && k == tcpRequests {
+			_ = pass(r, t.out, &t.mu, tcpPing)
+		}
+	})
 	if err != nil {
 		_ = n.Close()
 		return nil, err
 	}
-	t := &tcpRelay{ln: ln, next: n, out: bufio.NewWriterSize(n, 64<<10), conn: map[net.Conn]bool{}}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.mu.Lock()
-			t.conn[c] = true
-			t.mu.Unlock()
-			t.wg.Add(1)
-			go func() {
-				defer t.wg.Done()
-				defer c.Close()
-				r := bufio.NewReaderSize(c, 64<<10)
-				if k, err := r.ReadByte(); err != nil || k != tcpRequests {
-					return
-				}
-				_ = pass(r, t.out, &t.mu, tcpPing)
-			}()
-		}
-	}()
+	t.tcpListener = l
 	return t, nil
 }
 
-func (t *tcpRelay) addr() string { return t.ln.Addr().String() }
-
 func (t *tcpRelay) stop() {
-	_ = t.ln.Close()
-	t.mu.Lock()
-	for c := range t.conn {
-		_ = c.Close()
-	}
-	t.mu.Unlock()
 	_ = t.next.Close()
-	t.wg.Wait()
+	t.tcpListener.stop()
 }
 
 // dialTCP connects to addr and greets it with kind.

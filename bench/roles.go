@@ -112,23 +112,23 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY")
 		wait()
-	case roleTCPEcho:
-		e, err := startTCPEcho("127.0.0.1:0")
+	case roleTCPEcho, roleTCPRelay:
+		var s interface {
+			addr() string
+			stop()
+		}
+		var err error
+		if role == roleTCPEcho {
+			s, err = startTCPEcho("127.0.0.1:0")
+		} else {
+			s, err = startTCPRelay("127.0.0.1:0", os.Getenv(envTarget))
+		}
 		if err != nil {
 			return fail(err)
 		}
-		defer e.stop()
+		defer s.stop()
 		cancel()
-		say("READY %s", e.addr())
-		wait()
-	case roleTCPRelay:
-		r, err := startTCPRelay("127.0.0.1:0", os.Getenv(envTarget))
-		if err != nil {
-			return fail(err)
-		}
-		defer r.stop()
-		cancel()
-		say("READY %s", r.addr())
+		say("READY %s", s.addr())
 		wait()
 	case roleClient:
 		defer cancel()
