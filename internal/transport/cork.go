@@ -84,19 +84,22 @@ func (p *peer) hold(b []byte) bool {
 	return true
 }
 
-// flushHeld writes the frames held for every noted peer.
+// flushHeld writes the frames held for every noted peer. Two readers may
+// flush at once: each takes the list it found and leaves a fresh one.
 func (t *Transport) flushHeld() {
 	t.flushes.Add(1)
 	t.heldMu.Lock()
 	peers := t.held
-	t.held = t.heldSpare[:0]
+	t.held, t.heldSpare = t.heldSpare[:0], nil
 	t.heldMu.Unlock()
 	for i, p := range peers {
 		p.writeHeld()
 		peers[i] = nil
 	}
 	t.heldMu.Lock()
-	t.heldSpare = peers[:0]
+	if t.heldSpare == nil {
+		t.heldSpare = peers[:0]
+	}
 	t.heldMu.Unlock()
 }
 
@@ -125,27 +128,42 @@ func (p *peer) writeHeld() {
 	p.mu.Unlock()
 
 	buf := p.scratch[:0]
-	for i, b := range batch {
+	for _, b := range batch {
 		buf = append(buf, b...)
-		recycleFrame(b)
-		batch[i] = nil
 	}
 	n := d.write(buf)
+
+	// Frames the socket took whole are sent; the rest of one it took in
+	// part, and those it did not take, go back first, in order.
+	var left [][]byte
+	sent, off := 0, 0
+	for i, b := range batch {
+		end := off + len(b)
+		switch {
+		case end <= n:
+			recycleFrame(b)
+			sent++
+		case off < n:
+			left = append(left, append([]byte(nil), b[n-off:]...))
+			recycleFrame(b)
+		default:
+			left = append(left, b)
+		}
+		batch[i] = nil
+		off = end
+	}
+	if cap(buf) <= maxHeldWrite {
+		p.scratch = buf[:0]
+	}
 
 	p.mu.Lock()
 	p.busy = false
 	p.spare = batch[:0]
-	p.t.framesOut.Add(uint64(len(batch)))
-	p.t.heldOut.Add(uint64(len(batch)))
-	if n < len(buf) {
+	p.t.framesOut.Add(uint64(sent))
+	p.t.heldOut.Add(uint64(sent))
+	if len(left) > 0 {
 		p.t.partial.Add(1)
-		rest := append([]byte(nil), buf[n:]...)
-		p.queue = append(p.queue, nil)
-		copy(p.queue[1:], p.queue)
-		p.queue[0] = rest
-	}
-	if cap(buf) <= maxHeldWrite {
-		p.scratch = buf[:0]
+		p.queue = append(left, p.queue...)
 	}
 	more := len(p.queue) > 0
 	p.mu.Unlock()

@@ -237,3 +237,71 @@ func TestBurstIsForwardedInFewWrites(t *testing.T) {
 		t.Fatalf("%d readers still corked", b.corks.Load())
 	}
 }
+
+// Readers of several connections end their bursts at once: two flushes of
+// held frames run together while senders keep holding frames. Every frame
+// arrives, in its sender's order, and nothing is left noted.
+func TestConcurrentFlushesOfHeldFrames(t *testing.T) {
+	a, _ := listenWith(t, Config{directGap: time.Nanosecond})
+	const peers, each = 3, 2000
+	var bs []*Transport
+	var sinks []*sink
+	for range peers {
+		b, sb := listen(t)
+		bs, sinks = append(bs, b), append(sinks, sb)
+		if err := a.Send(b.Addr(), seqFrame("warm", 0, 8)); err != nil {
+			t.Fatal(err)
+		}
+		wait(t, sb.frames)
+	}
+	a.corks.Add(1) // as a reader in a burst: what is sent is held
+	stop := make(chan struct{})
+	var flushers sync.WaitGroup
+	for range 2 {
+		flushers.Add(1)
+		go func() {
+			defer flushers.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					a.flushHeld()
+				}
+			}
+		}()
+	}
+	var senders sync.WaitGroup
+	for i, b := range bs {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for j := range uint64(each) {
+				if err := a.Send(b.Addr(), seqFrame(strconv.Itoa(i), j, 8)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	senders.Wait()
+	close(stop)
+	flushers.Wait()
+	a.corks.Add(-1)
+	a.flushHeld()
+	for i, sb := range sinks {
+		for j := range uint64(each) {
+			if seq := seqOf(t, wait(t, sb.frames)); seq != j {
+				t.Fatalf("peer %d got frame %d as number %d", i, seq, j)
+			}
+		}
+	}
+	if a.heldOut.Load() == 0 {
+		t.Fatal("no frame was held and written by a flush")
+	}
+	a.heldMu.Lock()
+	defer a.heldMu.Unlock()
+	if len(a.held) != 0 {
+		t.Fatalf("%d peers still noted", len(a.held))
+	}
+}

@@ -6,15 +6,18 @@
 // random nonce that it holds Config.Cookie, the cluster's secret, which never
 // crosses the network. Then only the dialer writes: frames, each a 4-byte
 // big-endian length and the protobuf encoding. A frame sent to an idle
-// connection (nothing queued, nothing being written, no frame written in
-// the last 20 µs) is written at once by the sending goroutine, with one
-// non-blocking write; the rest of it, if the socket takes only part, and
-// every other frame go to the peer's writer goroutine, which batches them
-// and flushes when its queue is empty. While a connection's reader has
-// more whole frames buffered (a burst), frames sent meanwhile are held and
-// the reader writes them itself, per peer in one non-blocking write, when
-// the burst ends or every 32 frames (see cork.go). Send never blocks, and
-// frames from one node to another arrive in the order they were sent. With Config.TLS
+// connection (nothing queued, nothing being written, no frame written by
+// a sender in the last 20 µs) is written at once by the sending goroutine,
+// with one non-blocking write; the rest of it, if the socket takes only
+// part, and every other frame go to the peer's writer goroutine, which
+// batches them and flushes when its queue is empty. While any reader of
+// the node has more whole frames buffered (a burst), frames the node sends
+// meanwhile are held, and the reader writes them itself, per peer in one
+// non-blocking write, when its burst ends or every 32 frames (see
+// cork.go); the handler a reader runs must therefore not block. TLS
+// connections always go through the writer (Unix only: elsewhere every
+// connection does). Send never blocks, and frames from one node to
+// another arrive in the order they were sent. With Config.TLS
 // set, every connection is TLS (mutual if the config requires client
 // certificates) and the handshake runs inside it.
 //
