@@ -60,11 +60,16 @@ func direct(spec *Spec) bool {
 // connection's reader goroutine, from the router's snapshot: it forwards
 // the envelope as it arrived (its payload is not decoded here), to one
 // controller. Anything else — another message, a request for every reply,
-// an expired or oversized one, a group without controllers — it leaves to
-// the exchange's goroutine, which answers it as HandleCall always did.
+// one without payload, an expired or oversized one, a group without
+// controllers — it leaves to the exchange's goroutine, which answers it as
+// HandleCall always did. The snapshot changes when the exchange's
+// goroutine handles a join, a leave or a death: until then a controller
+// that has just died may still be picked, and the client gets
+// ErrNoProcess from its node, as when it dies just after being picked.
 func (s *server) routeDirect(msg any, _ actor.ReplyTo) bool {
 	env, ok := msg.(*wire.Envelope)
-	if !ok || env.GetWantAll() || env.GetRequestId() == 0 || len(env.GetPayload().GetValue()) > s.spec.MaxPayload {
+	if !ok || env.GetWantAll() || env.GetRequestId() == 0 || env.GetPayload() == nil ||
+		len(env.GetPayload().GetValue()) > s.spec.MaxPayload {
 		return false
 	}
 	if d := env.GetDeadlineUnixNano(); d != 0 && time.Now().UnixNano() > d {

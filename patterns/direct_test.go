@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
 // An exchange without middleware routes a request from another node as it
@@ -39,12 +40,22 @@ func TestAcrossNodesRoutedOnArrival(t *testing.T) {
 	if _, err := remote.Call(ctxT(t), ex, wrapperspb.String("hi"), WithServiceTag("asia")); !errors.Is(err, exchange.ErrNoController) {
 		t.Fatalf("empty group = %v", err)
 	}
+	// An envelope without payload is the exchange's to refuse, not routed.
+	pend := a.NewPending(ctxT(t), b.Address(), false)
+	defer pend.Release()
+	env := &wire.Envelope{Exchange: "x", RequestId: pend.ReplyTo().Ref(), ReplyAddress: a.Address()}
+	if err := a.Forward(ex.PID(a), env, pend.ReplyTo()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pend.Wait(ctxT(t)); !errors.Is(err, exchange.ErrBadRequest) {
+		t.Fatalf("no payload = %v", err)
+	}
 	info, err := exchange.Inspect(ctxT(t), b, exchange.Local("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Stats.Routed != 9 || info.Stats.NoController != 1 {
-		t.Fatalf("stats %+v; want 9 routed, 1 without controller", info.Stats)
+	if info.Stats.Routed != 9 || info.Stats.NoController != 1 || info.Stats.Rejected != 1 {
+		t.Fatalf("stats %+v; want 9 routed, 1 without controller, 1 rejected", info.Stats)
 	}
 }
 
