@@ -5,18 +5,31 @@
 # (Switchboard, RabbitMQ and NATS interleaved; the harness starts and stops
 # nats-server itself), writes bench/out/ and the results section of
 # docs/benchmarks.md, and stops RabbitMQ, its epmd and its helpers however
-# the run ends. Extra arguments go to the benchmark (go run ./bench -h).
+# the run ends, a SIGKILL of this script included. Extra arguments go to the benchmark (go run ./bench -h).
 # If RabbitMQ cannot be installed or started, the run goes on and reports
 # every RabbitMQ shape as failed, with the reason.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 dir="$(mktemp -d "${TMPDIR:-/tmp}/seedbench.XXXXXX")"
+# A watchdog for what no trap can catch, a SIGKILL of this script: once
+# this shell is gone it stops the broker and removes $dir (the harness
+# dies with this shell by itself: SEEDBENCH_DIE_WITH_PARENT).
+self=$$
+(
+  trap '' INT TERM HUP
+  tail --pid="$self" -f /dev/null
+  if [ -d "$dir" ]; then
+    bench/rabbitmq.sh stop "$dir/rabbitmq"
+    rm -rf "$dir"
+  fi
+) </dev/null >/dev/null 2>&1 &
 cleanup() {
   bench/rabbitmq.sh stop "$dir/rabbitmq" || echo "compare.sh: RabbitMQ did not stop cleanly" >&2
-  rm -rf "$dir"
+  rm -rf "$dir" # the watchdog, when this shell is gone, finds nothing to do
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
+export SEEDBENCH_DIE_WITH_PARENT=1
 
 go build -o bin/seedbench ./bench || exit 1
 

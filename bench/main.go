@@ -41,6 +41,9 @@ func main() {
 	if role := os.Getenv(envRole); role != "" {
 		os.Exit(runRole(role, os.Stdin, os.Stdout))
 	}
+	if os.Getenv("SEEDBENCH_DIE_WITH_PARENT") == "1" { // set by bench/compare.sh
+		dieWithParent()
+	}
 	cfg, out, docs, from, err := parseFlags(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -8,3 +8,6 @@ import "syscall"
 // harness stops its children itself (and /proc, for CPU and memory, is
 // Linux's anyway).
 func procAttr() *syscall.SysProcAttr { return nil }
+
+// dieWithParent: only Linux can tie the harness's life to its parent's.
+func dieWithParent() {}
