@@ -5,13 +5,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/internal/childtest"
 )
 
 // childEnv makes the test binary run as a child node (see runChild).
@@ -50,42 +51,13 @@ func runChild() {
 }
 
 // startChild runs a child node and returns its echo process's PID and the
-// command, which the test may kill; cleanup kills it in any case.
-func startChild(t *testing.T) (*PID, *exec.Cmd) {
+// child, which the test may kill; cleanup kills it in any case.
+func startChild(t *testing.T) (*PID, *childtest.Child) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	c := childtest.Start(t, "child", childEnv+"=1")
+	f := strings.Fields(c.Expect(t, 20*time.Second, "READY "))
+	if len(f) != 3 {
+		t.Fatalf("child said %q", f)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		lines <- line
-	}()
-	select {
-	case line := <-lines:
-		f := strings.Fields(line)
-		if len(f) != 3 || f[0] != "READY" {
-			t.Fatalf("child said %q", line)
-		}
-		return NewPID(f[1], f[2]), cmd
-	case <-time.After(20 * time.Second):
-		t.Fatal("child node did not start")
-		return nil, nil
-	}
+	return NewPID(f[1], f[2]), c
 }

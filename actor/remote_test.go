@@ -85,7 +85,7 @@ func TestRemoteMonitorAndLink(t *testing.T) {
 // break with it, and a call waiting on that node fails with it.
 func TestRemoteNodeKilled(t *testing.T) {
 	a := newNode(t, Config{Name: "a@localhost", Listen: "127.0.0.1:0"})
-	target, cmd := startChild(t)
+	target, child := startChild(t)
 	if _, err := a.Call(ctxT(t), target, wrapperspb.String("hello")); err != nil {
 		t.Fatalf("call child: %v", err)
 	}
@@ -108,7 +108,7 @@ func TestRemoteNodeKilled(t *testing.T) {
 		callErr <- err
 	}()
 	killedAt := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	d, e := recvDownAndExit(t, infos)
