@@ -188,30 +188,42 @@ func runChildIfAsked() bool {
 		return false
 	}
 	addr, name, _ := strings.Cut(v, ",")
+	serveChild(func(joined func()) actor.Server {
+		c := NewController(exchange.At(addr, name), answer("child"))
+		c.OnEvent = func(_ *actor.Process, ev any) {
+			if _, ok := ev.(*exchange.Leader); ok {
+				joined()
+			}
+		}
+		return c
+	})
+	return true
+}
+
+// serveChild is the body of a child node: it starts a node, spawns the
+// process mk makes, which calls joined once it is in place, says READY
+// then, and lives until its stdin closes or it is killed.
+func serveChild(mk func(joined func()) actor.Server) {
 	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet()})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)
 	}
-	joined := make(chan struct{}, 1)
-	c := NewController(exchange.At(addr, name), answer("child"))
-	c.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.Leader); ok {
-			select {
-			case joined <- struct{}{}:
-			default:
-			}
+	ch := make(chan struct{}, 1)
+	joined := func() {
+		select {
+		case ch <- struct{}{}:
+		default:
 		}
 	}
-	if _, err := n.Spawn(context.Background(), c); err != nil {
+	if _, err := n.Spawn(context.Background(), mk(joined)); err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)
 	}
-	<-joined
+	<-ch
 	fmt.Println("READY")
 	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 	os.Exit(0)
-	return true
 }
 
 // Service tags, middleware, request tags and deadlines, with the client,

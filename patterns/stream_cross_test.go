@@ -1,7 +1,6 @@
 package patterns
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -99,29 +98,15 @@ func init() {
 		return
 	}
 	addr, name, _ := strings.Cut(v, ",")
-	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet()})
-	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
-	}
-	joined := make(chan struct{}, 1)
-	c := NewStreamController(exchange.At(addr, name), newCounting(-1).handler)
-	c.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.Leader); ok {
-			select {
-			case joined <- struct{}{}:
-			default:
+	serveChild(func(joined func()) actor.Server {
+		c := NewStreamController(exchange.At(addr, name), newCounting(-1).handler)
+		c.OnEvent = func(_ *actor.Process, ev any) {
+			if _, ok := ev.(*exchange.Leader); ok {
+				joined()
 			}
 		}
-	}
-	if _, err := n.Spawn(context.Background(), c); err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
-	}
-	<-joined
-	fmt.Println("READY")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
-	os.Exit(0)
+		return c
+	})
 }
 
 func startStreamChild(t *testing.T, exchangeNode, name string) *childtest.Child {

@@ -1,7 +1,6 @@
 package patterns
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -143,30 +142,17 @@ func startTaskChild(t *testing.T, queueNode, queue string, prefetch int) *childt
 func runTaskChild(v string) {
 	parts := strings.Split(v, ",")
 	prefetch, _ := strconv.Atoi(parts[2])
-	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet()})
-	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
-	}
-	joined := make(chan struct{}, 1)
-	w := NewWorker(exchange.At(parts[0], parts[1]), prefetch, func(_ *Worker, t *exchange.Task) {
-		fmt.Println("GOT", str(t.Msg))
-	})
-	w.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.TaskWorkerJoined); ok {
-			select {
-			case joined <- struct{}{}:
-			default:
+	serveChild(func(joined func()) actor.Server {
+		w := NewWorker(exchange.At(parts[0], parts[1]), prefetch, func(_ *Worker, t *exchange.Task) {
+			fmt.Println("GOT", str(t.Msg))
+		})
+		w.OnEvent = func(_ *actor.Process, ev any) {
+			if _, ok := ev.(*exchange.TaskWorkerJoined); ok {
+				joined()
 			}
 		}
-	}
-	if _, err := n.Spawn(context.Background(), w); err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
-	}
-	<-joined
-	fmt.Println("READY")
-	_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
+		return w
+	})
 }
 
 // In a cluster, producers and workers find the queue by name alone,
