@@ -94,17 +94,14 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY %s", n.Address())
 		wait()
-	case roleRabbitServer:
-		s, err := startRabbitServer(os.Getenv(envTarget), queue)
-		if err != nil {
-			return fail(err)
+	case roleRabbitServer, roleNATSServer:
+		var s interface{ stop() }
+		var err error
+		if role == roleRabbitServer {
+			s, err = startRabbitServer(os.Getenv(envTarget), queue)
+		} else {
+			s, err = startNATSServer(os.Getenv(envTarget), queue)
 		}
-		defer s.stop()
-		cancel()
-		say("READY")
-		wait()
-	case roleNATSServer:
-		s, err := startNATSServer(os.Getenv(envTarget), queue)
 		if err != nil {
 			return fail(err)
 		}
