@@ -132,39 +132,14 @@ func (p *peer) writeHeld() {
 		buf = append(buf, b...)
 	}
 	n := d.write(buf)
-
-	// Frames the socket took whole are sent; the rest of one it took in
-	// part, and those it did not take, go back first, in order.
-	var left [][]byte
-	sent, off := 0, 0
-	for i, b := range batch {
-		end := off + len(b)
-		switch {
-		case end <= n:
-			recycleFrame(b)
-			sent++
-		case off < n:
-			left = append(left, append([]byte(nil), b[n-off:]...))
-			recycleFrame(b)
-		default:
-			left = append(left, b)
-		}
-		batch[i] = nil
-		off = end
-	}
 	if cap(buf) <= maxHeldWrite {
 		p.scratch = buf[:0]
 	}
 
 	p.mu.Lock()
-	p.busy = false
+	p.t.heldOut.Add(uint64(p.wrote(batch, n)))
+	clear(batch)
 	p.spare = batch[:0]
-	p.t.framesOut.Add(uint64(sent))
-	p.t.heldOut.Add(uint64(sent))
-	if len(left) > 0 {
-		p.t.partial.Add(1)
-		p.queue = append(left, p.queue...)
-	}
 	more := len(p.queue) > 0
 	p.mu.Unlock()
 	if more {

@@ -69,28 +69,45 @@ func (p *peer) push(b []byte) bool {
 	n := d.write(b)
 
 	p.mu.Lock()
-	p.busy = false
-	if n == len(b) {
-		recycleFrame(b)
-		p.t.framesOut.Add(1)
-		p.t.directOut.Add(1)
-	} else {
-		p.t.partial.Add(1)
-		// The socket took part of it, or none (full, or broken: the writer
-		// finds out which). The rest goes first: frames queued meanwhile
-		// were sent after it.
-		rest := append([]byte(nil), b[n:]...)
-		recycleFrame(b)
-		p.queue = append(p.queue, nil)
-		copy(p.queue[1:], p.queue)
-		p.queue[0] = rest
-	}
+	p.t.directOut.Add(uint64(p.wrote([][]byte{b}, n)))
 	more := len(p.queue) > 0
 	p.mu.Unlock()
 	if more {
 		p.signal()
 	}
 	return true
+}
+
+// wrote ends a write of frames, one after the other, of which the socket
+// took n bytes (0 if it was full, or broken: the writer finds out which).
+// The frames taken whole are recycled and counted; the rest of one taken
+// in part, and those not taken, go back to the front of the queue, in
+// order, since frames queued meanwhile were sent after them. It returns
+// how many were taken whole. p.mu is held.
+func (p *peer) wrote(frames [][]byte, n int) int {
+	p.busy = false
+	var left [][]byte
+	sent, off := 0, 0
+	for _, b := range frames {
+		end := off + len(b)
+		switch {
+		case end <= n:
+			recycleFrame(b)
+			sent++
+		case off < n:
+			left = append(left, append([]byte(nil), b[n-off:]...))
+			recycleFrame(b)
+		default:
+			left = append(left, b)
+		}
+		off = end
+	}
+	p.t.framesOut.Add(uint64(sent))
+	if len(left) > 0 {
+		p.t.partial.Add(1)
+		p.queue = append(left, p.queue...)
+	}
+	return sent
 }
 
 func (p *peer) signal() {
