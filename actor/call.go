@@ -240,5 +240,5 @@ func pack(msg any) (*anypb.Any, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %T", ErrNotSerializable, msg)
 	}
-	return anypb.New(m)
+	return wire.PackAny(m)
 }

@@ -161,7 +161,7 @@ func unpack(a *anypb.Any) (any, error) {
 	if a == nil {
 		return nil, fmt.Errorf("%w: no payload", ErrBadFrame)
 	}
-	m, err := a.UnmarshalNew()
+	m, err := wire.UnpackAny(a)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadFrame, err)
 	}

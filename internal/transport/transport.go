@@ -349,7 +349,7 @@ func marshalFrame(f *wire.Frame) ([]byte, error) {
 		b = (*p)[:0]
 	}
 	b = append(b, 0, 0, 0, 0)
-	b, err := proto.MarshalOptions{}.MarshalAppend(b, f)
+	b, err := wire.AppendFrame(b, f)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +394,13 @@ func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) erro
 	if _, err := io.ReadFull(r, buf); err != nil {
 		return err
 	}
-	if err := proto.Unmarshal(buf, m); err != nil {
+	var err error
+	if f, ok := m.(*wire.Frame); ok {
+		err = wire.UnmarshalFrame(buf, f)
+	} else {
+		err = proto.Unmarshal(buf, m)
+	}
+	if err != nil {
 		return fmt.Errorf("transport: undecodable frame: %w", err)
 	}
 	return nil

@@ -1,0 +1,33 @@
+package wire
+
+import (
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// envelopeURL is the type URL of an Envelope packed in an Any.
+const envelopeURL = "type.googleapis.com/switchboard.wire.Envelope"
+
+// PackAny is anypb.New, with an Envelope encoded by the hand codec.
+func PackAny(m proto.Message) (*anypb.Any, error) {
+	if e, ok := m.(*Envelope); ok {
+		b, err := AppendEnvelope(nil, e)
+		if err != nil {
+			return nil, err
+		}
+		return &anypb.Any{TypeUrl: envelopeURL, Value: b}, nil
+	}
+	return anypb.New(m)
+}
+
+// UnpackAny is a.UnmarshalNew, with an Envelope decoded by the hand codec.
+func UnpackAny(a *anypb.Any) (proto.Message, error) {
+	if a.GetTypeUrl() == envelopeURL {
+		e := &Envelope{}
+		if err := UnmarshalEnvelope(a.GetValue(), e); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	return a.UnmarshalNew()
+}

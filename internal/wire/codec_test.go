@@ -1,0 +1,182 @@
+package wire_test
+
+import (
+	"bytes"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+func envelope() *wire.Envelope {
+	p, _ := anypb.New(wrapperspb.String("ping"))
+	return &wire.Envelope{
+		Exchange: "ping", RequestTag: "t", RequestId: 1 << 40, ReplyAddress: "127.0.0.1:4000",
+		DeadlineUnixNano: 1_800_000_000_000_000_000, ServiceTag: "s", RoutingKey: "a.b",
+		IdempotencyKey: "k", Payload: p, Hops: 3, WantAll: true, ConnectionTag: "c",
+	}
+}
+
+// frames are messages of every shape the hand codec writes, and some it
+// leaves to proto.
+func frames() []*wire.Frame {
+	env, _ := anypb.New(envelope())
+	from := &wire.Pid{Address: "127.0.0.1:4000", Id: "$node"}
+	withUnknown := &wire.Frame{To: "$1"}
+	withUnknown.ProtoReflect().SetUnknown(protowire.AppendVarint(protowire.AppendTag(nil, 99, protowire.VarintType), 1))
+	return []*wire.Frame{
+		{},
+		{From: from, To: "$3", Body: &wire.Frame_Call{Call: &wire.Call{Ref: 7, Payload: env}}},
+		{From: from, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 1 << 63, Payload: env, ReplyAddress: "10.0.0.1:1"}}},
+		{From: &wire.Pid{}, Body: &wire.Frame_Call{Call: &wire.Call{}}},
+		{Body: &wire.Frame_Reply{Reply: &wire.Reply{Ref: 9, Payload: &anypb.Any{TypeUrl: "x/y"}}}},
+		{Body: &wire.Frame_Reply{Reply: &wire.Reply{Ref: 9, Error: &wire.Error{Code: wire.Code_CODE_OTHER, Text: "boom"}}}},
+		{Body: &wire.Frame_Reply{Reply: &wire.Reply{Error: &wire.Error{}}}},
+		{From: from, To: "$4", Body: &wire.Frame_Cast{Cast: &wire.Payload{Payload: env}}},
+		{From: from, To: "$4", Body: &wire.Frame_Info{Info: &wire.Payload{}}},
+		{From: from, To: "$5", Body: &wire.Frame_Monitor{Monitor: &wire.Monitor{Ref: 3}}},
+		{From: from, To: "$5", Body: &wire.Frame_Exit{Exit: &wire.Exit{Reason: &wire.Error{Code: wire.Code_CODE_KILL}, Linked: true}}},
+		{Body: &wire.Frame_Call{}},
+		withUnknown,
+	}
+}
+
+func TestAppendFrameIsProtoMarshal(t *testing.T) {
+	for i, f := range frames() {
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := wire.AppendFrame([]byte{0xAA}, f)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		if got[0] != 0xAA || !bytes.Equal(got[1:], want) {
+			t.Errorf("frame %d:\n got %x\nwant %x", i, got[1:], want)
+		}
+		var back wire.Frame
+		if err := wire.UnmarshalFrame(got[1:], &back); err != nil || !proto.Equal(&back, f) {
+			t.Errorf("frame %d: decoded %v (%v), want %v", i, &back, err, f)
+		}
+	}
+}
+
+// TestAppendRefusesWhatProtoRefuses: a string that is not UTF-8 is an
+// error, as from proto.Marshal, not a frame the receiver cannot decode.
+func TestAppendRefusesWhatProtoRefuses(t *testing.T) {
+	bad := "\xff"
+	for i, f := range []*wire.Frame{
+		{To: bad},
+		{From: &wire.Pid{Id: bad}},
+		{Body: &wire.Frame_Call{Call: &wire.Call{ReplyAddress: bad}}},
+		{Body: &wire.Frame_Reply{Reply: &wire.Reply{Error: &wire.Error{Text: bad}}}},
+		{Body: &wire.Frame_Cast{Cast: &wire.Payload{Payload: &anypb.Any{TypeUrl: bad}}}},
+	} {
+		if _, err := wire.AppendFrame(nil, f); err == nil {
+			t.Errorf("frame %d: no error", i)
+		}
+	}
+	if _, err := wire.AppendEnvelope(nil, &wire.Envelope{RoutingKey: bad}); err == nil {
+		t.Error("envelope: no error")
+	}
+}
+
+func TestAppendEnvelopeIsProtoMarshal(t *testing.T) {
+	for _, e := range []*wire.Envelope{{}, envelope(), {Exchange: "x", DeadlineUnixNano: -1, Payload: &anypb.Any{}}} {
+		want, _ := proto.MarshalOptions{Deterministic: true}.Marshal(e)
+		got, err := wire.AppendEnvelope(nil, e)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%v:\n got %x (%v)\nwant %x", e, got, err, want)
+		}
+		var back wire.Envelope
+		if err := wire.UnmarshalEnvelope(got, &back); err != nil || !proto.Equal(&back, e) {
+			t.Errorf("decoded %v (%v), want %v", &back, err, e)
+		}
+	}
+}
+
+// FuzzUnmarshalFrame checks that the hand decoder agrees with proto on
+// every input: the same message, or an error where proto has one.
+func FuzzUnmarshalFrame(f *testing.F) {
+	for _, fr := range frames() {
+		b, _ := proto.Marshal(fr)
+		f.Add(b)
+	}
+	f.Add([]byte{0x1a, 0x02, 0x08, 0x01, 0x1a, 0x02, 0x08, 0x02}) // a body twice: proto merges
+	f.Add([]byte{0x12, 0x01, 0xff})                               // invalid UTF-8
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got wire.Frame
+		werr := proto.Unmarshal(b, &want)
+		gerr := wire.UnmarshalFrame(b, &got)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(&want, &got)) {
+			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, &want, werr, &got, gerr)
+		}
+	})
+}
+
+// FuzzUnmarshalEnvelope is FuzzUnmarshalFrame for envelopes.
+func FuzzUnmarshalEnvelope(f *testing.F) {
+	b, _ := proto.Marshal(envelope())
+	f.Add(b)
+	f.Add([]byte{0x4a, 0x00, 0x4a, 0x02, 0x0a, 0x00}) // the payload twice
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got wire.Envelope
+		werr := proto.Unmarshal(b, &want)
+		gerr := wire.UnmarshalEnvelope(b, &got)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(&want, &got)) {
+			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, &want, werr, &got, gerr)
+		}
+	})
+}
+
+func BenchmarkFrameCodec(b *testing.B) {
+	env, _ := anypb.New(envelope())
+	f := &wire.Frame{From: &wire.Pid{Address: "127.0.0.1:4000", Id: "$node"}, To: "$3",
+		Body: &wire.Frame_Call{Call: &wire.Call{Ref: 7, Payload: env}}}
+	enc, _ := proto.Marshal(f)
+	buf := make([]byte, 0, 256)
+	b.Run("encode/proto", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = proto.MarshalOptions{}.MarshalAppend(buf[:0], f)
+		}
+	})
+	b.Run("encode/hand", func(b *testing.B) {
+		for b.Loop() {
+			buf, _ = wire.AppendFrame(buf[:0], f)
+		}
+	})
+	b.Run("decode/proto", func(b *testing.B) {
+		for b.Loop() {
+			_ = proto.Unmarshal(enc, &wire.Frame{})
+		}
+	})
+	b.Run("decode/hand", func(b *testing.B) {
+		for b.Loop() {
+			_ = wire.UnmarshalFrame(enc, &wire.Frame{})
+		}
+	})
+}
+
+func TestPackAny(t *testing.T) {
+	e := envelope()
+	want, _ := anypb.New(e)
+	got, err := wire.PackAny(e)
+	if err != nil || !proto.Equal(got, want) {
+		t.Fatalf("PackAny = %v (%v), want %v", got, err, want)
+	}
+	back, err := wire.UnpackAny(got)
+	if err != nil || !proto.Equal(back, e) {
+		t.Fatalf("UnpackAny = %v (%v), want %v", back, err, e)
+	}
+	s, _ := wire.PackAny(wrapperspb.String("x"))
+	if v, err := wire.UnpackAny(s); err != nil || v.(*wrapperspb.StringValue).GetValue() != "x" {
+		t.Fatalf("UnpackAny(StringValue) = %v, %v", v, err)
+	}
+	if _, err := wire.UnpackAny(&anypb.Any{TypeUrl: want.TypeUrl, Value: []byte{0xff}}); err == nil {
+		t.Fatal("UnpackAny of a broken envelope: no error")
+	}
+}

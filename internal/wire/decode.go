@@ -1,0 +1,345 @@
+package wire
+
+import (
+	"unicode/utf8"
+	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// UnmarshalFrame decodes b into f, which must be empty, with the result and
+// the errors of proto.Unmarshal. A frame carrying a call, a reply, a cast or
+// an info, whose every field is one wire.proto declares, appearing once, is
+// decoded by hand; any other input goes to proto.Unmarshal.
+func UnmarshalFrame(b []byte, f *Frame) error {
+	if (&decoder{slab: make([]byte, 0, len(b))}).frame(b, f) {
+		return nil
+	}
+	proto.Reset(f)
+	return proto.Unmarshal(b, f)
+}
+
+// UnmarshalEnvelope decodes b into e, which must be empty, as
+// UnmarshalFrame does a frame.
+func UnmarshalEnvelope(b []byte, e *Envelope) error {
+	if (&decoder{slab: make([]byte, 0, len(b))}).envelope(b, e) {
+		return nil
+	}
+	proto.Reset(e)
+	return proto.Unmarshal(b, e)
+}
+
+// field is one field of an encoding: a varint's value or a length-delimited
+// field's bytes (aliasing the input).
+type field struct {
+	num protowire.Number
+	typ protowire.Type
+	v   uint64
+	b   []byte
+}
+
+// next reads the field at the start of b, and false for anything but a
+// well-formed varint or length-delimited field.
+func next(b []byte) (field, []byte, bool) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return field{}, nil, false
+	}
+	b = b[n:]
+	f := field{num: num, typ: typ}
+	switch typ {
+	case protowire.VarintType:
+		f.v, n = protowire.ConsumeVarint(b)
+	case protowire.BytesType:
+		f.b, n = protowire.ConsumeBytes(b)
+	default:
+		return field{}, nil, false
+	}
+	if n < 0 {
+		return field{}, nil, false
+	}
+	return f, b[n:], true
+}
+
+// decoder decodes one message. Its strings and bytes are copied into one
+// slab, allocated once with room for the whole input, so that appending
+// never moves it: the strings point into it, and nothing writes to what
+// has been appended.
+type decoder struct{ slab []byte }
+
+// keep copies v into the slab and returns the copy.
+func (d *decoder) keep(v []byte) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	at := len(d.slab)
+	d.slab = append(d.slab, v...)
+	return d.slab[at:len(d.slab):len(d.slab)]
+}
+
+// str is f as a string field, and false unless it is one of valid UTF-8
+// (proto3 strings are checked).
+func (d *decoder) str(f field) (string, bool) {
+	if f.typ != protowire.BytesType || !utf8.Valid(f.b) {
+		return "", false
+	}
+	v := d.keep(f.b)
+	return unsafe.String(unsafe.SliceData(v), len(v)), true
+}
+
+// msg is f as a message field seen for the first time: a second occurrence
+// would merge into the first, which is proto's to do.
+func (f field) msg(seen *uint32) ([]byte, bool) {
+	bit := uint32(1) << f.num
+	if f.typ != protowire.BytesType || *seen&bit != 0 {
+		return nil, false
+	}
+	*seen |= bit
+	return f.b, true
+}
+
+func (d *decoder) frame(b []byte, fr *Frame) bool {
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			m, ok := f.msg(&seen)
+			if !ok {
+				return false
+			}
+			fr.From = &Pid{}
+			if !d.pid(m, fr.From) {
+				return false
+			}
+		case 2:
+			if fr.To, ok = d.str(f); !ok {
+				return false
+			}
+		case 3, 4, 5, 6:
+			if seen&(1<<3|1<<4|1<<5|1<<6) != 0 { // a second body replaces or merges
+				return false
+			}
+			m, ok := f.msg(&seen)
+			if !ok || !d.body(f.num, m, fr) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) body(num protowire.Number, b []byte, fr *Frame) bool {
+	switch num {
+	case 3:
+		c := &Call{}
+		fr.Body = &Frame_Call{Call: c}
+		return d.call(b, c)
+	case 4:
+		r := &Reply{}
+		fr.Body = &Frame_Reply{Reply: r}
+		return d.reply(b, r)
+	case 5:
+		p := &Payload{}
+		fr.Body = &Frame_Cast{Cast: p}
+		return d.payload(b, p)
+	default:
+		p := &Payload{}
+		fr.Body = &Frame_Info{Info: p}
+		return d.payload(b, p)
+	}
+}
+
+func (d *decoder) pid(b []byte, p *Pid) bool {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			p.Address, ok = d.str(f)
+		case 2:
+			p.Id, ok = d.str(f)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) call(b []byte, c *Call) bool {
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			c.Ref, ok = f.v, f.typ == protowire.VarintType
+		case 2:
+			c.Payload, ok = d.any(f, &seen)
+		case 3:
+			c.ReplyAddress, ok = d.str(f)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) reply(b []byte, r *Reply) bool {
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			r.Ref, ok = f.v, f.typ == protowire.VarintType
+		case 2:
+			r.Payload, ok = d.any(f, &seen)
+		case 3:
+			var m []byte
+			if m, ok = f.msg(&seen); ok {
+				r.Error = &Error{}
+				ok = d.error(m, r.Error)
+			}
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) error(b []byte, e *Error) bool {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			e.Code, ok = Code(int32(f.v)), f.typ == protowire.VarintType
+		case 2:
+			e.Text, ok = d.str(f)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *decoder) payload(b []byte, p *Payload) bool {
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok || f.num != 1 {
+			return false
+		}
+		b = rest
+		if p.Payload, ok = d.any(f, &seen); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// any is f as an Any field seen for the first time; its value is copied
+// out of the input.
+func (d *decoder) any(f field, seen *uint32) (*anypb.Any, bool) {
+	b, ok := f.msg(seen)
+	if !ok {
+		return nil, false
+	}
+	a := &anypb.Any{}
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return nil, false
+		}
+		b = rest
+		switch f.num {
+		case 1:
+			a.TypeUrl, ok = d.str(f)
+		case 2:
+			a.Value, ok = d.keep(f.b), f.typ == protowire.BytesType
+		default:
+			ok = false
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return a, true
+}
+
+func (d *decoder) envelope(b []byte, e *Envelope) bool {
+	var seen uint32
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
+		varint := f.typ == protowire.VarintType
+		switch f.num {
+		case 1:
+			e.Exchange, ok = d.str(f)
+		case 2:
+			e.RequestTag, ok = d.str(f)
+		case 3:
+			e.RequestId, ok = f.v, varint
+		case 4:
+			e.ReplyAddress, ok = d.str(f)
+		case 5:
+			e.DeadlineUnixNano, ok = int64(f.v), varint
+		case 6:
+			e.ServiceTag, ok = d.str(f)
+		case 7:
+			e.RoutingKey, ok = d.str(f)
+		case 8:
+			e.IdempotencyKey, ok = d.str(f)
+		case 9:
+			e.Payload, ok = d.any(f, &seen)
+		case 10:
+			e.Hops, ok = uint32(f.v), varint
+		case 11:
+			e.WantAll, ok = f.v != 0, varint
+		case 12:
+			e.ConnectionTag, ok = d.str(f)
+		default:
+			ok = false
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
