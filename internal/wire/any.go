@@ -23,11 +23,11 @@ func PackAny(m proto.Message) (*anypb.Any, error) {
 // UnpackAny is a.UnmarshalNew, with an Envelope decoded by the hand codec.
 func UnpackAny(a *anypb.Any) (proto.Message, error) {
 	if a.GetTypeUrl() == envelopeURL {
-		e := &Envelope{}
-		if err := UnmarshalEnvelope(a.GetValue(), e); err != nil {
+		blk := &envelopeBody{}
+		if err := unmarshalEnvelope(a.GetValue(), &blk.e, &blk.a); err != nil {
 			return nil, err
 		}
-		return e, nil
+		return &blk.e, nil
 	}
 	return a.UnmarshalNew()
 }

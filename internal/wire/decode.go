@@ -24,7 +24,13 @@ func UnmarshalFrame(b []byte, f *Frame) error {
 // UnmarshalEnvelope decodes b into e, which must be empty, as
 // UnmarshalFrame does a frame.
 func UnmarshalEnvelope(b []byte, e *Envelope) error {
-	if (&decoder{slab: make([]byte, 0, len(b))}).envelope(b, e) {
+	return unmarshalEnvelope(b, e, nil)
+}
+
+// unmarshalEnvelope is UnmarshalEnvelope, the payload going into spare if
+// it is not nil.
+func unmarshalEnvelope(b []byte, e *Envelope, spare *anypb.Any) error {
+	if (&decoder{slab: make([]byte, 0, len(b)), spare: spare}).envelope(b, e) {
 		return nil
 	}
 	proto.Reset(e)
@@ -67,7 +73,31 @@ func next(b []byte) (field, []byte, bool) {
 // slab, allocated once with room for the whole input, so that appending
 // never moves it: the strings point into it, and nothing writes to what
 // has been appended.
-type decoder struct{ slab []byte }
+// An Any it decodes goes into spare, if set: the Any of a body or an
+// envelope is allocated with it, in one block.
+type decoder struct {
+	slab  []byte
+	spare *anypb.Any
+}
+
+// callBody, replyBody and envelopeBody allocate a message with the wrapper
+// and the Any that come with it, one allocation instead of three.
+type (
+	callBody struct {
+		w Frame_Call
+		c Call
+		a anypb.Any
+	}
+	replyBody struct {
+		w Frame_Reply
+		r Reply
+		a anypb.Any
+	}
+	envelopeBody struct {
+		e Envelope
+		a anypb.Any
+	}
+)
 
 // keep copies v into the slab and returns the copy.
 func (d *decoder) keep(v []byte) []byte {
@@ -140,13 +170,15 @@ func (d *decoder) frame(b []byte, fr *Frame) bool {
 func (d *decoder) body(num protowire.Number, b []byte, fr *Frame) bool {
 	switch num {
 	case 3:
-		c := &Call{}
-		fr.Body = &Frame_Call{Call: c}
-		return d.call(b, c)
+		blk := &callBody{}
+		blk.w.Call, d.spare = &blk.c, &blk.a
+		fr.Body = &blk.w
+		return d.call(b, &blk.c)
 	case 4:
-		r := &Reply{}
-		fr.Body = &Frame_Reply{Reply: r}
-		return d.reply(b, r)
+		blk := &replyBody{}
+		blk.w.Reply, d.spare = &blk.r, &blk.a
+		fr.Body = &blk.w
+		return d.reply(b, &blk.r)
 	case 5:
 		p := &Payload{}
 		fr.Body = &Frame_Cast{Cast: p}
@@ -278,7 +310,11 @@ func (d *decoder) any(f field, seen *uint32) (*anypb.Any, bool) {
 	if !ok {
 		return nil, false
 	}
-	a := &anypb.Any{}
+	a := d.spare
+	if a == nil {
+		a = &anypb.Any{}
+	}
+	d.spare = nil
 	for len(b) > 0 {
 		f, rest, ok := next(b)
 		if !ok {
