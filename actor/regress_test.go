@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pa "github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // Regression tests for bugs found in review.
@@ -181,5 +182,20 @@ func TestLinkedKillReasonIsTrappable(t *testing.T) {
 	}
 	if _, err := n.Call(ctxT(t), parent, "still there?"); err != nil {
 		t.Fatalf("trapping parent was killed: %v", err)
+	}
+}
+
+// An error whose text is not valid UTF-8 reaches a remote caller (its
+// text mended), instead of a reply that cannot be encoded and a caller
+// left to time out.
+func TestRemoteErrorNotUTF8(t *testing.T) {
+	a, b := twoNodes(t)
+	pid := spawn(t, b, &fn{call: func(*Process, any) (any, error) { return nil, errors.New("bad \xff text") }})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := a.Call(ctx, pid, wrapperspb.String("x"))
+	var re *RemoteError
+	if !errors.As(err, &re) || re.Text != "bad \uFFFD text" {
+		t.Fatalf("Call = %v, want a RemoteError with the mended text", err)
 	}
 }

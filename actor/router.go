@@ -3,6 +3,7 @@ package actor
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -192,12 +193,15 @@ func encodeError(err error) *wire.Error {
 			return &wire.Error{Code: c.code}
 		}
 	}
+	// protobuf strings are UTF-8: a text that is not would make the whole
+	// frame unencodable, and the reply or signal would never leave.
+	text := strings.ToValidUTF8(err.Error(), "\uFFFD")
 	for _, c := range codes {
 		if errors.Is(err, c.err) {
-			return &wire.Error{Code: c.code, Text: err.Error()}
+			return &wire.Error{Code: c.code, Text: text}
 		}
 	}
-	return &wire.Error{Code: wire.Code_CODE_OTHER, Text: err.Error()}
+	return &wire.Error{Code: wire.Code_CODE_OTHER, Text: text}
 }
 
 func decodeError(e *wire.Error) error {
