@@ -108,14 +108,7 @@ func FuzzUnmarshalFrame(f *testing.F) {
 	}
 	f.Add([]byte{0x1a, 0x02, 0x08, 0x01, 0x1a, 0x02, 0x08, 0x02}) // a body twice: proto merges
 	f.Add([]byte{0x12, 0x01, 0xff})                               // invalid UTF-8
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var want, got wire.Frame
-		werr := proto.Unmarshal(b, &want)
-		gerr := wire.UnmarshalFrame(b, &got)
-		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(&want, &got)) {
-			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, &want, werr, &got, gerr)
-		}
-	})
+	f.Fuzz(agreesWithProto(wire.UnmarshalFrame))
 }
 
 // FuzzUnmarshalEnvelope is FuzzUnmarshalFrame for envelopes.
@@ -123,14 +116,22 @@ func FuzzUnmarshalEnvelope(f *testing.F) {
 	b, _ := proto.Marshal(envelope())
 	f.Add(b)
 	f.Add([]byte{0x4a, 0x00, 0x4a, 0x02, 0x0a, 0x00}) // the payload twice
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var want, got wire.Envelope
-		werr := proto.Unmarshal(b, &want)
-		gerr := wire.UnmarshalEnvelope(b, &got)
-		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(&want, &got)) {
-			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, &want, werr, &got, gerr)
+	f.Fuzz(agreesWithProto(wire.UnmarshalEnvelope))
+}
+
+// agreesWithProto is a fuzz target comparing decode with proto.Unmarshal.
+func agreesWithProto[M any, P interface {
+	*M
+	proto.Message
+}](decode func([]byte, P) error) func(*testing.T, []byte) {
+	return func(t *testing.T, b []byte) {
+		want, got := P(new(M)), P(new(M))
+		werr := proto.Unmarshal(b, want)
+		gerr := decode(b, got)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(want, got)) {
+			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, want, werr, got, gerr)
 		}
-	})
+	}
 }
 
 func BenchmarkFrameCodec(b *testing.B) {

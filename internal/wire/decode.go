@@ -130,41 +130,40 @@ func (f field) msg(seen *uint32) ([]byte, bool) {
 	return f.b, true
 }
 
-func (d *decoder) frame(b []byte, fr *Frame) bool {
-	var seen uint32
+// each calls fn with every field of b, in order, and is false if b is
+// malformed or fn refuses a field.
+func each(b []byte, fn func(field) bool) bool {
 	for len(b) > 0 {
 		f, rest, ok := next(b)
-		if !ok {
+		if !ok || !fn(f) {
 			return false
 		}
 		b = rest
+	}
+	return true
+}
+
+func (d *decoder) frame(b []byte, fr *Frame) bool {
+	var seen uint32
+	return each(b, func(f field) bool {
 		switch f.num {
 		case 1:
 			m, ok := f.msg(&seen)
-			if !ok {
-				return false
-			}
 			fr.From = &Pid{}
-			if !d.pid(m, fr.From) {
-				return false
-			}
+			return ok && d.pid(m, fr.From)
 		case 2:
-			if fr.To, ok = d.str(f); !ok {
-				return false
-			}
+			var ok bool
+			fr.To, ok = d.str(f)
+			return ok
 		case 3, 4, 5, 6:
 			if seen&(1<<3|1<<4|1<<5|1<<6) != 0 { // a second body replaces or merges
 				return false
 			}
 			m, ok := f.msg(&seen)
-			if !ok || !d.body(f.num, m, fr) {
-				return false
-			}
-		default:
-			return false
+			return ok && d.body(f.num, m, fr)
 		}
-	}
-	return true
+		return false
+	})
 }
 
 func (d *decoder) body(num protowire.Number, b []byte, fr *Frame) bool {
@@ -191,35 +190,20 @@ func (d *decoder) body(num protowire.Number, b []byte, fr *Frame) bool {
 }
 
 func (d *decoder) pid(b []byte, p *Pid) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return each(b, func(f field) (ok bool) {
 		switch f.num {
 		case 1:
 			p.Address, ok = d.str(f)
 		case 2:
 			p.Id, ok = d.str(f)
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *decoder) call(b []byte, c *Call) bool {
 	var seen uint32
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return each(b, func(f field) (ok bool) {
 		switch f.num {
 		case 1:
 			c.Ref, ok = f.v, f.typ == protowire.VarintType
@@ -227,24 +211,14 @@ func (d *decoder) call(b []byte, c *Call) bool {
 			c.Payload, ok = d.any(f, &seen)
 		case 3:
 			c.ReplyAddress, ok = d.str(f)
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *decoder) reply(b []byte, r *Reply) bool {
 	var seen uint32
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return each(b, func(f field) (ok bool) {
 		switch f.num {
 		case 1:
 			r.Ref, ok = f.v, f.typ == protowire.VarintType
@@ -256,51 +230,31 @@ func (d *decoder) reply(b []byte, r *Reply) bool {
 				r.Error = &Error{}
 				ok = d.error(m, r.Error)
 			}
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *decoder) error(b []byte, e *Error) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return each(b, func(f field) (ok bool) {
 		switch f.num {
 		case 1:
 			e.Code, ok = Code(int32(f.v)), f.typ == protowire.VarintType
 		case 2:
 			e.Text, ok = d.str(f)
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *decoder) payload(b []byte, p *Payload) bool {
 	var seen uint32
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok || f.num != 1 {
-			return false
+	return each(b, func(f field) (ok bool) {
+		if f.num == 1 {
+			p.Payload, ok = d.any(f, &seen)
 		}
-		b = rest
-		if p.Payload, ok = d.any(f, &seen); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 // any is f as an Any field seen for the first time; its value is copied
@@ -315,35 +269,20 @@ func (d *decoder) any(f field, seen *uint32) (*anypb.Any, bool) {
 		a = &anypb.Any{}
 	}
 	d.spare = nil
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return nil, false
-		}
-		b = rest
+	return a, each(b, func(f field) (ok bool) {
 		switch f.num {
 		case 1:
 			a.TypeUrl, ok = d.str(f)
 		case 2:
 			a.Value, ok = d.keep(f.b), f.typ == protowire.BytesType
-		default:
-			ok = false
 		}
-		if !ok {
-			return nil, false
-		}
-	}
-	return a, true
+		return ok
+	})
 }
 
 func (d *decoder) envelope(b []byte, e *Envelope) bool {
 	var seen uint32
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok {
-			return false
-		}
-		b = rest
+	return each(b, func(f field) (ok bool) {
 		varint := f.typ == protowire.VarintType
 		switch f.num {
 		case 1:
@@ -370,12 +309,7 @@ func (d *decoder) envelope(b []byte, e *Envelope) bool {
 			e.WantAll, ok = f.v != 0, varint
 		case 12:
 			e.ConnectionTag, ok = d.str(f)
-		default:
-			ok = false
 		}
-		if !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
