@@ -108,6 +108,12 @@ func FuzzUnmarshalFrame(f *testing.F) {
 	}
 	f.Add([]byte{0x1a, 0x02, 0x08, 0x01, 0x1a, 0x02, 0x08, 0x02}) // a body twice: proto merges
 	f.Add([]byte{0x12, 0x01, 0xff})                               // invalid UTF-8
+	// A known field with the wrong wire type is an unknown field to proto.
+	f.Add([]byte{0x1a, 0x04, 0x0a, 0x00, 0x1a, 0x00}) // Call.ref as bytes, then a second body
+	f.Add([]byte{0x1a, 0x02, 0x0a, 0x00})             // Call.ref as bytes
+	f.Add([]byte{0x1a, 0x02, 0x10, 0x01})             // Call.payload as a varint
+	f.Add([]byte{0x0a, 0x02, 0x08, 0x01})             // Pid.address as a varint
+	f.Add([]byte{0x22, 0x04, 0x1a, 0x02, 0x08, 0x80}) // Reply.error with a truncated varint
 	f.Fuzz(agreesWithProto(wire.UnmarshalFrame))
 }
 
@@ -116,7 +122,32 @@ func FuzzUnmarshalEnvelope(f *testing.F) {
 	b, _ := proto.Marshal(envelope())
 	f.Add(b)
 	f.Add([]byte{0x4a, 0x00, 0x4a, 0x02, 0x0a, 0x00}) // the payload twice
+	f.Add([]byte{0x52, 0x00})                         // hops as bytes
+	f.Add([]byte{0x18, 0x01, 0x58, 0x02, 0x28, 0x7f}) // varints
 	f.Fuzz(agreesWithProto(wire.UnmarshalEnvelope))
+}
+
+// FuzzAppendFrame checks the encoder against proto.Marshal on whatever
+// proto decodes from the input, with a typed nil body on the side.
+func FuzzAppendFrame(f *testing.F) {
+	for _, fr := range frames() {
+		b, _ := proto.Marshal(fr)
+		f.Add(b, false)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, nilBody bool) {
+		var m wire.Frame
+		if proto.Unmarshal(b, &m) != nil {
+			return
+		}
+		if nilBody {
+			m.Body = (*wire.Frame_Reply)(nil)
+		}
+		want, werr := proto.MarshalOptions{Deterministic: true}.Marshal(&m)
+		got, gerr := wire.AppendFrame(nil, &m)
+		if (werr == nil) != (gerr == nil) || !bytes.Equal(got, want) {
+			t.Fatalf("%v: proto %x (%v), hand %x (%v)", &m, want, werr, got, gerr)
+		}
+	})
 }
 
 // agreesWithProto is a fuzz target comparing decode with proto.Unmarshal.
@@ -128,9 +159,43 @@ func agreesWithProto[M any, P interface {
 		want, got := P(new(M)), P(new(M))
 		werr := proto.Unmarshal(b, want)
 		gerr := decode(b, got)
+		for i := range b { // what was decoded must not alias the input
+			b[i] ^= 0xff
+		}
 		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(want, got)) {
 			t.Fatalf("%x: proto %v (%v), hand %v (%v)", b, want, werr, got, gerr)
 		}
+	}
+}
+
+// TestNilMessages: nil messages are encoded as proto encodes them, not a
+// panic.
+func TestNilMessages(t *testing.T) {
+	for _, f := range []*wire.Frame{nil, {To: "x", Body: (*wire.Frame_Call)(nil)}, {Body: (*wire.Frame_Info)(nil)}} {
+		want, _ := proto.Marshal(f)
+		if got, err := wire.AppendFrame(nil, f); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%v: %x (%v), want %x", f, got, err, want)
+		}
+	}
+	want, _ := anypb.New((*wire.Envelope)(nil))
+	if got, err := wire.PackAny((*wire.Envelope)(nil)); err != nil || !proto.Equal(got, want) {
+		t.Errorf("PackAny(nil envelope) = %v (%v), want %v", got, err, want)
+	}
+}
+
+// TestFastPathAllocations: a call frame decodes in the hand codec's
+// allocations (slab, sender, body block), not proto's ten.
+func TestFastPathAllocations(t *testing.T) {
+	env, _ := anypb.New(envelope())
+	b, _ := proto.Marshal(&wire.Frame{From: &wire.Pid{Address: "a", Id: "b"}, To: "c",
+		Body: &wire.Frame_Call{Call: &wire.Call{Ref: 1, Payload: env}}})
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := wire.UnmarshalFrame(b, &wire.Frame{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 4 {
+		t.Fatalf("%v allocations to decode a call frame, want at most 4", allocs)
 	}
 }
 

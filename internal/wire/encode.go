@@ -82,7 +82,7 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 // sizeFrame is the length of f's encoding, and false if f is not one the
 // hand codec writes.
 func sizeFrame(f *Frame) (int, bool) {
-	if len(f.unknownFields) > 0 || !utf8.ValidString(f.To) ||
+	if f == nil || len(f.unknownFields) > 0 || !utf8.ValidString(f.To) ||
 		(f.From != nil && (len(f.From.unknownFields) > 0 || !utf8.ValidString(f.From.Address) || !utf8.ValidString(f.From.Id))) {
 		return 0, false
 	}
@@ -92,24 +92,27 @@ func sizeFrame(f *Frame) (int, bool) {
 	}
 	switch x := f.Body.(type) {
 	case *Frame_Call:
-		if x.Call == nil || len(x.Call.unknownFields) > 0 || !plainAny(x.Call.Payload) || !utf8.ValidString(x.Call.ReplyAddress) {
+		if x == nil || x.Call == nil || len(x.Call.unknownFields) > 0 || !plainAny(x.Call.Payload) || !utf8.ValidString(x.Call.ReplyAddress) {
 			return 0, false
 		}
 		n += sizeLen(3, sizeCall(x.Call))
 	case *Frame_Reply:
+		if x == nil || x.Reply == nil {
+			return 0, false
+		}
 		r := x.Reply
-		if r == nil || len(r.unknownFields) > 0 || !plainAny(r.Payload) ||
+		if len(r.unknownFields) > 0 || !plainAny(r.Payload) ||
 			(r.Error != nil && (len(r.Error.unknownFields) > 0 || !utf8.ValidString(r.Error.Text))) {
 			return 0, false
 		}
 		n += sizeLen(4, sizeReply(r))
 	case *Frame_Cast:
-		if x.Cast == nil || len(x.Cast.unknownFields) > 0 || !plainAny(x.Cast.Payload) {
+		if x == nil || x.Cast == nil || len(x.Cast.unknownFields) > 0 || !plainAny(x.Cast.Payload) {
 			return 0, false
 		}
 		n += sizeLen(5, sizeAnyField(1, x.Cast.Payload))
 	case *Frame_Info:
-		if x.Info == nil || len(x.Info.unknownFields) > 0 || !plainAny(x.Info.Payload) {
+		if x == nil || x.Info == nil || len(x.Info.unknownFields) > 0 || !plainAny(x.Info.Payload) {
 			return 0, false
 		}
 		n += sizeLen(6, sizeAnyField(1, x.Info.Payload))
@@ -121,7 +124,7 @@ func sizeFrame(f *Frame) (int, bool) {
 }
 
 func sizeEnvelope(e *Envelope) (int, bool) {
-	if len(e.unknownFields) > 0 || !plainAny(e.Payload) {
+	if e == nil || len(e.unknownFields) > 0 || !plainAny(e.Payload) {
 		return 0, false
 	}
 	for _, s := range [...]string{e.Exchange, e.RequestTag, e.ReplyAddress, e.ServiceTag, e.RoutingKey, e.IdempotencyKey, e.ConnectionTag} {
