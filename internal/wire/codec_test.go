@@ -3,6 +3,7 @@ package wire_test
 import (
 	"bytes"
 	"testing"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -196,6 +197,22 @@ func TestFastPathAllocations(t *testing.T) {
 	})
 	if allocs > 4 {
 		t.Fatalf("%v allocations to decode a call frame, want at most 4", allocs)
+	}
+}
+
+// TestSmallStringsDoNotHoldLargeValues: the sender's address, kept by a
+// deferred reply, shares no allocation with a large payload.
+func TestSmallStringsDoNotHoldLargeValues(t *testing.T) {
+	b, _ := proto.Marshal(&wire.Frame{From: &wire.Pid{Address: "127.0.0.1:4000", Id: "$1"},
+		Body: &wire.Frame_Call{Call: &wire.Call{Payload: &anypb.Any{TypeUrl: "x/y", Value: make([]byte, 1<<20)}}}})
+	var f wire.Frame
+	if err := wire.UnmarshalFrame(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	v := f.GetCall().GetPayload().GetValue()
+	lo, hi := uintptr(unsafe.Pointer(unsafe.SliceData(v))), uintptr(unsafe.Pointer(unsafe.SliceData(v)))+uintptr(cap(v))
+	if a := uintptr(unsafe.Pointer(unsafe.StringData(f.GetFrom().GetAddress()))); a >= lo && a < hi {
+		t.Fatal("the address points into the payload's allocation")
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 // an info, whose every field is one wire.proto declares, appearing once, is
 // decoded by hand; any other input goes to proto.Unmarshal.
 func UnmarshalFrame(b []byte, f *Frame) error {
-	if (&decoder{slab: make([]byte, 0, len(b))}).frame(b, f) {
+	if (&decoder{}).frame(b, f) {
 		return nil
 	}
 	proto.Reset(f)
@@ -30,7 +30,7 @@ func UnmarshalEnvelope(b []byte, e *Envelope) error {
 // unmarshalEnvelope is UnmarshalEnvelope, the payload going into spare if
 // it is not nil.
 func unmarshalEnvelope(b []byte, e *Envelope, spare *anypb.Any) error {
-	if (&decoder{slab: make([]byte, 0, len(b)), spare: spare}).envelope(b, e) {
+	if (&decoder{spare: spare}).envelope(b, e) {
 		return nil
 	}
 	proto.Reset(e)
@@ -69,10 +69,13 @@ func next(b []byte) (field, []byte, bool) {
 	return f, b[n:], true
 }
 
-// decoder decodes one message. Its strings and bytes are copied into one
-// slab, allocated once with room for the whole input, so that appending
-// never moves it: the strings point into it, and nothing writes to what
-// has been appended.
+// decoder decodes one message. Its small strings and bytes are copied into
+// a slab of slabSize bytes (one for a whole frame, as a rule), never
+// moved once written: the strings point into it, and nothing writes to
+// what has been appended; a full slab is left to its strings and a new one
+// started. A large value gets an allocation of its own, so that a small
+// string kept long (the sender's address in a deferred reply, say) does
+// not keep a large payload alive.
 // An Any it decodes goes into spare, if set: the Any of a body or an
 // envelope is allocated with it, in one block.
 type decoder struct {
@@ -99,10 +102,20 @@ type (
 	}
 )
 
+// slabSize is the size of a decoder's slabs; a value of half of it or more
+// is allocated on its own.
+const slabSize = 256
+
 // keep copies v into the slab and returns the copy.
 func (d *decoder) keep(v []byte) []byte {
 	if len(v) == 0 {
 		return nil
+	}
+	if len(v) > cap(d.slab)-len(d.slab) {
+		if len(v) >= slabSize/2 {
+			return append([]byte(nil), v...)
+		}
+		d.slab = make([]byte, 0, slabSize)
 	}
 	at := len(d.slab)
 	d.slab = append(d.slab, v...)

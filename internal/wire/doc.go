@@ -9,7 +9,8 @@
 // or an info, and an exchange's Envelope — have a codec written by hand
 // (AppendFrame, UnmarshalFrame, AppendEnvelope, UnmarshalEnvelope, PackAny,
 // UnpackAny): the same bytes as proto's, about a third of its encoding
-// time and fewer allocations to decode, each string of a message copied
-// into one buffer. Whatever it does not cover goes to proto; fuzz tests
+// time and fewer allocations to decode (the small strings of a message
+// share one buffer; a large value has its own, so that a string kept long
+// does not keep a payload alive). Whatever it does not cover goes to proto; fuzz tests
 // hold it to proto's results on any input.
 package wire
