@@ -327,9 +327,9 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	}
 }
 
-// read reads one length-prefixed frame into m, through *buf: proto's
-// Unmarshal copies the bytes it keeps, so one buffer serves a connection's
-// frames, and a stream of large frames allocates nothing here.
+// read reads one length-prefixed frame into m, through *buf: the decoders
+// (wire's and proto's) copy the bytes they keep, so one buffer serves a
+// connection's frames, and a stream of large frames allocates nothing here.
 func (t *Transport) read(r *bufio.Reader, m proto.Message, buf *[]byte) error {
 	return readMsgInto(r, m, t.cfg.MaxFrameSize, buf)
 }
