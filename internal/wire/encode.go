@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -22,7 +23,7 @@ func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 	if !ok {
 		return proto.MarshalOptions{}.MarshalAppend(b, f)
 	}
-	b = growBy(b, n)
+	b = slices.Grow(b, n)
 	if f.From != nil {
 		b = appendLen(b, 1, sizePid(f.From))
 		b = appendPid(b, f.From)
@@ -61,7 +62,7 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	if !ok {
 		return proto.MarshalOptions{}.MarshalAppend(b, e)
 	}
-	b = growBy(b, n)
+	b = slices.Grow(b, n)
 	b = appendString(b, 1, e.Exchange)
 	b = appendString(b, 2, e.RequestTag)
 	b = appendUint(b, 3, e.RequestId)
@@ -240,14 +241,4 @@ func appendAnyField(b []byte, num protowire.Number, a *anypb.Any) []byte {
 	b = appendLen(b, num, sizeAny(a))
 	b = appendString(b, 1, a.TypeUrl)
 	return appendBytes(b, 2, a.Value)
-}
-
-// growBy makes room for n more bytes in b, at most once.
-func growBy(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	g := make([]byte, len(b), len(b)+n)
-	copy(g, b)
-	return g
 }
