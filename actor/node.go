@@ -18,21 +18,6 @@ import (
 	"github.com/switchboard-go/switchboard/internal/transport"
 )
 
-// PID identifies a process, local or remote. It is protoactor's PID, a
-// protobuf message, so it can travel inside messages between nodes.
-type PID = pa.PID
-
-// NewPID returns the PID of process id on the node at address.
-func NewPID(address, id string) *PID { return pa.NewPID(address, id) }
-
-// FormatPID renders a PID as <id@address> for logs and errors.
-func FormatPID(pid *PID) string {
-	if pid == nil {
-		return "<nil>"
-	}
-	return "<" + pid.Id + "@" + pid.Address + ">"
-}
-
 // Config configures a Node. The zero value is a valid local-only node.
 type Config struct {
 	// Name is the node's name, name@host as in Erlang; default nonode@nohost.
@@ -149,8 +134,8 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.system.ProcessRegistry.Address = n.addr
 	n.disp = newDispatcher()
-	n.self = pa.NewPID(n.addr, nodeID)
-	n.halt = pa.NewPID(n.addr, haltID)
+	n.self = NewPID(n.addr, nodeID)
+	n.halt = NewPID(n.addr, haltID)
 	n.sweepers.Add(1)
 	go n.sweep()
 	return n, nil
@@ -286,6 +271,6 @@ const namedPrefix = "@"
 // each message arrives, so the PID keeps working across restarts of the
 // process that holds the name. Calls, sends and monitors accept it; links
 // accept it on the local node only (link to a remote process by its PID).
-func NamedPID(address, name string) *PID { return pa.NewPID(address, namedPrefix+name) }
+func NamedPID(address, name string) *PID { return NewPID(address, namedPrefix+name) }
 
 func (n *Node) newRef() Ref { return Ref(n.refs.Add(1)) }

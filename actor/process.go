@@ -26,6 +26,7 @@ type Process struct {
 	seq    uint64
 	parent *PID // the process that spawned this one linked, if any
 	mbox   pa.Process
+	mpid   *pa.PID // the mailbox's own PID, for protoactor's calls
 	ready  chan struct{} // closed once mbox is set and the process is findable
 	initCh chan error    // Init's result, for Spawn
 	done   chan struct{} // closed at exit
@@ -134,7 +135,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 	id := n.system.ProcessRegistry.NextId()
 	p := &Process{
 		node:     n,
-		pid:      pa.NewPID(n.addr, id),
+		pid:      NewPID(n.addr, id),
 		server:   s,
 		seq:      n.seq.Add(1),
 		ready:    make(chan struct{}),
@@ -150,6 +151,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}
 	p.mbox, _ = n.system.ProcessRegistry.GetLocal(pid.Id)
+	p.mpid = pid
 	// abort ends a process whose start failed before Init: its goroutine
 	// sees it dead after ready and only runs the finalize message.
 	abort := func(err error) (*PID, *Process, error) {
@@ -356,7 +358,7 @@ func (p *Process) finish(reason error) bool {
 		n.demonitor(p.pid, target, ref)
 	}
 	close(p.done)
-	p.mbox.SendUserMessage(p.pid, finalizeMsg)
+	p.mbox.SendUserMessage(p.mpid, finalizeMsg)
 	return true
 }
 
@@ -368,7 +370,7 @@ func (p *Process) enqueue(msg any) bool {
 	if p.exited {
 		return false
 	}
-	p.mbox.SendUserMessage(p.pid, msg)
+	p.mbox.SendUserMessage(p.mpid, msg)
 	return true
 }
 

@@ -130,7 +130,7 @@ func measureIdleControllers(n int) (Memory, error) {
 	var joined atomic.Int64
 	all := make(chan struct{})
 	onEvent := func(_ *actor.Process, ev any) {
-		if l, ok := ev.(*exchange.Leader); ok && len(l.GetMembers()) > 0 {
+		if l, ok := ev.(*exchange.Leader); ok && len(l.Members) > 0 {
 			if joined.Add(1) == int64(n) {
 				close(all)
 			}

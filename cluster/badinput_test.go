@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 	"github.com/switchboard-go/switchboard/internal/consultest"
 )
 
@@ -32,9 +33,9 @@ func TestEmbeddedBadInput(t *testing.T) {
 	a.awaitUp(t, 10*time.Second, "b@test")
 	to := actor.NamedPID(a.n.Address(), cluster.RegisteredName)
 	for _, bad := range []any{
-		&cluster.Hello{From: &cluster.NodeInfo{Name: "", Address: "x"}},
-		&cluster.Hello{From: &cluster.NodeInfo{Name: "evil/name", Address: "127.0.0.1:1"}},
-		&cluster.Hello{},
+		&clusterpb.Hello{From: &clusterpb.NodeInfo{Name: "", Address: "x"}},
+		&clusterpb.Hello{From: &clusterpb.NodeInfo{Name: "evil/name", Address: "127.0.0.1:1"}},
+		&clusterpb.Hello{},
 	} {
 		if err := b.n.Send(to, bad); err != nil {
 			t.Fatal(err)
@@ -49,8 +50,8 @@ func TestEmbeddedBadInput(t *testing.T) {
 	}
 	awaitEntry(t, a.c, "real", "b@test")
 	// b claims a name on another node: dropped, the rest kept.
-	self := &cluster.NodeInfo{Name: "b@test", Address: b.n.Address(), Started: b.c.Self().Incarnation}
-	if err := b.n.Send(to, &cluster.Entries{From: self, Entries: []*cluster.DirEntry{
+	self := &clusterpb.NodeInfo{Name: "b@test", Address: b.n.Address(), Started: b.c.Self().Incarnation}
+	if err := b.n.Send(to, &clusterpb.Entries{From: self, Entries: []*clusterpb.DirEntry{
 		{Name: "stolen", Node: "a@test", Address: a.n.Address()},
 		{Name: "ok", Node: "b@test", Address: b.n.Address()},
 	}}); err != nil {

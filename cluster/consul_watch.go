@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -238,11 +239,11 @@ func (c *consul) decodePairs(pairs api.KVPairs) []Entry {
 }
 
 func encodeEntry(e Entry) ([]byte, error) {
-	return proto.Marshal(&DirEntry{Name: e.Name, Node: e.Node, Address: e.Address, Created: e.Created})
+	return proto.Marshal(&clusterpb.DirEntry{Name: e.Name, Node: e.Node, Address: e.Address, Created: e.Created})
 }
 
 func decodeEntry(b []byte) (Entry, error) {
-	var d DirEntry
+	var d clusterpb.DirEntry
 	if err := proto.Unmarshal(b, &d); err != nil {
 		return Entry{}, err
 	}

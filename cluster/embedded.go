@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 )
 
 // EmbeddedConfig configures the embedded provider.
@@ -74,7 +75,7 @@ func (e *embedded) Join(ctx context.Context, n *actor.Node, self Member, s Sink)
 		self:  toInfo(self),
 		sink:  s,
 		peers: map[string]*peerState{},
-		own:   map[string]*DirEntry{},
+		own:   map[string]*clusterpb.DirEntry{},
 	}
 	pid, err := n.Spawn(ctx, srv, actor.WithName(RegisteredName))
 	if err != nil {
@@ -124,17 +125,17 @@ func (e *embedded) Leave(ctx context.Context) error {
 type seedServer struct {
 	actor.BaseServer
 	cfg   EmbeddedConfig
-	self  *NodeInfo
+	self  *clusterpb.NodeInfo
 	sink  Sink
 	p     *actor.Process
 	peers map[string]*peerState // by node name
-	own   map[string]*DirEntry
+	own   map[string]*clusterpb.DirEntry
 }
 
 type peerState struct {
-	info    *NodeInfo
+	info    *clusterpb.NodeInfo
 	ref     actor.Ref
-	entries []*DirEntry
+	entries []*clusterpb.DirEntry
 }
 
 func (s *seedServer) Init(p *actor.Process) error {
@@ -148,14 +149,14 @@ func (s *seedServer) Init(p *actor.Process) error {
 func (s *seedServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
 	case publishReq:
-		s.own[m.e.Name] = &DirEntry{Name: m.e.Name, Node: m.e.Node, Address: m.e.Address, Created: m.e.Created}
+		s.own[m.e.Name] = &clusterpb.DirEntry{Name: m.e.Name, Node: m.e.Node, Address: m.e.Address, Created: m.e.Created}
 	case withdrawReq:
 		delete(s.own, m.name)
 	default:
 		return nil, actor.ErrUnhandled
 	}
 	s.report()
-	upd := &Entries{From: s.self, Entries: s.ownEntries()}
+	upd := &clusterpb.Entries{From: s.self, Entries: s.ownEntries()}
 	for _, ps := range s.peers {
 		s.send(ps.info.Address, upd)
 	}
@@ -167,14 +168,14 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 	case tick:
 		s.greetSeeds()
 		p.SendAfter(s.cfg.Interval, tick{})
-	case *Hello:
+	case *clusterpb.Hello:
 		s.hello(m)
-	case *Entries:
+	case *clusterpb.Entries:
 		if ps := s.peer(m.GetFrom()); ps != nil {
 			ps.entries = s.valid(ps, m.GetEntries())
 			s.report()
 		}
-	case *Bye:
+	case *clusterpb.Bye:
 		if ps := s.peer(m.GetFrom()); ps != nil {
 			s.drop(ps)
 		}
@@ -191,13 +192,13 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 // Terminate says Bye, so peers see NodeDown before the connection closes.
 func (s *seedServer) Terminate(p *actor.Process, _ error) {
 	for _, ps := range s.peers {
-		s.send(ps.info.Address, &Bye{From: s.self})
+		s.send(ps.info.Address, &clusterpb.Bye{From: s.self})
 	}
 }
 
 // hello records a peer (anew if it restarted), greets the members it knows
 // that this node does not, and answers.
-func (s *seedServer) hello(m *Hello) {
+func (s *seedServer) hello(m *clusterpb.Hello) {
 	from := m.GetFrom()
 	if from.GetName() == s.self.Name {
 		return
@@ -214,7 +215,7 @@ func (s *seedServer) hello(m *Hello) {
 		ps = &peerState{info: from, ref: s.p.Monitor(actor.NamedPID(from.Address, RegisteredName))}
 		s.peers[from.Name] = ps
 		if m.GetReply() { // it greeted this node with older entries, or none
-			s.send(from.Address, &Entries{From: s.self, Entries: s.ownEntries()})
+			s.send(from.Address, &clusterpb.Entries{From: s.self, Entries: s.ownEntries()})
 		}
 	}
 	ps.entries = s.valid(ps, m.GetEntries())
@@ -233,7 +234,7 @@ func (s *seedServer) hello(m *Hello) {
 }
 
 // peer returns the state of the peer from, if from is the incarnation known.
-func (s *seedServer) peer(from *NodeInfo) *peerState {
+func (s *seedServer) peer(from *clusterpb.NodeInfo) *peerState {
 	ps := s.peers[from.GetName()]
 	if ps == nil || ps.info.Address != from.GetAddress() || ps.info.Started != from.GetStarted() {
 		return nil
@@ -242,8 +243,8 @@ func (s *seedServer) peer(from *NodeInfo) *peerState {
 }
 
 // valid keeps the entries a peer may publish: its own, with valid names.
-func (s *seedServer) valid(ps *peerState, es []*DirEntry) []*DirEntry {
-	out := make([]*DirEntry, 0, len(es))
+func (s *seedServer) valid(ps *peerState, es []*clusterpb.DirEntry) []*clusterpb.DirEntry {
+	out := make([]*clusterpb.DirEntry, 0, len(es))
 	for _, e := range es {
 		if e.GetNode() != ps.info.Name || e.GetAddress() != ps.info.Address || !validName(e.GetName()) {
 			s.sink.Reject("directory entry from "+ps.info.Name, fmt.Errorf("%w: %q on %q at %q", ErrInvalidName, e.GetName(), e.GetNode(), e.GetAddress()))
@@ -273,8 +274,8 @@ func (s *seedServer) greetSeeds() {
 	}
 }
 
-func (s *seedServer) greeting(reply bool) *Hello {
-	h := &Hello{From: s.self, Entries: s.ownEntries(), Reply: reply}
+func (s *seedServer) greeting(reply bool) *clusterpb.Hello {
+	h := &clusterpb.Hello{From: s.self, Entries: s.ownEntries(), Reply: reply}
 	for _, name := range slices.Sorted(maps.Keys(s.peers)) {
 		h.Known = append(h.Known, s.peers[name].info)
 	}
@@ -287,8 +288,8 @@ func (s *seedServer) send(addr string, msg any) {
 	_ = s.p.Send(actor.NamedPID(addr, RegisteredName), msg)
 }
 
-func (s *seedServer) ownEntries() []*DirEntry {
-	out := make([]*DirEntry, 0, len(s.own))
+func (s *seedServer) ownEntries() []*clusterpb.DirEntry {
+	out := make([]*clusterpb.DirEntry, 0, len(s.own))
 	for _, name := range slices.Sorted(maps.Keys(s.own)) {
 		out = append(out, s.own[name])
 	}
@@ -309,10 +310,10 @@ func (s *seedServer) report() {
 	s.sink.SetEntries(es)
 }
 
-func toInfo(m Member) *NodeInfo {
-	return &NodeInfo{Name: m.Name, Address: m.Address, Meta: maps.Clone(m.Meta), Started: m.Incarnation}
+func toInfo(m Member) *clusterpb.NodeInfo {
+	return &clusterpb.NodeInfo{Name: m.Name, Address: m.Address, Meta: maps.Clone(m.Meta), Started: m.Incarnation}
 }
 
-func fromInfo(i *NodeInfo) Member {
+func fromInfo(i *clusterpb.NodeInfo) Member {
 	return Member{Name: i.GetName(), Address: i.GetAddress(), Meta: maps.Clone(i.GetMeta()), Incarnation: i.GetStarted()}
 }

@@ -3,6 +3,7 @@ package cluster
 import (
 	"testing"
 
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -13,7 +14,7 @@ func FuzzDecodeEntry(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0x01})
-	bad, _ := proto.Marshal(&DirEntry{Name: "a/b", Node: "n", Address: "x"})
+	bad, _ := proto.Marshal(&clusterpb.DirEntry{Name: "a/b", Node: "n", Address: "x"})
 	f.Add(bad)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := decodeEntry(b)

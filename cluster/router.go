@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -190,7 +191,7 @@ func (s *routerServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
 	case *routeCall:
 		req = *m
-	case *RouteRequest:
+	case *clusterpb.RouteRequest:
 		r, err := decodeRouteRequest(m)
 		if err != nil {
 			return nil, err
@@ -292,7 +293,7 @@ func (s *routerServer) Terminate(*actor.Process, error) {
 	s.wg.Wait()
 }
 
-func encodeRouteRequest(req routeCall) (*RouteRequest, error) {
+func encodeRouteRequest(req routeCall) (*clusterpb.RouteRequest, error) {
 	m, ok := req.msg.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("%w: %T, routed to another node", actor.ErrNotSerializable, req.msg)
@@ -301,14 +302,14 @@ func encodeRouteRequest(req routeCall) (*RouteRequest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", actor.ErrNotSerializable, err)
 	}
-	out := &RouteRequest{Key: req.key, Hops: uint32(req.hops), Payload: payload}
+	out := &clusterpb.RouteRequest{Key: req.key, Hops: uint32(req.hops), Payload: payload}
 	if !req.deadline.IsZero() {
 		out.DeadlineUnixNano = req.deadline.UnixNano()
 	}
 	return out, nil
 }
 
-func decodeRouteRequest(m *RouteRequest) (routeCall, error) {
+func decodeRouteRequest(m *clusterpb.RouteRequest) (routeCall, error) {
 	req := routeCall{key: m.GetKey(), hops: int(m.GetHops())}
 	if d := m.GetDeadlineUnixNano(); d != 0 {
 		req.deadline = time.Unix(0, d)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/internal/distapppb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -277,7 +278,7 @@ func (c *Controller) Takeover(ctx context.Context, name, node string) error {
 		}
 		pid = actor.NamedPID(m.Address, ProcessName(name))
 	}
-	if _, err := c.n.Call(ctx, pid, &Move{App: name}); err != nil {
+	if _, err := c.n.Call(ctx, pid, &distapppb.Move{App: name}); err != nil {
 		if errors.Is(err, actor.ErrNoProcess) {
 			return fmt.Errorf("%w: %q on %s", ErrUnknown, name, node)
 		}

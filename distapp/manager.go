@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/internal/distapppb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -103,13 +104,13 @@ func (m *manager) HandleCall(p *actor.Process, msg any) (any, error) {
 	case stopReq:
 		m.cleanup()
 		return nil, nil
-	case *Move:
+	case *distapppb.Move:
 		return nil, m.move()
-	case *Release:
+	case *distapppb.Release:
 		return nil, m.release(msg)
-	case *Handoff:
+	case *distapppb.Handoff:
 		return nil, m.handoff(msg)
-	case *Abort:
+	case *distapppb.Abort:
 		m.abort(msg.GetTo(), "the new node gave up")
 		return nil, nil
 	}

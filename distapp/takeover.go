@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/distapppb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -52,21 +53,21 @@ func (m *manager) takeoverFrom(from string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.spec.TakeoverTimeout)
 	defer cancel()
 	m.log.Info("distributed application: taking it over", "from", from)
-	if _, err := m.p.Call(ctx, peer, &Release{App: m.name, To: m.self}); err != nil {
+	if _, err := m.p.Call(ctx, peer, &distapppb.Release{App: m.name, To: m.self}); err != nil {
 		return fmt.Errorf("%w: %q: %s did not release it: %w", ErrTakeover, m.name, from, err)
 	}
 	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
 	lk, err := m.c.locker.Lock(lctx, lockKey(m.name))
 	lcancel()
 	if err != nil {
-		_ = m.p.Send(peer, &Abort{App: m.name, To: m.self})
+		_ = m.p.Send(peer, &distapppb.Abort{App: m.name, To: m.self})
 		return fmt.Errorf("%w: %q: lock: %w", ErrTakeover, m.name, err)
 	}
 	if err := m.startHere(lk, supervisor.StartType{Mode: supervisor.Takeover, From: from}); err != nil {
-		_ = m.p.Send(peer, &Abort{App: m.name, To: m.self})
+		_ = m.p.Send(peer, &distapppb.Abort{App: m.name, To: m.self})
 		return fmt.Errorf("%w: %q: start: %w", ErrTakeover, m.name, err)
 	}
-	if _, err := m.p.Call(ctx, peer, &Handoff{App: m.name, To: m.self}); err != nil {
+	if _, err := m.p.Call(ctx, peer, &distapppb.Handoff{App: m.name, To: m.self}); err != nil {
 		// O stops its instance by itself when its wait for Handoff ends.
 		m.log.Warn("distributed application: handoff", "from", from, "err", err)
 	}
@@ -74,7 +75,7 @@ func (m *manager) takeoverFrom(from string) error {
 }
 
 // release is O's side of step 1.
-func (m *manager) release(r *Release) error {
+func (m *manager) release(r *distapppb.Release) error {
 	if m.phase != running {
 		return fmt.Errorf("%w: %q does not run on %s", ErrTakeover, m.name, m.self)
 	}
@@ -96,7 +97,7 @@ func (m *manager) release(r *Release) error {
 }
 
 // handoff is O's side of step 3.
-func (m *manager) handoff(h *Handoff) error {
+func (m *manager) handoff(h *distapppb.Handoff) error {
 	if m.phase != handing || h.GetTo() != m.handTo {
 		return fmt.Errorf("%w: %q: no takeover by %s under way on %s", ErrTakeover, m.name, h.GetTo(), m.self)
 	}

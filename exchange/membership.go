@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/exchangepb"
 )
 
 // Membership keeps a controller joined to an exchange. Any gen_server can
@@ -45,7 +46,7 @@ func (m *Membership) Join(p *actor.Process) {
 	}
 	m.target = target
 	m.ref = p.Monitor(target) // before Join: a missing exchange is a Down at once
-	_ = p.Send(target, &Join{Controller: p.Self(), ServiceTag: m.ServiceTag, ConnectionTag: m.ConnTag})
+	_ = p.Send(target, &exchangepb.Join{Controller: p.Self(), ServiceTag: m.ServiceTag, ConnectionTag: m.ConnTag})
 }
 
 // resolveTimeout bounds a directory lookup made from a process.
@@ -55,7 +56,7 @@ const resolveTimeout = 2 * time.Second
 func (m *Membership) Leave(p *actor.Process) {
 	p.Demonitor(m.ref)
 	if m.target != nil {
-		_ = p.Send(m.target, &Leave{Controller: p.Self(), ConnectionTag: m.ConnTag})
+		_ = p.Send(m.target, &exchangepb.Leave{Controller: p.Self(), ConnectionTag: m.ConnTag})
 	}
 }
 
@@ -90,13 +91,15 @@ func (m *Membership) Handle(p *actor.Process, msg any) any {
 		}
 		m.Join(p)
 		return nil
-	case *Leader:
-		if e.GetExchange() != m.Exchange.Name {
-			return msg
+	case *exchangepb.Leader:
+		l := event(e).(*Leader)
+		if l.Exchange == m.Exchange.Name {
+			m.backoff = 0
+			m.leader = l
 		}
-		m.backoff = 0
-		m.leader = e
-		return msg
+		return l
+	case *exchangepb.MemberUp, *exchangepb.MemberDown:
+		return event(e)
 	}
 	return msg
 }

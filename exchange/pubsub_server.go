@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange/topic"
+	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
 // PubSubStats are a pub-sub exchange's counters, from InspectPubSub.
@@ -85,11 +86,11 @@ func (s *pubsub) Terminate(p *actor.Process, _ error) {
 
 func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
-	case *Subscribe:
+	case *pubsubpb.Subscribe:
 		changed, err := s.subscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())
-		return &Subscribed{Changed: changed}, err
-	case *Unsubscribe:
-		return &Subscribed{Changed: s.unsubscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())}, nil
+		return &pubsubpb.Subscribed{Changed: changed}, err
+	case *pubsubpb.Unsubscribe:
+		return &pubsubpb.Subscribed{Changed: s.unsubscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())}, nil
 	case inspectPubSub:
 		st := s.stats
 		st.Subscriptions, st.Subscribers, st.Upstream = s.trie.Len(), len(s.subs), len(s.upPatterns)
@@ -128,7 +129,7 @@ func (s *pubsub) route(msg any) error {
 	switch m := msg.(type) {
 	case *publishLocal:
 		key, hops, value = m.key, m.hops, m.value
-	case *Publish:
+	case *pubsubpb.Publish:
 		key, hops, payload = m.GetKey(), m.GetHops(), m.GetPayload()
 	case *Message: // from an upstream on this node, at a proxy
 		if !s.proxy() {
@@ -136,7 +137,7 @@ func (s *pubsub) route(msg any) error {
 		}
 		s.stats.Published++
 		return s.deliver(m.Key, m.Value, nil)
-	case *Delivery: // from upstream on another node, at a proxy
+	case *pubsubpb.Delivery: // from upstream on another node, at a proxy
 		if !s.proxy() {
 			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", ErrBadRequest))
 		}
@@ -202,7 +203,7 @@ func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 			}
 		}
 		if bad == nil {
-			_ = s.p.Send(sub.pid, &Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
+			_ = s.p.Send(sub.pid, &pubsubpb.Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
 			s.stats.Delivered++
 			s.stats.Remote++
 		}
@@ -288,7 +289,7 @@ func (s *pubsub) releaseUpstream(pattern string) {
 	}
 	delete(s.upPatterns, pattern)
 	if s.upstream != nil {
-		_ = s.p.Cast(s.upstream, &Unsubscribe{Subscriber: s.p.Self(), Pattern: pattern})
+		_ = s.p.Cast(s.upstream, &pubsubpb.Unsubscribe{Subscriber: s.p.Self(), Pattern: pattern})
 	}
 }
 
@@ -319,7 +320,7 @@ func (s *pubsub) subscribeUpstream(pattern string) error {
 	defer cancel()
 	// One subscription per pattern, all with the empty tag: upstream sends
 	// the proxy each message once.
-	_, err := s.p.Call(ctx, s.upstream, &Subscribe{Subscriber: s.p.Self(), Pattern: pattern})
+	_, err := s.p.Call(ctx, s.upstream, &pubsubpb.Subscribe{Subscriber: s.p.Self(), Pattern: pattern})
 	return err
 }
 

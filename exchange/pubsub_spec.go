@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange/topic"
+	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -82,7 +83,7 @@ func AsMessage(msg any) (*Message, bool, error) {
 	switch m := msg.(type) {
 	case *Message:
 		return m, true, nil
-	case *Delivery:
+	case *pubsubpb.Delivery:
 		v, err := m.GetPayload().UnmarshalNew()
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: %w", ErrBadRequest, err)
@@ -119,7 +120,7 @@ func publish(n *actor.Node, p *actor.Process, pid *actor.PID, key string, msg an
 		if err != nil {
 			return err
 		}
-		out = &Publish{Key: key, Payload: payload, Hops: hops}
+		out = &pubsubpb.Publish{Key: key, Payload: payload, Hops: hops}
 	}
 	if p != nil {
 		return p.Send(pid, out)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/exchangepb"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -193,9 +194,9 @@ func (s *server) dispatch(req *Request) error {
 // HandleInfo keeps the member table: joins, leaves, and deaths.
 func (s *server) HandleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
-	case *Join:
+	case *exchangepb.Join:
 		s.join(p, Member{PID: m.GetController(), ServiceTag: m.GetServiceTag(), ConnTag: m.GetConnectionTag()})
-	case *Leave:
+	case *exchangepb.Leave:
 		s.gone(p, s.members.leave(m.GetController(), m.GetConnectionTag(), false))
 	case actor.Down:
 		if ref, ok := s.mons[pidKey(m.PID)]; ok && ref == m.Ref {
@@ -222,7 +223,7 @@ func (s *server) join(p *actor.Process, c Member) {
 	if !added {
 		return
 	}
-	up := &MemberUp{Exchange: s.spec.Name, Member: c.PID, ServiceTag: c.ServiceTag, ConnectionTag: c.ConnTag}
+	up := &exchangepb.MemberUp{Exchange: s.spec.Name, Member: c.PID, ServiceTag: c.ServiceTag, ConnectionTag: c.ConnTag}
 	for _, other := range s.members.pids() {
 		if samePID(other, c.PID) {
 			continue
@@ -251,7 +252,7 @@ func (s *server) gone(p *actor.Process, gone []Member) {
 	s.router.refresh()
 	for _, other := range s.members.pids() {
 		for _, g := range gone {
-			s.send(p, other, &MemberDown{Exchange: s.spec.Name, Member: g.PID, ServiceTag: g.ServiceTag, ConnectionTag: g.ConnTag})
+			s.send(p, other, &exchangepb.MemberDown{Exchange: s.spec.Name, Member: g.PID, ServiceTag: g.ServiceTag, ConnectionTag: g.ConnTag})
 		}
 		if changed {
 			s.send(p, other, s.leaderEvent())
@@ -259,8 +260,8 @@ func (s *server) gone(p *actor.Process, gone []Member) {
 	}
 }
 
-func (s *server) leaderEvent() *Leader {
-	return &Leader{Exchange: s.spec.Name, Leader: s.members.leader, Members: s.members.pids(), ExchangePid: s.p.Self()}
+func (s *server) leaderEvent() *exchangepb.Leader {
+	return &exchangepb.Leader{Exchange: s.spec.Name, Leader: s.members.leader, Members: s.members.pids(), ExchangePid: s.p.Self()}
 }
 
 func (s *server) send(p *actor.Process, to *actor.PID, msg any) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
 // deadLetters hands dead tasks to the queue's dead-letter target, a task
@@ -130,5 +131,5 @@ func (d *deadLetters) message(pid *actor.PID, l *DeadLetter) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Publish{Key: key, Payload: a}, nil
+	return &pubsubpb.Publish{Key: key, Payload: a}, nil
 }

@@ -1,5 +1,7 @@
 package exchange
 
+import "github.com/switchboard-go/switchboard/internal/taskspb"
+
 // maxDeliveryBytes bounds the payloads of one message of deliveries to
 // another node; a larger batch goes as several messages.
 const maxDeliveryBytes = 1 << 20
@@ -16,7 +18,7 @@ func (s *tasksServer) deliver(w *taskWorker) {
 		}
 		s.send(w.pid, &TaskBatch{Queue: s.spec.Name, Tasks: tasks})
 	} else {
-		var out *TaskDeliveries
+		var out *taskspb.TaskDeliveries
 		size := 0
 		for _, t := range batch {
 			if t.enc == nil {
@@ -29,9 +31,9 @@ func (s *tasksServer) deliver(w *taskWorker) {
 				t.enc = a
 			}
 			if out == nil {
-				out = &TaskDeliveries{Queue: s.spec.Name, Tasks: make([]*TaskDelivery, 0, len(batch))}
+				out = &taskspb.TaskDeliveries{Queue: s.spec.Name, Tasks: make([]*taskspb.TaskDelivery, 0, len(batch))}
 			}
-			out.Tasks = append(out.Tasks, &TaskDelivery{Tag: t.tag, Id: t.id, Priority: uint32(t.prio), Deliveries: t.deliveries, Payload: t.enc})
+			out.Tasks = append(out.Tasks, &taskspb.TaskDelivery{Tag: t.tag, Id: t.id, Priority: uint32(t.prio), Deliveries: t.deliveries, Payload: t.enc})
 			if size += len(t.enc.GetValue()); size >= maxDeliveryBytes {
 				s.send(w.pid, out)
 				out, size = nil, 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
 
 // TaskStats are a task queue's gauges and counters, from InspectTasks.
@@ -37,11 +38,11 @@ func InspectTasks(ctx context.Context, n *actor.Node, a Address) (TaskStats, err
 	if err != nil {
 		return TaskStats{}, err
 	}
-	v, err := n.Call(ctx, pid, &TaskInspect{})
+	v, err := n.Call(ctx, pid, &taskspb.TaskInspect{})
 	if err != nil {
 		return TaskStats{}, clarifyTasks(a, err)
 	}
-	s, ok := v.(*TaskQueueStats)
+	s, ok := v.(*taskspb.TaskQueueStats)
 	if !ok {
 		return TaskStats{}, fmt.Errorf("%w: %q answered %T", ErrNotTaskQueue, a.Name, v)
 	}
@@ -54,8 +55,8 @@ func InspectTasks(ctx context.Context, n *actor.Node, a Address) (TaskStats, err
 	}, nil
 }
 
-func (s *TaskStats) proto() *TaskQueueStats {
-	return &TaskQueueStats{
+func (s *TaskStats) proto() *taskspb.TaskQueueStats {
+	return &taskspb.TaskQueueStats{
 		Queue: s.Queue, Ready: uint64(s.Ready), InFlight: uint64(s.InFlight), Workers: uint32(s.Workers),
 		Submitted: s.Submitted, Refused: s.Refused, Delivered: s.Delivered, Redelivered: s.Redelivered,
 		Acked: s.Acked, Nacked: s.Nacked, Expired: s.Expired, Rejected: s.Rejected,

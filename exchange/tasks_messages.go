@@ -3,6 +3,7 @@ package exchange
 import (
 	"fmt"
 
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -34,11 +35,11 @@ type TaskBatch struct {
 // another, decoded. ok is false for other messages. Deliveries whose
 // payload cannot be decoded (a type unknown on the worker's node) are
 // returned in bad, to be rejected with DEAD_CAUSE_BAD_PAYLOAD.
-func AsTasks(msg any) (queue string, tasks []Task, bad []*TaskReject, ok bool) {
+func AsTasks(msg any) (queue string, tasks []Task, bad []*taskspb.TaskReject, ok bool) {
 	switch m := msg.(type) {
 	case *TaskBatch:
 		return m.Queue, m.Tasks, nil, true
-	case *TaskDeliveries:
+	case *taskspb.TaskDeliveries:
 		tasks = make([]Task, 0, len(m.GetTasks()))
 		for _, d := range m.GetTasks() {
 			var v proto.Message
@@ -49,7 +50,7 @@ func AsTasks(msg any) (queue string, tasks []Task, bad []*TaskReject, ok bool) {
 				err = fmt.Errorf("%w: %w", ErrBadRequest, err)
 			}
 			if err != nil {
-				bad = append(bad, &TaskReject{Tag: d.GetTag(), Reason: err.Error(), Cause: DeadCause_DEAD_CAUSE_BAD_PAYLOAD})
+				bad = append(bad, &taskspb.TaskReject{Tag: d.GetTag(), Reason: err.Error(), Cause: int32(DeadCause_DEAD_CAUSE_BAD_PAYLOAD)})
 				continue
 			}
 			tasks = append(tasks, Task{Queue: m.GetQueue(), Tag: d.GetTag(), ID: d.GetId(),

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -89,7 +90,7 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
 	case *Submission:
 		return nil, s.submit(m.Msg, nil, m.Priority)
-	case *TaskSubmit:
+	case *taskspb.TaskSubmit:
 		a := m.GetPayload()
 		if a == nil {
 			return nil, fmt.Errorf("%w: no payload", ErrBadRequest)
@@ -102,7 +103,7 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)))
-	case *TaskInspect:
+	case *taskspb.TaskInspect:
 		st := s.q.snapshot()
 		st.DeadLetterPending = s.dead.pending()
 		return st.proto(), nil
@@ -134,11 +135,11 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 	case tasksDispatch:
 		s.kicked = false
 		s.q.dispatch(s.now())
-	case *TaskAcks:
+	case *taskspb.TaskAcks:
 		s.settle(m)
-	case *TaskWorkerJoin:
+	case *taskspb.TaskWorkerJoin:
 		s.join(m)
-	case *TaskWorkerLeave:
+	case *taskspb.TaskWorkerLeave:
 		if w := s.q.byKey[pidKey(m.GetWorker())]; w != nil {
 			p.Demonitor(w.ref)
 			s.q.remove(w, "worker left")
@@ -160,7 +161,7 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 	s.flush()
 }
 
-func (s *tasksServer) join(m *TaskWorkerJoin) {
+func (s *tasksServer) join(m *taskspb.TaskWorkerJoin) {
 	pid, prefetch := m.GetWorker(), m.GetPrefetchLimit()
 	if pid == nil || prefetch < 1 || prefetch > MaxPrefetch {
 		s.p.Node().Logger().Warn("task worker refused", "exchange", s.spec.Name, "worker", actor.FormatPID(pid),
@@ -172,13 +173,13 @@ func (s *tasksServer) join(m *TaskWorkerJoin) {
 		w.ref = s.p.Monitor(pid)
 	}
 	s.kick() // before the worker hears of it: what it does next comes after this dispatch
-	s.send(pid, &TaskWorkerJoined{Queue: s.spec.Name, QueuePid: s.p.Self(), PrefetchLimit: prefetch})
+	s.send(pid, &taskspb.TaskWorkerJoined{Queue: s.spec.Name, QueuePid: s.p.Self(), PrefetchLimit: prefetch})
 }
 
 // settle applies a worker's acks, nacks and rejects; those of a worker the
 // queue does not know (it was taken for dead, or the queue restarted) are
 // all refused.
-func (s *tasksServer) settle(m *TaskAcks) {
+func (s *tasksServer) settle(m *taskspb.TaskAcks) {
 	w := s.q.byKey[pidKey(m.GetWorker())]
 	if w == nil {
 		if m.GetWorker() == nil {
@@ -189,7 +190,7 @@ func (s *tasksServer) settle(m *TaskAcks) {
 			tags = append(tags, r.GetTag())
 		}
 		s.q.stats.RefusedAcks += uint64(len(tags))
-		s.send(m.GetWorker(), &TaskAckRefused{Queue: s.spec.Name, Tags: tags, Reason: ErrTagRevoked.Error() + ": not a worker of this queue"})
+		s.send(m.GetWorker(), &taskspb.TaskAckRefused{Queue: s.spec.Name, Tags: tags, Reason: ErrTagRevoked.Error() + ": not a worker of this queue"})
 		return
 	}
 	for _, tag := range m.GetAcks() {
@@ -199,7 +200,7 @@ func (s *tasksServer) settle(m *TaskAcks) {
 		_ = s.q.nack(w, tag)
 	}
 	for _, r := range m.GetRejects() {
-		cause := r.GetCause()
+		cause := DeadCause(r.GetCause())
 		if cause == DeadCause_DEAD_CAUSE_UNSPECIFIED {
 			cause = DeadCause_DEAD_CAUSE_REJECTED
 		}
@@ -214,11 +215,11 @@ func (s *tasksServer) flush() {
 	for i, w := range q.busy {
 		w.busy = false
 		if len(w.revoked) > 0 {
-			s.send(w.pid, &TaskRevoked{Queue: s.spec.Name, Tags: w.revoked})
+			s.send(w.pid, &taskspb.TaskRevoked{Queue: s.spec.Name, Tags: w.revoked})
 			w.revoked = nil
 		}
 		if len(w.refused) > 0 {
-			s.send(w.pid, &TaskAckRefused{Queue: s.spec.Name, Tags: w.refused, Reason: ErrTagRevoked.Error()})
+			s.send(w.pid, &taskspb.TaskAckRefused{Queue: s.spec.Name, Tags: w.refused, Reason: ErrTagRevoked.Error()})
 			w.refused = nil
 		}
 		if len(w.batch) > 0 {

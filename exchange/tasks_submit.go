@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
 
 // Submission is a task on its way from a producer to a task queue on the
@@ -67,7 +68,7 @@ func submission(n *actor.Node, pid *actor.PID, msg any, priority, maxPayload int
 	if len(a.GetValue()) > maxPayload {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(a.GetValue()), maxPayload)
 	}
-	return &TaskSubmit{Payload: a, Priority: uint32(priority)}, nil
+	return &taskspb.TaskSubmit{Payload: a, Priority: uint32(priority)}, nil
 }
 
 // clarifyTasks names the errors of a call to the task queue at a: no

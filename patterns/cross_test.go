@@ -70,11 +70,11 @@ func TestAcrossNodesLeaderDiesAndIsReplaced(t *testing.T) {
 	b.Exit(pids["b1"], actor.ErrKill)
 	for _, name := range []string{"c1", "c2"} {
 		l := waitEvent[*exchange.Leader](t, events[name])
-		for !l.GetLeader().Equal(pids["c1"]) {
+		for !l.Leader.Equal(pids["c1"]) {
 			l = waitEvent[*exchange.Leader](t, events[name])
 		}
-		if len(l.GetMembers()) != 2 {
-			t.Fatalf("%s sees members %v", name, l.GetMembers())
+		if len(l.Members) != 2 {
+			t.Fatalf("%s sees members %v", name, l.Members)
 		}
 	}
 	if got := call(t, cl, ex, "hi"); got != "c1" {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/patternspb"
 )
 
 // Interact sends msg to the exchange and returns the final reply of the
@@ -69,7 +70,7 @@ func (c *Client) answer(ctx context.Context, answer func(context.Context, any) (
 			c.n.Reply(rt, nil, fmt.Errorf("%w: %w", ErrAnswerFailed, err))
 			return nil, err
 		}
-		msg = &InteractAnswer{Payload: payload, Address: c.n.Address(), Ref: next.ReplyTo().Ref()}
+		msg = &patternspb.InteractAnswer{Payload: payload, Address: c.n.Address(), Ref: next.ReplyTo().Ref()}
 	}
 	c.n.Reply(rt, msg, nil)
 	return next.Wait(ctx)
@@ -95,7 +96,7 @@ func readQuestion(v any) (q any, rt actor.ReplyTo, ok bool, err error) {
 	switch m := v.(type) {
 	case *questionMsg:
 		return m.payload, m.rt, true, nil
-	case *InteractQuestion:
+	case *patternspb.InteractQuestion:
 		rt = actor.NewReplyTo(m.GetAddress(), m.GetRef())
 		q, err = unpackPayload(m.GetPayload())
 		return q, rt, true, err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/patternspb"
 )
 
 // interaction is the controller's side of one interaction: where its next
@@ -129,7 +130,7 @@ func (s *interaction) ask(ctx context.Context, q any) (any, error) {
 			pend.Release()
 			return nil, err // nothing was sent: the interaction goes on
 		}
-		msg = &InteractQuestion{Payload: payload, Address: s.n.Address(), Ref: pend.ReplyTo().Ref()}
+		msg = &patternspb.InteractQuestion{Payload: payload, Address: s.n.Address(), Ref: pend.ReplyTo().Ref()}
 	}
 	s.n.Reply(s.cur, msg, nil)
 	v, err := pend.Wait(ctx)
@@ -156,7 +157,7 @@ func (s *interaction) readAnswer(v any) (*answerMsg, error) {
 	switch m := v.(type) {
 	case *answerMsg:
 		return m, nil
-	case *InteractAnswer:
+	case *patternspb.InteractAnswer:
 		max := s.max
 		if max <= 0 {
 			max = exchange.DefaultMaxPayload

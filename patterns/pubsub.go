@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
 // Subscribe subscribes the process pid to the pub-sub exchange ex: pid
@@ -21,7 +22,7 @@ func Subscribe(ctx context.Context, n *actor.Node, ex exchange.Address, pattern,
 	if err != nil {
 		return err
 	}
-	_, err = n.Call(ctx, target, &exchange.Subscribe{Subscriber: pid, Pattern: pattern, Tag: tag})
+	_, err = n.Call(ctx, target, &pubsubpb.Subscribe{Subscriber: pid, Pattern: pattern, Tag: tag})
 	return missing(ex, err)
 }
 
@@ -32,7 +33,7 @@ func Unsubscribe(ctx context.Context, n *actor.Node, ex exchange.Address, patter
 	if err != nil {
 		return err
 	}
-	_, err = n.Call(ctx, target, &exchange.Unsubscribe{Subscriber: pid, Pattern: pattern, Tag: tag})
+	_, err = n.Call(ctx, target, &pubsubpb.Unsubscribe{Subscriber: pid, Pattern: pattern, Tag: tag})
 	return missing(ex, err)
 }
 

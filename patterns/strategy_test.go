@@ -67,8 +67,8 @@ func TestLeaderAppointmentAndReappointment(t *testing.T) {
 	p1, e1 := ctrl(t, n, ex, "c1", "", "")
 	p2, e2 := ctrl(t, n, ex, "c2", "", "")
 	p3, e3 := ctrl(t, n, ex, "c3", "", "")
-	if up := waitEvent[*exchange.MemberUp](t, e1); !up.GetMember().Equal(p2) {
-		t.Fatalf("c1 saw %v up; want c2", up.GetMember())
+	if up := waitEvent[*exchange.MemberUp](t, e1); !up.Member.PID.Equal(p2) {
+		t.Fatalf("c1 saw %v up; want c2", up.Member.PID)
 	}
 	c := NewClient(n)
 	for i := 0; i < 5; i++ {
@@ -79,15 +79,15 @@ func TestLeaderAppointmentAndReappointment(t *testing.T) {
 	n.Exit(p1, actor.ErrKill)
 	// Both survivors learn that c1 is down and that c2 leads now.
 	for _, ev := range []chan any{e2, e3} {
-		if d := waitEvent[*exchange.MemberDown](t, ev); !d.GetMember().Equal(p1) {
-			t.Fatalf("member down %v; want c1", d.GetMember())
+		if d := waitEvent[*exchange.MemberDown](t, ev); !d.Member.PID.Equal(p1) {
+			t.Fatalf("member down %v; want c1", d.Member.PID)
 		}
 		l := waitEvent[*exchange.Leader](t, ev)
-		for !l.GetLeader().Equal(p2) { // events before the death may still be queued
+		for !l.Leader.Equal(p2) { // events before the death may still be queued
 			l = waitEvent[*exchange.Leader](t, ev)
 		}
-		if len(l.GetMembers()) != 2 {
-			t.Fatalf("members %v; want 2", l.GetMembers())
+		if len(l.Members) != 2 {
+			t.Fatalf("members %v; want 2", l.Members)
 		}
 	}
 	if got := call(t, c, ex, "hi"); got != "c2" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/patternspb"
 )
 
 // Stream sends msg to the exchange and returns the chunks of the stream
@@ -111,7 +112,7 @@ func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o
 	if err != nil {
 		return nil, c.clarify(ex, err)
 	}
-	open, ok := v.(*StreamOpen)
+	open, ok := v.(*patternspb.StreamOpen)
 	if !ok {
 		return nil, fmt.Errorf("%w: %T is no stream (does a StreamController serve %q?)", ErrUnexpectedReply, v, ex.Name)
 	}
@@ -122,7 +123,7 @@ func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o
 		refill:      max(1, o.window/2),
 	}
 	s.chunks = c.n.NewPending(ctx, open.GetAddress(), true)
-	c.n.Reply(s.prod, &StreamCredit{Chunks: uint32(o.window), ReplyAddress: c.n.Address(), ReplyRef: s.chunks.ReplyTo().Ref()}, nil)
+	c.n.Reply(s.prod, &patternspb.StreamCredit{Chunks: uint32(o.window), ReplyAddress: c.n.Address(), ReplyRef: s.chunks.ReplyTo().Ref()}, nil)
 	return s, nil
 }
 
@@ -140,7 +141,7 @@ func (s *consumer) next(ctx context.Context) (any, error) {
 		s.ended = ctx.Err() == nil // the producer's error, or its node is gone
 		return nil, err
 	}
-	if end, ok := v.(*StreamEnd); ok {
+	if end, ok := v.(*patternspb.StreamEnd); ok {
 		s.ended = true
 		if end.GetChunks() != s.got {
 			return nil, fmt.Errorf("%w: %d chunks of %d", ErrStreamTruncated, s.got, end.GetChunks())
@@ -161,7 +162,7 @@ func (s *consumer) took() {
 	if s.owed < s.refill {
 		return
 	}
-	s.n.Reply(s.prod, &StreamCredit{Chunks: uint32(s.owed)}, nil)
+	s.n.Reply(s.prod, &patternspb.StreamCredit{Chunks: uint32(s.owed)}, nil)
 	s.outstanding += s.owed
 	s.owed = 0
 }
@@ -170,7 +171,7 @@ func (s *consumer) took() {
 // still on their way are dropped.
 func (s *consumer) close() {
 	if !s.ended {
-		s.n.Reply(s.prod, &StreamCancel{}, nil)
+		s.n.Reply(s.prod, &patternspb.StreamCancel{}, nil)
 	}
 	s.chunks.Release()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/patternspb"
 )
 
 // errHandlerReturned is the cause of a producer's context once its handler
@@ -45,7 +46,7 @@ type producer struct {
 
 // open starts the producer of req under the controller's lifetime and
 // returns the reply that tells the client where to send credit.
-func (c *StreamController) open(p *actor.Process, req *exchange.Request) *StreamOpen {
+func (c *StreamController) open(p *actor.Process, req *exchange.Request) *patternspb.StreamOpen {
 	n := p.Node()
 	ctx, cancel := context.WithCancelCause(c.life.context())
 	s := &producer{n: n, ctx: ctx, cancel: cancel, max: c.MaxPayload, wake: make(chan struct{}, 1), onBlock: c.onBlock}
@@ -53,7 +54,7 @@ func (c *StreamController) open(p *actor.Process, req *exchange.Request) *Stream
 		s.max = exchange.DefaultMaxPayload
 	}
 	s.ctl = n.NewPending(ctx, req.ReplyTo().Address(), true)
-	open := &StreamOpen{Address: n.Address(), Ref: s.ctl.ReplyTo().Ref()}
+	open := &patternspb.StreamOpen{Address: n.Address(), Ref: s.ctl.ReplyTo().Ref()}
 	// The client grants credit as soon as it has the StreamOpen; the wait
 	// is bounded so that a client gone before granting (its node alive)
 	// leaves nothing behind. At least CallTimeout: the deadline is another
@@ -94,7 +95,7 @@ func (s *producer) control(grantBy time.Time) {
 // take handles one message from the client; false ends the control loop.
 func (s *producer) take(v any) bool {
 	switch m := v.(type) {
-	case *StreamCredit:
+	case *patternspb.StreamCredit:
 		s.mu.Lock()
 		first := s.to.IsZero()
 		if first {
@@ -109,7 +110,7 @@ func (s *producer) take(v any) bool {
 			s.deliver(final)
 			return false
 		}
-	case *StreamCancel:
+	case *patternspb.StreamCancel:
 		s.stop(ErrStreamCancelled)
 		return false
 	}
@@ -220,5 +221,5 @@ func (s *producer) deliver(err error) {
 		s.n.Reply(to, nil, err)
 		return
 	}
-	s.n.Reply(to, &StreamEnd{Chunks: sent}, nil)
+	s.n.Reply(to, &patternspb.StreamEnd{Chunks: sent}, nil)
 }

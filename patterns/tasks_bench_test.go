@@ -58,7 +58,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		})
 		joined := make(chan struct{}, 1)
 		w.OnEvent = func(_ *actor.Process, ev any) {
-			if _, ok := ev.(*exchange.TaskWorkerJoined); ok {
+			if _, ok := ev.(*exchange.WorkerJoined); ok {
 				select {
 				case joined <- struct{}{}:
 				default:

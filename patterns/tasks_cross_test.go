@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/childtest"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
 
 // Workers on two other nodes: round-robin, ack timeout with revocation
@@ -52,7 +53,7 @@ func TestTasksAcrossNodes(t *testing.T) {
 		t.Fatalf("round-robin across nodes: %v", got)
 	}
 	// wa holds its tasks: at the ack timeout they go to wc, and wa hears it.
-	waitEvent[*exchange.TaskRevoked](t, wa.events)
+	waitEvent[*exchange.TasksRevoked](t, wa.events)
 	for range 2 {
 		if d := wc.next(t); d.task.Deliveries != 2 || (str(d.task.Msg) != "t1" && str(d.task.Msg) != "t3") {
 			t.Fatalf("wc got %s (delivery %d)", str(d.task.Msg), d.task.Deliveries)
@@ -147,7 +148,7 @@ func runTaskChild(v string) {
 			fmt.Println("GOT", str(t.Msg))
 		})
 		w.OnEvent = func(_ *actor.Process, ev any) {
-			if _, ok := ev.(*exchange.TaskWorkerJoined); ok {
+			if _, ok := ev.(*exchange.WorkerJoined); ok {
 				joined()
 			}
 		}
@@ -213,7 +214,7 @@ func TestTasksAcrossNodesBadInput(t *testing.T) {
 		t.Fatalf("full queue across nodes = %v", err)
 	}
 	// A payload whose type the queue's node does not know.
-	_, err := a.Call(ctxT(t), ex.PID(a), &exchange.TaskSubmit{Payload: &anypb.Any{TypeUrl: "type.googleapis.com/nobody.Knows", Value: []byte{1}}})
+	_, err := a.Call(ctxT(t), ex.PID(a), &taskspb.TaskSubmit{Payload: &anypb.Any{TypeUrl: "type.googleapis.com/nobody.Knows", Value: []byte{1}}})
 	if !errors.Is(err, exchange.ErrBadRequest) {
 		t.Fatalf("unknown payload type = %v", err)
 	}

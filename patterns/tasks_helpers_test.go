@@ -63,7 +63,7 @@ func startWorker(t testing.TB, n *actor.Node, ex exchange.Address, name string, 
 		t.Fatal(err)
 	}
 	tw.pid = pid
-	waitEvent[*exchange.TaskWorkerJoined](t, tw.events)
+	waitEvent[*exchange.WorkerJoined](t, tw.events)
 	return tw
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -75,9 +76,9 @@ func TestTasksAckTimeoutRedelivers(t *testing.T) {
 	if second.task.ID != first.task.ID || second.task.Tag == first.task.Tag || second.task.Deliveries != 2 {
 		t.Fatalf("first %+v, second %+v", first.task, second.task)
 	}
-	rev := waitEvent[*exchange.TaskRevoked](t, w1.events)
-	if len(rev.GetTags()) != 1 || rev.GetTags()[0] != first.task.Tag {
-		t.Fatalf("revoked %v", rev.GetTags())
+	rev := waitEvent[*exchange.TasksRevoked](t, w1.events)
+	if len(rev.Tags) != 1 || rev.Tags[0] != first.task.Tag {
+		t.Fatalf("revoked %v", rev.Tags)
 	}
 	if err := w1.w.Ack(first.task.Tag); !errors.Is(err, exchange.ErrTagRevoked) {
 		t.Fatalf("ack after redelivery = %v", err)
@@ -103,20 +104,20 @@ func TestTasksLateAckRefusedByQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Send(ex.PID(n), &exchange.TaskWorkerJoin{Worker: fake, PrefetchLimit: 1}); err != nil {
+	if err := n.Send(ex.PID(n), &taskspb.TaskWorkerJoin{Worker: fake, PrefetchLimit: 1}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor[*exchange.TaskWorkerJoined](t, got)
+	waitFor[*taskspb.TaskWorkerJoined](t, got)
 	submit(t, NewTasks(n), ex, "a")
 	batch := waitFor[*exchange.TaskBatch](t, got)
 	tag := batch.Tasks[0].Tag
-	waitFor[*exchange.TaskRevoked](t, got)
+	waitFor[*taskspb.TaskRevoked](t, got)
 	w2 := startWorker(t, n, ex, "w2", 1, holdAll)
 	again := w2.next(t)
-	if err := n.Send(ex.PID(n), &exchange.TaskAcks{Worker: fake, Acks: []uint64{tag}}); err != nil {
+	if err := n.Send(ex.PID(n), &taskspb.TaskAcks{Worker: fake, Acks: []uint64{tag}}); err != nil {
 		t.Fatal(err)
 	}
-	refused := waitFor[*exchange.TaskAckRefused](t, got)
+	refused := waitFor[*taskspb.TaskAckRefused](t, got)
 	if len(refused.GetTags()) != 1 || refused.GetTags()[0] != tag {
 		t.Fatalf("refused %v", refused)
 	}
@@ -184,7 +185,7 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	}
 	down, cancel := n.Watch(pid)
 	defer cancel()
-	waitEvent[*exchange.TaskWorkerJoined](t, joined)
+	waitEvent[*exchange.WorkerJoined](t, joined)
 	<-down // it got all three, acked a and crashed on boom
 	w2 := startWorker(t, n, ex, "w2", 3, ackAll)
 	var got []string
@@ -436,9 +437,9 @@ func TestTasksBadInput(t *testing.T) {
 	// A queue ignores a join with a bad limit and acks from strangers.
 	got := make(chan any, 10)
 	fake, _ := n.Spawn(ctxT(t), &probe{got: got})
-	_ = n.Send(exchange.Local("q").PID(n), &exchange.TaskWorkerJoin{Worker: fake, PrefetchLimit: 0})
-	_ = n.Send(exchange.Local("q").PID(n), &exchange.TaskAcks{Worker: fake, Acks: []uint64{7}})
-	if r := waitFor[*exchange.TaskAckRefused](t, got); len(r.GetTags()) != 1 || r.GetTags()[0] != 7 {
+	_ = n.Send(exchange.Local("q").PID(n), &taskspb.TaskWorkerJoin{Worker: fake, PrefetchLimit: 0})
+	_ = n.Send(exchange.Local("q").PID(n), &taskspb.TaskAcks{Worker: fake, Acks: []uint64{7}})
+	if r := waitFor[*taskspb.TaskAckRefused](t, got); len(r.GetTags()) != 1 || r.GetTags()[0] != 7 {
 		t.Fatalf("refused %v", r)
 	}
 	s, err := exchange.InspectTasks(ctxT(t), n, exchange.Local("q"))
@@ -480,7 +481,7 @@ func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 	old := w.next(t)
 	n.Exit(n.Whereis(exchange.RegisteredName("jobs")), actor.ErrKill)
 	waitEvent[*exchange.ExchangeDown](t, w.events)
-	waitEvent[*exchange.TaskWorkerJoined](t, w.events)
+	waitEvent[*exchange.WorkerJoined](t, w.events)
 	if err := w.w.Ack(old.task.Tag); !errors.Is(err, exchange.ErrTagRevoked) {
 		t.Fatalf("ack of a tag of the dead queue = %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -24,8 +25,8 @@ type TaskHandler func(w *Worker, t *exchange.Task)
 // Handler, and sends the acks, nacks and rejects back in one message per
 // batch. It follows the queue across restarts and nodes as a Controller
 // follows its exchange. OnEvent, if set, sees the queue's events
-// (*exchange.TaskWorkerJoined, *exchange.ExchangeDown,
-// *exchange.TaskRevoked, *exchange.TaskAckRefused) and any other message
+// (*exchange.WorkerJoined, *exchange.ExchangeDown,
+// *exchange.TasksRevoked, *exchange.AcksRefused) and any other message
 // sent to the worker.
 type Worker struct {
 	actor.BaseServer
@@ -46,7 +47,7 @@ type Worker struct {
 	tags     tagTable
 	acks     []uint64
 	nacks    []uint64
-	rejects  []*exchange.TaskReject
+	rejects  []*taskspb.TaskReject
 	inside   bool // the worker's goroutine is in a callback: it flushes at the end
 	flushing bool // a workerFlush is in the mailbox
 }
@@ -107,7 +108,7 @@ func (w *Worker) join() {
 	}
 	w.target = target
 	w.ref = w.p.Monitor(target)
-	_ = w.p.Send(target, &exchange.TaskWorkerJoin{Worker: w.self, PrefetchLimit: uint32(w.Prefetch)})
+	_ = w.p.Send(target, &taskspb.TaskWorkerJoin{Worker: w.self, PrefetchLimit: uint32(w.Prefetch)})
 }
 
 // Ack completes the task delivered under tag: the queue never delivers it
@@ -118,7 +119,7 @@ func (w *Worker) join() {
 // queue at the end of the current callback (or at once, from another
 // goroutine), batched with the others; if the queue took the task back
 // meanwhile, it refuses the ack and the worker gets a
-// *exchange.TaskAckRefused event.
+// *exchange.AcksRefused event.
 func (w *Worker) Ack(tag uint64) error { return w.settle(tag, settleAck, "") }
 
 // Nack gives the task back: the queue delivers it again, to another
@@ -150,7 +151,7 @@ func (w *Worker) settle(tag uint64, kind settleKind, reason string) error {
 	case settleNack:
 		w.nacks = append(w.nacks, tag)
 	case settleReject:
-		w.rejects = append(w.rejects, &exchange.TaskReject{Tag: tag, Reason: reason})
+		w.rejects = append(w.rejects, &taskspb.TaskReject{Tag: tag, Reason: reason})
 	}
 	if !w.inside && !w.flushing {
 		w.flushing = true
@@ -194,19 +195,25 @@ func (w *Worker) handle(p *actor.Process, msg any) {
 			w.queueDown(p, m)
 			return
 		}
-	case *exchange.TaskWorkerJoined:
-		if m.GetQueue() == w.Queue.Name {
-			w.backoff = 0
-			if q := m.GetQueuePid(); q != nil {
-				w.target = q // acks go to the process itself, without a name lookup each time
+	}
+	if ev, ok := exchange.TaskEvent(msg); ok {
+		switch e := ev.(type) {
+		case *exchange.WorkerJoined:
+			if e.Queue == w.Queue.Name {
+				w.backoff = 0
+				if e.QueuePID != nil {
+					w.target = e.QueuePID // acks go to the process itself, without a name lookup each time
+				}
 			}
+		case *exchange.TasksRevoked:
+			w.mu.Lock()
+			for _, tag := range e.Tags {
+				w.tags.revoke(tag)
+			}
+			w.mu.Unlock()
 		}
-	case *exchange.TaskRevoked:
-		w.mu.Lock()
-		for _, tag := range m.GetTags() {
-			w.tags.revoke(tag)
-		}
-		w.mu.Unlock()
+		w.event(p, ev)
+		return
 	}
 	if _, tasks, bad, ok := exchange.AsTasks(msg); ok {
 		w.mu.Lock()
@@ -268,7 +275,7 @@ func (w *Worker) flush() {
 		w.mu.Unlock()
 		return
 	}
-	m := &exchange.TaskAcks{Worker: w.self, Acks: w.acks, Nacks: w.nacks, Rejects: w.rejects}
+	m := &taskspb.TaskAcks{Worker: w.self, Acks: w.acks, Nacks: w.nacks, Rejects: w.rejects}
 	w.acks = make([]uint64, 0, len(m.Acks))
 	w.nacks, w.rejects = nil, nil
 	w.mu.Unlock()

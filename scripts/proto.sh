@@ -3,8 +3,8 @@
 # tools: protoc-gen-go at the version in tools/go.mod, and Debian's protoc
 # (installed with apt-get if missing; libprotoc 3.21 on bookworm). Files are
 # named by their path from the repository root, so their names in the
-# protobuf registry cannot collide with other modules'. protoactor's
-# actor.proto is imported from the module cache for actor.PID.
+# protobuf registry cannot collide with other modules'. Messages that
+# carry a process import actor/pid.proto (actor.PID, Switchboard's own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v protoc >/dev/null; then
@@ -13,8 +13,8 @@ if ! command -v protoc >/dev/null; then
 fi
 mkdir -p bin
 (cd tools && go build -o ../bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go)
-pa="$(go list -m -f '{{.Dir}}' github.com/asynkron/protoactor-go)/actor"
+
 for f in $(find . -name '*.proto' -not -path './bin/*' -not -path './.git/*' | sort); do
-  protoc --plugin=protoc-gen-go=bin/protoc-gen-go -I . -I "$pa" -I /usr/include \
+  protoc --plugin=protoc-gen-go=bin/protoc-gen-go -I . -I /usr/include \
     --go_out=. --go_opt=paths=source_relative "${f#./}"
 done

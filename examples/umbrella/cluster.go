@@ -68,7 +68,7 @@ func clusterDemo(ctx context.Context) error {
 			return wrapperspb.String(fmt.Sprintf("%s costs %d (priced by %s)", item, 10+len(item), name)), nil
 		})
 		ctrl.OnEvent = func(_ *actor.Process, ev any) {
-			if l, ok := ev.(*exchange.Leader); ok && l.GetExchange() == "catalog" {
+			if l, ok := ev.(*exchange.Leader); ok && l.Exchange == "catalog" {
 				select {
 				case joined <- struct{}{}:
 				default:

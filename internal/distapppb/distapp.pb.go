@@ -6,9 +6,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: distapp/distapp.proto
+// source: internal/distapppb/distapp.proto
 
-package distapp
+package distapppb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -37,7 +37,7 @@ type Release struct {
 
 func (x *Release) Reset() {
 	*x = Release{}
-	mi := &file_distapp_distapp_proto_msgTypes[0]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +49,7 @@ func (x *Release) String() string {
 func (*Release) ProtoMessage() {}
 
 func (x *Release) ProtoReflect() protoreflect.Message {
-	mi := &file_distapp_distapp_proto_msgTypes[0]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +62,7 @@ func (x *Release) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Release.ProtoReflect.Descriptor instead.
 func (*Release) Descriptor() ([]byte, []int) {
-	return file_distapp_distapp_proto_rawDescGZIP(), []int{0}
+	return file_internal_distapppb_distapp_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Release) GetApp() string {
@@ -92,7 +92,7 @@ type Handoff struct {
 
 func (x *Handoff) Reset() {
 	*x = Handoff{}
-	mi := &file_distapp_distapp_proto_msgTypes[1]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -104,7 +104,7 @@ func (x *Handoff) String() string {
 func (*Handoff) ProtoMessage() {}
 
 func (x *Handoff) ProtoReflect() protoreflect.Message {
-	mi := &file_distapp_distapp_proto_msgTypes[1]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -117,7 +117,7 @@ func (x *Handoff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handoff.ProtoReflect.Descriptor instead.
 func (*Handoff) Descriptor() ([]byte, []int) {
-	return file_distapp_distapp_proto_rawDescGZIP(), []int{1}
+	return file_internal_distapppb_distapp_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Handoff) GetApp() string {
@@ -146,7 +146,7 @@ type Abort struct {
 
 func (x *Abort) Reset() {
 	*x = Abort{}
-	mi := &file_distapp_distapp_proto_msgTypes[2]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -158,7 +158,7 @@ func (x *Abort) String() string {
 func (*Abort) ProtoMessage() {}
 
 func (x *Abort) ProtoReflect() protoreflect.Message {
-	mi := &file_distapp_distapp_proto_msgTypes[2]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -171,7 +171,7 @@ func (x *Abort) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Abort.ProtoReflect.Descriptor instead.
 func (*Abort) Descriptor() ([]byte, []int) {
-	return file_distapp_distapp_proto_rawDescGZIP(), []int{2}
+	return file_internal_distapppb_distapp_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Abort) GetApp() string {
@@ -199,7 +199,7 @@ type Move struct {
 
 func (x *Move) Reset() {
 	*x = Move{}
-	mi := &file_distapp_distapp_proto_msgTypes[3]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -211,7 +211,7 @@ func (x *Move) String() string {
 func (*Move) ProtoMessage() {}
 
 func (x *Move) ProtoReflect() protoreflect.Message {
-	mi := &file_distapp_distapp_proto_msgTypes[3]
+	mi := &file_internal_distapppb_distapp_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -224,7 +224,7 @@ func (x *Move) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Move.ProtoReflect.Descriptor instead.
 func (*Move) Descriptor() ([]byte, []int) {
-	return file_distapp_distapp_proto_rawDescGZIP(), []int{3}
+	return file_internal_distapppb_distapp_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Move) GetApp() string {
@@ -234,11 +234,11 @@ func (x *Move) GetApp() string {
 	return ""
 }
 
-var File_distapp_distapp_proto protoreflect.FileDescriptor
+var File_internal_distapppb_distapp_proto protoreflect.FileDescriptor
 
-const file_distapp_distapp_proto_rawDesc = "" +
+const file_internal_distapppb_distapp_proto_rawDesc = "" +
 	"\n" +
-	"\x15distapp/distapp.proto\x12\x13switchboard.distapp\"+\n" +
+	" internal/distapppb/distapp.proto\x12\x13switchboard.distapp\"+\n" +
 	"\aRelease\x12\x10\n" +
 	"\x03app\x18\x01 \x01(\tR\x03app\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\"+\n" +
@@ -249,28 +249,28 @@ const file_distapp_distapp_proto_rawDesc = "" +
 	"\x03app\x18\x01 \x01(\tR\x03app\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\"\x18\n" +
 	"\x04Move\x12\x10\n" +
-	"\x03app\x18\x01 \x01(\tR\x03appB/Z-github.com/switchboard-go/switchboard/distappb\x06proto3"
+	"\x03app\x18\x01 \x01(\tR\x03appB:Z8github.com/switchboard-go/switchboard/internal/distapppbb\x06proto3"
 
 var (
-	file_distapp_distapp_proto_rawDescOnce sync.Once
-	file_distapp_distapp_proto_rawDescData []byte
+	file_internal_distapppb_distapp_proto_rawDescOnce sync.Once
+	file_internal_distapppb_distapp_proto_rawDescData []byte
 )
 
-func file_distapp_distapp_proto_rawDescGZIP() []byte {
-	file_distapp_distapp_proto_rawDescOnce.Do(func() {
-		file_distapp_distapp_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_distapp_distapp_proto_rawDesc), len(file_distapp_distapp_proto_rawDesc)))
+func file_internal_distapppb_distapp_proto_rawDescGZIP() []byte {
+	file_internal_distapppb_distapp_proto_rawDescOnce.Do(func() {
+		file_internal_distapppb_distapp_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_distapppb_distapp_proto_rawDesc), len(file_internal_distapppb_distapp_proto_rawDesc)))
 	})
-	return file_distapp_distapp_proto_rawDescData
+	return file_internal_distapppb_distapp_proto_rawDescData
 }
 
-var file_distapp_distapp_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
-var file_distapp_distapp_proto_goTypes = []any{
+var file_internal_distapppb_distapp_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_internal_distapppb_distapp_proto_goTypes = []any{
 	(*Release)(nil), // 0: switchboard.distapp.Release
 	(*Handoff)(nil), // 1: switchboard.distapp.Handoff
 	(*Abort)(nil),   // 2: switchboard.distapp.Abort
 	(*Move)(nil),    // 3: switchboard.distapp.Move
 }
-var file_distapp_distapp_proto_depIdxs = []int32{
+var file_internal_distapppb_distapp_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
@@ -278,26 +278,26 @@ var file_distapp_distapp_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_distapp_distapp_proto_init() }
-func file_distapp_distapp_proto_init() {
-	if File_distapp_distapp_proto != nil {
+func init() { file_internal_distapppb_distapp_proto_init() }
+func file_internal_distapppb_distapp_proto_init() {
+	if File_internal_distapppb_distapp_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_distapp_distapp_proto_rawDesc), len(file_distapp_distapp_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_distapppb_distapp_proto_rawDesc), len(file_internal_distapppb_distapp_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_distapp_distapp_proto_goTypes,
-		DependencyIndexes: file_distapp_distapp_proto_depIdxs,
-		MessageInfos:      file_distapp_distapp_proto_msgTypes,
+		GoTypes:           file_internal_distapppb_distapp_proto_goTypes,
+		DependencyIndexes: file_internal_distapppb_distapp_proto_depIdxs,
+		MessageInfos:      file_internal_distapppb_distapp_proto_msgTypes,
 	}.Build()
-	File_distapp_distapp_proto = out.File
-	file_distapp_distapp_proto_goTypes = nil
-	file_distapp_distapp_proto_depIdxs = nil
+	File_internal_distapppb_distapp_proto = out.File
+	file_internal_distapppb_distapp_proto_goTypes = nil
+	file_internal_distapppb_distapp_proto_depIdxs = nil
 }

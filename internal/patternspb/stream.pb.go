@@ -6,9 +6,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: patterns/stream.proto
+// source: internal/patternspb/stream.proto
 
-package patterns
+package patternspb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -38,7 +38,7 @@ type StreamOpen struct {
 
 func (x *StreamOpen) Reset() {
 	*x = StreamOpen{}
-	mi := &file_patterns_stream_proto_msgTypes[0]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +50,7 @@ func (x *StreamOpen) String() string {
 func (*StreamOpen) ProtoMessage() {}
 
 func (x *StreamOpen) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_stream_proto_msgTypes[0]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +63,7 @@ func (x *StreamOpen) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamOpen.ProtoReflect.Descriptor instead.
 func (*StreamOpen) Descriptor() ([]byte, []int) {
-	return file_patterns_stream_proto_rawDescGZIP(), []int{0}
+	return file_internal_patternspb_stream_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *StreamOpen) GetAddress() string {
@@ -94,7 +94,7 @@ type StreamCredit struct {
 
 func (x *StreamCredit) Reset() {
 	*x = StreamCredit{}
-	mi := &file_patterns_stream_proto_msgTypes[1]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -106,7 +106,7 @@ func (x *StreamCredit) String() string {
 func (*StreamCredit) ProtoMessage() {}
 
 func (x *StreamCredit) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_stream_proto_msgTypes[1]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -119,7 +119,7 @@ func (x *StreamCredit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCredit.ProtoReflect.Descriptor instead.
 func (*StreamCredit) Descriptor() ([]byte, []int) {
-	return file_patterns_stream_proto_rawDescGZIP(), []int{1}
+	return file_internal_patternspb_stream_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *StreamCredit) GetChunks() uint32 {
@@ -154,7 +154,7 @@ type StreamCancel struct {
 
 func (x *StreamCancel) Reset() {
 	*x = StreamCancel{}
-	mi := &file_patterns_stream_proto_msgTypes[2]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -166,7 +166,7 @@ func (x *StreamCancel) String() string {
 func (*StreamCancel) ProtoMessage() {}
 
 func (x *StreamCancel) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_stream_proto_msgTypes[2]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -179,7 +179,7 @@ func (x *StreamCancel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamCancel.ProtoReflect.Descriptor instead.
 func (*StreamCancel) Descriptor() ([]byte, []int) {
-	return file_patterns_stream_proto_rawDescGZIP(), []int{2}
+	return file_internal_patternspb_stream_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *StreamCancel) GetReason() string {
@@ -202,7 +202,7 @@ type StreamEnd struct {
 
 func (x *StreamEnd) Reset() {
 	*x = StreamEnd{}
-	mi := &file_patterns_stream_proto_msgTypes[3]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -214,7 +214,7 @@ func (x *StreamEnd) String() string {
 func (*StreamEnd) ProtoMessage() {}
 
 func (x *StreamEnd) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_stream_proto_msgTypes[3]
+	mi := &file_internal_patternspb_stream_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -227,7 +227,7 @@ func (x *StreamEnd) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StreamEnd.ProtoReflect.Descriptor instead.
 func (*StreamEnd) Descriptor() ([]byte, []int) {
-	return file_patterns_stream_proto_rawDescGZIP(), []int{3}
+	return file_internal_patternspb_stream_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *StreamEnd) GetChunks() uint64 {
@@ -237,11 +237,11 @@ func (x *StreamEnd) GetChunks() uint64 {
 	return 0
 }
 
-var File_patterns_stream_proto protoreflect.FileDescriptor
+var File_internal_patternspb_stream_proto protoreflect.FileDescriptor
 
-const file_patterns_stream_proto_rawDesc = "" +
+const file_internal_patternspb_stream_proto_rawDesc = "" +
 	"\n" +
-	"\x15patterns/stream.proto\x12\x14switchboard.patterns\"8\n" +
+	" internal/patternspb/stream.proto\x12\x14switchboard.patterns\"8\n" +
 	"\n" +
 	"StreamOpen\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x10\n" +
@@ -253,28 +253,28 @@ const file_patterns_stream_proto_rawDesc = "" +
 	"\fStreamCancel\x12\x16\n" +
 	"\x06reason\x18\x01 \x01(\tR\x06reason\"#\n" +
 	"\tStreamEnd\x12\x16\n" +
-	"\x06chunks\x18\x01 \x01(\x04R\x06chunksB0Z.github.com/switchboard-go/switchboard/patternsb\x06proto3"
+	"\x06chunks\x18\x01 \x01(\x04R\x06chunksB;Z9github.com/switchboard-go/switchboard/internal/patternspbb\x06proto3"
 
 var (
-	file_patterns_stream_proto_rawDescOnce sync.Once
-	file_patterns_stream_proto_rawDescData []byte
+	file_internal_patternspb_stream_proto_rawDescOnce sync.Once
+	file_internal_patternspb_stream_proto_rawDescData []byte
 )
 
-func file_patterns_stream_proto_rawDescGZIP() []byte {
-	file_patterns_stream_proto_rawDescOnce.Do(func() {
-		file_patterns_stream_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_patterns_stream_proto_rawDesc), len(file_patterns_stream_proto_rawDesc)))
+func file_internal_patternspb_stream_proto_rawDescGZIP() []byte {
+	file_internal_patternspb_stream_proto_rawDescOnce.Do(func() {
+		file_internal_patternspb_stream_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_patternspb_stream_proto_rawDesc), len(file_internal_patternspb_stream_proto_rawDesc)))
 	})
-	return file_patterns_stream_proto_rawDescData
+	return file_internal_patternspb_stream_proto_rawDescData
 }
 
-var file_patterns_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
-var file_patterns_stream_proto_goTypes = []any{
+var file_internal_patternspb_stream_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_internal_patternspb_stream_proto_goTypes = []any{
 	(*StreamOpen)(nil),   // 0: switchboard.patterns.StreamOpen
 	(*StreamCredit)(nil), // 1: switchboard.patterns.StreamCredit
 	(*StreamCancel)(nil), // 2: switchboard.patterns.StreamCancel
 	(*StreamEnd)(nil),    // 3: switchboard.patterns.StreamEnd
 }
-var file_patterns_stream_proto_depIdxs = []int32{
+var file_internal_patternspb_stream_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
 	0, // [0:0] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
@@ -282,26 +282,26 @@ var file_patterns_stream_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for field type_name
 }
 
-func init() { file_patterns_stream_proto_init() }
-func file_patterns_stream_proto_init() {
-	if File_patterns_stream_proto != nil {
+func init() { file_internal_patternspb_stream_proto_init() }
+func file_internal_patternspb_stream_proto_init() {
+	if File_internal_patternspb_stream_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_patterns_stream_proto_rawDesc), len(file_patterns_stream_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_patternspb_stream_proto_rawDesc), len(file_internal_patternspb_stream_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_patterns_stream_proto_goTypes,
-		DependencyIndexes: file_patterns_stream_proto_depIdxs,
-		MessageInfos:      file_patterns_stream_proto_msgTypes,
+		GoTypes:           file_internal_patternspb_stream_proto_goTypes,
+		DependencyIndexes: file_internal_patternspb_stream_proto_depIdxs,
+		MessageInfos:      file_internal_patternspb_stream_proto_msgTypes,
 	}.Build()
-	File_patterns_stream_proto = out.File
-	file_patterns_stream_proto_goTypes = nil
-	file_patterns_stream_proto_depIdxs = nil
+	File_internal_patternspb_stream_proto = out.File
+	file_internal_patternspb_stream_proto_goTypes = nil
+	file_internal_patternspb_stream_proto_depIdxs = nil
 }

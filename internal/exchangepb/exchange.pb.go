@@ -5,12 +5,12 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: exchange/exchange.proto
+// source: internal/exchangepb/exchange.proto
 
-package exchange
+package exchangepb
 
 import (
-	actor "github.com/asynkron/protoactor-go/actor"
+	actor "github.com/switchboard-go/switchboard/actor"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -39,7 +39,7 @@ type Join struct {
 
 func (x *Join) Reset() {
 	*x = Join{}
-	mi := &file_exchange_exchange_proto_msgTypes[0]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +51,7 @@ func (x *Join) String() string {
 func (*Join) ProtoMessage() {}
 
 func (x *Join) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[0]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +64,7 @@ func (x *Join) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Join.ProtoReflect.Descriptor instead.
 func (*Join) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{0}
+	return file_internal_exchangepb_exchange_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Join) GetController() *actor.PID {
@@ -99,7 +99,7 @@ type Leave struct {
 
 func (x *Leave) Reset() {
 	*x = Leave{}
-	mi := &file_exchange_exchange_proto_msgTypes[1]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -111,7 +111,7 @@ func (x *Leave) String() string {
 func (*Leave) ProtoMessage() {}
 
 func (x *Leave) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[1]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -124,7 +124,7 @@ func (x *Leave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Leave.ProtoReflect.Descriptor instead.
 func (*Leave) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{1}
+	return file_internal_exchangepb_exchange_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Leave) GetController() *actor.PID {
@@ -156,7 +156,7 @@ type Leader struct {
 
 func (x *Leader) Reset() {
 	*x = Leader{}
-	mi := &file_exchange_exchange_proto_msgTypes[2]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -168,7 +168,7 @@ func (x *Leader) String() string {
 func (*Leader) ProtoMessage() {}
 
 func (x *Leader) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[2]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -181,7 +181,7 @@ func (x *Leader) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Leader.ProtoReflect.Descriptor instead.
 func (*Leader) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{2}
+	return file_internal_exchangepb_exchange_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Leader) GetExchange() string {
@@ -225,7 +225,7 @@ type MemberUp struct {
 
 func (x *MemberUp) Reset() {
 	*x = MemberUp{}
-	mi := &file_exchange_exchange_proto_msgTypes[3]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -237,7 +237,7 @@ func (x *MemberUp) String() string {
 func (*MemberUp) ProtoMessage() {}
 
 func (x *MemberUp) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[3]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -250,7 +250,7 @@ func (x *MemberUp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberUp.ProtoReflect.Descriptor instead.
 func (*MemberUp) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{3}
+	return file_internal_exchangepb_exchange_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *MemberUp) GetExchange() string {
@@ -295,7 +295,7 @@ type MemberDown struct {
 
 func (x *MemberDown) Reset() {
 	*x = MemberDown{}
-	mi := &file_exchange_exchange_proto_msgTypes[4]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +307,7 @@ func (x *MemberDown) String() string {
 func (*MemberDown) ProtoMessage() {}
 
 func (x *MemberDown) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[4]
+	mi := &file_internal_exchangepb_exchange_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +320,7 @@ func (x *MemberDown) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemberDown.ProtoReflect.Descriptor instead.
 func (*MemberDown) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{4}
+	return file_internal_exchangepb_exchange_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *MemberDown) GetExchange() string {
@@ -351,136 +351,71 @@ func (x *MemberDown) GetConnectionTag() string {
 	return ""
 }
 
-// ExchangeDown tells a controller that its exchange died or does not exist
-// (yet); the controller joins again when it is back.
-type ExchangeDown struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Exchange      string                 `protobuf:"bytes,1,opt,name=exchange,proto3" json:"exchange,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
+var File_internal_exchangepb_exchange_proto protoreflect.FileDescriptor
 
-func (x *ExchangeDown) Reset() {
-	*x = ExchangeDown{}
-	mi := &file_exchange_exchange_proto_msgTypes[5]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ExchangeDown) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ExchangeDown) ProtoMessage() {}
-
-func (x *ExchangeDown) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_exchange_proto_msgTypes[5]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ExchangeDown.ProtoReflect.Descriptor instead.
-func (*ExchangeDown) Descriptor() ([]byte, []int) {
-	return file_exchange_exchange_proto_rawDescGZIP(), []int{5}
-}
-
-func (x *ExchangeDown) GetExchange() string {
-	if x != nil {
-		return x.Exchange
-	}
-	return ""
-}
-
-func (x *ExchangeDown) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-var File_exchange_exchange_proto protoreflect.FileDescriptor
-
-const file_exchange_exchange_proto_rawDesc = "" +
+const file_internal_exchangepb_exchange_proto_rawDesc = "" +
 	"\n" +
-	"\x17exchange/exchange.proto\x12\x14switchboard.exchange\x1a\vactor.proto\"z\n" +
-	"\x04Join\x12*\n" +
+	"\"internal/exchangepb/exchange.proto\x12\x14switchboard.exchange\x1a\x0factor/pid.proto\"\x86\x01\n" +
+	"\x04Join\x126\n" +
 	"\n" +
-	"controller\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\n" +
+	"controller\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
 	"controller\x12\x1f\n" +
 	"\vservice_tag\x18\x02 \x01(\tR\n" +
 	"serviceTag\x12%\n" +
-	"\x0econnection_tag\x18\x03 \x01(\tR\rconnectionTag\"Z\n" +
-	"\x05Leave\x12*\n" +
+	"\x0econnection_tag\x18\x03 \x01(\tR\rconnectionTag\"f\n" +
+	"\x05Leave\x126\n" +
 	"\n" +
-	"controller\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\n" +
+	"controller\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
 	"controller\x12%\n" +
-	"\x0econnection_tag\x18\x02 \x01(\tR\rconnectionTag\"\x9d\x01\n" +
+	"\x0econnection_tag\x18\x02 \x01(\tR\rconnectionTag\"\xc1\x01\n" +
 	"\x06Leader\x12\x1a\n" +
-	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\"\n" +
-	"\x06leader\x18\x02 \x01(\v2\n" +
-	".actor.PIDR\x06leader\x12$\n" +
-	"\amembers\x18\x03 \x03(\v2\n" +
-	".actor.PIDR\amembers\x12-\n" +
-	"\fexchange_pid\x18\x04 \x01(\v2\n" +
-	".actor.PIDR\vexchangePid\"\x92\x01\n" +
+	"\bexchange\x18\x01 \x01(\tR\bexchange\x12.\n" +
+	"\x06leader\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\x06leader\x120\n" +
+	"\amembers\x18\x03 \x03(\v2\x16.switchboard.actor.PIDR\amembers\x129\n" +
+	"\fexchange_pid\x18\x04 \x01(\v2\x16.switchboard.actor.PIDR\vexchangePid\"\x9e\x01\n" +
 	"\bMemberUp\x12\x1a\n" +
-	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\"\n" +
-	"\x06member\x18\x02 \x01(\v2\n" +
-	".actor.PIDR\x06member\x12\x1f\n" +
+	"\bexchange\x18\x01 \x01(\tR\bexchange\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\x06member\x12\x1f\n" +
 	"\vservice_tag\x18\x03 \x01(\tR\n" +
 	"serviceTag\x12%\n" +
-	"\x0econnection_tag\x18\x04 \x01(\tR\rconnectionTag\"\x94\x01\n" +
+	"\x0econnection_tag\x18\x04 \x01(\tR\rconnectionTag\"\xa0\x01\n" +
 	"\n" +
 	"MemberDown\x12\x1a\n" +
-	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\"\n" +
-	"\x06member\x18\x02 \x01(\v2\n" +
-	".actor.PIDR\x06member\x12\x1f\n" +
+	"\bexchange\x18\x01 \x01(\tR\bexchange\x12.\n" +
+	"\x06member\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\x06member\x12\x1f\n" +
 	"\vservice_tag\x18\x03 \x01(\tR\n" +
 	"serviceTag\x12%\n" +
-	"\x0econnection_tag\x18\x04 \x01(\tR\rconnectionTag\"B\n" +
-	"\fExchangeDown\x12\x1a\n" +
-	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reasonB0Z.github.com/switchboard-go/switchboard/exchangeb\x06proto3"
+	"\x0econnection_tag\x18\x04 \x01(\tR\rconnectionTagB;Z9github.com/switchboard-go/switchboard/internal/exchangepbb\x06proto3"
 
 var (
-	file_exchange_exchange_proto_rawDescOnce sync.Once
-	file_exchange_exchange_proto_rawDescData []byte
+	file_internal_exchangepb_exchange_proto_rawDescOnce sync.Once
+	file_internal_exchangepb_exchange_proto_rawDescData []byte
 )
 
-func file_exchange_exchange_proto_rawDescGZIP() []byte {
-	file_exchange_exchange_proto_rawDescOnce.Do(func() {
-		file_exchange_exchange_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_exchange_exchange_proto_rawDesc), len(file_exchange_exchange_proto_rawDesc)))
+func file_internal_exchangepb_exchange_proto_rawDescGZIP() []byte {
+	file_internal_exchangepb_exchange_proto_rawDescOnce.Do(func() {
+		file_internal_exchangepb_exchange_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_exchangepb_exchange_proto_rawDesc), len(file_internal_exchangepb_exchange_proto_rawDesc)))
 	})
-	return file_exchange_exchange_proto_rawDescData
+	return file_internal_exchangepb_exchange_proto_rawDescData
 }
 
-var file_exchange_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
-var file_exchange_exchange_proto_goTypes = []any{
-	(*Join)(nil),         // 0: switchboard.exchange.Join
-	(*Leave)(nil),        // 1: switchboard.exchange.Leave
-	(*Leader)(nil),       // 2: switchboard.exchange.Leader
-	(*MemberUp)(nil),     // 3: switchboard.exchange.MemberUp
-	(*MemberDown)(nil),   // 4: switchboard.exchange.MemberDown
-	(*ExchangeDown)(nil), // 5: switchboard.exchange.ExchangeDown
-	(*actor.PID)(nil),    // 6: actor.PID
+var file_internal_exchangepb_exchange_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_internal_exchangepb_exchange_proto_goTypes = []any{
+	(*Join)(nil),       // 0: switchboard.exchange.Join
+	(*Leave)(nil),      // 1: switchboard.exchange.Leave
+	(*Leader)(nil),     // 2: switchboard.exchange.Leader
+	(*MemberUp)(nil),   // 3: switchboard.exchange.MemberUp
+	(*MemberDown)(nil), // 4: switchboard.exchange.MemberDown
+	(*actor.PID)(nil),  // 5: switchboard.actor.PID
 }
-var file_exchange_exchange_proto_depIdxs = []int32{
-	6, // 0: switchboard.exchange.Join.controller:type_name -> actor.PID
-	6, // 1: switchboard.exchange.Leave.controller:type_name -> actor.PID
-	6, // 2: switchboard.exchange.Leader.leader:type_name -> actor.PID
-	6, // 3: switchboard.exchange.Leader.members:type_name -> actor.PID
-	6, // 4: switchboard.exchange.Leader.exchange_pid:type_name -> actor.PID
-	6, // 5: switchboard.exchange.MemberUp.member:type_name -> actor.PID
-	6, // 6: switchboard.exchange.MemberDown.member:type_name -> actor.PID
+var file_internal_exchangepb_exchange_proto_depIdxs = []int32{
+	5, // 0: switchboard.exchange.Join.controller:type_name -> switchboard.actor.PID
+	5, // 1: switchboard.exchange.Leave.controller:type_name -> switchboard.actor.PID
+	5, // 2: switchboard.exchange.Leader.leader:type_name -> switchboard.actor.PID
+	5, // 3: switchboard.exchange.Leader.members:type_name -> switchboard.actor.PID
+	5, // 4: switchboard.exchange.Leader.exchange_pid:type_name -> switchboard.actor.PID
+	5, // 5: switchboard.exchange.MemberUp.member:type_name -> switchboard.actor.PID
+	5, // 6: switchboard.exchange.MemberDown.member:type_name -> switchboard.actor.PID
 	7, // [7:7] is the sub-list for method output_type
 	7, // [7:7] is the sub-list for method input_type
 	7, // [7:7] is the sub-list for extension type_name
@@ -488,26 +423,26 @@ var file_exchange_exchange_proto_depIdxs = []int32{
 	0, // [0:7] is the sub-list for field type_name
 }
 
-func init() { file_exchange_exchange_proto_init() }
-func file_exchange_exchange_proto_init() {
-	if File_exchange_exchange_proto != nil {
+func init() { file_internal_exchangepb_exchange_proto_init() }
+func file_internal_exchangepb_exchange_proto_init() {
+	if File_internal_exchangepb_exchange_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_exchange_exchange_proto_rawDesc), len(file_exchange_exchange_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_exchangepb_exchange_proto_rawDesc), len(file_internal_exchangepb_exchange_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_exchange_exchange_proto_goTypes,
-		DependencyIndexes: file_exchange_exchange_proto_depIdxs,
-		MessageInfos:      file_exchange_exchange_proto_msgTypes,
+		GoTypes:           file_internal_exchangepb_exchange_proto_goTypes,
+		DependencyIndexes: file_internal_exchangepb_exchange_proto_depIdxs,
+		MessageInfos:      file_internal_exchangepb_exchange_proto_msgTypes,
 	}.Build()
-	File_exchange_exchange_proto = out.File
-	file_exchange_exchange_proto_goTypes = nil
-	file_exchange_exchange_proto_depIdxs = nil
+	File_internal_exchangepb_exchange_proto = out.File
+	file_internal_exchangepb_exchange_proto_goTypes = nil
+	file_internal_exchangepb_exchange_proto_depIdxs = nil
 }

@@ -6,9 +6,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: cluster/routing.proto
+// source: internal/clusterpb/routing.proto
 
-package cluster
+package clusterpb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -42,7 +42,7 @@ type RouteRequest struct {
 
 func (x *RouteRequest) Reset() {
 	*x = RouteRequest{}
-	mi := &file_cluster_routing_proto_msgTypes[0]
+	mi := &file_internal_clusterpb_routing_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -54,7 +54,7 @@ func (x *RouteRequest) String() string {
 func (*RouteRequest) ProtoMessage() {}
 
 func (x *RouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_routing_proto_msgTypes[0]
+	mi := &file_internal_clusterpb_routing_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -67,7 +67,7 @@ func (x *RouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteRequest.ProtoReflect.Descriptor instead.
 func (*RouteRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_routing_proto_rawDescGZIP(), []int{0}
+	return file_internal_clusterpb_routing_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *RouteRequest) GetKey() string {
@@ -98,35 +98,35 @@ func (x *RouteRequest) GetDeadlineUnixNano() int64 {
 	return 0
 }
 
-var File_cluster_routing_proto protoreflect.FileDescriptor
+var File_internal_clusterpb_routing_proto protoreflect.FileDescriptor
 
-const file_cluster_routing_proto_rawDesc = "" +
+const file_internal_clusterpb_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x15cluster/routing.proto\x12\x13switchboard.cluster\x1a\x19google/protobuf/any.proto\"\x92\x01\n" +
+	" internal/clusterpb/routing.proto\x12\x13switchboard.cluster\x1a\x19google/protobuf/any.proto\"\x92\x01\n" +
 	"\fRouteRequest\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x12\n" +
 	"\x04hops\x18\x02 \x01(\rR\x04hops\x12.\n" +
 	"\apayload\x18\x03 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12,\n" +
-	"\x12deadline_unix_nano\x18\x04 \x01(\x03R\x10deadlineUnixNanoB/Z-github.com/switchboard-go/switchboard/clusterb\x06proto3"
+	"\x12deadline_unix_nano\x18\x04 \x01(\x03R\x10deadlineUnixNanoB:Z8github.com/switchboard-go/switchboard/internal/clusterpbb\x06proto3"
 
 var (
-	file_cluster_routing_proto_rawDescOnce sync.Once
-	file_cluster_routing_proto_rawDescData []byte
+	file_internal_clusterpb_routing_proto_rawDescOnce sync.Once
+	file_internal_clusterpb_routing_proto_rawDescData []byte
 )
 
-func file_cluster_routing_proto_rawDescGZIP() []byte {
-	file_cluster_routing_proto_rawDescOnce.Do(func() {
-		file_cluster_routing_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cluster_routing_proto_rawDesc), len(file_cluster_routing_proto_rawDesc)))
+func file_internal_clusterpb_routing_proto_rawDescGZIP() []byte {
+	file_internal_clusterpb_routing_proto_rawDescOnce.Do(func() {
+		file_internal_clusterpb_routing_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_clusterpb_routing_proto_rawDesc), len(file_internal_clusterpb_routing_proto_rawDesc)))
 	})
-	return file_cluster_routing_proto_rawDescData
+	return file_internal_clusterpb_routing_proto_rawDescData
 }
 
-var file_cluster_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_cluster_routing_proto_goTypes = []any{
+var file_internal_clusterpb_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_internal_clusterpb_routing_proto_goTypes = []any{
 	(*RouteRequest)(nil), // 0: switchboard.cluster.RouteRequest
 	(*anypb.Any)(nil),    // 1: google.protobuf.Any
 }
-var file_cluster_routing_proto_depIdxs = []int32{
+var file_internal_clusterpb_routing_proto_depIdxs = []int32{
 	1, // 0: switchboard.cluster.RouteRequest.payload:type_name -> google.protobuf.Any
 	1, // [1:1] is the sub-list for method output_type
 	1, // [1:1] is the sub-list for method input_type
@@ -135,26 +135,26 @@ var file_cluster_routing_proto_depIdxs = []int32{
 	0, // [0:1] is the sub-list for field type_name
 }
 
-func init() { file_cluster_routing_proto_init() }
-func file_cluster_routing_proto_init() {
-	if File_cluster_routing_proto != nil {
+func init() { file_internal_clusterpb_routing_proto_init() }
+func file_internal_clusterpb_routing_proto_init() {
+	if File_internal_clusterpb_routing_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_routing_proto_rawDesc), len(file_cluster_routing_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_clusterpb_routing_proto_rawDesc), len(file_internal_clusterpb_routing_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_cluster_routing_proto_goTypes,
-		DependencyIndexes: file_cluster_routing_proto_depIdxs,
-		MessageInfos:      file_cluster_routing_proto_msgTypes,
+		GoTypes:           file_internal_clusterpb_routing_proto_goTypes,
+		DependencyIndexes: file_internal_clusterpb_routing_proto_depIdxs,
+		MessageInfos:      file_internal_clusterpb_routing_proto_msgTypes,
 	}.Build()
-	File_cluster_routing_proto = out.File
-	file_cluster_routing_proto_goTypes = nil
-	file_cluster_routing_proto_depIdxs = nil
+	File_internal_clusterpb_routing_proto = out.File
+	file_internal_clusterpb_routing_proto_goTypes = nil
+	file_internal_clusterpb_routing_proto_depIdxs = nil
 }

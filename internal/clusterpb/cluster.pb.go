@@ -5,9 +5,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: cluster/cluster.proto
+// source: internal/clusterpb/cluster.proto
 
-package cluster
+package clusterpb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -39,7 +39,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_cluster_cluster_proto_msgTypes[0]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +51,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_cluster_proto_msgTypes[0]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +64,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_cluster_cluster_proto_rawDescGZIP(), []int{0}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *NodeInfo) GetName() string {
@@ -109,7 +109,7 @@ type DirEntry struct {
 
 func (x *DirEntry) Reset() {
 	*x = DirEntry{}
-	mi := &file_cluster_cluster_proto_msgTypes[1]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -121,7 +121,7 @@ func (x *DirEntry) String() string {
 func (*DirEntry) ProtoMessage() {}
 
 func (x *DirEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_cluster_proto_msgTypes[1]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -134,7 +134,7 @@ func (x *DirEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DirEntry.ProtoReflect.Descriptor instead.
 func (*DirEntry) Descriptor() ([]byte, []int) {
-	return file_cluster_cluster_proto_rawDescGZIP(), []int{1}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *DirEntry) GetName() string {
@@ -180,7 +180,7 @@ type Hello struct {
 
 func (x *Hello) Reset() {
 	*x = Hello{}
-	mi := &file_cluster_cluster_proto_msgTypes[2]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +192,7 @@ func (x *Hello) String() string {
 func (*Hello) ProtoMessage() {}
 
 func (x *Hello) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_cluster_proto_msgTypes[2]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +205,7 @@ func (x *Hello) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hello.ProtoReflect.Descriptor instead.
 func (*Hello) Descriptor() ([]byte, []int) {
-	return file_cluster_cluster_proto_rawDescGZIP(), []int{2}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Hello) GetFrom() *NodeInfo {
@@ -247,7 +247,7 @@ type Entries struct {
 
 func (x *Entries) Reset() {
 	*x = Entries{}
-	mi := &file_cluster_cluster_proto_msgTypes[3]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -259,7 +259,7 @@ func (x *Entries) String() string {
 func (*Entries) ProtoMessage() {}
 
 func (x *Entries) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_cluster_proto_msgTypes[3]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -272,7 +272,7 @@ func (x *Entries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entries.ProtoReflect.Descriptor instead.
 func (*Entries) Descriptor() ([]byte, []int) {
-	return file_cluster_cluster_proto_rawDescGZIP(), []int{3}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Entries) GetFrom() *NodeInfo {
@@ -299,7 +299,7 @@ type Bye struct {
 
 func (x *Bye) Reset() {
 	*x = Bye{}
-	mi := &file_cluster_cluster_proto_msgTypes[4]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +311,7 @@ func (x *Bye) String() string {
 func (*Bye) ProtoMessage() {}
 
 func (x *Bye) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_cluster_proto_msgTypes[4]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -324,7 +324,7 @@ func (x *Bye) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bye.ProtoReflect.Descriptor instead.
 func (*Bye) Descriptor() ([]byte, []int) {
-	return file_cluster_cluster_proto_rawDescGZIP(), []int{4}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Bye) GetFrom() *NodeInfo {
@@ -334,11 +334,11 @@ func (x *Bye) GetFrom() *NodeInfo {
 	return nil
 }
 
-var File_cluster_cluster_proto protoreflect.FileDescriptor
+var File_internal_clusterpb_cluster_proto protoreflect.FileDescriptor
 
-const file_cluster_cluster_proto_rawDesc = "" +
+const file_internal_clusterpb_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\x15cluster/cluster.proto\x12\x13switchboard.cluster\"\xc8\x01\n" +
+	" internal/clusterpb/cluster.proto\x12\x13switchboard.cluster\"\xc8\x01\n" +
 	"\bNodeInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12;\n" +
@@ -361,22 +361,22 @@ const file_cluster_cluster_proto_rawDesc = "" +
 	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04from\x127\n" +
 	"\aentries\x18\x02 \x03(\v2\x1d.switchboard.cluster.DirEntryR\aentries\"8\n" +
 	"\x03Bye\x121\n" +
-	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04fromB/Z-github.com/switchboard-go/switchboard/clusterb\x06proto3"
+	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04fromB:Z8github.com/switchboard-go/switchboard/internal/clusterpbb\x06proto3"
 
 var (
-	file_cluster_cluster_proto_rawDescOnce sync.Once
-	file_cluster_cluster_proto_rawDescData []byte
+	file_internal_clusterpb_cluster_proto_rawDescOnce sync.Once
+	file_internal_clusterpb_cluster_proto_rawDescData []byte
 )
 
-func file_cluster_cluster_proto_rawDescGZIP() []byte {
-	file_cluster_cluster_proto_rawDescOnce.Do(func() {
-		file_cluster_cluster_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_cluster_cluster_proto_rawDesc), len(file_cluster_cluster_proto_rawDesc)))
+func file_internal_clusterpb_cluster_proto_rawDescGZIP() []byte {
+	file_internal_clusterpb_cluster_proto_rawDescOnce.Do(func() {
+		file_internal_clusterpb_cluster_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_clusterpb_cluster_proto_rawDesc), len(file_internal_clusterpb_cluster_proto_rawDesc)))
 	})
-	return file_cluster_cluster_proto_rawDescData
+	return file_internal_clusterpb_cluster_proto_rawDescData
 }
 
-var file_cluster_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
-var file_cluster_cluster_proto_goTypes = []any{
+var file_internal_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_internal_clusterpb_cluster_proto_goTypes = []any{
 	(*NodeInfo)(nil), // 0: switchboard.cluster.NodeInfo
 	(*DirEntry)(nil), // 1: switchboard.cluster.DirEntry
 	(*Hello)(nil),    // 2: switchboard.cluster.Hello
@@ -384,7 +384,7 @@ var file_cluster_cluster_proto_goTypes = []any{
 	(*Bye)(nil),      // 4: switchboard.cluster.Bye
 	nil,              // 5: switchboard.cluster.NodeInfo.MetaEntry
 }
-var file_cluster_cluster_proto_depIdxs = []int32{
+var file_internal_clusterpb_cluster_proto_depIdxs = []int32{
 	5, // 0: switchboard.cluster.NodeInfo.meta:type_name -> switchboard.cluster.NodeInfo.MetaEntry
 	0, // 1: switchboard.cluster.Hello.from:type_name -> switchboard.cluster.NodeInfo
 	0, // 2: switchboard.cluster.Hello.known:type_name -> switchboard.cluster.NodeInfo
@@ -399,26 +399,26 @@ var file_cluster_cluster_proto_depIdxs = []int32{
 	0, // [0:7] is the sub-list for field type_name
 }
 
-func init() { file_cluster_cluster_proto_init() }
-func file_cluster_cluster_proto_init() {
-	if File_cluster_cluster_proto != nil {
+func init() { file_internal_clusterpb_cluster_proto_init() }
+func file_internal_clusterpb_cluster_proto_init() {
+	if File_internal_clusterpb_cluster_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_cluster_proto_rawDesc), len(file_cluster_cluster_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_clusterpb_cluster_proto_rawDesc), len(file_internal_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_cluster_cluster_proto_goTypes,
-		DependencyIndexes: file_cluster_cluster_proto_depIdxs,
-		MessageInfos:      file_cluster_cluster_proto_msgTypes,
+		GoTypes:           file_internal_clusterpb_cluster_proto_goTypes,
+		DependencyIndexes: file_internal_clusterpb_cluster_proto_depIdxs,
+		MessageInfos:      file_internal_clusterpb_cluster_proto_msgTypes,
 	}.Build()
-	File_cluster_cluster_proto = out.File
-	file_cluster_cluster_proto_goTypes = nil
-	file_cluster_cluster_proto_depIdxs = nil
+	File_internal_clusterpb_cluster_proto = out.File
+	file_internal_clusterpb_cluster_proto_goTypes = nil
+	file_internal_clusterpb_cluster_proto_depIdxs = nil
 }

@@ -5,12 +5,12 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: exchange/pubsub.proto
+// source: internal/pubsubpb/pubsub.proto
 
-package exchange
+package pubsubpb
 
 import (
-	actor "github.com/asynkron/protoactor-go/actor"
+	actor "github.com/switchboard-go/switchboard/actor"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	anypb "google.golang.org/protobuf/types/known/anypb"
@@ -40,7 +40,7 @@ type Subscribe struct {
 
 func (x *Subscribe) Reset() {
 	*x = Subscribe{}
-	mi := &file_exchange_pubsub_proto_msgTypes[0]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -52,7 +52,7 @@ func (x *Subscribe) String() string {
 func (*Subscribe) ProtoMessage() {}
 
 func (x *Subscribe) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_pubsub_proto_msgTypes[0]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -65,7 +65,7 @@ func (x *Subscribe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscribe.ProtoReflect.Descriptor instead.
 func (*Subscribe) Descriptor() ([]byte, []int) {
-	return file_exchange_pubsub_proto_rawDescGZIP(), []int{0}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Subscribe) GetSubscriber() *actor.PID {
@@ -101,7 +101,7 @@ type Unsubscribe struct {
 
 func (x *Unsubscribe) Reset() {
 	*x = Unsubscribe{}
-	mi := &file_exchange_pubsub_proto_msgTypes[1]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -113,7 +113,7 @@ func (x *Unsubscribe) String() string {
 func (*Unsubscribe) ProtoMessage() {}
 
 func (x *Unsubscribe) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_pubsub_proto_msgTypes[1]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -126,7 +126,7 @@ func (x *Unsubscribe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Unsubscribe.ProtoReflect.Descriptor instead.
 func (*Unsubscribe) Descriptor() ([]byte, []int) {
-	return file_exchange_pubsub_proto_rawDescGZIP(), []int{1}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Unsubscribe) GetSubscriber() *actor.PID {
@@ -161,7 +161,7 @@ type Subscribed struct {
 
 func (x *Subscribed) Reset() {
 	*x = Subscribed{}
-	mi := &file_exchange_pubsub_proto_msgTypes[2]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -173,7 +173,7 @@ func (x *Subscribed) String() string {
 func (*Subscribed) ProtoMessage() {}
 
 func (x *Subscribed) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_pubsub_proto_msgTypes[2]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -186,7 +186,7 @@ func (x *Subscribed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscribed.ProtoReflect.Descriptor instead.
 func (*Subscribed) Descriptor() ([]byte, []int) {
-	return file_exchange_pubsub_proto_rawDescGZIP(), []int{2}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Subscribed) GetChanged() bool {
@@ -209,7 +209,7 @@ type Publish struct {
 
 func (x *Publish) Reset() {
 	*x = Publish{}
-	mi := &file_exchange_pubsub_proto_msgTypes[3]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +221,7 @@ func (x *Publish) String() string {
 func (*Publish) ProtoMessage() {}
 
 func (x *Publish) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_pubsub_proto_msgTypes[3]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +234,7 @@ func (x *Publish) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Publish.ProtoReflect.Descriptor instead.
 func (*Publish) Descriptor() ([]byte, []int) {
-	return file_exchange_pubsub_proto_rawDescGZIP(), []int{3}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Publish) GetKey() string {
@@ -272,7 +272,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_exchange_pubsub_proto_msgTypes[4]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -284,7 +284,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_pubsub_proto_msgTypes[4]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -297,7 +297,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_exchange_pubsub_proto_rawDescGZIP(), []int{4}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Delivery) GetExchange() string {
@@ -328,22 +328,20 @@ func (x *Delivery) GetPayload() *anypb.Any {
 	return nil
 }
 
-var File_exchange_pubsub_proto protoreflect.FileDescriptor
+var File_internal_pubsubpb_pubsub_proto protoreflect.FileDescriptor
 
-const file_exchange_pubsub_proto_rawDesc = "" +
+const file_internal_pubsubpb_pubsub_proto_rawDesc = "" +
 	"\n" +
-	"\x15exchange/pubsub.proto\x12\x14switchboard.exchange\x1a\vactor.proto\x1a\x19google/protobuf/any.proto\"c\n" +
-	"\tSubscribe\x12*\n" +
+	"\x1einternal/pubsubpb/pubsub.proto\x12\x14switchboard.exchange\x1a\x0factor/pid.proto\x1a\x19google/protobuf/any.proto\"o\n" +
+	"\tSubscribe\x126\n" +
 	"\n" +
-	"subscriber\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\n" +
+	"subscriber\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
 	"subscriber\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x10\n" +
-	"\x03tag\x18\x03 \x01(\tR\x03tag\"e\n" +
-	"\vUnsubscribe\x12*\n" +
+	"\x03tag\x18\x03 \x01(\tR\x03tag\"q\n" +
+	"\vUnsubscribe\x126\n" +
 	"\n" +
-	"subscriber\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\n" +
+	"subscriber\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
 	"subscriber\x12\x18\n" +
 	"\apattern\x18\x02 \x01(\tR\apattern\x12\x10\n" +
 	"\x03tag\x18\x03 \x01(\tR\x03tag\"&\n" +
@@ -358,33 +356,33 @@ const file_exchange_pubsub_proto_rawDesc = "" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x10\n" +
 	"\x03tag\x18\x03 \x01(\tR\x03tag\x12.\n" +
-	"\apayload\x18\x04 \x01(\v2\x14.google.protobuf.AnyR\apayloadB0Z.github.com/switchboard-go/switchboard/exchangeb\x06proto3"
+	"\apayload\x18\x04 \x01(\v2\x14.google.protobuf.AnyR\apayloadB9Z7github.com/switchboard-go/switchboard/internal/pubsubpbb\x06proto3"
 
 var (
-	file_exchange_pubsub_proto_rawDescOnce sync.Once
-	file_exchange_pubsub_proto_rawDescData []byte
+	file_internal_pubsubpb_pubsub_proto_rawDescOnce sync.Once
+	file_internal_pubsubpb_pubsub_proto_rawDescData []byte
 )
 
-func file_exchange_pubsub_proto_rawDescGZIP() []byte {
-	file_exchange_pubsub_proto_rawDescOnce.Do(func() {
-		file_exchange_pubsub_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_exchange_pubsub_proto_rawDesc), len(file_exchange_pubsub_proto_rawDesc)))
+func file_internal_pubsubpb_pubsub_proto_rawDescGZIP() []byte {
+	file_internal_pubsubpb_pubsub_proto_rawDescOnce.Do(func() {
+		file_internal_pubsubpb_pubsub_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_pubsubpb_pubsub_proto_rawDesc), len(file_internal_pubsubpb_pubsub_proto_rawDesc)))
 	})
-	return file_exchange_pubsub_proto_rawDescData
+	return file_internal_pubsubpb_pubsub_proto_rawDescData
 }
 
-var file_exchange_pubsub_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
-var file_exchange_pubsub_proto_goTypes = []any{
+var file_internal_pubsubpb_pubsub_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_internal_pubsubpb_pubsub_proto_goTypes = []any{
 	(*Subscribe)(nil),   // 0: switchboard.exchange.Subscribe
 	(*Unsubscribe)(nil), // 1: switchboard.exchange.Unsubscribe
 	(*Subscribed)(nil),  // 2: switchboard.exchange.Subscribed
 	(*Publish)(nil),     // 3: switchboard.exchange.Publish
 	(*Delivery)(nil),    // 4: switchboard.exchange.Delivery
-	(*actor.PID)(nil),   // 5: actor.PID
+	(*actor.PID)(nil),   // 5: switchboard.actor.PID
 	(*anypb.Any)(nil),   // 6: google.protobuf.Any
 }
-var file_exchange_pubsub_proto_depIdxs = []int32{
-	5, // 0: switchboard.exchange.Subscribe.subscriber:type_name -> actor.PID
-	5, // 1: switchboard.exchange.Unsubscribe.subscriber:type_name -> actor.PID
+var file_internal_pubsubpb_pubsub_proto_depIdxs = []int32{
+	5, // 0: switchboard.exchange.Subscribe.subscriber:type_name -> switchboard.actor.PID
+	5, // 1: switchboard.exchange.Unsubscribe.subscriber:type_name -> switchboard.actor.PID
 	6, // 2: switchboard.exchange.Publish.payload:type_name -> google.protobuf.Any
 	6, // 3: switchboard.exchange.Delivery.payload:type_name -> google.protobuf.Any
 	4, // [4:4] is the sub-list for method output_type
@@ -394,26 +392,26 @@ var file_exchange_pubsub_proto_depIdxs = []int32{
 	0, // [0:4] is the sub-list for field type_name
 }
 
-func init() { file_exchange_pubsub_proto_init() }
-func file_exchange_pubsub_proto_init() {
-	if File_exchange_pubsub_proto != nil {
+func init() { file_internal_pubsubpb_pubsub_proto_init() }
+func file_internal_pubsubpb_pubsub_proto_init() {
+	if File_internal_pubsubpb_pubsub_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_exchange_pubsub_proto_rawDesc), len(file_exchange_pubsub_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_pubsubpb_pubsub_proto_rawDesc), len(file_internal_pubsubpb_pubsub_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_exchange_pubsub_proto_goTypes,
-		DependencyIndexes: file_exchange_pubsub_proto_depIdxs,
-		MessageInfos:      file_exchange_pubsub_proto_msgTypes,
+		GoTypes:           file_internal_pubsubpb_pubsub_proto_goTypes,
+		DependencyIndexes: file_internal_pubsubpb_pubsub_proto_depIdxs,
+		MessageInfos:      file_internal_pubsubpb_pubsub_proto_msgTypes,
 	}.Build()
-	File_exchange_pubsub_proto = out.File
-	file_exchange_pubsub_proto_goTypes = nil
-	file_exchange_pubsub_proto_depIdxs = nil
+	File_internal_pubsubpb_pubsub_proto = out.File
+	file_internal_pubsubpb_pubsub_proto_goTypes = nil
+	file_internal_pubsubpb_pubsub_proto_depIdxs = nil
 }

@@ -5,9 +5,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: patterns/interact.proto
+// source: internal/patternspb/interact.proto
 
-package patterns
+package patternspb
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -39,7 +39,7 @@ type InteractQuestion struct {
 
 func (x *InteractQuestion) Reset() {
 	*x = InteractQuestion{}
-	mi := &file_patterns_interact_proto_msgTypes[0]
+	mi := &file_internal_patternspb_interact_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -51,7 +51,7 @@ func (x *InteractQuestion) String() string {
 func (*InteractQuestion) ProtoMessage() {}
 
 func (x *InteractQuestion) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_interact_proto_msgTypes[0]
+	mi := &file_internal_patternspb_interact_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -64,7 +64,7 @@ func (x *InteractQuestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InteractQuestion.ProtoReflect.Descriptor instead.
 func (*InteractQuestion) Descriptor() ([]byte, []int) {
-	return file_patterns_interact_proto_rawDescGZIP(), []int{0}
+	return file_internal_patternspb_interact_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *InteractQuestion) GetPayload() *anypb.Any {
@@ -102,7 +102,7 @@ type InteractAnswer struct {
 
 func (x *InteractAnswer) Reset() {
 	*x = InteractAnswer{}
-	mi := &file_patterns_interact_proto_msgTypes[1]
+	mi := &file_internal_patternspb_interact_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -114,7 +114,7 @@ func (x *InteractAnswer) String() string {
 func (*InteractAnswer) ProtoMessage() {}
 
 func (x *InteractAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_patterns_interact_proto_msgTypes[1]
+	mi := &file_internal_patternspb_interact_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -127,7 +127,7 @@ func (x *InteractAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InteractAnswer.ProtoReflect.Descriptor instead.
 func (*InteractAnswer) Descriptor() ([]byte, []int) {
-	return file_patterns_interact_proto_rawDescGZIP(), []int{1}
+	return file_internal_patternspb_interact_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *InteractAnswer) GetPayload() *anypb.Any {
@@ -151,11 +151,11 @@ func (x *InteractAnswer) GetRef() uint64 {
 	return 0
 }
 
-var File_patterns_interact_proto protoreflect.FileDescriptor
+var File_internal_patternspb_interact_proto protoreflect.FileDescriptor
 
-const file_patterns_interact_proto_rawDesc = "" +
+const file_internal_patternspb_interact_proto_rawDesc = "" +
 	"\n" +
-	"\x17patterns/interact.proto\x12\x14switchboard.patterns\x1a\x19google/protobuf/any.proto\"n\n" +
+	"\"internal/patternspb/interact.proto\x12\x14switchboard.patterns\x1a\x19google/protobuf/any.proto\"n\n" +
 	"\x10InteractQuestion\x12.\n" +
 	"\apayload\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x10\n" +
@@ -163,27 +163,27 @@ const file_patterns_interact_proto_rawDesc = "" +
 	"\x0eInteractAnswer\x12.\n" +
 	"\apayload\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x10\n" +
-	"\x03ref\x18\x03 \x01(\x04R\x03refB0Z.github.com/switchboard-go/switchboard/patternsb\x06proto3"
+	"\x03ref\x18\x03 \x01(\x04R\x03refB;Z9github.com/switchboard-go/switchboard/internal/patternspbb\x06proto3"
 
 var (
-	file_patterns_interact_proto_rawDescOnce sync.Once
-	file_patterns_interact_proto_rawDescData []byte
+	file_internal_patternspb_interact_proto_rawDescOnce sync.Once
+	file_internal_patternspb_interact_proto_rawDescData []byte
 )
 
-func file_patterns_interact_proto_rawDescGZIP() []byte {
-	file_patterns_interact_proto_rawDescOnce.Do(func() {
-		file_patterns_interact_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_patterns_interact_proto_rawDesc), len(file_patterns_interact_proto_rawDesc)))
+func file_internal_patternspb_interact_proto_rawDescGZIP() []byte {
+	file_internal_patternspb_interact_proto_rawDescOnce.Do(func() {
+		file_internal_patternspb_interact_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_patternspb_interact_proto_rawDesc), len(file_internal_patternspb_interact_proto_rawDesc)))
 	})
-	return file_patterns_interact_proto_rawDescData
+	return file_internal_patternspb_interact_proto_rawDescData
 }
 
-var file_patterns_interact_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
-var file_patterns_interact_proto_goTypes = []any{
+var file_internal_patternspb_interact_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_internal_patternspb_interact_proto_goTypes = []any{
 	(*InteractQuestion)(nil), // 0: switchboard.patterns.InteractQuestion
 	(*InteractAnswer)(nil),   // 1: switchboard.patterns.InteractAnswer
 	(*anypb.Any)(nil),        // 2: google.protobuf.Any
 }
-var file_patterns_interact_proto_depIdxs = []int32{
+var file_internal_patternspb_interact_proto_depIdxs = []int32{
 	2, // 0: switchboard.patterns.InteractQuestion.payload:type_name -> google.protobuf.Any
 	2, // 1: switchboard.patterns.InteractAnswer.payload:type_name -> google.protobuf.Any
 	2, // [2:2] is the sub-list for method output_type
@@ -193,26 +193,26 @@ var file_patterns_interact_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_patterns_interact_proto_init() }
-func file_patterns_interact_proto_init() {
-	if File_patterns_interact_proto != nil {
+func init() { file_internal_patternspb_interact_proto_init() }
+func file_internal_patternspb_interact_proto_init() {
+	if File_internal_patternspb_interact_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_patterns_interact_proto_rawDesc), len(file_patterns_interact_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_patternspb_interact_proto_rawDesc), len(file_internal_patternspb_interact_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_patterns_interact_proto_goTypes,
-		DependencyIndexes: file_patterns_interact_proto_depIdxs,
-		MessageInfos:      file_patterns_interact_proto_msgTypes,
+		GoTypes:           file_internal_patternspb_interact_proto_goTypes,
+		DependencyIndexes: file_internal_patternspb_interact_proto_depIdxs,
+		MessageInfos:      file_internal_patternspb_interact_proto_msgTypes,
 	}.Build()
-	File_patterns_interact_proto = out.File
-	file_patterns_interact_proto_goTypes = nil
-	file_patterns_interact_proto_depIdxs = nil
+	File_internal_patternspb_interact_proto = out.File
+	file_internal_patternspb_interact_proto_goTypes = nil
+	file_internal_patternspb_interact_proto_depIdxs = nil
 }

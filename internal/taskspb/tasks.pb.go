@@ -8,12 +8,12 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: exchange/tasks.proto
+// source: internal/taskspb/tasks.proto
 
-package exchange
+package taskspb
 
 import (
-	actor "github.com/asynkron/protoactor-go/actor"
+	actor "github.com/switchboard-go/switchboard/actor"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	anypb "google.golang.org/protobuf/types/known/anypb"
@@ -29,62 +29,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// DeadCause says why a task was dead-lettered.
-type DeadCause int32
-
-const (
-	DeadCause_DEAD_CAUSE_UNSPECIFIED DeadCause = 0
-	// It was delivered MaxDeliveries times without an ack.
-	DeadCause_DEAD_CAUSE_DELIVERY_LIMIT DeadCause = 1
-	// A worker rejected it.
-	DeadCause_DEAD_CAUSE_REJECTED DeadCause = 2
-	// Its payload could not be encoded for, or decoded by, the worker.
-	DeadCause_DEAD_CAUSE_BAD_PAYLOAD DeadCause = 3
-)
-
-// Enum value maps for DeadCause.
-var (
-	DeadCause_name = map[int32]string{
-		0: "DEAD_CAUSE_UNSPECIFIED",
-		1: "DEAD_CAUSE_DELIVERY_LIMIT",
-		2: "DEAD_CAUSE_REJECTED",
-		3: "DEAD_CAUSE_BAD_PAYLOAD",
-	}
-	DeadCause_value = map[string]int32{
-		"DEAD_CAUSE_UNSPECIFIED":    0,
-		"DEAD_CAUSE_DELIVERY_LIMIT": 1,
-		"DEAD_CAUSE_REJECTED":       2,
-		"DEAD_CAUSE_BAD_PAYLOAD":    3,
-	}
-)
-
-func (x DeadCause) Enum() *DeadCause {
-	p := new(DeadCause)
-	*p = x
-	return p
-}
-
-func (x DeadCause) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (DeadCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_exchange_tasks_proto_enumTypes[0].Descriptor()
-}
-
-func (DeadCause) Type() protoreflect.EnumType {
-	return &file_exchange_tasks_proto_enumTypes[0]
-}
-
-func (x DeadCause) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use DeadCause.Descriptor instead.
-func (DeadCause) EnumDescriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{0}
-}
-
 // TaskSubmit is a task from a producer on another node, sent as a call;
 // the queue answers once it holds the task (an empty reply) or with an
 // error (ErrQueueFull, ErrBadPriority, ErrTooLarge, ErrBadRequest).
@@ -98,7 +42,7 @@ type TaskSubmit struct {
 
 func (x *TaskSubmit) Reset() {
 	*x = TaskSubmit{}
-	mi := &file_exchange_tasks_proto_msgTypes[0]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -110,7 +54,7 @@ func (x *TaskSubmit) String() string {
 func (*TaskSubmit) ProtoMessage() {}
 
 func (x *TaskSubmit) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[0]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -123,7 +67,7 @@ func (x *TaskSubmit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskSubmit.ProtoReflect.Descriptor instead.
 func (*TaskSubmit) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{0}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *TaskSubmit) GetPayload() *anypb.Any {
@@ -153,7 +97,7 @@ type TaskWorkerJoin struct {
 
 func (x *TaskWorkerJoin) Reset() {
 	*x = TaskWorkerJoin{}
-	mi := &file_exchange_tasks_proto_msgTypes[1]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -165,7 +109,7 @@ func (x *TaskWorkerJoin) String() string {
 func (*TaskWorkerJoin) ProtoMessage() {}
 
 func (x *TaskWorkerJoin) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[1]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -178,7 +122,7 @@ func (x *TaskWorkerJoin) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskWorkerJoin.ProtoReflect.Descriptor instead.
 func (*TaskWorkerJoin) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{1}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *TaskWorkerJoin) GetWorker() *actor.PID {
@@ -206,7 +150,7 @@ type TaskWorkerLeave struct {
 
 func (x *TaskWorkerLeave) Reset() {
 	*x = TaskWorkerLeave{}
-	mi := &file_exchange_tasks_proto_msgTypes[2]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -218,7 +162,7 @@ func (x *TaskWorkerLeave) String() string {
 func (*TaskWorkerLeave) ProtoMessage() {}
 
 func (x *TaskWorkerLeave) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[2]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -231,7 +175,7 @@ func (x *TaskWorkerLeave) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskWorkerLeave.ProtoReflect.Descriptor instead.
 func (*TaskWorkerLeave) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{2}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *TaskWorkerLeave) GetWorker() *actor.PID {
@@ -254,7 +198,7 @@ type TaskWorkerJoined struct {
 
 func (x *TaskWorkerJoined) Reset() {
 	*x = TaskWorkerJoined{}
-	mi := &file_exchange_tasks_proto_msgTypes[3]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -266,7 +210,7 @@ func (x *TaskWorkerJoined) String() string {
 func (*TaskWorkerJoined) ProtoMessage() {}
 
 func (x *TaskWorkerJoined) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[3]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -279,7 +223,7 @@ func (x *TaskWorkerJoined) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskWorkerJoined.ProtoReflect.Descriptor instead.
 func (*TaskWorkerJoined) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{3}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TaskWorkerJoined) GetQueue() string {
@@ -320,7 +264,7 @@ type TaskDelivery struct {
 
 func (x *TaskDelivery) Reset() {
 	*x = TaskDelivery{}
-	mi := &file_exchange_tasks_proto_msgTypes[4]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +276,7 @@ func (x *TaskDelivery) String() string {
 func (*TaskDelivery) ProtoMessage() {}
 
 func (x *TaskDelivery) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[4]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +289,7 @@ func (x *TaskDelivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDelivery.ProtoReflect.Descriptor instead.
 func (*TaskDelivery) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{4}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *TaskDelivery) GetTag() uint64 {
@@ -394,7 +338,7 @@ type TaskDeliveries struct {
 
 func (x *TaskDeliveries) Reset() {
 	*x = TaskDeliveries{}
-	mi := &file_exchange_tasks_proto_msgTypes[5]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +350,7 @@ func (x *TaskDeliveries) String() string {
 func (*TaskDeliveries) ProtoMessage() {}
 
 func (x *TaskDeliveries) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[5]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +363,7 @@ func (x *TaskDeliveries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskDeliveries.ProtoReflect.Descriptor instead.
 func (*TaskDeliveries) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{5}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *TaskDeliveries) GetQueue() string {
@@ -443,15 +387,16 @@ type TaskReject struct {
 	Tag    uint64                 `protobuf:"varint,1,opt,name=tag,proto3" json:"tag,omitempty"`
 	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// cause is DEAD_CAUSE_REJECTED unless set (a worker that cannot decode
-	// a payload says DEAD_CAUSE_BAD_PAYLOAD).
-	Cause         DeadCause `protobuf:"varint,3,opt,name=cause,proto3,enum=switchboard.exchange.DeadCause" json:"cause,omitempty"`
+	// a payload says DEAD_CAUSE_BAD_PAYLOAD): a DeadCause of package
+	// exchange, by number.
+	Cause         int32 `protobuf:"varint,3,opt,name=cause,proto3" json:"cause,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TaskReject) Reset() {
 	*x = TaskReject{}
-	mi := &file_exchange_tasks_proto_msgTypes[6]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +408,7 @@ func (x *TaskReject) String() string {
 func (*TaskReject) ProtoMessage() {}
 
 func (x *TaskReject) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[6]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +421,7 @@ func (x *TaskReject) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskReject.ProtoReflect.Descriptor instead.
 func (*TaskReject) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{6}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *TaskReject) GetTag() uint64 {
@@ -493,11 +438,11 @@ func (x *TaskReject) GetReason() string {
 	return ""
 }
 
-func (x *TaskReject) GetCause() DeadCause {
+func (x *TaskReject) GetCause() int32 {
 	if x != nil {
 		return x.Cause
 	}
-	return DeadCause_DEAD_CAUSE_UNSPECIFIED
+	return 0
 }
 
 // TaskAcks carries a worker's outcomes since its last flush: acks
@@ -515,7 +460,7 @@ type TaskAcks struct {
 
 func (x *TaskAcks) Reset() {
 	*x = TaskAcks{}
-	mi := &file_exchange_tasks_proto_msgTypes[7]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +472,7 @@ func (x *TaskAcks) String() string {
 func (*TaskAcks) ProtoMessage() {}
 
 func (x *TaskAcks) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[7]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +485,7 @@ func (x *TaskAcks) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAcks.ProtoReflect.Descriptor instead.
 func (*TaskAcks) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{7}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *TaskAcks) GetWorker() *actor.PID {
@@ -584,7 +529,7 @@ type TaskRevoked struct {
 
 func (x *TaskRevoked) Reset() {
 	*x = TaskRevoked{}
-	mi := &file_exchange_tasks_proto_msgTypes[8]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +541,7 @@ func (x *TaskRevoked) String() string {
 func (*TaskRevoked) ProtoMessage() {}
 
 func (x *TaskRevoked) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[8]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +554,7 @@ func (x *TaskRevoked) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRevoked.ProtoReflect.Descriptor instead.
 func (*TaskRevoked) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{8}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TaskRevoked) GetQueue() string {
@@ -640,7 +585,7 @@ type TaskAckRefused struct {
 
 func (x *TaskAckRefused) Reset() {
 	*x = TaskAckRefused{}
-	mi := &file_exchange_tasks_proto_msgTypes[9]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -652,7 +597,7 @@ func (x *TaskAckRefused) String() string {
 func (*TaskAckRefused) ProtoMessage() {}
 
 func (x *TaskAckRefused) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[9]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -665,7 +610,7 @@ func (x *TaskAckRefused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskAckRefused.ProtoReflect.Descriptor instead.
 func (*TaskAckRefused) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{9}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TaskAckRefused) GetQueue() string {
@@ -689,103 +634,6 @@ func (x *TaskAckRefused) GetReason() string {
 	return ""
 }
 
-// DeadLetter is what a task queue's dead-letter target receives in place
-// of a dead task: the task, where it died, and why.
-type DeadLetter struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Queue string                 `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
-	Id    uint64                 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
-	Cause DeadCause              `protobuf:"varint,3,opt,name=cause,proto3,enum=switchboard.exchange.DeadCause" json:"cause,omitempty"`
-	// reason says what happened, in words: the last failure for the
-	// delivery limit ("nacked", "ack timeout", "worker exited: ...").
-	Reason     string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
-	Deliveries uint32 `protobuf:"varint,5,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
-	Priority   uint32 `protobuf:"varint,6,opt,name=priority,proto3" json:"priority,omitempty"`
-	// payload is the task's message; empty if it was not a protobuf message.
-	Payload       *anypb.Any `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *DeadLetter) Reset() {
-	*x = DeadLetter{}
-	mi := &file_exchange_tasks_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DeadLetter) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DeadLetter) ProtoMessage() {}
-
-func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
-func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *DeadLetter) GetQueue() string {
-	if x != nil {
-		return x.Queue
-	}
-	return ""
-}
-
-func (x *DeadLetter) GetId() uint64 {
-	if x != nil {
-		return x.Id
-	}
-	return 0
-}
-
-func (x *DeadLetter) GetCause() DeadCause {
-	if x != nil {
-		return x.Cause
-	}
-	return DeadCause_DEAD_CAUSE_UNSPECIFIED
-}
-
-func (x *DeadLetter) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-func (x *DeadLetter) GetDeliveries() uint32 {
-	if x != nil {
-		return x.Deliveries
-	}
-	return 0
-}
-
-func (x *DeadLetter) GetPriority() uint32 {
-	if x != nil {
-		return x.Priority
-	}
-	return 0
-}
-
-func (x *DeadLetter) GetPayload() *anypb.Any {
-	if x != nil {
-		return x.Payload
-	}
-	return nil
-}
-
 // TaskInspect asks a task queue for its counters (a call).
 type TaskInspect struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -795,7 +643,7 @@ type TaskInspect struct {
 
 func (x *TaskInspect) Reset() {
 	*x = TaskInspect{}
-	mi := &file_exchange_tasks_proto_msgTypes[11]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +655,7 @@ func (x *TaskInspect) String() string {
 func (*TaskInspect) ProtoMessage() {}
 
 func (x *TaskInspect) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[11]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +668,7 @@ func (x *TaskInspect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskInspect.ProtoReflect.Descriptor instead.
 func (*TaskInspect) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{11}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{10}
 }
 
 // TaskQueueStats answers TaskInspect.
@@ -848,7 +696,7 @@ type TaskQueueStats struct {
 
 func (x *TaskQueueStats) Reset() {
 	*x = TaskQueueStats{}
-	mi := &file_exchange_tasks_proto_msgTypes[12]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -860,7 +708,7 @@ func (x *TaskQueueStats) String() string {
 func (*TaskQueueStats) ProtoMessage() {}
 
 func (x *TaskQueueStats) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_tasks_proto_msgTypes[12]
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -873,7 +721,7 @@ func (x *TaskQueueStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskQueueStats.ProtoReflect.Descriptor instead.
 func (*TaskQueueStats) Descriptor() ([]byte, []int) {
-	return file_exchange_tasks_proto_rawDescGZIP(), []int{12}
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TaskQueueStats) GetQueue() string {
@@ -988,26 +836,23 @@ func (x *TaskQueueStats) GetRejected() uint64 {
 	return 0
 }
 
-var File_exchange_tasks_proto protoreflect.FileDescriptor
+var File_internal_taskspb_tasks_proto protoreflect.FileDescriptor
 
-const file_exchange_tasks_proto_rawDesc = "" +
+const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\n" +
-	"\x14exchange/tasks.proto\x12\x14switchboard.exchange\x1a\vactor.proto\x1a\x19google/protobuf/any.proto\"X\n" +
+	"\x1cinternal/taskspb/tasks.proto\x12\x14switchboard.exchange\x1a\x0factor/pid.proto\x1a\x19google/protobuf/any.proto\"X\n" +
 	"\n" +
 	"TaskSubmit\x12.\n" +
 	"\apayload\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x1a\n" +
-	"\bpriority\x18\x02 \x01(\rR\bpriority\"[\n" +
-	"\x0eTaskWorkerJoin\x12\"\n" +
-	"\x06worker\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x06worker\x12%\n" +
-	"\x0eprefetch_limit\x18\x02 \x01(\rR\rprefetchLimit\"5\n" +
-	"\x0fTaskWorkerLeave\x12\"\n" +
-	"\x06worker\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x06worker\"x\n" +
+	"\bpriority\x18\x02 \x01(\rR\bpriority\"g\n" +
+	"\x0eTaskWorkerJoin\x12.\n" +
+	"\x06worker\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x06worker\x12%\n" +
+	"\x0eprefetch_limit\x18\x02 \x01(\rR\rprefetchLimit\"A\n" +
+	"\x0fTaskWorkerLeave\x12.\n" +
+	"\x06worker\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x06worker\"\x84\x01\n" +
 	"\x10TaskWorkerJoined\x12\x14\n" +
-	"\x05queue\x18\x01 \x01(\tR\x05queue\x12'\n" +
-	"\tqueue_pid\x18\x02 \x01(\v2\n" +
-	".actor.PIDR\bqueuePid\x12%\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x123\n" +
+	"\tqueue_pid\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\bqueuePid\x12%\n" +
 	"\x0eprefetch_limit\x18\x03 \x01(\rR\rprefetchLimit\"\x9c\x01\n" +
 	"\fTaskDelivery\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x0e\n" +
@@ -1019,15 +864,14 @@ const file_exchange_tasks_proto_rawDesc = "" +
 	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\"`\n" +
 	"\x0eTaskDeliveries\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x128\n" +
-	"\x05tasks\x18\x02 \x03(\v2\".switchboard.exchange.TaskDeliveryR\x05tasks\"m\n" +
+	"\x05tasks\x18\x02 \x03(\v2\".switchboard.exchange.TaskDeliveryR\x05tasks\"L\n" +
 	"\n" +
 	"TaskReject\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x125\n" +
-	"\x05cause\x18\x03 \x01(\x0e2\x1f.switchboard.exchange.DeadCauseR\x05cause\"\x94\x01\n" +
-	"\bTaskAcks\x12\"\n" +
-	"\x06worker\x18\x01 \x01(\v2\n" +
-	".actor.PIDR\x06worker\x12\x12\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05cause\x18\x03 \x01(\x05R\x05cause\"\xa0\x01\n" +
+	"\bTaskAcks\x12.\n" +
+	"\x06worker\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x06worker\x12\x12\n" +
 	"\x04acks\x18\x02 \x03(\x04R\x04acks\x12\x14\n" +
 	"\x05nacks\x18\x03 \x03(\x04R\x05nacks\x12:\n" +
 	"\arejects\x18\x04 \x03(\v2 .switchboard.exchange.TaskRejectR\arejects\"7\n" +
@@ -1037,18 +881,7 @@ const file_exchange_tasks_proto_rawDesc = "" +
 	"\x0eTaskAckRefused\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
 	"\x04tags\x18\x02 \x03(\x04R\x04tags\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xed\x01\n" +
-	"\n" +
-	"DeadLetter\x12\x14\n" +
-	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\x04R\x02id\x125\n" +
-	"\x05cause\x18\x03 \x01(\x0e2\x1f.switchboard.exchange.DeadCauseR\x05cause\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1e\n" +
-	"\n" +
-	"deliveries\x18\x05 \x01(\rR\n" +
-	"deliveries\x12\x1a\n" +
-	"\bpriority\x18\x06 \x01(\rR\bpriority\x12.\n" +
-	"\apayload\x18\a \x01(\v2\x14.google.protobuf.AnyR\apayload\"\r\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\r\n" +
 	"\vTaskInspect\"\xe5\x03\n" +
 	"\x0eTaskQueueStats\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x14\n" +
@@ -1067,85 +900,73 @@ const file_exchange_tasks_proto_rawDesc = "" +
 	"\x13dead_letter_pending\x18\r \x01(\x04R\x11deadLetterPending\x12\x1c\n" +
 	"\tdiscarded\x18\x0e \x01(\x04R\tdiscarded\x12!\n" +
 	"\frefused_acks\x18\x0f \x01(\x04R\vrefusedAcks\x12\x1a\n" +
-	"\brejected\x18\x10 \x01(\x04R\brejected*{\n" +
-	"\tDeadCause\x12\x1a\n" +
-	"\x16DEAD_CAUSE_UNSPECIFIED\x10\x00\x12\x1d\n" +
-	"\x19DEAD_CAUSE_DELIVERY_LIMIT\x10\x01\x12\x17\n" +
-	"\x13DEAD_CAUSE_REJECTED\x10\x02\x12\x1a\n" +
-	"\x16DEAD_CAUSE_BAD_PAYLOAD\x10\x03B0Z.github.com/switchboard-go/switchboard/exchangeb\x06proto3"
+	"\brejected\x18\x10 \x01(\x04R\brejectedB8Z6github.com/switchboard-go/switchboard/internal/taskspbb\x06proto3"
 
 var (
-	file_exchange_tasks_proto_rawDescOnce sync.Once
-	file_exchange_tasks_proto_rawDescData []byte
+	file_internal_taskspb_tasks_proto_rawDescOnce sync.Once
+	file_internal_taskspb_tasks_proto_rawDescData []byte
 )
 
-func file_exchange_tasks_proto_rawDescGZIP() []byte {
-	file_exchange_tasks_proto_rawDescOnce.Do(func() {
-		file_exchange_tasks_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_exchange_tasks_proto_rawDesc), len(file_exchange_tasks_proto_rawDesc)))
+func file_internal_taskspb_tasks_proto_rawDescGZIP() []byte {
+	file_internal_taskspb_tasks_proto_rawDescOnce.Do(func() {
+		file_internal_taskspb_tasks_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_internal_taskspb_tasks_proto_rawDesc), len(file_internal_taskspb_tasks_proto_rawDesc)))
 	})
-	return file_exchange_tasks_proto_rawDescData
+	return file_internal_taskspb_tasks_proto_rawDescData
 }
 
-var file_exchange_tasks_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_exchange_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
-var file_exchange_tasks_proto_goTypes = []any{
-	(DeadCause)(0),           // 0: switchboard.exchange.DeadCause
-	(*TaskSubmit)(nil),       // 1: switchboard.exchange.TaskSubmit
-	(*TaskWorkerJoin)(nil),   // 2: switchboard.exchange.TaskWorkerJoin
-	(*TaskWorkerLeave)(nil),  // 3: switchboard.exchange.TaskWorkerLeave
-	(*TaskWorkerJoined)(nil), // 4: switchboard.exchange.TaskWorkerJoined
-	(*TaskDelivery)(nil),     // 5: switchboard.exchange.TaskDelivery
-	(*TaskDeliveries)(nil),   // 6: switchboard.exchange.TaskDeliveries
-	(*TaskReject)(nil),       // 7: switchboard.exchange.TaskReject
-	(*TaskAcks)(nil),         // 8: switchboard.exchange.TaskAcks
-	(*TaskRevoked)(nil),      // 9: switchboard.exchange.TaskRevoked
-	(*TaskAckRefused)(nil),   // 10: switchboard.exchange.TaskAckRefused
-	(*DeadLetter)(nil),       // 11: switchboard.exchange.DeadLetter
-	(*TaskInspect)(nil),      // 12: switchboard.exchange.TaskInspect
-	(*TaskQueueStats)(nil),   // 13: switchboard.exchange.TaskQueueStats
-	(*anypb.Any)(nil),        // 14: google.protobuf.Any
-	(*actor.PID)(nil),        // 15: actor.PID
+var file_internal_taskspb_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_internal_taskspb_tasks_proto_goTypes = []any{
+	(*TaskSubmit)(nil),       // 0: switchboard.exchange.TaskSubmit
+	(*TaskWorkerJoin)(nil),   // 1: switchboard.exchange.TaskWorkerJoin
+	(*TaskWorkerLeave)(nil),  // 2: switchboard.exchange.TaskWorkerLeave
+	(*TaskWorkerJoined)(nil), // 3: switchboard.exchange.TaskWorkerJoined
+	(*TaskDelivery)(nil),     // 4: switchboard.exchange.TaskDelivery
+	(*TaskDeliveries)(nil),   // 5: switchboard.exchange.TaskDeliveries
+	(*TaskReject)(nil),       // 6: switchboard.exchange.TaskReject
+	(*TaskAcks)(nil),         // 7: switchboard.exchange.TaskAcks
+	(*TaskRevoked)(nil),      // 8: switchboard.exchange.TaskRevoked
+	(*TaskAckRefused)(nil),   // 9: switchboard.exchange.TaskAckRefused
+	(*TaskInspect)(nil),      // 10: switchboard.exchange.TaskInspect
+	(*TaskQueueStats)(nil),   // 11: switchboard.exchange.TaskQueueStats
+	(*anypb.Any)(nil),        // 12: google.protobuf.Any
+	(*actor.PID)(nil),        // 13: switchboard.actor.PID
 }
-var file_exchange_tasks_proto_depIdxs = []int32{
-	14, // 0: switchboard.exchange.TaskSubmit.payload:type_name -> google.protobuf.Any
-	15, // 1: switchboard.exchange.TaskWorkerJoin.worker:type_name -> actor.PID
-	15, // 2: switchboard.exchange.TaskWorkerLeave.worker:type_name -> actor.PID
-	15, // 3: switchboard.exchange.TaskWorkerJoined.queue_pid:type_name -> actor.PID
-	14, // 4: switchboard.exchange.TaskDelivery.payload:type_name -> google.protobuf.Any
-	5,  // 5: switchboard.exchange.TaskDeliveries.tasks:type_name -> switchboard.exchange.TaskDelivery
-	0,  // 6: switchboard.exchange.TaskReject.cause:type_name -> switchboard.exchange.DeadCause
-	15, // 7: switchboard.exchange.TaskAcks.worker:type_name -> actor.PID
-	7,  // 8: switchboard.exchange.TaskAcks.rejects:type_name -> switchboard.exchange.TaskReject
-	0,  // 9: switchboard.exchange.DeadLetter.cause:type_name -> switchboard.exchange.DeadCause
-	14, // 10: switchboard.exchange.DeadLetter.payload:type_name -> google.protobuf.Any
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+var file_internal_taskspb_tasks_proto_depIdxs = []int32{
+	12, // 0: switchboard.exchange.TaskSubmit.payload:type_name -> google.protobuf.Any
+	13, // 1: switchboard.exchange.TaskWorkerJoin.worker:type_name -> switchboard.actor.PID
+	13, // 2: switchboard.exchange.TaskWorkerLeave.worker:type_name -> switchboard.actor.PID
+	13, // 3: switchboard.exchange.TaskWorkerJoined.queue_pid:type_name -> switchboard.actor.PID
+	12, // 4: switchboard.exchange.TaskDelivery.payload:type_name -> google.protobuf.Any
+	4,  // 5: switchboard.exchange.TaskDeliveries.tasks:type_name -> switchboard.exchange.TaskDelivery
+	13, // 6: switchboard.exchange.TaskAcks.worker:type_name -> switchboard.actor.PID
+	6,  // 7: switchboard.exchange.TaskAcks.rejects:type_name -> switchboard.exchange.TaskReject
+	8,  // [8:8] is the sub-list for method output_type
+	8,  // [8:8] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
-func init() { file_exchange_tasks_proto_init() }
-func file_exchange_tasks_proto_init() {
-	if File_exchange_tasks_proto != nil {
+func init() { file_internal_taskspb_tasks_proto_init() }
+func file_internal_taskspb_tasks_proto_init() {
+	if File_internal_taskspb_tasks_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_exchange_tasks_proto_rawDesc), len(file_exchange_tasks_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   13,
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_taskspb_tasks_proto_rawDesc), len(file_internal_taskspb_tasks_proto_rawDesc)),
+			NumEnums:      0,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_exchange_tasks_proto_goTypes,
-		DependencyIndexes: file_exchange_tasks_proto_depIdxs,
-		EnumInfos:         file_exchange_tasks_proto_enumTypes,
-		MessageInfos:      file_exchange_tasks_proto_msgTypes,
+		GoTypes:           file_internal_taskspb_tasks_proto_goTypes,
+		DependencyIndexes: file_internal_taskspb_tasks_proto_depIdxs,
+		MessageInfos:      file_internal_taskspb_tasks_proto_msgTypes,
 	}.Build()
-	File_exchange_tasks_proto = out.File
-	file_exchange_tasks_proto_goTypes = nil
-	file_exchange_tasks_proto_depIdxs = nil
+	File_internal_taskspb_tasks_proto = out.File
+	file_internal_taskspb_tasks_proto_goTypes = nil
+	file_internal_taskspb_tasks_proto_depIdxs = nil
 }
