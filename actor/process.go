@@ -26,7 +26,7 @@ type Process struct {
 	seq    uint64
 	parent *PID // the process that spawned this one linked, if any
 	mbox   pa.Process
-	mpid   *pa.PID // the mailbox's own PID, for protoactor's calls
+	mpid   *pa.PID       // the mailbox's own PID, for protoactor's calls
 	ready  chan struct{} // closed once mbox is set and the process is findable
 	initCh chan error    // Init's result, for Spawn
 	done   chan struct{} // closed at exit
