@@ -6,7 +6,7 @@
 demo:
 	go run ./examples/umbrella
 
-## test: install Consul if missing, then go vet and go test -race ./...
+## test: install Consul if missing, then go vet and go test -race ./..., in the root module and in bench/
 test:
 	scripts/test.sh
 

@@ -5,7 +5,7 @@
 # (Switchboard, RabbitMQ and NATS interleaved; the harness starts and stops
 # nats-server itself), writes bench/out/ and the results section of
 # docs/benchmarks.md, and stops RabbitMQ, its epmd and its helpers however
-# the run ends, a SIGKILL of this script included. Extra arguments go to the benchmark (go run ./bench -h).
+# the run ends, a SIGKILL of this script included. Extra arguments go to the benchmark (cd bench && go run . -h).
 # If RabbitMQ cannot be installed or started, the run goes on and reports
 # every RabbitMQ shape as failed, with the reason.
 set -uo pipefail
@@ -31,7 +31,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 export SEEDBENCH_DIE_WITH_PARENT=1
 
-go build -o bin/seedbench ./bench || exit 1
+# bench/ is a module of its own (bench/go.mod); -o is relative to it.
+go -C bench build -o ../bin/seedbench . || exit 1
 
 amqp=()
 if ! bench/rabbitmq.sh install; then

@@ -14,9 +14,11 @@
 //
 // which runs bench/compare.sh: it installs and starts a private RabbitMQ
 // (bench/rabbitmq.sh), runs this program, and stops the broker. Run alone,
-// this program compares whatever systems its flags give it:
+// this program compares whatever systems its flags give it; bench/ is a
+// module of its own (bench/go.mod, so that the library's users do not
+// inherit its dependencies), so it runs from its directory:
 //
-//	go run ./bench -systems Switchboard -scale 10
+//	cd bench && go run . -systems Switchboard -scale 10
 //
 // Every process of a run is this binary in a role (see roles.go), started
 // by the harness with static loopback addresses in its environment; a
@@ -89,7 +91,7 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs.DurationVar(&cfg.Timeout, "timeout", 3*time.Minute, "time limit of one shape; past it the shape fails")
 	fs.DurationVar(&cfg.Pause, "pause", 100*time.Millisecond, "pause before each measured run")
 	fs.StringVar(&cfg.ProfileDir, "cpuprofile", "", "directory for a CPU profile of every benchmark process (go tool pprof)")
-	fs.StringVar(&out, "out", "bench/out", "directory for results.md, results.json and chart.png")
+	fs.StringVar(&out, "out", "out", "directory for results.md, results.json and chart.png (bench/out, run from bench/)")
 	fs.StringVar(&from, "from", "", "render the results.json of an earlier run instead of running")
 	fs.StringVar(&docs, "docs", "", "a Markdown page whose results section to replace (and benchmarks.png beside it)")
 	if err = fs.Parse(args); err != nil {
