@@ -117,13 +117,22 @@ func TestStopDuringSpawns(t *testing.T) {
 				}
 			}
 		}()
-		for n.Stats().Processes < i%5 {
-			yieldBriefly()
+		for deadline := time.Now().Add(10 * time.Second); n.Stats().Processes < i%5; yieldBriefly() {
+			if time.Now().After(deadline) {
+				sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = n.Stop(sctx) // ends the spawning goroutine
+				scancel()
+				t.Fatalf("iteration %d: %d processes after 10 s of spawning; want %d", i, n.Stats().Processes, i%5)
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = n.Stop(ctx)
 		cancel()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("iteration %d: Spawn still succeeds 10 s after Stop returned", i)
+		}
 		if got := n.Stats().Processes; got != 0 {
 			t.Fatalf("iteration %d: %d processes alive after Stop", i, got)
 		}

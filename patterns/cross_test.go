@@ -159,8 +159,9 @@ func TestAcrossProcessesControllerNodeKilled(t *testing.T) {
 func waitMembers(t *testing.T, n *actor.Node, ex exchange.Address, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	ctx := ctxT(t) // one context for the whole wait, not a cleanup per poll
 	for {
-		info, err := exchange.Inspect(ctxT(t), n, ex)
+		info, err := exchange.Inspect(ctx, n, ex)
 		if err == nil && len(info.Members) == want {
 			return
 		}
