@@ -54,15 +54,30 @@ func TestFailedRequestDeliversNothing(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	<-ctx.Done()
-	if _, err := a.Call(ctxT(t), pid, "sync"); err != nil { // after the deadline and a sweep
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond) // the sweeper's period: a stray timeout would be queued by now
-	if _, err := a.Call(ctxT(t), pid, "sync"); err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 0 {
-		t.Fatalf("a failed request delivered %v", <-got)
+	// Had the failed request stayed registered, the node's sweeper would
+	// time it out into a Response to the probe. Markers prove it did not,
+	// without guessing how long a sweep takes: a marker is a request to the
+	// probe that nobody answers, registered after the failed request's
+	// deadline, so the sweep pass that times it out would also time out the
+	// failed request (in that pass or an earlier one). A second marker,
+	// registered once the first arrived, is timed out by a later pass of
+	// the same goroutine, so all of the first pass is in the probe's
+	// mailbox ahead of it.
+	for _, marker := range []string{"marker 1", "marker 2"} {
+		mctx, mcancel := context.WithTimeout(context.Background(), time.Millisecond)
+		_, err := a.ExpectReply(mctx, b.Address(), pid, func(any, error) any { return marker })
+		mcancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m != marker {
+				t.Fatalf("a failed request delivered %v", m)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s not timed out by the sweeper within 10 s", marker)
+		}
 	}
 }
 
