@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,29 +16,75 @@ import (
 // Regression tests for bugs found in review.
 
 // Sending to a NamedPID while its holder restarts never reaches a process
-// whose mailbox does not exist yet.
+// whose mailbox does not exist yet: every send and call through the name,
+// racing 300 restarts, either reaches a holder (the call is answered) or
+// finds none (ErrNoProcess), and each new holder answers through the name.
 func TestNamedSendDuringRestarts(t *testing.T) {
 	n := newNode(t, Config{})
 	named := NamedPID(n.Address(), "svc")
+	callNamed := func(msg string) (any, error) { // a deadline per call: the test's length varies with the load
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return n.Call(ctx, named, msg)
+	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
+	var answered, missed atomic.Int64
+	bad := make(chan error, 4)
 	for i := 0; i < 4; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				_ = n.Send(named, "hello")
-				_, _ = n.Call(ctxT(t), named, "hello")
+				if err := n.Send(named, "hello"); err != nil {
+					bad <- fmt.Errorf("Send through the name = %w", err)
+					return
+				}
+				switch v, err := callNamed("hello"); {
+				case err == nil && v == "hello":
+					answered.Add(1)
+				case errors.Is(err, ErrNoProcess): // between two holders
+					missed.Add(1)
+				default:
+					bad <- fmt.Errorf("Call through the name = %v, %v; want hello or ErrNoProcess", v, err)
+					return
+				}
 			}
 		}()
 	}
+	fail := func(format string, args ...any) {
+		t.Helper()
+		stop.Store(true)
+		wg.Wait()
+		t.Fatalf(format, args...)
+	}
 	for i := 0; i < 300; i++ {
-		if pid, err := n.Spawn(ctxT(t), &fn{}, WithName("svc")); err == nil {
-			n.Exit(pid, ErrKill)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		pid, err := n.Spawn(ctx, &fn{}, WithName("svc"))
+		cancel()
+		if err != nil {
+			fail("restart %d: Spawn = %v", i, err)
 		}
+		if v, err := callNamed("ping"); err != nil || v != "ping" {
+			fail("restart %d: Call through the name = %v, %v; want the new holder's ping", i, v, err)
+		}
+		// The next Spawn may take the name only once this holder is gone.
+		down, cancel := n.Watch(pid)
+		n.Exit(pid, ErrKill)
+		select {
+		case <-down:
+		case <-time.After(10 * time.Second):
+			fail("restart %d: holder not down 10 s after its kill", i)
+		}
+		cancel()
 	}
 	stop.Store(true)
 	wg.Wait()
+	close(bad)
+	for err := range bad {
+		t.Error(err)
+	}
+	t.Logf("calls through the name racing the restarts: %d answered, %d between holders", answered.Load(), missed.Load())
 }
 
 // A process killed while its Init still runs cannot link children: its
@@ -117,13 +164,22 @@ func TestStopDuringSpawns(t *testing.T) {
 				}
 			}
 		}()
-		for n.Stats().Processes < i%5 {
-			yieldBriefly()
+		for deadline := time.Now().Add(10 * time.Second); n.Stats().Processes < i%5; yieldBriefly() {
+			if time.Now().After(deadline) {
+				sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_ = n.Stop(sctx) // ends the spawning goroutine
+				scancel()
+				t.Fatalf("iteration %d: %d processes after 10 s of spawning; want %d", i, n.Stats().Processes, i%5)
+			}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = n.Stop(ctx)
 		cancel()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("iteration %d: Spawn still succeeds 10 s after Stop returned", i)
+		}
 		if got := n.Stats().Processes; got != 0 {
 			t.Fatalf("iteration %d: %d processes alive after Stop", i, got)
 		}

@@ -21,4 +21,9 @@ var (
 	ErrRedirectLoop = errors.New("exchange: too many redirects")
 	// ErrInvalidSpec: a Spec failed Validate.
 	ErrInvalidSpec = errors.New("exchange: invalid spec")
+	// ErrBadDecision: a Func strategy's Route returned an invalid Decision
+	// (more than one of Targets, Redirect and Reject, or a target that is
+	// not among the members it was shown): a bug of the exchange's Route,
+	// not of the request, which went nowhere.
+	ErrBadDecision = errors.New("exchange: bad routing decision")
 )

@@ -3,9 +3,12 @@ package exchange
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync/atomic"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-go/switchboard/actor"
 )
 
 // router picks the targets of requests by the exchange's strategy. Pure
@@ -29,7 +32,11 @@ func (r *router) route(req *Request) (targets []Member, redirect string, err err
 	group := r.m.group(req.ServiceTag, r.buf)
 	r.buf = group
 	if r.spec.Strategy == Func {
+		tag := req.ServiceTag // Route may rewrite the request
 		d := r.spec.Route(req, group)
+		if err := r.check(&d, tag); err != nil {
+			return nil, "", err
+		}
 		switch {
 		case d.Reject != nil:
 			return nil, "", fmt.Errorf("%w: %w", ErrRejected, d.Reject)
@@ -81,6 +88,33 @@ func (r *router) route(req *Request) (targets []Member, redirect string, err err
 		return []Member{pick}, "", nil
 	}
 	return nil, "", fmt.Errorf("%w: strategy %v", ErrInvalidSpec, r.spec.Strategy)
+}
+
+// check reports what is wrong with a Func strategy's decision for a
+// request of service group tag, wrapping ErrBadDecision: more than one of
+// its fields set, or a target that is not a connection of the group in the
+// member table (by PID and connection tag: the table itself, not the slice
+// Route was shown, which it may have changed).
+func (r *router) check(d *Decision, tag string) error {
+	set := 0
+	for _, ok := range []bool{len(d.Targets) > 0, d.Redirect != "", d.Reject != nil} {
+		if ok {
+			set++
+		}
+	}
+	if set > 1 {
+		return fmt.Errorf("%w: %d of targets, redirect and reject set; want one (targets %d, redirect %q, reject %v)",
+			ErrBadDecision, set, len(d.Targets), d.Redirect, d.Reject)
+	}
+	for _, t := range d.Targets {
+		if !slices.ContainsFunc(r.m.list, func(x Member) bool {
+			return (tag == "" || x.ServiceTag == tag) && samePID(x.PID, t.PID) && x.ConnTag == t.ConnTag
+		}) {
+			return fmt.Errorf("%w: target %s (connection %q) is not a member of service group %q",
+				ErrBadDecision, actor.FormatPID(t.PID), t.ConnTag, tag)
+		}
+	}
+	return nil
 }
 
 // forget drops the sticky bindings of connections that are gone; their

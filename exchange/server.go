@@ -54,6 +54,9 @@ type server struct {
 // Stats are an exchange's counters, from Inspect.
 type Stats struct {
 	Routed, Rejected, NoController uint64
+	// BadDecisions counts the requests among Rejected that a Func
+	// strategy's Route decided wrongly (ErrBadDecision).
+	BadDecisions uint64
 }
 
 // Info describes an exchange, from Inspect.
@@ -139,8 +142,11 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 		} else {
 			s.stats.Rejected++
 		}
+		if errors.Is(err, ErrBadDecision) {
+			s.stats.BadDecisions++
+		}
 		if !errors.Is(err, ErrNoController) && !errors.Is(err, ErrRejected) && !errors.Is(err, ErrRedirectLoop) &&
-			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) {
+			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrBadDecision) {
 			err = fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 		p.DeferReply()

@@ -56,7 +56,8 @@ type Member struct {
 // Decision is what a Func strategy's Route returns: exactly one of
 // Targets (controllers among the members it was shown), Redirect (the name
 // of another exchange on the same node) or Reject (an error for the client,
-// wrapped in ErrRejected).
+// wrapped in ErrRejected). The client of any other decision gets
+// ErrBadDecision.
 type Decision struct {
 	Targets  []Member
 	Redirect string

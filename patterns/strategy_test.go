@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
@@ -127,14 +128,14 @@ func TestStickyKeepsSignatureWhileControllerLives(t *testing.T) {
 			down, cancel := n.Watch(pids[first])
 			defer cancel()
 			n.Exit(pids[first], actor.ErrKill)
-			<-down
-			// Wait until the exchange has the death: Inspect is answered after the Down.
-			for {
-				info, _ := exchange.Inspect(ctxT(t), n, ex)
-				if len(info.Members) == 2 {
-					break
-				}
+			select {
+			case <-down:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("controller %s not down 10 s after its kill", first)
 			}
+			// Wait until the exchange has the death too (its own Down may
+			// come after ours): a bounded poll of its member table.
+			waitMembers(t, n, ex, 2)
 			second := call(t, c, ex, "hi", WithRoutingKey("user-42"))
 			if second == first {
 				t.Fatal("request went to a dead controller")

@@ -102,8 +102,9 @@ func submit(t testing.TB, tasks *Tasks, ex exchange.Address, msg string, opts ..
 func waitStats(t testing.TB, n *actor.Node, ex exchange.Address, ok func(exchange.TaskStats) bool) exchange.TaskStats {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	ctx := ctxT(t) // one context for the whole wait, not a cleanup per poll
 	for {
-		s, err := exchange.InspectTasks(ctxT(t), n, ex)
+		s, err := exchange.InspectTasks(ctx, n, ex)
 		if err == nil && ok(s) {
 			return s
 		}

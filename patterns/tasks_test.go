@@ -186,7 +186,11 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	down, cancel := n.Watch(pid)
 	defer cancel()
 	waitEvent[*exchange.WorkerJoined](t, joined)
-	<-down // it got all three, acked a and crashed on boom
+	select { // it got all three, acked a and crashed on boom
+	case <-down:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not crash on boom within 10 s")
+	}
 	w2 := startWorker(t, n, ex, "w2", 3, ackAll)
 	var got []string
 	for range 2 {
