@@ -1,43 +1,44 @@
-// Package exchange implements exchange points: one process per exchange,
-// registered by name on its node, between clients and the controllers
-// that serve them.
+// Package exchange implements exchange points for request-response: one
+// process per exchange, registered by name on its node, between clients
+// and the controllers that serve them. Its siblings hold the other kinds
+// of exchange, built on the same core (Address, the directory, the
+// errors): package pubsub (publish-subscribe with topic patterns and
+// proxies) and package tasks (task queues with acks and dead letters).
 //
 // Controllers join an exchange (Membership), optionally in a service group
-// (ServiceTag) and under a connection tag; the exchange monitors them and
-// appoints a leader without voting: the controller of the oldest
-// connection. Every controller gets a *Leader event when it joins and
-// whenever the leader changes, and *MemberUp / *MemberDown when others
-// come and go. A controller whose exchange dies gets *ExchangeDown and
-// joins again when it is back.
+// (ServiceTag) and under a connection tag; the exchange monitors them.
+// Every controller gets a *Leader event when it joins and whenever the
+// member list changes, and *MemberUp / *MemberDown when others come and
+// go. A controller whose exchange dies gets *ExchangeDown and joins again
+// when it is back.
 //
 // A request reaches the exchange as a call forwarded on the client's
 // behalf (actor.Node.Forward). Middleware runs around routing; the
-// strategy (Broadcast, RoundRobin, LeaderOnly, LeaderRoundRobin, Sticky,
-// StickyFunc, Func) picks controllers; the exchange forwards the call to
-// them and drops out: each controller's HandleCall return value goes
-// straight to the client. In one node a request travels as a *Request,
-// unencoded; between nodes as a protobuf envelope. Errors the client sees
-// (ErrNoController, ErrRejected, ErrTooLarge, …) work with errors.Is on any
-// node. Package patterns has the client side and a ready controller.
+// strategy picks controllers; the exchange forwards the call to them and
+// drops out: each controller's HandleCall return value goes straight to
+// the client. In one node a request travels as a *Request, unencoded;
+// between nodes as a protobuf envelope. Errors the client sees
+// (ErrNoController, ErrRejected, ErrTooLarge, …) work with errors.Is on
+// any node. Package patterns has the client side and a ready controller.
 //
-// The leader is one per exchange, not one per service group: routing to
-// the leader of a group is the Func strategy's business.
+// The seven strategies of the seed, and which of them appoint a leader
+// (without voting: the controller of the oldest connection):
 //
-// A pub-sub exchange (StartPubSub) delivers each message published with a
-// routing key to every subscriber whose topic pattern matches it (package
-// topic: AMQP's "*" and "#"); subscribers are monitored and removed when
-// they exit; a proxy (PubSubSpec.Upstream) subscribes upstream once per
-// pattern and fans out on its own node.
+//	Broadcast         every controller of the group           no leader
+//	RoundRobin        the next controller in turn             no leader
+//	LeaderOnly        the leader only ("consensus")           leader
+//	LeaderRoundRobin  round-robin over all; a leader is named leader
+//	Sticky            a hash of the request, bound to one     no leader
+//	StickyFunc        Sticky with the user's hash             no leader
+//	Func              the user's function: targets, redirect  no leader
+//	                  or reject
+//
+// Under the two leader strategies a controller's Leader event names the
+// leader (Leader.Is tells a controller whether it leads: the seed's
+// pub-sub controllers and custom schedulers work only there); under the
+// others Leader.Leader is nil. The leader is one per exchange, not one per
+// service group.
 //
 // Exchanges publish themselves in the cluster's directory (package
-// cluster), so Local(name) reaches them from any node of the cluster.
-//
-// A task queue (StartTasks, TasksSpec) is an exchange that holds tasks
-// until a worker acks them: workers join with a prefetch limit
-// (TaskWorkerJoin), get deliveries round-robin (TaskBatch in one node,
-// TaskDeliveries between nodes), and settle them (TaskAcks); the queue
-// takes back what is not settled within AckTimeout or whose worker died,
-// and dead-letters a task after MaxDeliveries. Its state is pure logic,
-// fed events and the time by its process. Package patterns has the
-// producer (Tasks) and the worker (Worker); see docs/tasks.md.
+// cluster), so Named(name) reaches them from any node of the cluster.
 package exchange

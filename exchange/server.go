@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/internal/exchangepb"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
@@ -100,7 +101,7 @@ func newServer(spec Spec) *server {
 // exchange: the cluster publishes it again when it can.
 func (s *server) Init(p *actor.Process) error {
 	s.p = p
-	publishName(p, s.spec.Name)
+	directory.Publish(p, RegisteredName(s.spec.Name), s.spec.Name)
 	if direct(&s.spec) {
 		s.router.refresh()
 		p.HandleDirect(s.routeDirect)
@@ -110,7 +111,7 @@ func (s *server) Init(p *actor.Process) error {
 
 // Terminate withdraws the exchange from the directory.
 func (s *server) Terminate(p *actor.Process, _ error) {
-	withdrawName(p, s.spec.Name)
+	directory.Withdraw(p, RegisteredName(s.spec.Name))
 }
 
 // HandleCall routes requests; the reply comes from the controllers, so the

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/pubsub"
 )
 
 // Collector is the consuming end of reverse pub-sub: many sources publish
@@ -22,10 +23,10 @@ type Collector struct {
 // sources on any node reach it with Publish(ctx, node,
 // exchange.Local(name), key, msg)), and calls fn for each message, one at a
 // time, in a process of its own. Stop ends it.
-func Collect(ctx context.Context, n *actor.Node, name, pattern string, fn func(*exchange.Message)) (*Collector, error) {
+func Collect(ctx context.Context, n *actor.Node, name, pattern string, fn func(*pubsub.Message)) (*Collector, error) {
 	c := &Collector{n: n}
 	if n.Whereis(exchange.RegisteredName(name)) == nil {
-		pid, err := exchange.StartPubSub(ctx, n, exchange.PubSubSpec{Name: name})
+		pid, err := pubsub.Start(ctx, n, pubsub.Spec{Name: name})
 		if err != nil && !errors.Is(err, actor.ErrNameTaken) {
 			return nil, err
 		}
@@ -58,11 +59,11 @@ func (c *Collector) Stop(ctx context.Context) error {
 
 type collector struct {
 	actor.BaseServer
-	fn func(*exchange.Message)
+	fn func(*pubsub.Message)
 }
 
 func (c *collector) HandleInfo(p *actor.Process, msg any) {
-	m, ok, err := exchange.AsMessage(msg)
+	m, ok, err := pubsub.AsMessage(msg)
 	if !ok {
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/pubsub"
 	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
@@ -57,5 +58,5 @@ func Publish(ctx context.Context, n *actor.Node, ex exchange.Address, key string
 	if err != nil {
 		return err
 	}
-	return exchange.PublishTo(n, target, key, msg, 0)
+	return pubsub.PublishTo(n, target, key, msg, 0)
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/pubsub"
 )
 
 // waiter counts deliveries and wakes the benchmark when a target is met.
@@ -42,7 +43,7 @@ func BenchmarkPubSub(b *testing.B) {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			n := node(b, "bench@localhost", false)
 			ex := exchange.Local("bench")
-			if _, err := exchange.StartPubSub(ctxT(b), n, exchange.PubSubSpec{Name: "bench"}); err != nil {
+			if _, err := pubsub.Start(ctxT(b), n, pubsub.Spec{Name: "bench"}); err != nil {
 				b.Fatal(err)
 			}
 			w := &waiter{done: make(chan struct{}, 1)}
@@ -77,13 +78,13 @@ func BenchmarkPubSub(b *testing.B) {
 func BenchmarkPubSubMillion(b *testing.B) {
 	const nodes, procs, tags = 10, 1000, 100
 	hub := node(b, "hub@localhost", true)
-	if _, err := exchange.StartPubSub(ctxT(b), hub, exchange.PubSubSpec{Name: "all"}); err != nil {
+	if _, err := pubsub.Start(ctxT(b), hub, pubsub.Spec{Name: "all"}); err != nil {
 		b.Fatal(err)
 	}
 	w := &waiter{done: make(chan struct{}, 1)}
 	for i := range nodes {
 		n := node(b, fmt.Sprintf("n%d@localhost", i), true)
-		if _, err := exchange.StartPubSub(ctxT(b), n, exchange.PubSubSpec{Name: "all", Upstream: exchange.At(hub.Address(), "all")}); err != nil {
+		if _, err := pubsub.Start(ctxT(b), n, pubsub.Spec{Name: "all", Upstream: exchange.At(hub.Address(), "all")}); err != nil {
 			b.Fatal(err)
 		}
 		for range procs {
@@ -98,7 +99,7 @@ func BenchmarkPubSubMillion(b *testing.B) {
 			}
 		}
 	}
-	awaitStats(b, hub, exchange.Local("all"), func(s exchange.PubSubStats) bool { return s.Subscriptions == nodes })
+	awaitStats(b, hub, exchange.Local("all"), func(s pubsub.Stats) bool { return s.Subscriptions == nodes })
 	b.ResetTimer()
 	for range b.N {
 		w.expect(nodes * procs * tags)

@@ -13,24 +13,25 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/pubsub"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 )
 
 // inbox is a subscriber process that passes its messages to a channel.
 type inbox struct {
 	actor.BaseServer
-	out chan *exchange.Message
+	out chan *pubsub.Message
 }
 
 func (b *inbox) HandleInfo(_ *actor.Process, msg any) {
-	if m, ok, err := exchange.AsMessage(msg); ok && err == nil {
+	if m, ok, err := pubsub.AsMessage(msg); ok && err == nil {
 		b.out <- m
 	}
 }
 
-func subscriber(t testing.TB, n *actor.Node) (*actor.PID, chan *exchange.Message) {
+func subscriber(t testing.TB, n *actor.Node) (*actor.PID, chan *pubsub.Message) {
 	t.Helper()
-	out := make(chan *exchange.Message, 1024)
+	out := make(chan *pubsub.Message, 1024)
 	pid, err := n.Spawn(ctxT(t), &inbox{out: out})
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +40,7 @@ func subscriber(t testing.TB, n *actor.Node) (*actor.PID, chan *exchange.Message
 }
 
 // next returns the next message, failing after a deadline.
-func next(t testing.TB, ch chan *exchange.Message) *exchange.Message {
+func next(t testing.TB, ch chan *pubsub.Message) *pubsub.Message {
 	t.Helper()
 	select {
 	case m := <-ch:
@@ -52,7 +53,7 @@ func next(t testing.TB, ch chan *exchange.Message) *exchange.Message {
 
 // none checks that nothing more arrived once a later message, sent to all,
 // has: order within a subscriber is the order of publishing.
-func drainUntil(t testing.TB, ch chan *exchange.Message, key string) []string {
+func drainUntil(t testing.TB, ch chan *pubsub.Message, key string) []string {
 	t.Helper()
 	var keys []string
 	for {
@@ -64,11 +65,11 @@ func drainUntil(t testing.TB, ch chan *exchange.Message, key string) []string {
 	}
 }
 
-func awaitStats(t testing.TB, n *actor.Node, ex exchange.Address, cond func(exchange.PubSubStats) bool) exchange.PubSubStats {
+func awaitStats(t testing.TB, n *actor.Node, ex exchange.Address, cond func(pubsub.Stats) bool) pubsub.Stats {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		st, err := exchange.InspectPubSub(ctxT(t), n, ex)
+		st, err := pubsub.Inspect(ctxT(t), n, ex)
 		if err == nil && cond(st) {
 			return st
 		}
@@ -82,7 +83,7 @@ func awaitStats(t testing.TB, n *actor.Node, ex exchange.Address, cond func(exch
 func TestPubSubTopics(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("events")
-	if _, err := exchange.StartPubSub(ctxT(t), n, exchange.PubSubSpec{Name: "events"}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "events"}); err != nil {
 		t.Fatal(err)
 	}
 	hosts, hostsCh := subscriber(t, n)
@@ -133,12 +134,12 @@ func TestPubSubTopics(t *testing.T) {
 		}
 	}
 	// Dead subscribers are removed.
-	st := awaitStats(t, n, ex, func(s exchange.PubSubStats) bool { return s.Subscriptions == 0 && s.Subscribers == 0 })
+	st := awaitStats(t, n, ex, func(s pubsub.Stats) bool { return s.Subscriptions == 0 && s.Subscribers == 0 })
 	if err := Publish(ctxT(t), n, ex, "nobody.listens", wrapperspb.String("x")); err != nil {
 		t.Fatal(err)
 	}
-	awaitStats(t, n, ex, func(s exchange.PubSubStats) bool { return s.Unmatched == st.Unmatched+1 })
-	if _, err := exchange.StartPubSub(ctxT(t), n, exchange.PubSubSpec{}); !errors.Is(err, exchange.ErrInvalidSpec) {
+	awaitStats(t, n, ex, func(s pubsub.Stats) bool { return s.Unmatched == st.Unmatched+1 })
+	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("invalid spec: %v", err)
 	}
 	if err := Publish(ctxT(t), n, exchange.Local("missing"), "a", wrapperspb.String("x")); err != nil {
@@ -155,7 +156,7 @@ func TestPubSubTopics(t *testing.T) {
 // all three.
 func TestPubSubAcrossNodes(t *testing.T) {
 	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	if _, err := exchange.StartPubSub(ctxT(t), b, exchange.PubSubSpec{Name: "metrics"}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), b, pubsub.Spec{Name: "metrics"}); err != nil {
 		t.Fatal(err)
 	}
 	ex := exchange.At(b.Address(), "metrics")
@@ -172,7 +173,7 @@ func TestPubSubAcrossNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, ch := range []chan *exchange.Message{cha, chc} {
+	for _, ch := range []chan *pubsub.Message{cha, chc} {
 		seen := map[string]bool{}
 		for range 3 {
 			m := next(t, ch)
@@ -189,7 +190,7 @@ func TestPubSubAcrossNodes(t *testing.T) {
 	if err := c.Stop(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	awaitStats(t, b, exchange.Local("metrics"), func(s exchange.PubSubStats) bool { return s.Subscribers == 1 })
+	awaitStats(t, b, exchange.Local("metrics"), func(s pubsub.Stats) bool { return s.Subscribers == 1 })
 }
 
 // Proxies: 50,000 subscribers spread over 5 access nodes, each with a
@@ -198,7 +199,7 @@ func TestPubSubAcrossNodes(t *testing.T) {
 func TestPubSubProxies(t *testing.T) {
 	const nodes, procs, tags = 5, 100, 100 // 5 x 100 x 100 = 50,000 subscribers
 	hub := node(t, "hub@localhost", true)
-	if _, err := exchange.StartPubSub(ctxT(t), hub, exchange.PubSubSpec{Name: "prices"}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), hub, pubsub.Spec{Name: "prices"}); err != nil {
 		t.Fatal(err)
 	}
 	var got atomic.Int64
@@ -214,7 +215,7 @@ func TestPubSubProxies(t *testing.T) {
 		n := node(t, fmt.Sprintf("access%d@localhost", i), true)
 		access = append(access, n)
 		proxy := exchange.Local("prices-proxy")
-		if _, err := exchange.StartPubSub(ctxT(t), n, exchange.PubSubSpec{Name: "prices-proxy", Upstream: exchange.At(hub.Address(), "prices")}); err != nil {
+		if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "prices-proxy", Upstream: exchange.At(hub.Address(), "prices")}); err != nil {
 			t.Fatal(err)
 		}
 		for range procs {
@@ -233,7 +234,7 @@ func TestPubSubProxies(t *testing.T) {
 			}
 		}
 	}
-	st := awaitStats(t, hub, exchange.Local("prices"), func(s exchange.PubSubStats) bool { return s.Subscriptions == 2*nodes })
+	st := awaitStats(t, hub, exchange.Local("prices"), func(s pubsub.Stats) bool { return s.Subscriptions == 2*nodes })
 	if err := Publish(ctxT(t), access[0], exchange.Local("prices-proxy"), "stock.acme", wrapperspb.Double(42)); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +243,7 @@ func TestPubSubProxies(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%d of %d subscribers got the message", got.Load(), nodes*procs*tags)
 	}
-	after := awaitStats(t, hub, exchange.Local("prices"), func(s exchange.PubSubStats) bool { return s.Published == st.Published+1 })
+	after := awaitStats(t, hub, exchange.Local("prices"), func(s pubsub.Stats) bool { return s.Published == st.Published+1 })
 	t.Logf("one publish to %d subscribers on %d nodes: %d deliveries crossed the network from the hub", nodes*procs*tags, nodes, after.Remote-st.Remote)
 	if d := after.Remote - st.Remote; d != nodes {
 		t.Fatalf("the publish crossed the network %d times, want %d", d, nodes)
@@ -255,7 +256,7 @@ type counter struct {
 }
 
 func (c *counter) HandleInfo(_ *actor.Process, msg any) {
-	if _, ok, _ := exchange.AsMessage(msg); ok {
+	if _, ok, _ := pubsub.AsMessage(msg); ok {
 		c.count()
 	}
 }
@@ -263,12 +264,12 @@ func (c *counter) HandleInfo(_ *actor.Process, msg any) {
 // A proxy whose upstream restarts subscribes again.
 func TestPubSubProxyUpstreamRestart(t *testing.T) {
 	hub, access := node(t, "hub@localhost", true), node(t, "access@localhost", true)
-	spec := exchange.PubSubSpec{Name: "news"}
-	up, err := exchange.StartPubSub(ctxT(t), hub, spec)
+	spec := pubsub.Spec{Name: "news"}
+	up, err := pubsub.Start(ctxT(t), hub, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exchange.StartPubSub(ctxT(t), access, exchange.PubSubSpec{Name: "news", Upstream: exchange.At(hub.Address(), "news")}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), access, pubsub.Spec{Name: "news", Upstream: exchange.At(hub.Address(), "news")}); err != nil {
 		t.Fatal(err)
 	}
 	pid, ch := subscriber(t, access)
@@ -278,10 +279,10 @@ func TestPubSubProxyUpstreamRestart(t *testing.T) {
 	if err := hub.StopProcess(ctxT(t), up, nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exchange.StartPubSub(ctxT(t), hub, spec); err != nil {
+	if _, err := pubsub.Start(ctxT(t), hub, spec); err != nil {
 		t.Fatal(err)
 	}
-	awaitStats(t, hub, exchange.Local("news"), func(s exchange.PubSubStats) bool { return s.Subscriptions == 1 })
+	awaitStats(t, hub, exchange.Local("news"), func(s pubsub.Stats) bool { return s.Subscriptions == 1 })
 	if err := Publish(ctxT(t), hub, exchange.Local("news"), "sport.tennis", wrapperspb.String("ace")); err != nil {
 		t.Fatal(err)
 	}
@@ -294,7 +295,7 @@ func TestPubSubProxyUpstreamRestart(t *testing.T) {
 func TestCollect(t *testing.T) {
 	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
 	got := make(chan string, 16)
-	col, err := Collect(ctxT(t), a, "logs", "app.#", func(m *exchange.Message) { got <- m.Key + "=" + m.Value.(*wrapperspb.StringValue).GetValue() })
+	col, err := Collect(ctxT(t), a, "logs", "app.#", func(m *pubsub.Message) { got <- m.Key + "=" + m.Value.(*wrapperspb.StringValue).GetValue() })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
 // Tasks submits tasks to task queues (exchange.StartTasks) from plain
@@ -54,7 +55,7 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 	if err != nil {
 		return err
 	}
-	err = exchange.SubmitTaskTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+	err = tasks.SubmitTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
 	switch {
 	case cached && errors.Is(err, exchange.ErrExchangeNotFound):
 		// Not delivered: the queue may have moved since it was resolved.
@@ -62,7 +63,7 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 		if pid, _, err = t.resolve(ctx, ex); err != nil {
 			return err
 		}
-		return exchange.SubmitTaskTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+		return tasks.SubmitTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
 	case errors.Is(err, actor.ErrNodeDown):
 		t.pids.Delete(ex) // resolve anew next time
 	}

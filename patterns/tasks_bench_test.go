@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
 // Acked tasks per second: producers submit b.N tasks (each confirmed by the
@@ -44,13 +45,13 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 	if remote {
 		wn = node(b, "workers@localhost", true)
 	}
-	startTasks(b, qn, exchange.TasksSpec{Name: "jobs", MaxQueue: exchange.Unlimited})
+	startTasks(b, qn, tasks.Spec{Name: "jobs", MaxQueue: tasks.Unlimited})
 	ex := exchange.At(qn.Address(), "jobs")
 	var acked atomic.Int64
 	done := make(chan struct{})
 	total := int64(b.N)
 	for range workers {
-		w := NewWorker(ex, prefetch, func(w *Worker, t *exchange.Task) {
+		w := NewWorker(ex, prefetch, func(w *Worker, t *tasks.Task) {
 			_ = w.Ack(t.Tag)
 			if acked.Add(1) == total {
 				close(done)
@@ -58,7 +59,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		})
 		joined := make(chan struct{}, 1)
 		w.OnEvent = func(_ *actor.Process, ev any) {
-			if _, ok := ev.(*exchange.WorkerJoined); ok {
+			if _, ok := ev.(*tasks.WorkerJoined); ok {
 				select {
 				case joined <- struct{}{}:
 				default:
@@ -70,7 +71,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		}
 		<-joined
 	}
-	tasks := NewTasks(qn)
+	producer := NewTasks(qn)
 	msg := wrapperspb.String("task")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -88,7 +89,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		go func() {
 			defer wg.Done()
 			for range n {
-				if err := tasks.Submit(ctx, exchange.Local("jobs"), msg); err != nil {
+				if err := producer.Submit(ctx, exchange.Local("jobs"), msg); err != nil {
 					b.Error(err)
 					return
 				}
@@ -102,7 +103,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		b.Fatal("not every task was acked")
 	}
 	for { // the queue has counted every ack
-		s, err := exchange.InspectTasks(ctx, qn, exchange.Local("jobs"))
+		s, err := tasks.Inspect(ctx, qn, exchange.Local("jobs"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
@@ -26,18 +27,18 @@ import (
 // a third node.
 func TestTasksAcrossNodes(t *testing.T) {
 	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	startTasks(t, b, exchange.TasksSpec{Name: "jobs", AckTimeout: 50 * time.Millisecond, MaxDeliveries: 3,
+	startTasks(t, b, tasks.Spec{Name: "jobs", AckTimeout: 50 * time.Millisecond, MaxDeliveries: 3,
 		DeadLetter: exchange.At(a.Address(), "dead")})
-	startTasks(t, a, exchange.TasksSpec{Name: "dead"})
+	startTasks(t, a, tasks.Spec{Name: "dead"})
 	ex := exchange.At(b.Address(), "jobs")
 	wa := startWorker(t, a, ex, "wa", 2, holdAll)
 	wc := startWorker(t, c, ex, "wc", 2, ackAll)
 	dw := startWorker(t, a, exchange.Local("dead"), "dw", 5, ackAll)
 
-	tasks := NewTasks(c)
-	submit(t, tasks, ex, "t1")
-	submit(t, tasks, ex, "t2")
-	submit(t, tasks, ex, "t3")
+	producer := NewTasks(c)
+	submit(t, producer, ex, "t1")
+	submit(t, producer, ex, "t2")
+	submit(t, producer, ex, "t3")
 	got := map[string]string{}
 	for range 3 {
 		select {
@@ -53,24 +54,24 @@ func TestTasksAcrossNodes(t *testing.T) {
 		t.Fatalf("round-robin across nodes: %v", got)
 	}
 	// wa holds its tasks: at the ack timeout they go to wc, and wa hears it.
-	waitEvent[*exchange.TasksRevoked](t, wa.events)
+	waitEvent[*tasks.Revoked](t, wa.events)
 	for range 2 {
 		if d := wc.next(t); d.task.Deliveries != 2 || (str(d.task.Msg) != "t1" && str(d.task.Msg) != "t3") {
 			t.Fatalf("wc got %s (delivery %d)", str(d.task.Msg), d.task.Deliveries)
 		}
 	}
-	waitStats(t, c, ex, func(s exchange.TaskStats) bool { return s.Acked == 3 && s.InFlight == 0 })
+	waitStats(t, c, ex, func(s tasks.Stats) bool { return s.Acked == 3 && s.InFlight == 0 })
 
 	// A poison task, nacked on c and timed out on a, is dead-lettered to
 	// a's queue after three deliveries.
 	startWorker(t, c, ex, "nacker", 1, nackAll)
 	c.Exit(wc.pid, actor.ErrKill) // leaves wa (holding) and the nacker
-	waitStats(t, b, exchange.Local("jobs"), func(s exchange.TaskStats) bool { return s.Workers == 2 })
-	submit(t, tasks, ex, "poison")
+	waitStats(t, b, exchange.Local("jobs"), func(s tasks.Stats) bool { return s.Workers == 2 })
+	submit(t, producer, ex, "poison")
 	d := dw.next(t)
-	l := d.task.Msg.(*exchange.DeadLetter)
+	l := d.task.Msg.(*tasks.DeadLetter)
 	if m, err := l.Message(); err != nil || str(m) != "poison" || l.GetDeliveries() != 3 ||
-		l.GetCause() != exchange.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT || !strings.HasPrefix(l.GetReason(), "delivered 3 times; last: ") {
+		l.GetCause() != tasks.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT || !strings.HasPrefix(l.GetReason(), "delivered 3 times; last: ") {
 		t.Fatalf("dead letter %v (%v)", l, err)
 	}
 }
@@ -80,12 +81,12 @@ func TestTasksAcrossNodes(t *testing.T) {
 // gets them.
 func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 	b := node(t, "b@localhost", true)
-	startTasks(t, b, exchange.TasksSpec{Name: "jobs", AckTimeout: time.Hour}) // no timeout: the death brings them back
+	startTasks(t, b, tasks.Spec{Name: "jobs", AckTimeout: time.Hour}) // no timeout: the death brings them back
 	ex := exchange.Local("jobs")
 	child := startTaskChild(t, b.Address(), "jobs", 5)
-	tasks := NewTasks(b)
+	producer := NewTasks(b)
 	for i := range 5 {
-		submit(t, tasks, ex, fmt.Sprintf("t%d", i))
+		submit(t, producer, ex, fmt.Sprintf("t%d", i))
 	}
 	for range 5 {
 		select {
@@ -97,7 +98,7 @@ func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 			t.Fatal("the child got no task")
 		}
 	}
-	s, _ := exchange.InspectTasks(ctxT(t), b, ex)
+	s, _ := tasks.Inspect(ctxT(t), b, ex)
 	if s.InFlight != 5 || s.Workers != 1 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -114,7 +115,7 @@ func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 		}
 	}
 	t.Logf("tasks back %v after SIGKILL", time.Since(start))
-	s = waitStats(t, b, ex, func(s exchange.TaskStats) bool { return s.Acked == 5 })
+	s = waitStats(t, b, ex, func(s tasks.Stats) bool { return s.Acked == 5 })
 	if s.Workers != 1 || s.Redelivered != 5 || s.InFlight != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -144,11 +145,11 @@ func runTaskChild(v string) {
 	parts := strings.Split(v, ",")
 	prefetch, _ := strconv.Atoi(parts[2])
 	serveChild(func(joined func()) actor.Server {
-		w := NewWorker(exchange.At(parts[0], parts[1]), prefetch, func(_ *Worker, t *exchange.Task) {
+		w := NewWorker(exchange.At(parts[0], parts[1]), prefetch, func(_ *Worker, t *tasks.Task) {
 			fmt.Println("GOT", str(t.Msg))
 		})
 		w.OnEvent = func(_ *actor.Process, ev any) {
-			if _, ok := ev.(*exchange.WorkerJoined); ok {
+			if _, ok := ev.(*tasks.WorkerJoined); ok {
 				joined()
 			}
 		}
@@ -169,19 +170,19 @@ func TestTasksInClusterByName(t *testing.T) {
 	}
 	join(a)
 	join(b, a.Address())
-	startTasks(t, a, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, a, tasks.Spec{Name: "jobs"})
 	ex := exchange.Local("jobs")
 	w := startWorker(t, b, ex, "wb", 4, ackAll) // joins once the directory on b knows the queue
-	tasks := NewTasks(b)
+	producer := NewTasks(b)
 	for i := range 10 {
-		submit(t, tasks, ex, fmt.Sprintf("t%d", i))
+		submit(t, producer, ex, fmt.Sprintf("t%d", i))
 	}
 	for i := range 10 {
 		if d := w.next(t); str(d.task.Msg) != fmt.Sprintf("t%d", i) {
 			t.Fatalf("got %s", str(d.task.Msg))
 		}
 	}
-	s := waitStats(t, b, ex, func(s exchange.TaskStats) bool { return s.Acked == 10 })
+	s := waitStats(t, b, ex, func(s tasks.Stats) bool { return s.Acked == 10 })
 	if s.Queue != "jobs" || s.Workers != 1 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -190,27 +191,27 @@ func TestTasksInClusterByName(t *testing.T) {
 // Errors across nodes keep their identity.
 func TestTasksAcrossNodesBadInput(t *testing.T) {
 	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
-	startTasks(t, b, exchange.TasksSpec{Name: "jobs", MaxQueue: 1, MaxPayload: 64, MaxPriority: 2})
+	startTasks(t, b, tasks.Spec{Name: "jobs", MaxQueue: 1, MaxPayload: 64, MaxPriority: 2})
 	ex := exchange.At(b.Address(), "jobs")
-	tasks := NewTasks(a)
-	if err := tasks.Submit(ctxT(t), ex, "not a protobuf message"); !errors.Is(err, actor.ErrNotSerializable) {
+	producer := NewTasks(a)
+	if err := producer.Submit(ctxT(t), ex, "not a protobuf message"); !errors.Is(err, actor.ErrNotSerializable) {
 		t.Fatalf("non-protobuf across nodes = %v", err)
 	}
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String(strings.Repeat("x", 100))); !errors.Is(err, exchange.ErrTooLarge) {
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String(strings.Repeat("x", 100))); !errors.Is(err, exchange.ErrTooLarge) {
 		t.Fatalf("over the queue's limit = %v", err)
 	}
 	small := &Tasks{n: a, MaxPayload: 8}
 	if err := small.Submit(ctxT(t), ex, wrapperspb.String("0123456789")); !errors.Is(err, exchange.ErrTooLarge) {
 		t.Fatalf("over the producer's limit = %v", err)
 	}
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(3)); !errors.Is(err, exchange.ErrBadPriority) {
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(3)); !errors.Is(err, tasks.ErrBadPriority) {
 		t.Fatalf("bad priority across nodes = %v", err)
 	}
-	if err := tasks.Submit(ctxT(t), exchange.At(b.Address(), "nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := producer.Submit(ctxT(t), exchange.At(b.Address(), "nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("no queue across nodes = %v", err)
 	}
-	submit(t, tasks, ex, "one")
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String("two")); !errors.Is(err, exchange.ErrQueueFull) {
+	submit(t, producer, ex, "one")
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String("two")); !errors.Is(err, tasks.ErrQueueFull) {
 		t.Fatalf("full queue across nodes = %v", err)
 	}
 	// A payload whose type the queue's node does not know.
@@ -218,7 +219,7 @@ func TestTasksAcrossNodesBadInput(t *testing.T) {
 	if !errors.Is(err, exchange.ErrBadRequest) {
 		t.Fatalf("unknown payload type = %v", err)
 	}
-	s, err := exchange.InspectTasks(ctxT(t), a, ex)
+	s, err := tasks.Inspect(ctxT(t), a, ex)
 	if err != nil || s.Submitted != 1 || s.Refused != 1 || s.Ready != 1 {
 		t.Fatalf("stats %+v, %v", s, err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/patterns"
 )
 
@@ -16,16 +17,15 @@ func ExampleWorker() {
 	ctx := context.Background()
 	node, _ := actor.Start(actor.Config{Name: "jobs@localhost"})
 	defer node.Stop(ctx)
-
-	exchange.StartTasks(ctx, node, exchange.TasksSpec{Name: "jobs"})
-	tasks := patterns.NewTasks(node)
-	tasks.Submit(ctx, exchange.Local("jobs"), "mail the invoice")
-	tasks.Submit(ctx, exchange.Local("jobs"), "restart the server", patterns.WithPriority(9))
-	tasks.Submit(ctx, exchange.Local("jobs"), "water the plants")
+	tasks.Start(ctx, node, tasks.Spec{Name: "jobs"})
+	producer := patterns.NewTasks(node)
+	producer.Submit(ctx, exchange.Local("jobs"), "mail the invoice")
+	producer.Submit(ctx, exchange.Local("jobs"), "restart the server", patterns.WithPriority(9))
+	producer.Submit(ctx, exchange.Local("jobs"), "water the plants")
 
 	done := make(chan struct{})
 	nacked := false
-	w := patterns.NewWorker(exchange.Local("jobs"), 1, func(w *patterns.Worker, t *exchange.Task) {
+	w := patterns.NewWorker(exchange.Local("jobs"), 1, func(w *patterns.Worker, t *tasks.Task) {
 		fmt.Printf("%s (priority %d, delivery %d)\n", t.Msg, t.Priority, t.Deliveries)
 		if t.Msg == "mail the invoice" && !nacked {
 			nacked = true

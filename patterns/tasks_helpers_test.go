@@ -8,13 +8,14 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
 // Helpers of the task queue tests.
 
-func startTasks(t testing.TB, n *actor.Node, spec exchange.TasksSpec) {
+func startTasks(t testing.TB, n *actor.Node, spec tasks.Spec) {
 	t.Helper()
-	if _, err := exchange.StartTasks(ctxT(t), n, spec); err != nil {
+	if _, err := tasks.Start(ctxT(t), n, spec); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -22,7 +23,7 @@ func startTasks(t testing.TB, n *actor.Node, spec exchange.TasksSpec) {
 // delivery is one task as a test worker saw it.
 type delivery struct {
 	worker string
-	task   exchange.Task
+	task   tasks.Task
 	held   int // the worker's unsettled tasks when it got this one, this one included
 }
 
@@ -48,7 +49,7 @@ const (
 func startWorker(t testing.TB, n *actor.Node, ex exchange.Address, name string, prefetch int, mode string) *testWorker {
 	t.Helper()
 	tw := &testWorker{name: name, got: make(chan delivery, 10000), events: make(chan any, 1000)}
-	tw.w = NewWorker(ex, prefetch, func(w *Worker, task *exchange.Task) {
+	tw.w = NewWorker(ex, prefetch, func(w *Worker, task *tasks.Task) {
 		tw.got <- delivery{worker: name, task: *task, held: w.Outstanding()}
 		switch mode {
 		case ackAll:
@@ -63,7 +64,7 @@ func startWorker(t testing.TB, n *actor.Node, ex exchange.Address, name string, 
 		t.Fatal(err)
 	}
 	tw.pid = pid
-	waitEvent[*exchange.WorkerJoined](t, tw.events)
+	waitEvent[*tasks.WorkerJoined](t, tw.events)
 	return tw
 }
 
@@ -89,9 +90,9 @@ func (tw *testWorker) none(t testing.TB) {
 	}
 }
 
-func submit(t testing.TB, tasks *Tasks, ex exchange.Address, msg string, opts ...SubmitOption) {
+func submit(t testing.TB, producer *Tasks, ex exchange.Address, msg string, opts ...SubmitOption) {
 	t.Helper()
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String(msg), opts...); err != nil {
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String(msg), opts...); err != nil {
 		t.Fatalf("submit %q: %v", msg, err)
 	}
 }
@@ -99,12 +100,12 @@ func submit(t testing.TB, tasks *Tasks, ex exchange.Address, msg string, opts ..
 // waitStats polls the queue's counters until ok holds (the queue's own
 // state: acks travel asynchronously, so there is no event to await), for
 // at most 10 s.
-func waitStats(t testing.TB, n *actor.Node, ex exchange.Address, ok func(exchange.TaskStats) bool) exchange.TaskStats {
+func waitStats(t testing.TB, n *actor.Node, ex exchange.Address, ok func(tasks.Stats) bool) tasks.Stats {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	ctx := ctxT(t) // one context for the whole wait, not a cleanup per poll
 	for {
-		s, err := exchange.InspectTasks(ctx, n, ex)
+		s, err := tasks.Inspect(ctx, n, ex)
 		if err == nil && ok(s) {
 			return s
 		}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/pubsub"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -16,11 +18,11 @@ import (
 func TestTasksSubmitWorkAck(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w := startWorker(t, n, ex, "w1", 1, ackAll)
-	tasks := NewTasks(n)
+	producer := NewTasks(n)
 	for _, m := range []string{"a", "b", "c"} {
-		submit(t, tasks, ex, m)
+		submit(t, producer, ex, m)
 	}
 	for i, want := range []string{"a", "b", "c"} {
 		d := w.next(t)
@@ -28,7 +30,7 @@ func TestTasksSubmitWorkAck(t *testing.T) {
 			t.Fatalf("delivery %d: %+v", i, d.task)
 		}
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 3 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 3 })
 	if s.Submitted != 3 || s.Delivered != 3 || s.Ready != 0 || s.InFlight != 0 || s.Workers != 1 || s.Redelivered != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -39,7 +41,7 @@ func TestTasksSubmitWorkAck(t *testing.T) {
 func TestTasksNackRedeliversToAnotherWorker(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w1 := startWorker(t, n, ex, "w1", 1, nackAll) // first in the round-robin
 	w2 := startWorker(t, n, ex, "w2", 1, ackAll)
 	submit(t, NewTasks(n), ex, "a")
@@ -50,7 +52,7 @@ func TestTasksNackRedeliversToAnotherWorker(t *testing.T) {
 	if str(d.task.Msg) != "a" || d.task.Deliveries != 2 || !d.task.Redelivered() {
 		t.Fatalf("w2 got %+v", d.task)
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 1 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 1 })
 	if s.Nacked != 1 || s.Redelivered != 1 || s.Delivered != 2 || s.InFlight != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -63,7 +65,7 @@ func TestTasksNackRedeliversToAnotherWorker(t *testing.T) {
 func TestTasksAckTimeoutRedelivers(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", AckTimeout: 50 * time.Millisecond})
+	startTasks(t, n, tasks.Spec{Name: "jobs", AckTimeout: 50 * time.Millisecond})
 	w1 := startWorker(t, n, ex, "w1", 1, holdAll)
 	w2 := startWorker(t, n, ex, "w2", 1, ackAll)
 	start := time.Now()
@@ -76,14 +78,14 @@ func TestTasksAckTimeoutRedelivers(t *testing.T) {
 	if second.task.ID != first.task.ID || second.task.Tag == first.task.Tag || second.task.Deliveries != 2 {
 		t.Fatalf("first %+v, second %+v", first.task, second.task)
 	}
-	rev := waitEvent[*exchange.TasksRevoked](t, w1.events)
+	rev := waitEvent[*tasks.Revoked](t, w1.events)
 	if len(rev.Tags) != 1 || rev.Tags[0] != first.task.Tag {
 		t.Fatalf("revoked %v", rev.Tags)
 	}
-	if err := w1.w.Ack(first.task.Tag); !errors.Is(err, exchange.ErrTagRevoked) {
+	if err := w1.w.Ack(first.task.Tag); !errors.Is(err, tasks.ErrTagRevoked) {
 		t.Fatalf("ack after redelivery = %v", err)
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 1 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 1 })
 	if s.Expired != 1 || s.Redelivered != 1 || s.InFlight != 0 || s.RefusedAcks != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -98,7 +100,7 @@ func TestTasksAckTimeoutRedelivers(t *testing.T) {
 func TestTasksLateAckRefusedByQueue(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
+	startTasks(t, n, tasks.Spec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
 	got := make(chan any, 10)
 	fake, err := n.Spawn(ctxT(t), &probe{got: got}) // a worker that speaks the protocol by hand
 	if err != nil {
@@ -109,7 +111,7 @@ func TestTasksLateAckRefusedByQueue(t *testing.T) {
 	}
 	waitFor[*taskspb.TaskWorkerJoined](t, got)
 	submit(t, NewTasks(n), ex, "a")
-	batch := waitFor[*exchange.TaskBatch](t, got)
+	batch := waitFor[*tasks.Batch](t, got)
 	tag := batch.Tasks[0].Tag
 	waitFor[*taskspb.TaskRevoked](t, got)
 	w2 := startWorker(t, n, ex, "w2", 1, holdAll)
@@ -121,14 +123,14 @@ func TestTasksLateAckRefusedByQueue(t *testing.T) {
 	if len(refused.GetTags()) != 1 || refused.GetTags()[0] != tag {
 		t.Fatalf("refused %v", refused)
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.RefusedAcks == 1 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.RefusedAcks == 1 })
 	if s.Acked != 0 || s.InFlight != 1 {
 		t.Fatalf("a refused ack changed the queue: %+v", s)
 	}
 	if err := w2.w.Ack(again.task.Tag); err != nil {
 		t.Fatal(err)
 	}
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 1 && s.InFlight == 0 })
+	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 1 && s.InFlight == 0 })
 }
 
 func waitFor[T any](t testing.TB, ch <-chan any) T { t.Helper(); return waitEvent[T](t, ch) }
@@ -138,11 +140,11 @@ func waitFor[T any](t testing.TB, ch <-chan any) T { t.Helper(); return waitEven
 func TestTasksWorkerKilledRedelivers(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w1 := startWorker(t, n, ex, "w1", 3, holdAll)
-	tasks := NewTasks(n)
+	producer := NewTasks(n)
 	for _, m := range []string{"a", "b", "c"} {
-		submit(t, tasks, ex, m)
+		submit(t, producer, ex, m)
 	}
 	for range 3 {
 		w1.next(t)
@@ -155,7 +157,7 @@ func TestTasksWorkerKilledRedelivers(t *testing.T) {
 			t.Fatalf("w2 got %s (delivery %d); want %s, second delivery", str(d.task.Msg), d.task.Deliveries, want)
 		}
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 3 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 3 })
 	if s.Workers != 1 || s.Redelivered != 3 || s.InFlight != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -166,13 +168,13 @@ func TestTasksWorkerKilledRedelivers(t *testing.T) {
 func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
-	tasks := NewTasks(n)
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
+	producer := NewTasks(n)
 	for _, m := range []string{"a", "boom", "c"} {
-		submit(t, tasks, ex, m)
+		submit(t, producer, ex, m)
 	}
 	joined := make(chan any, 10)
-	crashy := NewWorker(ex, 3, func(w *Worker, task *exchange.Task) {
+	crashy := NewWorker(ex, 3, func(w *Worker, task *tasks.Task) {
 		if str(task.Msg) == "boom" {
 			panic("worker exploded")
 		}
@@ -185,7 +187,7 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	}
 	down, cancel := n.Watch(pid)
 	defer cancel()
-	waitEvent[*exchange.WorkerJoined](t, joined)
+	waitEvent[*tasks.WorkerJoined](t, joined)
 	select { // it got all three, acked a and crashed on boom
 	case <-down:
 	case <-time.After(10 * time.Second):
@@ -203,7 +205,7 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	if got[0] != "boom" || got[1] != "c" {
 		t.Fatalf("redelivered %v; want boom, c (a was acked before the crash)", got)
 	}
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 3 && s.InFlight == 0 })
+	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 3 && s.InFlight == 0 })
 	w2.none(t)
 }
 
@@ -212,8 +214,8 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex, dead := exchange.Local("jobs"), exchange.Local("dead")
-	startTasks(t, n, exchange.TasksSpec{Name: "dead"})
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", MaxDeliveries: 3, DeadLetter: dead})
+	startTasks(t, n, tasks.Spec{Name: "dead"})
+	startTasks(t, n, tasks.Spec{Name: "jobs", MaxDeliveries: 3, DeadLetter: dead})
 	dw := startWorker(t, n, dead, "dw", 10, ackAll)
 	w := startWorker(t, n, ex, "w", 1, nackAll)
 	submit(t, NewTasks(n), ex, "poison", WithPriority(4))
@@ -223,7 +225,7 @@ func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 		}
 	}
 	d := dw.next(t)
-	l, ok := d.task.Msg.(*exchange.DeadLetter)
+	l, ok := d.task.Msg.(*tasks.DeadLetter)
 	if !ok {
 		t.Fatalf("dead-letter queue got %T", d.task.Msg)
 	}
@@ -231,28 +233,28 @@ func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 	if err != nil || str(m) != "poison" {
 		t.Fatalf("dead letter's message %v, %v", m, err)
 	}
-	if l.GetQueue() != "jobs" || l.GetCause() != exchange.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT ||
+	if l.GetQueue() != "jobs" || l.GetCause() != tasks.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT ||
 		l.GetReason() != "delivered 3 times; last: nacked" || l.GetDeliveries() != 3 || l.GetPriority() != 4 || l.GetId() != 1 {
 		t.Fatalf("dead letter %v", l)
 	}
 	w.none(t)
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 0 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 0 })
 	if s.Nacked != 3 || s.Ready != 0 || s.InFlight != 0 || s.Acked != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 
 	// A worker rejects a task: dead at once, with its reason.
-	rejecter := NewWorker(ex, 1, func(w *Worker, task *exchange.Task) { _ = w.Reject(task.Tag, "cannot parse") })
+	rejecter := NewWorker(ex, 1, func(w *Worker, task *tasks.Task) { _ = w.Reject(task.Tag, "cannot parse") })
 	n.Exit(w.pid, actor.ErrKill)
 	if _, err := n.Spawn(ctxT(t), rejecter); err != nil {
 		t.Fatal(err)
 	}
 	submit(t, NewTasks(n), ex, "garbage")
-	l = dw.next(t).task.Msg.(*exchange.DeadLetter)
-	if l.GetCause() != exchange.DeadCause_DEAD_CAUSE_REJECTED || l.GetReason() != "cannot parse" || l.GetDeliveries() != 1 {
+	l = dw.next(t).task.Msg.(*tasks.DeadLetter)
+	if l.GetCause() != tasks.DeadCause_DEAD_CAUSE_REJECTED || l.GetReason() != "cannot parse" || l.GetDeliveries() != 1 {
 		t.Fatalf("rejected %v", l)
 	}
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool {
+	waitStats(t, n, ex, func(s tasks.Stats) bool {
 		return s.Rejected == 1 && s.DeadLettered == 2 && s.DeadLetterPending == 0
 	})
 }
@@ -263,23 +265,23 @@ func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 func TestTasksDeadLettersWaitForTheirTarget(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", MaxDeliveries: 1, DeadLetter: exchange.Local("later"), AckTimeout: 20 * time.Millisecond})
+	startTasks(t, n, tasks.Spec{Name: "jobs", MaxDeliveries: 1, DeadLetter: exchange.Local("later"), AckTimeout: 20 * time.Millisecond})
 	w := startWorker(t, n, ex, "w", 1, nackAll)
 	submit(t, NewTasks(n), ex, "x")
 	w.next(t)
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 1 })
-	startTasks(t, n, exchange.TasksSpec{Name: "later"})
+	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 1 })
+	startTasks(t, n, tasks.Spec{Name: "later"})
 	dw := startWorker(t, n, exchange.Local("later"), "dw", 1, ackAll)
-	if l := dw.next(t).task.Msg.(*exchange.DeadLetter); l.GetCause() != exchange.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT {
+	if l := dw.next(t).task.Msg.(*tasks.DeadLetter); l.GetCause() != tasks.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT {
 		t.Fatalf("dead letter %v", l)
 	}
-	waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.DeadLetterPending == 0 })
+	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.DeadLetterPending == 0 })
 
-	startTasks(t, n, exchange.TasksSpec{Name: "nodlx", MaxDeliveries: 1})
+	startTasks(t, n, tasks.Spec{Name: "nodlx", MaxDeliveries: 1})
 	w2 := startWorker(t, n, exchange.Local("nodlx"), "w2", 1, nackAll)
 	submit(t, NewTasks(n), exchange.Local("nodlx"), "y")
 	w2.next(t)
-	waitStats(t, n, exchange.Local("nodlx"), func(s exchange.TaskStats) bool {
+	waitStats(t, n, exchange.Local("nodlx"), func(s tasks.Stats) bool {
 		return s.DeadLettered == 1 && s.Discarded == 1 && s.Ready == 0 && s.InFlight == 0
 	})
 }
@@ -290,20 +292,20 @@ func TestTasksDeadLettersWaitForTheirTarget(t *testing.T) {
 func TestTasksFairnessWithinPrefetch(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	limits := map[string]int{"w1": 1, "w2": 2, "w3": 5}
 	var ws []*testWorker
 	for _, name := range []string{"w1", "w2", "w3"} {
 		ws = append(ws, startWorker(t, n, ex, name, limits[name], holdAll))
 	}
-	tasks := NewTasks(n)
+	producer := NewTasks(n)
 	const total = 200
 	for i := range total {
-		submit(t, tasks, ex, string(rune('a'+i%26)))
+		submit(t, producer, ex, string(rune('a'+i%26)))
 	}
 	// Each worker first gets exactly its limit, and nothing more while it
 	// holds them.
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.InFlight == 8 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.InFlight == 8 })
 	if s.Ready != total-8 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -340,7 +342,7 @@ func TestTasksFairnessWithinPrefetch(t *testing.T) {
 	if count["w1"]+count["w2"]+count["w3"] != total {
 		t.Fatalf("acked %v", count)
 	}
-	s = waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == total })
+	s = waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == total })
 	if s.InFlight != 0 || s.Ready != 0 || s.Redelivered != 0 {
 		t.Fatalf("stats %+v", s)
 	}
@@ -350,13 +352,13 @@ func TestTasksFairnessWithinPrefetch(t *testing.T) {
 func TestTasksPriorities(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", MaxPriority: 5})
-	tasks := NewTasks(n)
+	startTasks(t, n, tasks.Spec{Name: "jobs", MaxPriority: 5})
+	producer := NewTasks(n)
 	for _, s := range []struct {
 		msg  string
 		prio int
 	}{{"low1", 0}, {"mid1", 2}, {"high1", 5}, {"low2", 0}, {"mid2", 2}, {"high2", 5}} {
-		submit(t, tasks, ex, s.msg, WithPriority(s.prio))
+		submit(t, producer, ex, s.msg, WithPriority(s.prio))
 	}
 	w := startWorker(t, n, ex, "w", 1, ackAll)
 	for _, want := range []string{"high1", "high2", "mid1", "mid2", "low1", "low2"} {
@@ -364,10 +366,10 @@ func TestTasksPriorities(t *testing.T) {
 			t.Fatalf("got %s; want %s", str(d.task.Msg), want)
 		}
 	}
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(6)); !errors.Is(err, exchange.ErrBadPriority) {
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(6)); !errors.Is(err, tasks.ErrBadPriority) {
 		t.Fatalf("priority over the queue's max = %v", err)
 	}
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(-1)); !errors.Is(err, exchange.ErrBadPriority) {
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String("x"), WithPriority(-1)); !errors.Is(err, tasks.ErrBadPriority) {
 		t.Fatalf("negative priority = %v", err)
 	}
 }
@@ -376,24 +378,24 @@ func TestTasksPriorities(t *testing.T) {
 func TestTasksBadAcks(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs"})
+	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w := startWorker(t, n, ex, "w", 2, holdAll)
-	tasks := NewTasks(n)
-	submit(t, tasks, ex, "a")
-	submit(t, tasks, ex, "b")
+	producer := NewTasks(n)
+	submit(t, producer, ex, "a")
+	submit(t, producer, ex, "b")
 	a, b := w.next(t), w.next(t)
-	if err := w.w.Ack(a.task.Tag + b.task.Tag); !errors.Is(err, exchange.ErrUnknownTag) {
+	if err := w.w.Ack(a.task.Tag + b.task.Tag); !errors.Is(err, tasks.ErrUnknownTag) {
 		t.Fatalf("ack of an unknown tag = %v", err)
 	}
 	if err := w.w.Ack(a.task.Tag); err != nil {
 		t.Fatal(err)
 	}
 	for _, settle := range []func(uint64) error{w.w.Ack, w.w.Nack, func(tag uint64) error { return w.w.Reject(tag, "x") }} {
-		if err := settle(a.task.Tag); !errors.Is(err, exchange.ErrAlreadyAcked) {
+		if err := settle(a.task.Tag); !errors.Is(err, tasks.ErrAlreadyAcked) {
 			t.Fatalf("second settlement = %v", err)
 		}
 	}
-	s := waitStats(t, n, ex, func(s exchange.TaskStats) bool { return s.Acked == 1 })
+	s := waitStats(t, n, ex, func(s tasks.Stats) bool { return s.Acked == 1 })
 	if s.InFlight != 1 || s.Nacked != 0 || s.Rejected != 0 || s.RefusedAcks != 0 || s.Delivered != 2 {
 		t.Fatalf("bad acks changed the queue: %+v", s)
 	}
@@ -405,37 +407,37 @@ func TestTasksBadAcks(t *testing.T) {
 
 func TestTasksBadInput(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	if _, err := exchange.StartTasks(ctxT(t), n, exchange.TasksSpec{Name: "q", MaxPriority: 300}); !errors.Is(err, exchange.ErrInvalidSpec) {
+	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q", MaxPriority: 300}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("invalid spec = %v", err)
 	}
-	if _, err := exchange.StartTasks(ctxT(t), n, exchange.TasksSpec{Name: "q", DeadLetter: exchange.Local("q")}); !errors.Is(err, exchange.ErrInvalidSpec) {
+	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q", DeadLetter: exchange.Local("q")}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("dead-lettering to itself = %v", err)
 	}
-	startTasks(t, n, exchange.TasksSpec{Name: "q"})
-	if _, err := exchange.StartTasks(ctxT(t), n, exchange.TasksSpec{Name: "q"}); !errors.Is(err, actor.ErrNameTaken) {
+	startTasks(t, n, tasks.Spec{Name: "q"})
+	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q"}); !errors.Is(err, actor.ErrNameTaken) {
 		t.Fatalf("a second queue of one name = %v", err)
 	}
-	for _, prefetch := range []int{0, -1, exchange.MaxPrefetch + 1} {
-		_, err := n.Spawn(ctxT(t), NewWorker(exchange.Local("q"), prefetch, func(*Worker, *exchange.Task) {}))
-		if !errors.Is(err, exchange.ErrBadPrefetch) {
+	for _, prefetch := range []int{0, -1, tasks.MaxPrefetch + 1} {
+		_, err := n.Spawn(ctxT(t), NewWorker(exchange.Local("q"), prefetch, func(*Worker, *tasks.Task) {}))
+		if !errors.Is(err, tasks.ErrBadPrefetch) {
 			t.Fatalf("prefetch %d = %v", prefetch, err)
 		}
 	}
 	if _, err := n.Spawn(ctxT(t), NewWorker(exchange.Local("q"), 1, nil)); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("no handler = %v", err)
 	}
-	tasks := NewTasks(n)
-	if err := tasks.Submit(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	producer := NewTasks(n)
+	if err := producer.Submit(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("submit to no queue = %v", err)
 	}
-	if err := tasks.Submit(ctxT(t), exchange.Local(""), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := producer.Submit(ctxT(t), exchange.Local(""), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("submit to no name = %v", err)
 	}
 	startExchange(t, n, exchange.Spec{Name: "rr", Strategy: exchange.RoundRobin})
-	if err := tasks.Submit(ctxT(t), exchange.Local("rr"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNotTaskQueue) {
+	if err := producer.Submit(ctxT(t), exchange.Local("rr"), wrapperspb.String("x")); !errors.Is(err, tasks.ErrNotTaskQueue) {
 		t.Fatalf("submit to a request-response exchange = %v", err)
 	}
-	if _, err := exchange.InspectTasks(ctxT(t), n, exchange.Local("rr")); !errors.Is(err, exchange.ErrNotTaskQueue) {
+	if _, err := tasks.Inspect(ctxT(t), n, exchange.Local("rr")); !errors.Is(err, tasks.ErrNotTaskQueue) {
 		t.Fatalf("inspect a request-response exchange = %v", err)
 	}
 	// A queue ignores a join with a bad limit and acks from strangers.
@@ -446,7 +448,7 @@ func TestTasksBadInput(t *testing.T) {
 	if r := waitFor[*taskspb.TaskAckRefused](t, got); len(r.GetTags()) != 1 || r.GetTags()[0] != 7 {
 		t.Fatalf("refused %v", r)
 	}
-	s, err := exchange.InspectTasks(ctxT(t), n, exchange.Local("q"))
+	s, err := tasks.Inspect(ctxT(t), n, exchange.Local("q"))
 	if err != nil || s.Workers != 0 || s.RefusedAcks != 1 {
 		t.Fatalf("stats %+v, %v", s, err)
 	}
@@ -455,20 +457,20 @@ func TestTasksBadInput(t *testing.T) {
 func TestTasksQueueFull(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
-	startTasks(t, n, exchange.TasksSpec{Name: "jobs", MaxQueue: 2})
-	tasks := NewTasks(n)
-	submit(t, tasks, ex, "a")
-	submit(t, tasks, ex, "b")
-	if err := tasks.Submit(ctxT(t), ex, wrapperspb.String("c")); !errors.Is(err, exchange.ErrQueueFull) {
+	startTasks(t, n, tasks.Spec{Name: "jobs", MaxQueue: 2})
+	producer := NewTasks(n)
+	submit(t, producer, ex, "a")
+	submit(t, producer, ex, "b")
+	if err := producer.Submit(ctxT(t), ex, wrapperspb.String("c")); !errors.Is(err, tasks.ErrQueueFull) {
 		t.Fatalf("submit to a full queue = %v", err)
 	}
-	s, _ := exchange.InspectTasks(ctxT(t), n, ex)
+	s, _ := tasks.Inspect(ctxT(t), n, ex)
 	if s.Ready != 2 || s.Refused != 1 || s.Submitted != 2 {
 		t.Fatalf("stats %+v", s)
 	}
 	w := startWorker(t, n, ex, "w", 1, ackAll)
 	w.next(t)
-	submit(t, tasks, ex, "c") // room again
+	submit(t, producer, ex, "c") // room again
 }
 
 // A supervised queue that crashes is restarted empty; its workers see it
@@ -477,7 +479,7 @@ func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	ex := exchange.Local("jobs")
 	if _, err := supervisor.Start(ctxT(t), n, supervisor.Spec{Strategy: supervisor.OneForOne,
-		Children: []supervisor.ChildSpec{exchange.TasksChildSpec(exchange.TasksSpec{Name: "jobs"})}}); err != nil {
+		Children: []supervisor.ChildSpec{tasks.ChildSpec(tasks.Spec{Name: "jobs"})}}); err != nil {
 		t.Fatal(err)
 	}
 	w := startWorker(t, n, ex, "w", 1, holdAll)
@@ -485,8 +487,8 @@ func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 	old := w.next(t)
 	n.Exit(n.Whereis(exchange.RegisteredName("jobs")), actor.ErrKill)
 	waitEvent[*exchange.ExchangeDown](t, w.events)
-	waitEvent[*exchange.WorkerJoined](t, w.events)
-	if err := w.w.Ack(old.task.Tag); !errors.Is(err, exchange.ErrTagRevoked) {
+	waitEvent[*tasks.WorkerJoined](t, w.events)
+	if err := w.w.Ack(old.task.Tag); !errors.Is(err, tasks.ErrTagRevoked) {
 		t.Fatalf("ack of a tag of the dead queue = %v", err)
 	}
 	submit(t, NewTasks(n), ex, "after")
@@ -499,7 +501,7 @@ func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 // letters are published with that key, here and across nodes.
 func TestTasksDeadLetterToPubSub(t *testing.T) {
 	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
-	if _, err := exchange.StartPubSub(ctxT(t), b, exchange.PubSubSpec{Name: "deaths"}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), b, pubsub.Spec{Name: "deaths"}); err != nil {
 		t.Fatal(err)
 	}
 	sub, got := subscriber(t, b)
@@ -512,19 +514,19 @@ func TestTasksDeadLetterToPubSub(t *testing.T) {
 		dlx   exchange.Address
 	}{{"same node", b, exchange.Local("deaths")}, {"other node", a, exchange.At(b.Address(), "deaths")}} {
 		name := "jobs-" + tc.n.Name()
-		startTasks(t, tc.n, exchange.TasksSpec{Name: name, MaxDeliveries: 1, DeadLetter: tc.dlx, DeadLetterKey: "dead." + "jobs"})
+		startTasks(t, tc.n, tasks.Spec{Name: name, MaxDeliveries: 1, DeadLetter: tc.dlx, DeadLetterKey: "dead." + "jobs"})
 		ex := exchange.Local(name)
 		w := startWorker(t, tc.n, ex, "w", 1, nackAll)
 		submit(t, NewTasks(tc.n), ex, "poison")
 		w.next(t)
 		m := next(t, got)
-		l, ok := m.Value.(*exchange.DeadLetter)
+		l, ok := m.Value.(*tasks.DeadLetter)
 		if !ok || m.Key != "dead.jobs" || m.Tag != "all" || l.GetQueue() != name || l.GetReason() != "delivered 1 times; last: nacked" {
 			t.Fatalf("%s: published %+v", tc.where, m)
 		}
 		if v, err := l.Message(); err != nil || str(v) != "poison" {
 			t.Fatalf("%s: payload %v, %v", tc.where, v, err)
 		}
-		waitStats(t, tc.n, ex, func(s exchange.TaskStats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 0 })
+		waitStats(t, tc.n, ex, func(s tasks.Stats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 0 })
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -17,7 +18,7 @@ import (
 // goroutine); a task it never settles goes back to the queue at the ack
 // timeout. A panic crashes the worker: its unsettled tasks go to other
 // workers, and its supervisor restarts it.
-type TaskHandler func(w *Worker, t *exchange.Task)
+type TaskHandler func(w *Worker, t *tasks.Task)
 
 // Worker is a ready worker process for a task queue (AMQP's consumer with
 // basic.qos): it registers with a prefetch limit, so the queue never has
@@ -60,8 +61,8 @@ func NewWorker(ex exchange.Address, prefetch int, h TaskHandler) *Worker {
 
 // AckOnReturn adapts a function that returns when it is done with a
 // task: nil acks it, an error nacks it (for another worker to try).
-func AckOnReturn(f func(ctx context.Context, t *exchange.Task) error) TaskHandler {
-	return func(w *Worker, t *exchange.Task) {
+func AckOnReturn(f func(ctx context.Context, t *tasks.Task) error) TaskHandler {
+	return func(w *Worker, t *tasks.Task) {
 		if f(context.Background(), t) == nil {
 			_ = w.Ack(t.Tag)
 		} else {
@@ -83,8 +84,8 @@ type (
 
 // Init checks the worker and registers it with its queue.
 func (w *Worker) Init(p *actor.Process) error {
-	if w.Prefetch < 1 || w.Prefetch > exchange.MaxPrefetch {
-		return fmt.Errorf("%w: %d outside 1..%d", exchange.ErrBadPrefetch, w.Prefetch, exchange.MaxPrefetch)
+	if w.Prefetch < 1 || w.Prefetch > tasks.MaxPrefetch {
+		return fmt.Errorf("%w: %d outside 1..%d", tasks.ErrBadPrefetch, w.Prefetch, tasks.MaxPrefetch)
 	}
 	if w.Handler == nil {
 		return fmt.Errorf("%w: worker of %q has no Handler", exchange.ErrInvalidSpec, w.Queue.Name)
@@ -196,16 +197,16 @@ func (w *Worker) handle(p *actor.Process, msg any) {
 			return
 		}
 	}
-	if ev, ok := exchange.TaskEvent(msg); ok {
+	if ev, ok := tasks.Event(msg); ok {
 		switch e := ev.(type) {
-		case *exchange.WorkerJoined:
+		case *tasks.WorkerJoined:
 			if e.Queue == w.Queue.Name {
 				w.backoff = 0
 				if e.QueuePID != nil {
 					w.target = e.QueuePID // acks go to the process itself, without a name lookup each time
 				}
 			}
-		case *exchange.TasksRevoked:
+		case *tasks.Revoked:
 			w.mu.Lock()
 			for _, tag := range e.Tags {
 				w.tags.revoke(tag)
@@ -215,19 +216,19 @@ func (w *Worker) handle(p *actor.Process, msg any) {
 		w.event(p, ev)
 		return
 	}
-	if _, tasks, bad, ok := exchange.AsTasks(msg); ok {
+	if _, batch, bad, ok := tasks.AsTasks(msg); ok {
 		w.mu.Lock()
 		for _, r := range bad { // a payload this node cannot decode: dead-lettered at once
-			w.tags.deliver(r.GetTag())
-			_ = w.tags.settle(r.GetTag())
-			w.rejects = append(w.rejects, r)
+			w.tags.deliver(r.Tag)
+			_ = w.tags.settle(r.Tag)
+			w.rejects = append(w.rejects, &taskspb.TaskReject{Tag: r.Tag, Reason: r.Err.Error(), Cause: int32(tasks.DeadCause_DEAD_CAUSE_BAD_PAYLOAD)})
 		}
-		for i := range tasks {
-			w.tags.deliver(tasks[i].Tag)
+		for i := range batch {
+			w.tags.deliver(batch[i].Tag)
 		}
 		w.mu.Unlock()
-		for i := range tasks {
-			w.Handler(w, &tasks[i])
+		for i := range batch {
+			w.Handler(w, &batch[i])
 		}
 		return
 	}

@@ -3,7 +3,7 @@ package patterns
 import (
 	"fmt"
 
-	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
 // tagTable is a worker's record of its deliveries: the tags it holds, and
@@ -45,11 +45,11 @@ func (t *tagTable) settle(tag uint64) error {
 		t.retire(tag, tagSettled)
 		return nil
 	case tagSettled:
-		return fmt.Errorf("%w: %d", exchange.ErrAlreadyAcked, tag)
+		return fmt.Errorf("%w: %d", tasks.ErrAlreadyAcked, tag)
 	case tagRevoked:
-		return fmt.Errorf("%w: %d", exchange.ErrTagRevoked, tag)
+		return fmt.Errorf("%w: %d", tasks.ErrTagRevoked, tag)
 	}
-	return fmt.Errorf("%w: %d", exchange.ErrUnknownTag, tag)
+	return fmt.Errorf("%w: %d", tasks.ErrUnknownTag, tag)
 }
 
 // revoke marks a held tag taken back by the queue.

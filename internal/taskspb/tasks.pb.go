@@ -388,7 +388,7 @@ type TaskReject struct {
 	Reason string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// cause is DEAD_CAUSE_REJECTED unless set (a worker that cannot decode
 	// a payload says DEAD_CAUSE_BAD_PAYLOAD): a DeadCause of package
-	// exchange, by number.
+	// exchange/tasks, by number.
 	Cause         int32 `protobuf:"varint,3,opt,name=cause,proto3" json:"cause,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

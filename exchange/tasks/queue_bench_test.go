@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 func BenchmarkTaskQueueCore(b *testing.B) {
 	for _, workers := range []int{1, 10} {
 		b.Run(fmt.Sprintf("workers=%d/prefetch=100", workers), func(b *testing.B) {
-			spec := TasksSpec{Name: "q", MaxQueue: Unlimited}
+			spec := Spec{Name: "q", MaxQueue: Unlimited}
 			spec.defaults()
 			q := newTaskQueue(&spec, 0)
 			for i := range workers {

@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"context"
@@ -9,32 +9,34 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
-// StartTasks starts a task queue on n, registered under
+// Start starts a task queue on n, registered under
 // RegisteredName(spec.Name) as any exchange (so Address.Resolve finds it,
 // on this node or through the cluster's directory), not linked to
-// anything; in an application use TasksChildSpec, so that a supervisor
+// anything; in an application use ChildSpec, so that a supervisor
 // restarts it. The queue holds tasks in memory: they live as long as it
 // does.
-func StartTasks(ctx context.Context, n *actor.Node, spec TasksSpec) (*actor.PID, error) {
+func Start(ctx context.Context, n *actor.Node, spec Spec) (*actor.PID, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return n.Spawn(ctx, newTasksServer(spec), actor.WithName(RegisteredName(spec.Name)))
+	return n.Spawn(ctx, newTasksServer(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
 }
 
-// TasksChildSpec is the supervisor child spec of a task queue.
-func TasksChildSpec(spec TasksSpec) supervisor.ChildSpec {
+// ChildSpec is the supervisor child spec of a task queue.
+func ChildSpec(spec Spec) supervisor.ChildSpec {
 	return supervisor.ChildSpec{
 		ID: "tasks:" + spec.Name,
 		Start: func(ctx context.Context, sup *actor.Process, _ any) (*actor.PID, error) {
 			if err := spec.Validate(); err != nil {
 				return nil, err
 			}
-			return sup.SpawnLink(ctx, newTasksServer(spec), actor.WithName(RegisteredName(spec.Name)))
+			return sup.SpawnLink(ctx, newTasksServer(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
 		},
 	}
 }
@@ -43,7 +45,7 @@ func TasksChildSpec(spec TasksSpec) supervisor.ChildSpec {
 // (taskQueue) with messages and the time, and sends what it decides.
 type tasksServer struct {
 	actor.BaseServer
-	spec     TasksSpec
+	spec     Spec
 	q        *taskQueue
 	p        *actor.Process
 	epoch    time.Time
@@ -58,7 +60,7 @@ type (
 	tasksSweep    struct{} // the sweeper's tick: ack timeouts, dead letters
 )
 
-func newTasksServer(spec TasksSpec) *tasksServer {
+func newTasksServer(spec Spec) *tasksServer {
 	spec.defaults()
 	// Tags start at random, far below overflow: a restarted queue never
 	// reissues a tag that a worker of the previous one may still hold.
@@ -72,7 +74,7 @@ func (s *tasksServer) now() int64 { return int64(time.Since(s.epoch)) }
 func (s *tasksServer) Init(p *actor.Process) error {
 	s.p, s.epoch = p, time.Now()
 	s.dead.init(s)
-	publishName(p, s.spec.Name)
+	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	return nil
 }
@@ -82,25 +84,25 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 	if s.stopTick != nil {
 		s.stopTick()
 	}
-	withdrawName(p, s.spec.Name)
+	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
 
 // HandleCall takes submissions and answers inspections.
 func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
-	case *Submission:
+	case *localSubmission:
 		return nil, s.submit(m.Msg, nil, m.Priority)
 	case *taskspb.TaskSubmit:
 		a := m.GetPayload()
 		if a == nil {
-			return nil, fmt.Errorf("%w: no payload", ErrBadRequest)
+			return nil, fmt.Errorf("%w: no payload", exchange.ErrBadRequest)
 		}
 		if len(a.GetValue()) > s.spec.MaxPayload {
-			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(a.GetValue()), s.spec.MaxPayload)
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", exchange.ErrTooLarge, len(a.GetValue()), s.spec.MaxPayload)
 		}
 		v, err := a.UnmarshalNew()
 		if err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+			return nil, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 		}
 		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)))
 	case *taskspb.TaskInspect:

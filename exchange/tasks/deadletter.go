@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"context"
@@ -125,7 +125,7 @@ func (d *deadLetters) message(pid *actor.PID, l *DeadLetter) (any, error) {
 	case key == "":
 		return submission(n, pid, l, 0, 0)
 	case pid.Address == n.Address():
-		return &publishLocal{key: key, value: l}, nil
+		return &pubsubpb.PublishLocal{Key: key, Value: l}, nil
 	}
 	a, err := encode(l)
 	if err != nil {

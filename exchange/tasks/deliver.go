@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import "github.com/switchboard-go/switchboard/internal/taskspb"
 
@@ -6,7 +6,7 @@ import "github.com/switchboard-go/switchboard/internal/taskspb"
 // another node; a larger batch goes as several messages.
 const maxDeliveryBytes = 1 << 20
 
-// deliver sends w's batch: as a TaskBatch of unencoded payloads on this
+// deliver sends w's batch: as a Batch of unencoded payloads on this
 // node, as TaskDeliveries to another. A payload that cannot be encoded for
 // another node is dead-lettered (DEAD_CAUSE_BAD_PAYLOAD).
 func (s *tasksServer) deliver(w *taskWorker) {
@@ -16,7 +16,7 @@ func (s *tasksServer) deliver(w *taskWorker) {
 		for i, t := range batch {
 			tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg}
 		}
-		s.send(w.pid, &TaskBatch{Queue: s.spec.Name, Tasks: tasks})
+		s.send(w.pid, &Batch{Queue: s.spec.Name, Tasks: tasks})
 	} else {
 		var out *taskspb.TaskDeliveries
 		size := 0

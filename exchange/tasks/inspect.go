@@ -1,15 +1,16 @@
-package exchange
+package tasks
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
 
-// TaskStats are a task queue's gauges and counters, from InspectTasks.
-type TaskStats struct {
+// Stats are a task queue's gauges and counters, from Inspect.
+type Stats struct {
 	Queue    string
 	Ready    int // tasks waiting for a worker (the queue depth)
 	InFlight int // tasks delivered and not yet acked, nacked or rejected
@@ -32,21 +33,21 @@ type TaskStats struct {
 	Discarded         uint64 // dead tasks dropped because the queue has no dead-letter target
 }
 
-// InspectTasks returns the gauges and counters of the task queue at a.
-func InspectTasks(ctx context.Context, n *actor.Node, a Address) (TaskStats, error) {
+// Inspect returns the gauges and counters of the task queue at a.
+func Inspect(ctx context.Context, n *actor.Node, a exchange.Address) (Stats, error) {
 	pid, err := a.Resolve(ctx, n)
 	if err != nil {
-		return TaskStats{}, err
+		return Stats{}, err
 	}
 	v, err := n.Call(ctx, pid, &taskspb.TaskInspect{})
 	if err != nil {
-		return TaskStats{}, clarifyTasks(a, err)
+		return Stats{}, clarifyTasks(a, err)
 	}
 	s, ok := v.(*taskspb.TaskQueueStats)
 	if !ok {
-		return TaskStats{}, fmt.Errorf("%w: %q answered %T", ErrNotTaskQueue, a.Name, v)
+		return Stats{}, fmt.Errorf("%w: %q answered %T", ErrNotTaskQueue, a.Name, v)
 	}
-	return TaskStats{
+	return Stats{
 		Queue: s.GetQueue(), Ready: int(s.GetReady()), InFlight: int(s.GetInFlight()), Workers: int(s.GetWorkers()),
 		Submitted: s.GetSubmitted(), Refused: s.GetRefused(), Delivered: s.GetDelivered(), Redelivered: s.GetRedelivered(),
 		Acked: s.GetAcked(), Nacked: s.GetNacked(), Expired: s.GetExpired(), Rejected: s.GetRejected(),
@@ -55,7 +56,7 @@ func InspectTasks(ctx context.Context, n *actor.Node, a Address) (TaskStats, err
 	}, nil
 }
 
-func (s *TaskStats) proto() *taskspb.TaskQueueStats {
+func (s *Stats) proto() *taskspb.TaskQueueStats {
 	return &taskspb.TaskQueueStats{
 		Queue: s.Queue, Ready: uint64(s.Ready), InFlight: uint64(s.InFlight), Workers: uint32(s.Workers),
 		Submitted: s.Submitted, Refused: s.Refused, Delivered: s.Delivered, Redelivered: s.Redelivered,

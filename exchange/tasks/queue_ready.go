@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 // readyQueue holds the tasks waiting for a worker: one FIFO per priority,
 // the highest priority first. Pure data structure, used by the queue's

@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ type taskQueue struct {
 	room     int // free prefetch slots over all workers
 	nextTag  uint64
 	nextID   uint64
-	stats    TaskStats
+	stats    Stats
 	free     []*task
 
 	// The outbox, emptied by the queue process after each event.
@@ -82,7 +82,7 @@ const maxFreeTasks = 4096
 // newTaskQueue makes the state of a queue with a defaulted spec; tags
 // start after firstTag, which the queue process picks at random so that a
 // restarted queue never reissues a tag its workers may still hold.
-func newTaskQueue(spec *TasksSpec, firstTag uint64) *taskQueue {
+func newTaskQueue(spec *Spec, firstTag uint64) *taskQueue {
 	q := &taskQueue{
 		name:       spec.Name,
 		ackTimeout: int64(spec.AckTimeout),
@@ -361,7 +361,7 @@ func (q *taskQueue) markBusy(w *taskWorker) {
 }
 
 // snapshot returns the counters with the gauges filled in.
-func (q *taskQueue) snapshot() TaskStats {
+func (q *taskQueue) snapshot() Stats {
 	s := q.stats
 	s.Ready, s.InFlight, s.Workers = q.ready.len(), len(q.inflight), len(q.workers)
 	return s

@@ -1,4 +1,4 @@
-package exchange
+package pubsub
 
 import (
 	"context"
@@ -8,15 +8,16 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
-// PubSubSpec describes a publish-subscribe exchange: messages published
+// Spec describes a publish-subscribe exchange: messages published
 // with a routing key reach every subscriber whose pattern matches the key,
 // with the semantics of AMQP's topic exchange (see package topic).
-type PubSubSpec struct {
+type Spec struct {
 	// Name is the exchange's name (required).
 	Name string
 	// Upstream, if its Name is set, makes this exchange a proxy of the
@@ -25,44 +26,44 @@ type PubSubSpec struct {
 	// message out locally, so a message crosses the network once per
 	// proxy, not once per subscriber. Messages published to a proxy go
 	// upstream.
-	Upstream Address
+	Upstream exchange.Address
 	// MaxPayload bounds a published payload that crosses nodes; default
 	// DefaultMaxPayload.
 	MaxPayload int
 }
 
 // Validate checks the spec.
-func (s PubSubSpec) Validate() error {
+func (s Spec) Validate() error {
 	if s.Name == "" {
-		return fmt.Errorf("%w: no name", ErrInvalidSpec)
+		return fmt.Errorf("%w: no name", exchange.ErrInvalidSpec)
 	}
 	if s.Upstream.Name == s.Name && s.Upstream.Node == "" {
-		return fmt.Errorf("%w: %q is its own upstream", ErrInvalidSpec, s.Name)
+		return fmt.Errorf("%w: %q is its own upstream", exchange.ErrInvalidSpec, s.Name)
 	}
 	if s.MaxPayload < 0 {
-		return fmt.Errorf("%w: negative limit", ErrInvalidSpec)
+		return fmt.Errorf("%w: negative limit", exchange.ErrInvalidSpec)
 	}
 	return nil
 }
 
-// StartPubSub starts a pub-sub exchange (or proxy) on n, registered under
+// Start starts a pub-sub exchange (or proxy) on n, registered under
 // RegisteredName(spec.Name) and published in the cluster's directory.
-func StartPubSub(ctx context.Context, n *actor.Node, spec PubSubSpec) (*actor.PID, error) {
+func Start(ctx context.Context, n *actor.Node, spec Spec) (*actor.PID, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return n.Spawn(ctx, newPubSub(spec), actor.WithName(RegisteredName(spec.Name)))
+	return n.Spawn(ctx, newPubSub(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
 }
 
-// PubSubChildSpec is the supervisor child spec of a pub-sub exchange.
-func PubSubChildSpec(spec PubSubSpec) supervisor.ChildSpec {
+// ChildSpec is the supervisor child spec of a pub-sub exchange.
+func ChildSpec(spec Spec) supervisor.ChildSpec {
 	return supervisor.ChildSpec{
 		ID: "exchange:" + spec.Name,
 		Start: func(ctx context.Context, sup *actor.Process, _ any) (*actor.PID, error) {
 			if err := spec.Validate(); err != nil {
 				return nil, err
 			}
-			return sup.SpawnLink(ctx, newPubSub(spec), actor.WithName(RegisteredName(spec.Name)))
+			return sup.SpawnLink(ctx, newPubSub(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
 		},
 	}
 }
@@ -86,18 +87,11 @@ func AsMessage(msg any) (*Message, bool, error) {
 	case *pubsubpb.Delivery:
 		v, err := m.GetPayload().UnmarshalNew()
 		if err != nil {
-			return nil, true, fmt.Errorf("%w: %w", ErrBadRequest, err)
+			return nil, true, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 		}
 		return &Message{Exchange: m.GetExchange(), Key: m.GetKey(), Tag: m.GetTag(), Value: v}, true, nil
 	}
 	return nil, false, nil
-}
-
-// publishLocal is a publish within a node: no encoding.
-type publishLocal struct {
-	key   string
-	value any
-	hops  uint32
 }
 
 // PublishTo sends a message with routing key key to the pub-sub exchange
@@ -114,7 +108,7 @@ func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload in
 
 // publish sends from p if set (a process), else from the node.
 func publish(n *actor.Node, p *actor.Process, pid *actor.PID, key string, msg any, hops uint32, maxPayload int) error {
-	var out any = &publishLocal{key: key, value: msg, hops: hops}
+	var out any = &pubsubpb.PublishLocal{Key: key, Value: msg, Hops: hops}
 	if pid.Address != n.Address() {
 		payload, err := encodePayload(msg, maxPayload)
 		if err != nil {
@@ -134,10 +128,10 @@ func encodePayload(msg any, maxPayload int) (*anypb.Any, error) {
 		return nil, fmt.Errorf("%w: %T", actor.ErrNotSerializable, msg)
 	}
 	if maxPayload <= 0 {
-		maxPayload = DefaultMaxPayload
+		maxPayload = exchange.DefaultMaxPayload
 	}
 	if size := proto.Size(m); size > maxPayload {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, size, maxPayload)
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", exchange.ErrTooLarge, size, maxPayload)
 	}
 	return anypb.New(m)
 }

@@ -1,8 +1,9 @@
-package exchange
+package tasks
 
 import (
 	"fmt"
 
+	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -23,21 +24,29 @@ type Task struct {
 // should make the work idempotent, keyed by ID.
 func (t *Task) Redelivered() bool { return t.Deliveries > 1 }
 
-// TaskBatch carries deliveries to a worker on the queue's own node, its
+// Batch carries deliveries to a worker on the queue's own node, its
 // payloads unencoded; between nodes they travel as TaskDeliveries.
-type TaskBatch struct {
+type Batch struct {
 	Queue string
 	Tasks []Task
 }
 
+// Undecodable is a delivery whose payload the worker's node cannot decode
+// (a type unknown there): the worker rejects it, and the queue
+// dead-letters it with DEAD_CAUSE_BAD_PAYLOAD.
+type Undecodable struct {
+	Tag uint64
+	Err error
+}
+
 // AsTasks returns the deliveries in msg, as a worker receives them in
-// HandleInfo: a *TaskBatch from its own node or a *TaskDeliveries from
+// HandleInfo: a *Batch from its own node or a *TaskDeliveries from
 // another, decoded. ok is false for other messages. Deliveries whose
 // payload cannot be decoded (a type unknown on the worker's node) are
 // returned in bad, to be rejected with DEAD_CAUSE_BAD_PAYLOAD.
-func AsTasks(msg any) (queue string, tasks []Task, bad []*taskspb.TaskReject, ok bool) {
+func AsTasks(msg any) (queue string, tasks []Task, bad []Undecodable, ok bool) {
 	switch m := msg.(type) {
-	case *TaskBatch:
+	case *Batch:
 		return m.Queue, m.Tasks, nil, true
 	case *taskspb.TaskDeliveries:
 		tasks = make([]Task, 0, len(m.GetTasks()))
@@ -45,12 +54,12 @@ func AsTasks(msg any) (queue string, tasks []Task, bad []*taskspb.TaskReject, ok
 			var v proto.Message
 			var err error
 			if d.GetPayload() == nil {
-				err = fmt.Errorf("%w: no payload", ErrBadRequest)
+				err = fmt.Errorf("%w: no payload", exchange.ErrBadRequest)
 			} else if v, err = d.GetPayload().UnmarshalNew(); err != nil {
-				err = fmt.Errorf("%w: %w", ErrBadRequest, err)
+				err = fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 			}
 			if err != nil {
-				bad = append(bad, &taskspb.TaskReject{Tag: d.GetTag(), Reason: err.Error(), Cause: int32(DeadCause_DEAD_CAUSE_BAD_PAYLOAD)})
+				bad = append(bad, Undecodable{Tag: d.GetTag(), Err: err})
 				continue
 			}
 			tasks = append(tasks, Task{Queue: m.GetQueue(), Tag: d.GetTag(), ID: d.GetId(),
@@ -64,11 +73,11 @@ func AsTasks(msg any) (queue string, tasks []Task, bad []*taskspb.TaskReject, ok
 // Message returns the dead task's payload, decoded.
 func (d *DeadLetter) Message() (proto.Message, error) {
 	if d.GetPayload() == nil {
-		return nil, fmt.Errorf("%w: the dead task had no protobuf payload", ErrBadRequest)
+		return nil, fmt.Errorf("%w: the dead task had no protobuf payload", exchange.ErrBadRequest)
 	}
 	m, err := d.GetPayload().UnmarshalNew()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		return nil, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 	}
 	return m, nil
 }
@@ -77,11 +86,11 @@ func (d *DeadLetter) Message() (proto.Message, error) {
 func encode(msg any) (*anypb.Any, error) {
 	m, ok := msg.(proto.Message)
 	if !ok {
-		return nil, fmt.Errorf("%w: %T is not a protobuf message", ErrBadRequest, msg)
+		return nil, fmt.Errorf("%w: %T is not a protobuf message", exchange.ErrBadRequest, msg)
 	}
 	a, err := anypb.New(m)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		return nil, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 	}
 	return a, nil
 }

@@ -1,15 +1,16 @@
-package exchange
+package tasks
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 )
 
-// TasksSpec describes a task queue: an exchange that holds tasks until a
+// Spec describes a task queue: an exchange that holds tasks until a
 // worker acknowledges them.
-type TasksSpec struct {
+type Spec struct {
 	// Name identifies the queue, as any exchange's name; required.
 	Name string
 	// AckTimeout is how long a worker may hold a task without acking or
@@ -24,7 +25,7 @@ type TasksSpec struct {
 	// DeadLetter is the exchange that receives dead tasks, as *DeadLetter
 	// messages with the reason: a task queue, or with DeadLetterKey a
 	// pub-sub exchange. Unset: dead tasks are discarded (and counted).
-	DeadLetter Address
+	DeadLetter exchange.Address
 	// DeadLetterKey, if set, makes DeadLetter a pub-sub exchange: dead
 	// letters are published there with this routing key.
 	DeadLetterKey string
@@ -54,32 +55,32 @@ const (
 )
 
 // Validate reports what is wrong with the spec, wrapping ErrInvalidSpec.
-func (s TasksSpec) Validate() error {
+func (s Spec) Validate() error {
 	switch {
 	case s.Name == "":
-		return fmt.Errorf("%w: no name", ErrInvalidSpec)
+		return fmt.Errorf("%w: no name", exchange.ErrInvalidSpec)
 	case s.AckTimeout < 0:
-		return fmt.Errorf("%w: negative AckTimeout", ErrInvalidSpec)
+		return fmt.Errorf("%w: negative AckTimeout", exchange.ErrInvalidSpec)
 	case s.MaxDeliveries < Unlimited || s.MaxQueue < Unlimited:
-		return fmt.Errorf("%w: MaxDeliveries and MaxQueue are positive, 0 (default) or Unlimited", ErrInvalidSpec)
+		return fmt.Errorf("%w: MaxDeliveries and MaxQueue are positive, 0 (default) or Unlimited", exchange.ErrInvalidSpec)
 	case s.MaxPriority < 0 || s.MaxPriority > 255:
-		return fmt.Errorf("%w: MaxPriority %d outside 0..255", ErrInvalidSpec, s.MaxPriority)
+		return fmt.Errorf("%w: MaxPriority %d outside 0..255", exchange.ErrInvalidSpec, s.MaxPriority)
 	case s.MaxPayload < 0:
-		return fmt.Errorf("%w: negative MaxPayload", ErrInvalidSpec)
+		return fmt.Errorf("%w: negative MaxPayload", exchange.ErrInvalidSpec)
 	case s.DeadLetter.Name == s.Name && s.DeadLetter.Node == "":
-		return fmt.Errorf("%w: %q dead-letters to itself", ErrInvalidSpec, s.Name)
+		return fmt.Errorf("%w: %q dead-letters to itself", exchange.ErrInvalidSpec, s.Name)
 	case s.DeadLetterKey != "" && s.DeadLetter.Name == "":
-		return fmt.Errorf("%w: DeadLetterKey without DeadLetter", ErrInvalidSpec)
+		return fmt.Errorf("%w: DeadLetterKey without DeadLetter", exchange.ErrInvalidSpec)
 	}
 	if s.DeadLetterKey != "" {
 		if _, err := topic.ParseKey(s.DeadLetterKey); err != nil {
-			return fmt.Errorf("%w: DeadLetterKey: %w", ErrInvalidSpec, err)
+			return fmt.Errorf("%w: DeadLetterKey: %w", exchange.ErrInvalidSpec, err)
 		}
 	}
 	return nil
 }
 
-func (s *TasksSpec) defaults() {
+func (s *Spec) defaults() {
 	if s.AckTimeout == 0 {
 		s.AckTimeout = DefaultAckTimeout
 	}
@@ -93,11 +94,11 @@ func (s *TasksSpec) defaults() {
 		s.MaxPriority = DefaultMaxPriority
 	}
 	if s.MaxPayload == 0 {
-		s.MaxPayload = DefaultMaxPayload
+		s.MaxPayload = exchange.DefaultMaxPayload
 	}
 }
 
 // sweepEvery is the period of the ack-timeout sweep.
-func (s *TasksSpec) sweepEvery() time.Duration {
+func (s *Spec) sweepEvery() time.Duration {
 	return min(max(s.AckTimeout/10, time.Millisecond), time.Second)
 }

@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"github.com/switchboard-go/switchboard/actor"
@@ -12,10 +12,10 @@ type WorkerJoined struct {
 	Prefetch int        // the prefetch limit the queue applies
 }
 
-// TasksRevoked tells a worker that the queue took back deliveries it had
+// Revoked tells a worker that the queue took back deliveries it had
 // not settled (its ack timeout passed): acks of these tags are refused,
 // and the tasks go to a worker again.
-type TasksRevoked struct {
+type Revoked struct {
 	Queue string
 	Tags  []uint64
 }
@@ -29,14 +29,14 @@ type AcksRefused struct {
 	Reason string
 }
 
-// TaskEvent returns the public form of a task queue's event to a worker
-// (*WorkerJoined, *TasksRevoked, *AcksRefused), or false if msg is not one.
-func TaskEvent(msg any) (any, bool) {
+// Event returns the public form of a task queue's event to a worker
+// (*WorkerJoined, *Revoked, *AcksRefused), or false if msg is not one.
+func Event(msg any) (any, bool) {
 	switch e := msg.(type) {
 	case *taskspb.TaskWorkerJoined:
 		return &WorkerJoined{Queue: e.GetQueue(), QueuePID: e.GetQueuePid(), Prefetch: int(e.GetPrefetchLimit())}, true
 	case *taskspb.TaskRevoked:
-		return &TasksRevoked{Queue: e.GetQueue(), Tags: e.GetTags()}, true
+		return &Revoked{Queue: e.GetQueue(), Tags: e.GetTags()}, true
 	case *taskspb.TaskAckRefused:
 		return &AcksRefused{Queue: e.GetQueue(), Tags: e.GetTags(), Reason: e.GetReason()}, true
 	}

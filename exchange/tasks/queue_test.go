@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"fmt"
@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
 )
 
 // The task queue's state is pure, so its behaviour is tested with
-// scenarios: testdata/tasks/*.txt are scripts of events ("> submit a
+// scenarios: testdata/*.txt are scripts of events ("> submit a
 // prio=2") each followed by what the queue sent (deliveries, revocations,
 // refusals, dead letters) and the errors it returned, checked line by line.
 //
@@ -32,7 +33,7 @@ import (
 // (task a, first delivery), "w1 revoked a",
 // "w1 refused a", "dead a delivery_limit: ...", "error: ...".
 func TestTaskQueueScenarios(t *testing.T) {
-	files, _ := filepath.Glob("testdata/tasks/*.txt")
+	files, _ := filepath.Glob("testdata/*.txt")
 	if len(files) == 0 {
 		t.Fatal("no scenarios")
 	}
@@ -55,7 +56,7 @@ func runScenario(t *testing.T, file string) {
 		t.Fatal(err)
 	}
 	sc := &scenario{workers: map[string]*actor.PID{}, names: map[uint64]string{}, tags: map[string]uint64{}}
-	spec := TasksSpec{Name: "q"}
+	spec := Spec{Name: "q"}
 	spec.defaults()
 	sc.q = newTaskQueue(&spec, 100)
 	var want []string
@@ -75,7 +76,7 @@ func runScenario(t *testing.T, file string) {
 			check(cmdLine)
 			cmdLine = i + 1
 			if strings.HasPrefix(line, "> spec ") {
-				spec = TasksSpec{Name: "q"}
+				spec = Spec{Name: "q"}
 				for k, v := range args(strings.Fields(line)[2:]) {
 					n, _ := strconv.Atoi(v)
 					switch k {
@@ -202,7 +203,7 @@ func (sc *scenario) collect() {
 }
 
 func TestTasksSpecValidate(t *testing.T) {
-	for _, s := range []TasksSpec{
+	for _, s := range []Spec{
 		{},
 		{Name: "q", AckTimeout: -1},
 		{Name: "q", MaxDeliveries: -2},
@@ -210,19 +211,19 @@ func TestTasksSpecValidate(t *testing.T) {
 		{Name: "q", MaxPriority: 256},
 		{Name: "q", MaxPriority: -1},
 		{Name: "q", MaxPayload: -1},
-		{Name: "q", DeadLetter: Local("q")},
+		{Name: "q", DeadLetter: exchange.Local("q")},
 		{Name: "q", DeadLetterKey: "dead"},
-		{Name: "q", DeadLetter: Local("dead"), DeadLetterKey: "dead.*"},
+		{Name: "q", DeadLetter: exchange.Local("dead"), DeadLetterKey: "dead.*"},
 	} {
-		if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), ErrInvalidSpec.Error()) {
+		if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), exchange.ErrInvalidSpec.Error()) {
 			t.Errorf("%+v: Validate = %v; want ErrInvalidSpec", s, err)
 		}
 	}
-	for _, s := range []TasksSpec{
+	for _, s := range []Spec{
 		{Name: "q"},
-		{Name: "q", MaxDeliveries: Unlimited, MaxQueue: Unlimited, MaxPriority: 255, DeadLetter: Local("dead")},
-		{Name: "q", DeadLetter: At("other:1", "q")},
-		{Name: "q", DeadLetter: Local("deaths"), DeadLetterKey: "dead.q"},
+		{Name: "q", MaxDeliveries: Unlimited, MaxQueue: Unlimited, MaxPriority: 255, DeadLetter: exchange.Local("dead")},
+		{Name: "q", DeadLetter: exchange.At("other:1", "q")},
+		{Name: "q", DeadLetter: exchange.Local("deaths"), DeadLetterKey: "dead.q"},
 	} {
 		if err := s.Validate(); err != nil {
 			t.Errorf("%+v: %v", s, err)

@@ -1,4 +1,4 @@
-package exchange
+package pubsub
 
 import (
 	"context"
@@ -9,12 +9,14 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
-// PubSubStats are a pub-sub exchange's counters, from InspectPubSub.
-type PubSubStats struct {
+// Stats are a pub-sub exchange's counters, from Inspect.
+type Stats struct {
 	Subscriptions int    // (subscriber, pattern, tag) triples
 	Subscribers   int    // distinct subscriber processes
 	Published     uint64 // messages published here (or, for a proxy, received from upstream)
@@ -42,11 +44,11 @@ type subscriber struct {
 // pubsub is the process of a pub-sub exchange or proxy.
 type pubsub struct {
 	actor.BaseServer
-	spec  PubSubSpec
+	spec  Spec
 	p     *actor.Process
 	trie  topic.Trie[subKey]
 	subs  map[string]*subscriber // by pidKey
-	stats PubSubStats
+	stats Stats
 
 	// A proxy's upstream subscriptions: pattern -> local subscriptions.
 	upPatterns map[string]int
@@ -62,9 +64,9 @@ type (
 
 const maxPublishHops = 8
 
-func newPubSub(spec PubSubSpec) *pubsub {
+func newPubSub(spec Spec) *pubsub {
 	if spec.MaxPayload == 0 {
-		spec.MaxPayload = DefaultMaxPayload
+		spec.MaxPayload = exchange.DefaultMaxPayload
 	}
 	return &pubsub{spec: spec, subs: map[string]*subscriber{}, upPatterns: map[string]int{}}
 }
@@ -76,12 +78,12 @@ func (s *pubsub) Init(p *actor.Process) error {
 	if s.proxy() {
 		s.connectUpstream()
 	}
-	publishName(p, s.spec.Name)
+	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	return nil
 }
 
 func (s *pubsub) Terminate(p *actor.Process, _ error) {
-	withdrawName(p, s.spec.Name)
+	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
 
 func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
@@ -127,39 +129,39 @@ func (s *pubsub) route(msg any) error {
 	var value any
 	var payload *anypb.Any
 	switch m := msg.(type) {
-	case *publishLocal:
-		key, hops, value = m.key, m.hops, m.value
+	case *pubsubpb.PublishLocal:
+		key, hops, value = m.Key, m.Hops, m.Value
 	case *pubsubpb.Publish:
 		key, hops, payload = m.GetKey(), m.GetHops(), m.GetPayload()
 	case *Message: // from an upstream on this node, at a proxy
 		if !s.proxy() {
-			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", ErrBadRequest))
+			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", exchange.ErrBadRequest))
 		}
 		s.stats.Published++
 		return s.deliver(m.Key, m.Value, nil)
 	case *pubsubpb.Delivery: // from upstream on another node, at a proxy
 		if !s.proxy() {
-			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", ErrBadRequest))
+			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", exchange.ErrBadRequest))
 		}
 		s.stats.Published++
 		return s.deliver(m.GetKey(), nil, m.GetPayload())
 	default:
-		return s.reject(fmt.Errorf("%w: %T", ErrBadRequest, msg))
+		return s.reject(fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg))
 	}
 	if _, err := topic.ParseKey(key); err != nil {
 		return s.reject(err)
 	}
 	if s.proxy() { // publishes at a proxy go upstream
 		if hops >= maxPublishHops {
-			return s.reject(fmt.Errorf("%w: %d proxies", ErrRedirectLoop, hops))
+			return s.reject(fmt.Errorf("%w: %d proxies", exchange.ErrRedirectLoop, hops))
 		}
 		if s.upstream == nil {
-			return s.reject(fmt.Errorf("%w: upstream %q", ErrExchangeNotFound, s.spec.Upstream.Name))
+			return s.reject(fmt.Errorf("%w: upstream %q", exchange.ErrExchangeNotFound, s.spec.Upstream.Name))
 		}
 		if value == nil && payload != nil {
 			v, err := payload.UnmarshalNew()
 			if err != nil {
-				return s.reject(fmt.Errorf("%w: %w", ErrBadRequest, err))
+				return s.reject(fmt.Errorf("%w: %w", exchange.ErrBadRequest, err))
 			}
 			value = v
 		}
@@ -215,14 +217,14 @@ func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 		s.stats.Unmatched++
 	}
 	if bad != nil {
-		return s.reject(fmt.Errorf("%w: %w", ErrBadRequest, bad))
+		return s.reject(fmt.Errorf("%w: %w", exchange.ErrBadRequest, bad))
 	}
 	return nil
 }
 
 func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
 	if pid == nil || pid.Id == "" {
-		return false, fmt.Errorf("%w: no subscriber", ErrBadRequest)
+		return false, fmt.Errorf("%w: no subscriber", exchange.ErrBadRequest)
 	}
 	if _, err := topic.ParsePattern(pattern); err != nil {
 		return false, err
@@ -334,18 +336,18 @@ func (s *pubsub) upstreamLost() {
 	s.p.SendAfter(s.backoff, resubscribe{})
 }
 
-// InspectPubSub returns the counters of the pub-sub exchange at a.
-func InspectPubSub(ctx context.Context, n *actor.Node, a Address) (PubSubStats, error) {
+// Inspect returns the counters of the pub-sub exchange at a.
+func Inspect(ctx context.Context, n *actor.Node, a exchange.Address) (Stats, error) {
 	pid, err := a.Resolve(ctx, n)
 	if err != nil {
-		return PubSubStats{}, err
+		return Stats{}, err
 	}
 	if pid.Address != n.Address() {
-		return PubSubStats{}, errors.New("exchange: InspectPubSub works on the local node only")
+		return Stats{}, errors.New("exchange: Inspect works on the local node only")
 	}
 	v, err := n.Call(ctx, pid, inspectPubSub{})
 	if err != nil {
-		return PubSubStats{}, err
+		return Stats{}, err
 	}
-	return v.(PubSubStats), nil
+	return v.(Stats), nil
 }

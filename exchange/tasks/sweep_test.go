@@ -1,4 +1,4 @@
-package exchange
+package tasks
 
 import (
 	"context"
@@ -38,7 +38,7 @@ func TestTasksSweepTimerRevokesAndRedelivers(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	q, err := StartTasks(ctx, n, TasksSpec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
+	q, err := Start(ctx, n, Spec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,10 +59,10 @@ func TestTasksSweepTimerRevokesAndRedelivers(t *testing.T) {
 	if _, ok := next("taskspb.TaskWorkerJoined").(*taskspb.TaskWorkerJoined); !ok {
 		t.Fatal("the worker's first message is not taskspb.TaskWorkerJoined")
 	}
-	if _, err := n.Call(ctx, q, &Submission{Msg: "job"}); err != nil {
+	if _, err := n.Call(ctx, q, &localSubmission{Msg: "job"}); err != nil {
 		t.Fatal(err)
 	}
-	first, ok := next("delivery").(*TaskBatch)
+	first, ok := next("delivery").(*Batch)
 	if !ok || len(first.Tasks) != 1 || first.Tasks[0].Deliveries != 1 {
 		t.Fatalf("first delivery %+v", first)
 	}
@@ -71,7 +71,7 @@ func TestTasksSweepTimerRevokesAndRedelivers(t *testing.T) {
 	if !ok || len(revoked.GetTags()) != 1 || revoked.GetTags()[0] != first.Tasks[0].Tag {
 		t.Fatalf("after the ack timeout: %v; want the revocation of tag %d", revoked, first.Tasks[0].Tag)
 	}
-	again, ok := next("redelivery").(*TaskBatch)
+	again, ok := next("redelivery").(*Batch)
 	if !ok || len(again.Tasks) != 1 || again.Tasks[0].Deliveries != 2 || again.Tasks[0].ID != first.Tasks[0].ID ||
 		again.Tasks[0].Tag == first.Tasks[0].Tag {
 		t.Fatalf("redelivery %+v; want task %d again, second delivery, new tag", again, first.Tasks[0].ID)

@@ -5,9 +5,9 @@
 // versions:
 // 	protoc-gen-go v1.36.11
 // 	protoc        v3.21.12
-// source: exchange/deadletter.proto
+// source: exchange/tasks/deadletter.proto
 
-package exchange
+package tasks
 
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -65,11 +65,11 @@ func (x DeadCause) String() string {
 }
 
 func (DeadCause) Descriptor() protoreflect.EnumDescriptor {
-	return file_exchange_deadletter_proto_enumTypes[0].Descriptor()
+	return file_exchange_tasks_deadletter_proto_enumTypes[0].Descriptor()
 }
 
 func (DeadCause) Type() protoreflect.EnumType {
-	return &file_exchange_deadletter_proto_enumTypes[0]
+	return &file_exchange_tasks_deadletter_proto_enumTypes[0]
 }
 
 func (x DeadCause) Number() protoreflect.EnumNumber {
@@ -78,7 +78,7 @@ func (x DeadCause) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DeadCause.Descriptor instead.
 func (DeadCause) EnumDescriptor() ([]byte, []int) {
-	return file_exchange_deadletter_proto_rawDescGZIP(), []int{0}
+	return file_exchange_tasks_deadletter_proto_rawDescGZIP(), []int{0}
 }
 
 // DeadLetter is what a task queue's dead-letter target receives in place
@@ -87,7 +87,7 @@ type DeadLetter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Queue string                 `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
 	Id    uint64                 `protobuf:"varint,2,opt,name=id,proto3" json:"id,omitempty"`
-	Cause DeadCause              `protobuf:"varint,3,opt,name=cause,proto3,enum=switchboard.exchange.DeadCause" json:"cause,omitempty"`
+	Cause DeadCause              `protobuf:"varint,3,opt,name=cause,proto3,enum=switchboard.tasks.DeadCause" json:"cause,omitempty"`
 	// reason says what happened, in words: the last failure for the
 	// delivery limit ("nacked", "ack timeout", "worker exited: ...").
 	Reason     string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -101,7 +101,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_exchange_deadletter_proto_msgTypes[0]
+	mi := &file_exchange_tasks_deadletter_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -113,7 +113,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_exchange_deadletter_proto_msgTypes[0]
+	mi := &file_exchange_tasks_deadletter_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -126,7 +126,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_exchange_deadletter_proto_rawDescGZIP(), []int{0}
+	return file_exchange_tasks_deadletter_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *DeadLetter) GetQueue() string {
@@ -178,16 +178,16 @@ func (x *DeadLetter) GetPayload() *anypb.Any {
 	return nil
 }
 
-var File_exchange_deadletter_proto protoreflect.FileDescriptor
+var File_exchange_tasks_deadletter_proto protoreflect.FileDescriptor
 
-const file_exchange_deadletter_proto_rawDesc = "" +
+const file_exchange_tasks_deadletter_proto_rawDesc = "" +
 	"\n" +
-	"\x19exchange/deadletter.proto\x12\x14switchboard.exchange\x1a\x19google/protobuf/any.proto\"\xed\x01\n" +
+	"\x1fexchange/tasks/deadletter.proto\x12\x11switchboard.tasks\x1a\x19google/protobuf/any.proto\"\xea\x01\n" +
 	"\n" +
 	"DeadLetter\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x0e\n" +
-	"\x02id\x18\x02 \x01(\x04R\x02id\x125\n" +
-	"\x05cause\x18\x03 \x01(\x0e2\x1f.switchboard.exchange.DeadCauseR\x05cause\x12\x16\n" +
+	"\x02id\x18\x02 \x01(\x04R\x02id\x122\n" +
+	"\x05cause\x18\x03 \x01(\x0e2\x1c.switchboard.tasks.DeadCauseR\x05cause\x12\x16\n" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1e\n" +
 	"\n" +
 	"deliveries\x18\x05 \x01(\rR\n" +
@@ -198,30 +198,30 @@ const file_exchange_deadletter_proto_rawDesc = "" +
 	"\x16DEAD_CAUSE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19DEAD_CAUSE_DELIVERY_LIMIT\x10\x01\x12\x17\n" +
 	"\x13DEAD_CAUSE_REJECTED\x10\x02\x12\x1a\n" +
-	"\x16DEAD_CAUSE_BAD_PAYLOAD\x10\x03B0Z.github.com/switchboard-go/switchboard/exchangeb\x06proto3"
+	"\x16DEAD_CAUSE_BAD_PAYLOAD\x10\x03B6Z4github.com/switchboard-go/switchboard/exchange/tasksb\x06proto3"
 
 var (
-	file_exchange_deadletter_proto_rawDescOnce sync.Once
-	file_exchange_deadletter_proto_rawDescData []byte
+	file_exchange_tasks_deadletter_proto_rawDescOnce sync.Once
+	file_exchange_tasks_deadletter_proto_rawDescData []byte
 )
 
-func file_exchange_deadletter_proto_rawDescGZIP() []byte {
-	file_exchange_deadletter_proto_rawDescOnce.Do(func() {
-		file_exchange_deadletter_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_exchange_deadletter_proto_rawDesc), len(file_exchange_deadletter_proto_rawDesc)))
+func file_exchange_tasks_deadletter_proto_rawDescGZIP() []byte {
+	file_exchange_tasks_deadletter_proto_rawDescOnce.Do(func() {
+		file_exchange_tasks_deadletter_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_exchange_tasks_deadletter_proto_rawDesc), len(file_exchange_tasks_deadletter_proto_rawDesc)))
 	})
-	return file_exchange_deadletter_proto_rawDescData
+	return file_exchange_tasks_deadletter_proto_rawDescData
 }
 
-var file_exchange_deadletter_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_exchange_deadletter_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
-var file_exchange_deadletter_proto_goTypes = []any{
-	(DeadCause)(0),     // 0: switchboard.exchange.DeadCause
-	(*DeadLetter)(nil), // 1: switchboard.exchange.DeadLetter
+var file_exchange_tasks_deadletter_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_exchange_tasks_deadletter_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_exchange_tasks_deadletter_proto_goTypes = []any{
+	(DeadCause)(0),     // 0: switchboard.tasks.DeadCause
+	(*DeadLetter)(nil), // 1: switchboard.tasks.DeadLetter
 	(*anypb.Any)(nil),  // 2: google.protobuf.Any
 }
-var file_exchange_deadletter_proto_depIdxs = []int32{
-	0, // 0: switchboard.exchange.DeadLetter.cause:type_name -> switchboard.exchange.DeadCause
-	2, // 1: switchboard.exchange.DeadLetter.payload:type_name -> google.protobuf.Any
+var file_exchange_tasks_deadletter_proto_depIdxs = []int32{
+	0, // 0: switchboard.tasks.DeadLetter.cause:type_name -> switchboard.tasks.DeadCause
+	2, // 1: switchboard.tasks.DeadLetter.payload:type_name -> google.protobuf.Any
 	2, // [2:2] is the sub-list for method output_type
 	2, // [2:2] is the sub-list for method input_type
 	2, // [2:2] is the sub-list for extension type_name
@@ -229,27 +229,27 @@ var file_exchange_deadletter_proto_depIdxs = []int32{
 	0, // [0:2] is the sub-list for field type_name
 }
 
-func init() { file_exchange_deadletter_proto_init() }
-func file_exchange_deadletter_proto_init() {
-	if File_exchange_deadletter_proto != nil {
+func init() { file_exchange_tasks_deadletter_proto_init() }
+func file_exchange_tasks_deadletter_proto_init() {
+	if File_exchange_tasks_deadletter_proto != nil {
 		return
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
-			RawDescriptor: unsafe.Slice(unsafe.StringData(file_exchange_deadletter_proto_rawDesc), len(file_exchange_deadletter_proto_rawDesc)),
+			RawDescriptor: unsafe.Slice(unsafe.StringData(file_exchange_tasks_deadletter_proto_rawDesc), len(file_exchange_tasks_deadletter_proto_rawDesc)),
 			NumEnums:      1,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
-		GoTypes:           file_exchange_deadletter_proto_goTypes,
-		DependencyIndexes: file_exchange_deadletter_proto_depIdxs,
-		EnumInfos:         file_exchange_deadletter_proto_enumTypes,
-		MessageInfos:      file_exchange_deadletter_proto_msgTypes,
+		GoTypes:           file_exchange_tasks_deadletter_proto_goTypes,
+		DependencyIndexes: file_exchange_tasks_deadletter_proto_depIdxs,
+		EnumInfos:         file_exchange_tasks_deadletter_proto_enumTypes,
+		MessageInfos:      file_exchange_tasks_deadletter_proto_msgTypes,
 	}.Build()
-	File_exchange_deadletter_proto = out.File
-	file_exchange_deadletter_proto_goTypes = nil
-	file_exchange_deadletter_proto_depIdxs = nil
+	File_exchange_tasks_deadletter_proto = out.File
+	file_exchange_tasks_deadletter_proto_goTypes = nil
+	file_exchange_tasks_deadletter_proto_depIdxs = nil
 }
