@@ -10,8 +10,8 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
-	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/exchange/topic"
+	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
