@@ -139,7 +139,7 @@ func measureIdleControllers(n int) (Memory, error) {
 	handler := func(context.Context, *exchange.Request) (any, error) { return pong, nil }
 	start := time.Now()
 	if err := parallel(n, func(i int) error {
-		c := patterns.NewController(exchange.Local(name(i%exchanges)), handler)
+		c := patterns.NewController(exchange.Named(name(i%exchanges)), handler)
 		c.OnEvent = onEvent
 		_, err := node.Spawn(ctx, c)
 		return err
@@ -155,7 +155,7 @@ func measureIdleControllers(n int) (Memory, error) {
 	// Every exchange has handled its joins once it answers Inspect; the
 	// MemberUp events it sent are then in the members' mailboxes.
 	if err := parallel(exchanges, func(i int) error {
-		_, err := exchange.Inspect(ctx, node, exchange.Local(name(i)))
+		_, err := exchange.Inspect(ctx, node, exchange.Named(name(i)))
 		return err
 	}); err != nil {
 		return Memory{}, err

@@ -75,7 +75,7 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 			return fail(err)
 		}
 		if here {
-			if err := startController(ctx, n, exchange.Local(exchangeName)); err != nil {
+			if err := startController(ctx, n, exchange.Named(exchangeName)); err != nil {
 				return fail(err)
 			}
 		}

@@ -88,11 +88,11 @@ func newSwitchboardTarget(ctx context.Context, exchangeAt string) (target, error
 			stopNode(n)
 			return nil, err
 		}
-		if err := startController(ctx, n, exchange.Local(exchangeName)); err != nil {
+		if err := startController(ctx, n, exchange.Named(exchangeName)); err != nil {
 			stopNode(n)
 			return nil, err
 		}
-		return &sbTarget{node: n, client: patterns.NewClient(n), ex: exchange.Local(exchangeName)}, nil
+		return &sbTarget{node: n, client: patterns.NewClient(n), ex: exchange.Named(exchangeName)}, nil
 	}
 	n, err := startNode("client@localhost", "127.0.0.1:0")
 	if err != nil {

@@ -45,7 +45,7 @@ func TestEmbeddedBadInput(t *testing.T) {
 	// b's own greeting and entries reach a before what follows (one
 	// connection, in order): wait for them, or they would replace the
 	// entries sent next.
-	if err := b.c.Publish(ctxT(t, time.Second), "real"); err != nil {
+	if err := b.c.Register(ctxT(t, time.Second), "real"); err != nil {
 		t.Fatal(err)
 	}
 	awaitEntry(t, a.c, "real", "b@test")

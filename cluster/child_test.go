@@ -71,7 +71,7 @@ func runChildIfAsked() bool {
 		fail(err)
 	}
 	joined := make(chan struct{}, 1)
-	ctrl := patterns.NewController(exchange.Local("ex-"+name), func(context.Context, *exchange.Request) (any, error) {
+	ctrl := patterns.NewController(exchange.Named("ex-"+name), func(context.Context, *exchange.Request) (any, error) {
 		return wrapperspb.String(name), nil
 	})
 	ctrl.OnEvent = func(_ *actor.Process, ev any) {
@@ -99,7 +99,7 @@ func runChildIfAsked() bool {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				cctx, ccancel := context.WithTimeout(context.Background(), time.Second)
-				v, err := cl.Call(cctx, exchange.Local("ex-"+peer), wrapperspb.String("hi"))
+				v, err := cl.Call(cctx, exchange.Named("ex-"+peer), wrapperspb.String("hi"))
 				ccancel()
 				if err == nil {
 					say("CALL ex-%s %s", peer, v.(*wrapperspb.StringValue).GetValue())

@@ -233,7 +233,7 @@ func (c *consul) openSession(ctx context.Context) (string, error) {
 
 func (c *consul) key(name string) string { return c.prefix + name + "/" + c.self.Name }
 
-func (c *consul) Publish(ctx context.Context, e Entry) error {
+func (c *consul) Register(ctx context.Context, e Entry) error {
 	c.mu.Lock()
 	c.own[e.Name] = e
 	sid := c.session
@@ -262,7 +262,7 @@ func (c *consul) acquire(ctx context.Context, sid string, e Entry) error {
 	return nil
 }
 
-func (c *consul) Withdraw(ctx context.Context, name string) error {
+func (c *consul) Unregister(ctx context.Context, name string) error {
 	c.mu.Lock()
 	delete(c.own, name)
 	c.mu.Unlock()

@@ -61,7 +61,7 @@ func wrongCookie(t *testing.T, k providerKind) {
 	if got := names(x.c.Members()); len(got) != 1 || got[0] != "x@test" {
 		t.Fatalf("x sees members %v", got)
 	}
-	if _, err := patterns.NewClient(a.n).Call(ctxT(t, 5*time.Second), exchange.Local("ex-x"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if _, err := patterns.NewClient(a.n).Call(ctxT(t, 5*time.Second), exchange.Named("ex-x"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("a found x's exchange: %v", err)
 	}
 }

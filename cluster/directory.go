@@ -9,12 +9,12 @@ import (
 	"time"
 )
 
-// Publish records in the directory that name lives on this node, so that
-// Lookup finds it from every node. Publishing a name again renews it (it
-// becomes the newest entry of the name). The entry goes away with Withdraw,
+// Register records in the directory that name lives on this node, so that
+// Lookup finds it from every node. Registering a name again renews it (it
+// becomes the newest entry of the name). The entry goes away with Unregister,
 // Leave, or when the node dies. An error means the provider could not store
 // it now; the entry is kept and published again when the provider recovers.
-func (c *Cluster) Publish(ctx context.Context, name string) error {
+func (c *Cluster) Register(ctx context.Context, name string) error {
 	if !validName(name) {
 		return fmt.Errorf("%w: %q", ErrInvalidName, name)
 	}
@@ -27,11 +27,11 @@ func (c *Cluster) Publish(ctx context.Context, name string) error {
 	c.own[name] = e
 	c.rebuild()
 	c.mu.Unlock()
-	return c.prov.Publish(ctx, e)
+	return c.prov.Register(ctx, e)
 }
 
-// Withdraw removes this node's entry for name.
-func (c *Cluster) Withdraw(ctx context.Context, name string) error {
+// Unregister removes this node's entry for name.
+func (c *Cluster) Unregister(ctx context.Context, name string) error {
 	c.mu.Lock()
 	if c.left() {
 		c.mu.Unlock()
@@ -44,7 +44,7 @@ func (c *Cluster) Withdraw(ctx context.Context, name string) error {
 	if !ok {
 		return nil
 	}
-	return c.prov.Withdraw(ctx, name)
+	return c.prov.Unregister(ctx, name)
 }
 
 // Lookup returns where name lives: this node if it published name, else

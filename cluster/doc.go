@@ -7,7 +7,7 @@
 // Embedded, the default) needs nothing installed: nodes of one process or
 // one machine greet a static list of seeds and monitor each other. Either
 // way a node calls Join once and then sees NodeUp and NodeDown events
-// (OnEvent, or Subscribe for a process, as net_kernel:monitor_nodes), and
+// (OnEvent, or MonitorNodes for a process, as net_kernel:monitor_nodes), and
 // Members at any time. A node with another cookie (actor.Config.Cookie)
 // is never a member.
 //

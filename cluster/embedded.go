@@ -98,11 +98,11 @@ func (e *embedded) call(ctx context.Context, msg any) error {
 	return err
 }
 
-func (e *embedded) Publish(ctx context.Context, en Entry) error {
+func (e *embedded) Register(ctx context.Context, en Entry) error {
 	return e.call(ctx, publishReq{en})
 }
 
-func (e *embedded) Withdraw(ctx context.Context, name string) error {
+func (e *embedded) Unregister(ctx context.Context, name string) error {
 	return e.call(ctx, withdrawReq{name})
 }
 

@@ -73,14 +73,14 @@ func directory(t *testing.T, k providerKind) {
 	a.awaitUp(t, 10*time.Second, "b@test")
 	b.awaitUp(t, 10*time.Second, "a@test")
 	ctx := ctxT(t, 10*time.Second)
-	if err := a.c.Publish(ctx, "orders"); err != nil {
+	if err := a.c.Register(ctx, "orders"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.c.Publish(ctx, "bad/name"); !errors.Is(err, cluster.ErrInvalidName) {
+	if err := a.c.Register(ctx, "bad/name"); !errors.Is(err, cluster.ErrInvalidName) {
 		t.Fatalf("publish bad name: %v", err)
 	}
 	awaitEntry(t, b.c, "orders", "a@test")
-	if err := b.c.Publish(ctx, "orders"); err != nil {
+	if err := b.c.Register(ctx, "orders"); err != nil {
 		t.Fatal(err)
 	}
 	// Each finds its own first.
@@ -92,7 +92,7 @@ func directory(t *testing.T, k providerKind) {
 		t.Fatalf("lookup of a missing name: %v", err)
 	}
 	// a withdraws: a now finds b's, the newest remaining.
-	if err := a.c.Withdraw(ctx, "orders"); err != nil {
+	if err := a.c.Unregister(ctx, "orders"); err != nil {
 		t.Fatal(err)
 	}
 	awaitEntry(t, a.c, "orders", "b@test")

@@ -80,11 +80,11 @@ func (c *Cluster) OnEvent(fn func(Event)) (cancel func()) {
 	return func() { c.events.remove(id) }
 }
 
-// Subscribe sends every membership event from now on to the local process
+// MonitorNodes sends every membership event from now on to the local process
 // pid, as an Event message in its HandleInfo (net_kernel:monitor_nodes).
 // The subscription ends when the process is gone or with the returned
 // cancel.
-func (c *Cluster) Subscribe(pid *actor.PID) (cancel func()) {
+func (c *Cluster) MonitorNodes(pid *actor.PID) (cancel func()) {
 	id := c.events.add(func(id uint64, ev Event) {
 		if !c.n.Alive(pid) {
 			c.events.remove(id)

@@ -30,7 +30,7 @@ func Example() {
 	ev := <-up
 	fmt.Println(ev.Kind, ev.Member.Name)
 
-	_ = cb.Publish(ctx, "inventory")
+	_ = cb.Register(ctx, "inventory")
 	for {
 		e, err := ca.Lookup(ctx, "inventory")
 		if err == nil {

@@ -48,7 +48,7 @@ func (k EventKind) String() string {
 }
 
 // Event is a change of membership, delivered to subscribers in the order
-// the cluster saw the changes. A local process subscribed with Subscribe
+// the cluster saw the changes. A local process subscribed with MonitorNodes
 // receives it as a message in HandleInfo.
 type Event struct {
 	Kind   EventKind

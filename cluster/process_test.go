@@ -79,7 +79,7 @@ func processes(t *testing.T, k processKind) {
 	callAll := func(names ...string) {
 		t.Helper()
 		for _, name := range names {
-			v, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-"+name), wrapperspb.String("hi"))
+			v, err := cl.Call(ctxT(t, 5*time.Second), exchange.Named("ex-"+name), wrapperspb.String("hi"))
 			if err != nil || v.(*wrapperspb.StringValue).GetValue() != name {
 				t.Fatalf("call ex-%s by name: %v %v", name, v, err)
 			}
@@ -91,7 +91,7 @@ func processes(t *testing.T, k processKind) {
 	killed := time.Now()
 	c.Kill()
 	start := time.Now()
-	_, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi"))
+	_, err := cl.Call(ctxT(t, 5*time.Second), exchange.Named("ex-c"), wrapperspb.String("hi"))
 	if !errors.Is(err, actor.ErrNodeDown) && !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("call to the killed node's exchange: %v", err)
 	}
@@ -107,7 +107,7 @@ func processes(t *testing.T, k processKind) {
 	}
 	a.Expect(t, 5*time.Second, "DOWN c")
 	b.Expect(t, 5*time.Second, "DOWN c")
-	if _, err := cl.Call(ctxT(t, 5*time.Second), exchange.Local("ex-c"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if _, err := cl.Call(ctxT(t, 5*time.Second), exchange.Named("ex-c"), wrapperspb.String("hi")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("call by name after NodeDown: %v", err)
 	}
 
@@ -137,8 +137,8 @@ func processes(t *testing.T, k processKind) {
 	k.agent.Restart()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		_, e1 := cl.Call(ctxT(t, time.Second), exchange.Local("ex-a"), wrapperspb.String("hi"))
-		_, e2 := cl.Call(ctxT(t, time.Second), exchange.Local("ex-c"), wrapperspb.String("hi"))
+		_, e1 := cl.Call(ctxT(t, time.Second), exchange.Named("ex-a"), wrapperspb.String("hi"))
+		_, e2 := cl.Call(ctxT(t, time.Second), exchange.Named("ex-c"), wrapperspb.String("hi"))
 		if _, ok := obs.c.Member("a@test"); ok && e1 == nil && e2 == nil {
 			break
 		}

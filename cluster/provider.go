@@ -13,11 +13,11 @@ import (
 type Provider interface {
 	// Join makes self a member and starts reporting to s, until Leave.
 	Join(ctx context.Context, n *actor.Node, self Member, s Sink) error
-	// Publish records the directory entry e of the joined node. A provider
+	// Register records the directory entry e of the joined node. A provider
 	// that loses its entries (Consul restarted, say) publishes them again.
-	Publish(ctx context.Context, e Entry) error
-	// Withdraw removes the joined node's entry for name.
-	Withdraw(ctx context.Context, name string) error
+	Register(ctx context.Context, e Entry) error
+	// Unregister removes the joined node's entry for name.
+	Unregister(ctx context.Context, name string) error
 	// Leave removes the node from the cluster at once (a clean stop) and
 	// returns when the provider's goroutines have ended.
 	Leave(ctx context.Context) error

@@ -71,11 +71,11 @@ func runChildIfAsked() bool {
 	if err != nil {
 		fail(err)
 	}
-	apps, err := supervisor.NewController(ctx, n)
+	apps, err := supervisor.NewAppController(ctx, n)
 	if err != nil {
 		fail(err)
 	}
-	dc, err := distapp.NewController(n, apps)
+	dc, err := distapp.NewCoordinator(n, apps)
 	if err != nil {
 		fail(err)
 	}

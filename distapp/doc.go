@@ -6,10 +6,10 @@
 // the application over (start type Takeover), and the old instance stops
 // once the new one has started.
 //
-// Every listed node runs a Controller and starts the application's Spec
+// Every listed node runs a Coordinator and starts the application's Spec
 // on it:
 //
-//	dc, _ := distapp.NewController(node, apps) // after cluster.Join
+//	dc, _ := distapp.NewCoordinator(node, apps) // after cluster.Join
 //	err := dc.Start(ctx, distapp.Spec{
 //		Application: orders,                             // a supervisor.Application
 //		Nodes:       [][]string{{"a@h1"}, {"b@h2", "c@h3"}}, // OTP's [a, {b, c}]

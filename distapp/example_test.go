@@ -21,8 +21,8 @@ func Example() {
 	defer node.Stop(ctx)
 	c, _ := cluster.Join(ctx, node, cluster.Config{Provider: cluster.Embedded(cluster.EmbeddedConfig{LockDir: locks})})
 	defer c.Leave(ctx)
-	apps, _ := supervisor.NewController(ctx, node)
-	dc, _ := distapp.NewController(node, apps)
+	apps, _ := supervisor.NewAppController(ctx, node)
+	dc, _ := distapp.NewCoordinator(node, apps)
 	defer dc.StopAll(ctx)
 
 	started := make(chan supervisor.StartType, 1)

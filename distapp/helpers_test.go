@@ -140,7 +140,7 @@ func svc(p *probe, node string) supervisor.Application {
 				Children: []supervisor.ChildSpec{
 					exchange.ChildSpec(exchange.Spec{Name: "svc"}),
 					patterns.ControllerSpec("svc-controller", func() *patterns.Controller {
-						c := patterns.NewController(exchange.Local("svc"), func(_ context.Context, r *exchange.Request) (any, error) {
+						c := patterns.NewController(exchange.Named("svc"), func(_ context.Context, r *exchange.Request) (any, error) {
 							if s, ok := r.Msg.(*wrapperspb.StringValue); ok && strings.HasPrefix(s.GetValue(), "state:") {
 								p.record("GOT %s %s", short(node), strings.TrimPrefix(s.GetValue(), "state:"))
 							}
@@ -171,8 +171,8 @@ func handover(ctx context.Context, n *actor.Node, to string) error {
 type tnode struct {
 	n    *actor.Node
 	c    *cluster.Cluster
-	apps *supervisor.Controller
-	dc   *distapp.Controller
+	apps *supervisor.AppController
+	dc   *distapp.Coordinator
 	once sync.Once
 }
 
@@ -187,10 +187,10 @@ func startTNode(t testing.TB, name string, prov cluster.Provider) *tnode {
 	if tn.c, err = cluster.Join(ctxT(t, 10*time.Second), n, cluster.Config{Provider: prov, Logger: logger()}); err != nil {
 		t.Fatal(err)
 	}
-	if tn.apps, err = supervisor.NewController(ctxT(t, 5*time.Second), n); err != nil {
+	if tn.apps, err = supervisor.NewAppController(ctxT(t, 5*time.Second), n); err != nil {
 		t.Fatal(err)
 	}
-	if tn.dc, err = distapp.NewController(n, tn.apps); err != nil {
+	if tn.dc, err = distapp.NewCoordinator(n, tn.apps); err != nil {
 		t.Fatal(err)
 	}
 	return tn
@@ -255,7 +255,7 @@ func callUntil(t testing.TB, n *actor.Node, d time.Duration, want ...string) (st
 // exchange svc by name: wherever svc runs, it joins it there.
 func extController(t testing.TB, n *actor.Node) {
 	t.Helper()
-	c := patterns.NewController(exchange.Local("svc"), func(context.Context, *exchange.Request) (any, error) {
+	c := patterns.NewController(exchange.Named("svc"), func(context.Context, *exchange.Request) (any, error) {
 		return wrapperspb.String("ext"), nil
 	})
 	c.Membership.ServiceTag = "ext"
@@ -272,7 +272,7 @@ func callTagUntil(t testing.TB, n *actor.Node, d time.Duration, tag string, want
 	var got string
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		v, err := cl.Call(ctx, exchange.Local("svc"), wrapperspb.String("hi"), patterns.WithServiceTag(tag))
+		v, err := cl.Call(ctx, exchange.Named("svc"), wrapperspb.String("hi"), patterns.WithServiceTag(tag))
 		cancel()
 		if err == nil {
 			got = v.(*wrapperspb.StringValue).GetValue()

@@ -40,7 +40,7 @@ type lockResult struct {
 // Messages of a manager to itself.
 type (
 	goReq          struct{} // sync done: take part
-	stopReq        struct{} // Controller.Stop
+	stopReq        struct{} // Coordinator.Stop
 	tickMsg        struct{}
 	wakeMsg        struct{ at time.Time }
 	appStoppedMsg  struct{} // the tree stopped without the manager asking
@@ -55,7 +55,7 @@ type (
 // takeovers (takeover.go).
 type manager struct {
 	actor.BaseServer
-	c    *Controller
+	c    *Coordinator
 	spec Spec
 	name string
 	self string
@@ -78,7 +78,7 @@ type manager struct {
 	handGen uint64
 }
 
-func newManager(c *Controller, spec Spec, h *hook) *manager {
+func newManager(c *Coordinator, spec Spec, h *hook) *manager {
 	return &manager{c: c, spec: spec, name: spec.Application.Name, self: c.n.Name(), hook: h,
 		log: c.log.With("application", spec.Application.Name), backoff: time.Second}
 }
@@ -87,7 +87,7 @@ func (m *manager) Init(p *actor.Process) error {
 	m.p = p
 	m.hook.set(p.Self(), false)
 	m.publish(presentName(m.name))
-	m.unsub = m.c.cl.Subscribe(p.Self())
+	m.unsub = m.c.cl.MonitorNodes(p.Self())
 	p.SendAfter(tickEvery, tickMsg{})
 	m.report()
 	return nil
@@ -165,7 +165,7 @@ func (m *manager) Terminate(p *actor.Process, _ error) {
 	m.c.setStatus(m.name, nil)
 }
 
-// report publishes the manager's state for Controller.Status.
+// report publishes the manager's state for Coordinator.Status.
 func (m *manager) report() {
 	holder := m.st.lastHolder
 	if m.phase != standby {
@@ -406,7 +406,7 @@ func (m *manager) unlockThis(lk cluster.Lock) {
 func (m *manager) publish(name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := m.c.cl.Publish(ctx, name); err != nil {
+	if err := m.c.cl.Register(ctx, name); err != nil {
 		m.log.Warn("distributed application: publish", "name", name, "err", err)
 	}
 }
@@ -416,7 +416,7 @@ func (m *manager) withdraw(name string) { m.withdrawWithin(name, 5*time.Second) 
 func (m *manager) withdrawWithin(name string, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
-	if err := m.c.cl.Withdraw(ctx, name); err != nil && !errors.Is(err, cluster.ErrLeft) {
+	if err := m.c.cl.Unregister(ctx, name); err != nil && !errors.Is(err, cluster.ErrLeft) {
 		m.log.Warn("distributed application: withdraw", "name", name, "err", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // Spec describes a distributed application: the application, the nodes
 // that may run it by priority, and how it moves between them. Every node
-// of Nodes starts it with the same Spec (Controller.Start).
+// of Nodes starts it with the same Spec (Coordinator.Start).
 type Spec struct {
 	// Application runs on one node of Nodes at a time; its Start is told
 	// why it starts (supervisor.StartType: Normal, Failover or Takeover,
@@ -20,7 +20,7 @@ type Spec struct {
 	// Required.
 	Application supervisor.Application
 	// Restart is the application's restart type where it runs (see
-	// supervisor.Controller); default Permanent: an instance whose tree
+	// supervisor.AppController); default Permanent: an instance whose tree
 	// exits stops its node, and the application fails over.
 	Restart supervisor.Restart
 	// Nodes lists the nodes (their names, name@host) that may run the
@@ -37,7 +37,7 @@ type Spec struct {
 	// for (until each has started its controller of the application)
 	// before it takes part, for at most SyncTimeout: OTP's
 	// sync_nodes_mandatory, sync_nodes_optional and sync_nodes_timeout.
-	// If a mandatory node is still missing then, Controller.Start fails
+	// If a mandatory node is still missing then, Coordinator.Start fails
 	// with a *SyncError; missing optional nodes are not waited for longer.
 	SyncMandatory, SyncOptional []string
 	// SyncTimeout bounds the wait for the sync nodes; default 30 s when

@@ -25,7 +25,7 @@ import (
 // free, else (another node has it) it stops its instance. The two
 // instances overlap from T's start to O's stop, and only then.
 
-// move takes the application over to this node (Controller.Takeover).
+// move takes the application over to this node (Coordinator.Takeover).
 func (m *manager) move() error {
 	switch {
 	case m.phase == running:

@@ -8,8 +8,7 @@
 // Controllers join an exchange (Membership), optionally in a service group
 // (ServiceTag) and under a connection tag; the exchange monitors them.
 // Every controller gets a *Leader event when it joins and whenever the
-// member list changes, and *MemberUp / *MemberDown when others come and
-// go. A controller whose exchange dies gets *ExchangeDown and joins again
+// leader changes, and *MemberUp / *MemberDown when others come and go. A controller whose exchange dies gets *ExchangeDown and joins again
 // when it is back.
 //
 // A request reaches the exchange as a call forwarded on the client's

@@ -7,9 +7,10 @@ import (
 
 // Leader tells a controller who leads its exchange (the seed's $leader):
 // every controller gets one when it joins, and all of them get one
-// whenever the leader or the member list changes. Only the strategies
-// that appoint a leader (LeaderOnly, LeaderRoundRobin) name one; for the
-// others Leader is nil and the event confirms the join.
+// whenever the leader changes. Only the strategies that appoint a leader
+// (LeaderOnly, LeaderRoundRobin) name one; under the others Leader is nil
+// and the event confirms the join (MemberUp and MemberDown keep the
+// member list current).
 type Leader struct {
 	Exchange    string       // the exchange's name
 	Leader      *actor.PID   // the appointed leader, or nil

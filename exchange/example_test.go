@@ -19,7 +19,7 @@ func Example() {
 	exchange.Start(ctx, node, exchange.Spec{Name: "prices", Strategy: exchange.RoundRobin})
 	for _, name := range []string{"first", "second"} {
 		joined := make(chan struct{})
-		c := patterns.NewController(exchange.Local("prices"), func(ctx context.Context, req *exchange.Request) (any, error) {
+		c := patterns.NewController(exchange.Named("prices"), func(ctx context.Context, req *exchange.Request) (any, error) {
 			return name + " says 42", nil
 		})
 		c.OnEvent = func(_ *actor.Process, ev any) {
@@ -32,7 +32,7 @@ func Example() {
 	}
 	client := patterns.NewClient(node)
 	for i := 0; i < 3; i++ {
-		v, _ := client.Call(ctx, exchange.Local("prices"), "price of tea?")
+		v, _ := client.Call(ctx, exchange.Named("prices"), "price of tea?")
 		fmt.Println(v)
 	}
 	// Output:

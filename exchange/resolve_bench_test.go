@@ -32,15 +32,15 @@ func BenchmarkResolve(b *testing.B) {
 			}
 		})
 	}
-	run("no-cluster", exchange.Local("here"))
+	run("no-cluster", exchange.Named("here"))
 	c, err := cluster.Join(ctx, n, cluster.Config{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Leave(ctx)
-	run("cluster/local", exchange.Local("here"))
-	if err := c.Publish(ctx, exchange.RegisteredName("elsewhere")); err != nil {
+	run("cluster/local", exchange.Named("here"))
+	if err := c.Register(ctx, exchange.RegisteredName("elsewhere")); err != nil {
 		b.Fatal(err)
 	}
-	run("cluster/directory", exchange.Local("elsewhere"))
+	run("cluster/directory", exchange.Named("elsewhere"))
 }

@@ -178,7 +178,7 @@ func (s *server) dispatch(req *Request) error {
 			return fmt.Errorf("%w: redirect to %q", ErrExchangeNotFound, redirect)
 		}
 		req.Exchange = redirect
-		return req.ForwardTo(n, Local(redirect).PID(n))
+		return req.ForwardTo(n, Named(redirect).PID(n))
 	}
 	if req.wantAll {
 		n.Reply(req.replyTo, routed(len(targets)), nil)
@@ -223,9 +223,9 @@ func (s *server) join(p *actor.Process, c Member) {
 	if _, ok := s.mons[pidKey(c.PID)]; !ok {
 		s.mons[pidKey(c.PID)] = p.Monitor(c.PID)
 	}
-	changed := s.members.appoint()
+	changed := s.appoint()
 	s.router.refresh()
-	// The joiner always learns the leader (and the exchange's own PID).
+	// The joiner always learns the leader, if any, and the exchange's PID.
 	s.send(p, c.PID, s.leaderEvent())
 	if !added {
 		return
@@ -255,7 +255,7 @@ func (s *server) gone(p *actor.Process, gone []Member) {
 			}
 		}
 	}
-	changed := s.members.appoint()
+	changed := s.appoint()
 	s.router.refresh()
 	for _, other := range s.members.pids() {
 		for _, g := range gone {
@@ -265,6 +265,12 @@ func (s *server) gone(p *actor.Process, gone []Member) {
 			s.send(p, other, s.leaderEvent())
 		}
 	}
+}
+
+// appoint recomputes the leader under the strategies that have one and
+// reports whether it changed.
+func (s *server) appoint() bool {
+	return s.spec.Strategy.AppointsLeader() && s.members.appoint()
 }
 
 func (s *server) leaderEvent() *exchangepb.Leader {

@@ -18,11 +18,13 @@ const (
 	Broadcast Strategy = iota
 	// RoundRobin sends each request to the next controller in turn.
 	RoundRobin
-	// LeaderOnly sends every request to the appointed leader only (the
-	// seed's "consensus"; named so to leave Leader to the event).
+	// LeaderOnly appoints a leader and sends every request to it only
+	// (the seed's "consensus"; named so to leave Leader to the event).
 	LeaderOnly
-	// LeaderRoundRobin appoints a leader (controllers get Leader events)
-	// but spreads requests round-robin over all controllers.
+	// LeaderRoundRobin appoints a leader, named in every controller's
+	// Leader event, and spreads requests round-robin over all controllers
+	// (the seed's "consensus & round-robin": the leader coordinates, every
+	// member serves).
 	LeaderRoundRobin
 	// Sticky binds a hash of the request's signature (its routing key, or
 	// else its payload) to one controller: the same signature keeps going
@@ -35,6 +37,12 @@ const (
 	// request too.
 	Func
 )
+
+// AppointsLeader reports whether the strategy appoints a leader: only
+// LeaderOnly and LeaderRoundRobin do (the seed's two "consensus"
+// strategies). Under the others no controller leads and Leader events
+// name none.
+func (s Strategy) AppointsLeader() bool { return s == LeaderOnly || s == LeaderRoundRobin }
 
 var strategyNames = [...]string{"broadcast", "round_robin", "leader", "leader_round_robin", "sticky", "sticky_func", "func"}
 
@@ -128,9 +136,9 @@ type Address struct {
 	Node string
 }
 
-// Local addresses the exchange name by name alone: on the caller's own node
+// Named addresses the exchange name by name alone: on the caller's own node
 // if it runs there, else wherever the cluster's directory says.
-func Local(name string) Address { return Address{Name: name} }
+func Named(name string) Address { return Address{Name: name} }
 
 // At addresses the exchange name on the node at address.
 func At(node, name string) Address { return Address{Name: name, Node: node} }

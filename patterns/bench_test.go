@@ -28,14 +28,14 @@ func benchSetup(b *testing.B, remote bool) (*Client, exchange.Address) {
 	server := node(b, "server@localhost", remote)
 	startExchange(b, server, exchange.Spec{Name: "ping", Strategy: exchange.RoundRobin})
 	events := make(chan any, 10)
-	c := NewController(exchange.Local("ping"), pongHandler)
+	c := NewController(exchange.Named("ping"), pongHandler)
 	c.OnEvent = func(_ *actor.Process, ev any) { events <- ev }
 	if _, err := server.Spawn(context.Background(), c); err != nil {
 		b.Fatal(err)
 	}
 	waitEvent[*exchange.Leader](b, events)
 	if !remote {
-		return NewClient(server), exchange.Local("ping")
+		return NewClient(server), exchange.Named("ping")
 	}
 	client := node(b, "client@localhost", true)
 	return NewClient(client), exchange.At(server.Address(), "ping")

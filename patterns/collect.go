@@ -21,7 +21,7 @@ type Collector struct {
 // exchange name with a key that pattern matches: it starts the exchange on
 // n if n does not run it yet (published in the cluster's directory, so
 // sources on any node reach it with Publish(ctx, node,
-// exchange.Local(name), key, msg)), and calls fn for each message, one at a
+// exchange.Named(name), key, msg)), and calls fn for each message, one at a
 // time, in a process of its own. Stop ends it.
 func Collect(ctx context.Context, n *actor.Node, name, pattern string, fn func(*pubsub.Message)) (*Collector, error) {
 	c := &Collector{n: n}
@@ -35,7 +35,7 @@ func Collect(ctx context.Context, n *actor.Node, name, pattern string, fn func(*
 	pid, err := n.Spawn(ctx, &collector{fn: fn})
 	if err == nil {
 		c.pid = pid
-		err = Subscribe(ctx, n, exchange.Local(name), pattern, "", pid)
+		err = Subscribe(ctx, n, exchange.Named(name), pattern, "", pid)
 	}
 	if err != nil {
 		_ = c.Stop(ctx)

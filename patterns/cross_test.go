@@ -139,11 +139,11 @@ func TestAcrossProcessesControllerNodeKilled(t *testing.T) {
 	ex := exchange.At(b.Address(), "x")
 	ctrl(t, b, ex, "local", "", "")
 	child := startChildController(t, b.Address(), "x")
-	waitMembers(t, b, exchange.Local("x"), 2)
+	waitMembers(t, b, exchange.Named("x"), 2)
 	cl := NewClient(b)
 	count := map[string]int{}
 	for i := 0; i < 4; i++ {
-		count[call(t, cl, exchange.Local("x"), "hi")]++
+		count[call(t, cl, exchange.Named("x"), "hi")]++
 	}
 	if count["child"] != 2 || count["local"] != 2 {
 		t.Fatalf("spread %v", count)
@@ -151,9 +151,9 @@ func TestAcrossProcessesControllerNodeKilled(t *testing.T) {
 	if err := child.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitMembers(t, b, exchange.Local("x"), 1)
+	waitMembers(t, b, exchange.Named("x"), 1)
 	for i := 0; i < 4; i++ {
-		if got := call(t, cl, exchange.Local("x"), "hi"); got != "local" {
+		if got := call(t, cl, exchange.Named("x"), "hi"); got != "local" {
 			t.Fatalf("after the kill: %s", got)
 		}
 	}

@@ -15,7 +15,7 @@ import (
 func TestFuncBadDecisionReachesClient(t *testing.T) {
 	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
 	startExchange(t, b, exchange.Spec{Name: "other", Strategy: exchange.RoundRobin})
-	stranger, _ := ctrl(t, b, exchange.Local("other"), "stranger", "", "")
+	stranger, _ := ctrl(t, b, exchange.Named("other"), "stranger", "", "")
 	startExchange(t, b, exchange.Spec{Name: "f", Strategy: exchange.Func,
 		Route: func(r *exchange.Request, ms []exchange.Member) exchange.Decision {
 			switch str(r.Msg) {
@@ -26,7 +26,7 @@ func TestFuncBadDecisionReachesClient(t *testing.T) {
 			}
 			return exchange.Decision{Targets: ms}
 		}})
-	ctrl(t, b, exchange.Local("f"), "member", "", "")
+	ctrl(t, b, exchange.Named("f"), "member", "", "")
 	local, remote := NewClient(b), NewClient(a)
 	ex := exchange.At(b.Address(), "f")
 	for _, tc := range []struct {
@@ -46,7 +46,7 @@ func TestFuncBadDecisionReachesClient(t *testing.T) {
 	if got := call(t, remote, ex, "hi"); got != "member" {
 		t.Fatalf("a good decision reached %s", got)
 	}
-	info, err := exchange.Inspect(ctxT(t), b, exchange.Local("f"))
+	info, err := exchange.Inspect(ctxT(t), b, exchange.Named("f"))
 	if err != nil || info.Stats.BadDecisions != 5 || info.Stats.Rejected != 5 || info.Stats.Routed != 1 {
 		t.Fatalf("stats %+v, %v; want 5 bad decisions (counted as rejected) and 1 routed", info.Stats, err)
 	}

@@ -25,7 +25,7 @@ func TestAcrossNodesRoutedOnArrival(t *testing.T) {
 
 	var seq string
 	for range 3 {
-		seq += call(t, remote, ex, "hi") + call(t, local, exchange.Local("x"), "hi") + " "
+		seq += call(t, remote, ex, "hi") + call(t, local, exchange.Named("x"), "hi") + " "
 	}
 	if seq != "c1c2 c1c2 c1c2 " {
 		t.Fatalf("remote and local requests in turn went to %q; want one rotation", seq)
@@ -50,7 +50,7 @@ func TestAcrossNodesRoutedOnArrival(t *testing.T) {
 	if _, err := pend.Wait(ctxT(t)); !errors.Is(err, exchange.ErrBadRequest) {
 		t.Fatalf("no payload = %v", err)
 	}
-	info, err := exchange.Inspect(ctxT(t), b, exchange.Local("x"))
+	info, err := exchange.Inspect(ctxT(t), b, exchange.Named("x"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func Example() {
 	exchange.Start(ctx, node, exchange.Spec{Name: "upper", Strategy: exchange.RoundRobin})
 
 	joined := make(chan struct{})
-	c := patterns.NewController(exchange.Local("upper"), func(_ context.Context, req *exchange.Request) (any, error) {
+	c := patterns.NewController(exchange.Named("upper"), func(_ context.Context, req *exchange.Request) (any, error) {
 		return strings.ToUpper(req.Msg.(string)), nil
 	})
 	c.OnEvent = func(*actor.Process, any) {
@@ -32,7 +32,7 @@ func Example() {
 	node.Spawn(ctx, c)
 	<-joined
 
-	s, err := patterns.CallAs[string](ctx, patterns.NewClient(node), exchange.Local("upper"), "hello")
+	s, err := patterns.CallAs[string](ctx, patterns.NewClient(node), exchange.Named("upper"), "hello")
 	fmt.Println(s, err)
 	// Output: HELLO <nil>
 }

@@ -34,7 +34,7 @@ func TestMiddlewareObservesRewritesRejects(t *testing.T) {
 		},
 	}}
 	startExchange(t, n, spec)
-	ex := exchange.Local("mw")
+	ex := exchange.Named("mw")
 	ctrl(t, n, ex, "c1", "", "")
 	c := NewClient(n)
 	if _, err := c.Call(ctxT(t), ex, wrapperspb.String("forbidden")); !errors.Is(err, exchange.ErrRejected) || !strings.Contains(err.Error(), "policy says no") {
@@ -55,7 +55,7 @@ func TestMiddlewareObservesRewritesRejects(t *testing.T) {
 
 func TestDeadlineAndSilentController(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("slow")
+	ex := exchange.Named("slow")
 	startExchange(t, n, exchange.Spec{Name: "slow", Strategy: exchange.RoundRobin})
 	ctrl(t, n, ex, "hanger", "", "")
 	ctrl(t, n, ex, "fine", "", "")
@@ -92,21 +92,21 @@ func TestDeadlineAndSilentController(t *testing.T) {
 func TestTypedErrors(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	c := NewClient(n)
-	if _, err := c.Call(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if _, err := c.Call(ctxT(t), exchange.Named("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("unknown exchange = %v", err)
 	}
 	startExchange(t, n, exchange.Spec{Name: "empty", Strategy: exchange.RoundRobin})
-	if _, err := c.Call(ctxT(t), exchange.Local("empty"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNoController) {
+	if _, err := c.Call(ctxT(t), exchange.Named("empty"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNoController) {
 		t.Fatalf("no controller = %v", err)
 	}
 	if _, err := exchange.Start(ctxT(t), n, exchange.Spec{Name: "bad", Strategy: exchange.Func}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("invalid spec = %v", err)
 	}
-	ctrl(t, n, exchange.Local("empty"), "c1", "", "")
-	if _, err := CallAs[*wrapperspb.Int64Value](ctxT(t), c, exchange.Local("empty"), wrapperspb.String("x")); !errors.Is(err, ErrUnexpectedReply) {
+	ctrl(t, n, exchange.Named("empty"), "c1", "", "")
+	if _, err := CallAs[*wrapperspb.Int64Value](ctxT(t), c, exchange.Named("empty"), wrapperspb.String("x")); !errors.Is(err, ErrUnexpectedReply) {
 		t.Fatalf("typed mismatch = %v", err)
 	}
-	if v, err := CallAs[*wrapperspb.StringValue](ctxT(t), c, exchange.Local("empty"), wrapperspb.String("x")); err != nil || v.Value != "c1" {
+	if v, err := CallAs[*wrapperspb.StringValue](ctxT(t), c, exchange.Named("empty"), wrapperspb.String("x")); err != nil || v.Value != "c1" {
 		t.Fatalf("typed = %v %v", v, err)
 	}
 }
@@ -115,7 +115,7 @@ func TestTypedErrors(t *testing.T) {
 // its supervisor restarts it, it joins again, and service goes on.
 func TestPanickingControllerIsRestartedAndRejoins(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("svc")
+	ex := exchange.Named("svc")
 	startExchange(t, n, exchange.Spec{Name: "svc", Strategy: exchange.RoundRobin})
 	joined := make(chan *actor.PID, 10)
 	spec := ControllerSpec("ctrl", func() *Controller {
@@ -158,7 +158,7 @@ func TestPanickingControllerIsRestartedAndRejoins(t *testing.T) {
 // on without any change.
 func TestExchangeRestartAndControllersRejoin(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("x")
+	ex := exchange.Named("x")
 	sup, err := supervisor.Start(ctxT(t), n, supervisor.Spec{Intensity: 5, Period: time.Minute,
 		Children: []supervisor.ChildSpec{exchange.ChildSpec(exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})}})
 	if err != nil {
@@ -181,7 +181,7 @@ func TestExchangeRestartAndControllersRejoin(t *testing.T) {
 // A controller started before its exchange joins when the exchange comes.
 func TestControllerWaitsForExchange(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("later")
+	ex := exchange.Named("later")
 	events := make(chan any, 100)
 	cc := NewController(ex, answer("early"))
 	cc.OnEvent = func(_ *actor.Process, ev any) { events <- ev }
@@ -219,7 +219,7 @@ func (a *asker) HandleInfo(_ *actor.Process, msg any) {
 
 func TestAsyncRequestReplyArrivesTagged(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("async")
+	ex := exchange.Named("async")
 	startExchange(t, n, exchange.Spec{Name: "async", Strategy: exchange.RoundRobin})
 	ctrl(t, n, ex, "c1", "", "")
 	got := make(chan *Response, 2)

@@ -84,8 +84,8 @@ func TestInteractAsksThenReplies(t *testing.T) {
 		}
 		// A plain controller asks nothing: Interact is a Call.
 		startExchange(t, cl.n, exchange.Spec{Name: "p", Strategy: exchange.RoundRobin})
-		ctrl(t, cl.n, exchange.Local("p"), "plain", "", "")
-		if v, err := cl.Interact(ctxT(t), exchange.Local("p"), wrapperspb.String("x"), formAnswers("x")); err != nil || str(v) != "plain" {
+		ctrl(t, cl.n, exchange.Named("p"), "plain", "", "")
+		if v, err := cl.Interact(ctxT(t), exchange.Named("p"), wrapperspb.String("x"), formAnswers("x")); err != nil || str(v) != "plain" {
 			t.Fatalf("a plain controller: %v, %v", v, err)
 		}
 	})

@@ -49,12 +49,12 @@ func TestAcrossNodesLeaderOnlyPicksLeaderNotFirstMember(t *testing.T) {
 	if err := c.Send(lpid, joinSecond{}); err != nil {
 		t.Fatal(err)
 	}
-	waitMembers(t, b, exchange.Local("x"), 3)
+	waitMembers(t, b, exchange.Named("x"), 3)
 	if err := c.Send(lpid, leaveFirst{}); err != nil {
 		t.Fatal(err)
 	}
-	waitMembers(t, b, exchange.Local("x"), 2)
-	info, err := exchange.Inspect(ctxT(t), b, exchange.Local("x"))
+	waitMembers(t, b, exchange.Named("x"), 2)
+	info, err := exchange.Inspect(ctxT(t), b, exchange.Named("x"))
 	if err != nil || !info.Leader.Equal(lpid) || len(info.Members) != 2 ||
 		!info.Members[0].PID.Equal(fpid) || !info.Members[1].PID.Equal(lpid) || info.Members[1].ConnTag != "second" {
 		t.Fatalf("setup: exchange %+v, %v; want members [follower, leader/second] and the leader leading", info, err)
@@ -66,7 +66,7 @@ func TestAcrossNodesLeaderOnlyPicksLeaderNotFirstMember(t *testing.T) {
 		ex   exchange.Address
 	}{
 		{"another node", NewClient(a), ex},
-		{"the exchange's node", NewClient(b), exchange.Local("x")},
+		{"the exchange's node", NewClient(b), exchange.Named("x")},
 	} {
 		for i := 0; i < 6; i++ {
 			if got := call(t, tc.cl, tc.ex, "conn"); got != "leader/second" {

@@ -42,7 +42,7 @@ func BenchmarkPubSub(b *testing.B) {
 	for _, subs := range []int{1, 100, 10000} {
 		b.Run(fmt.Sprintf("subscribers=%d", subs), func(b *testing.B) {
 			n := node(b, "bench@localhost", false)
-			ex := exchange.Local("bench")
+			ex := exchange.Named("bench")
 			if _, err := pubsub.Start(ctxT(b), n, pubsub.Spec{Name: "bench"}); err != nil {
 				b.Fatal(err)
 			}
@@ -93,17 +93,17 @@ func BenchmarkPubSubMillion(b *testing.B) {
 				b.Fatal(err)
 			}
 			for k := range tags {
-				if err := Subscribe(ctxT(b), n, exchange.Local("all"), "news.#", fmt.Sprint(k), pid); err != nil {
+				if err := Subscribe(ctxT(b), n, exchange.Named("all"), "news.#", fmt.Sprint(k), pid); err != nil {
 					b.Fatal(err)
 				}
 			}
 		}
 	}
-	awaitStats(b, hub, exchange.Local("all"), func(s pubsub.Stats) bool { return s.Subscriptions == nodes })
+	awaitStats(b, hub, exchange.Named("all"), func(s pubsub.Stats) bool { return s.Subscriptions == nodes })
 	b.ResetTimer()
 	for range b.N {
 		w.expect(nodes * procs * tags)
-		if err := Publish(ctxT(b), hub, exchange.Local("all"), "news.flash", wrapperspb.String("!")); err != nil {
+		if err := Publish(ctxT(b), hub, exchange.Named("all"), "news.flash", wrapperspb.String("!")); err != nil {
 			b.Fatal(err)
 		}
 		w.wait(b)

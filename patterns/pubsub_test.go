@@ -82,7 +82,7 @@ func awaitStats(t testing.TB, n *actor.Node, ex exchange.Address, cond func(pubs
 
 func TestPubSubTopics(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("events")
+	ex := exchange.Named("events")
 	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "events"}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,12 @@ func TestPubSubTopics(t *testing.T) {
 	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("invalid spec: %v", err)
 	}
-	if err := Publish(ctxT(t), n, exchange.Local("missing"), "a", wrapperspb.String("x")); err != nil {
+	if err := Publish(ctxT(t), n, exchange.Named("missing"), "a", wrapperspb.String("x")); err != nil {
 		// A publish to a missing local exchange is dropped like any send
 		// to a dead process; Subscribe tells.
 		t.Fatal(err)
 	}
-	if err := Subscribe(ctxT(t), n, exchange.Local("missing"), "a", "", hosts); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := Subscribe(ctxT(t), n, exchange.Named("missing"), "a", "", hosts); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("subscribe to a missing exchange: %v", err)
 	}
 }
@@ -190,7 +190,7 @@ func TestPubSubAcrossNodes(t *testing.T) {
 	if err := c.Stop(ctxT(t)); err != nil {
 		t.Fatal(err)
 	}
-	awaitStats(t, b, exchange.Local("metrics"), func(s pubsub.Stats) bool { return s.Subscribers == 1 })
+	awaitStats(t, b, exchange.Named("metrics"), func(s pubsub.Stats) bool { return s.Subscribers == 1 })
 }
 
 // Proxies: 50,000 subscribers spread over 5 access nodes, each with a
@@ -214,7 +214,7 @@ func TestPubSubProxies(t *testing.T) {
 	for i := range nodes {
 		n := node(t, fmt.Sprintf("access%d@localhost", i), true)
 		access = append(access, n)
-		proxy := exchange.Local("prices-proxy")
+		proxy := exchange.Named("prices-proxy")
 		if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "prices-proxy", Upstream: exchange.At(hub.Address(), "prices")}); err != nil {
 			t.Fatal(err)
 		}
@@ -234,8 +234,8 @@ func TestPubSubProxies(t *testing.T) {
 			}
 		}
 	}
-	st := awaitStats(t, hub, exchange.Local("prices"), func(s pubsub.Stats) bool { return s.Subscriptions == 2*nodes })
-	if err := Publish(ctxT(t), access[0], exchange.Local("prices-proxy"), "stock.acme", wrapperspb.Double(42)); err != nil {
+	st := awaitStats(t, hub, exchange.Named("prices"), func(s pubsub.Stats) bool { return s.Subscriptions == 2*nodes })
+	if err := Publish(ctxT(t), access[0], exchange.Named("prices-proxy"), "stock.acme", wrapperspb.Double(42)); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -243,7 +243,7 @@ func TestPubSubProxies(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%d of %d subscribers got the message", got.Load(), nodes*procs*tags)
 	}
-	after := awaitStats(t, hub, exchange.Local("prices"), func(s pubsub.Stats) bool { return s.Published == st.Published+1 })
+	after := awaitStats(t, hub, exchange.Named("prices"), func(s pubsub.Stats) bool { return s.Published == st.Published+1 })
 	t.Logf("one publish to %d subscribers on %d nodes: %d deliveries crossed the network from the hub", nodes*procs*tags, nodes, after.Remote-st.Remote)
 	if d := after.Remote - st.Remote; d != nodes {
 		t.Fatalf("the publish crossed the network %d times, want %d", d, nodes)
@@ -273,7 +273,7 @@ func TestPubSubProxyUpstreamRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, ch := subscriber(t, access)
-	if err := Subscribe(ctxT(t), access, exchange.Local("news"), "sport.#", "", pid); err != nil {
+	if err := Subscribe(ctxT(t), access, exchange.Named("news"), "sport.#", "", pid); err != nil {
 		t.Fatal(err)
 	}
 	if err := hub.StopProcess(ctxT(t), up, nil); err != nil {
@@ -282,8 +282,8 @@ func TestPubSubProxyUpstreamRestart(t *testing.T) {
 	if _, err := pubsub.Start(ctxT(t), hub, spec); err != nil {
 		t.Fatal(err)
 	}
-	awaitStats(t, hub, exchange.Local("news"), func(s pubsub.Stats) bool { return s.Subscriptions == 1 })
-	if err := Publish(ctxT(t), hub, exchange.Local("news"), "sport.tennis", wrapperspb.String("ace")); err != nil {
+	awaitStats(t, hub, exchange.Named("news"), func(s pubsub.Stats) bool { return s.Subscriptions == 1 })
+	if err := Publish(ctxT(t), hub, exchange.Named("news"), "sport.tennis", wrapperspb.String("ace")); err != nil {
 		t.Fatal(err)
 	}
 	if m := next(t, ch); m.Key != "sport.tennis" || m.Exchange != "news" {

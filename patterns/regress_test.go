@@ -29,7 +29,7 @@ func TestPanicInMiddlewareReachesClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
-	_, err := NewClient(n).Call(ctx, exchange.Local("x"), wrapperspb.String("boom"))
+	_, err := NewClient(n).Call(ctx, exchange.Named("x"), wrapperspb.String("boom"))
 	var pe *actor.PanicError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v; want the crash", err)
@@ -96,20 +96,20 @@ func (p *probe) HandleInfo(_ *actor.Process, m any)          { p.got <- m }
 func TestCallAllKeepsEarlyErrors(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	startExchange(t, n, exchange.Spec{Name: "x"})
-	ctrl(t, n, exchange.Local("x"), "c1", "", "")
-	ctrl(t, n, exchange.Local("x"), "c2", "", "")
-	replies, err := NewClient(n).CallAll(ctxT(t), exchange.Local("x"), wrapperspb.String("panic"))
+	ctrl(t, n, exchange.Named("x"), "c1", "", "")
+	ctrl(t, n, exchange.Named("x"), "c2", "", "")
+	replies, err := NewClient(n).CallAll(ctxT(t), exchange.Named("x"), wrapperspb.String("panic"))
 	if err != nil {
 		t.Fatalf("CallAll = %v", err)
 	}
 	if len(replies) != 2 || replies[0].Err == nil || replies[1].Err == nil {
 		t.Fatalf("replies %+v; want two crash errors", replies)
 	}
-	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Named("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("CallAll to no exchange = %v", err)
 	}
 	startExchange(t, n, exchange.Spec{Name: "empty"})
-	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Local("empty"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNoController) {
+	if _, err := NewClient(n).CallAll(ctxT(t), exchange.Named("empty"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrNoController) {
 		t.Fatalf("CallAll to no controller = %v", err)
 	}
 }

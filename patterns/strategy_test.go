@@ -16,7 +16,7 @@ func TestRoundRobinSpreadsEvenly(t *testing.T) {
 	for _, s := range []exchange.Strategy{exchange.RoundRobin, exchange.LeaderRoundRobin} {
 		t.Run(s.String(), func(t *testing.T) {
 			n := node(t, "a@localhost", false)
-			ex := exchange.Local("rr")
+			ex := exchange.Named("rr")
 			startExchange(t, n, exchange.Spec{Name: "rr", Strategy: s})
 			for _, name := range []string{"c1", "c2", "c3"} {
 				ctrl(t, n, ex, name, "", "")
@@ -35,7 +35,7 @@ func TestRoundRobinSpreadsEvenly(t *testing.T) {
 
 func TestBroadcastReturnsEveryReply(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("all")
+	ex := exchange.Named("all")
 	startExchange(t, n, exchange.Spec{Name: "all"}) // Broadcast is the default
 	for _, name := range []string{"c1", "c2", "c3"} {
 		ctrl(t, n, ex, name, "", "")
@@ -63,7 +63,7 @@ func TestBroadcastReturnsEveryReply(t *testing.T) {
 
 func TestLeaderAppointmentAndReappointment(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("lead")
+	ex := exchange.Named("lead")
 	startExchange(t, n, exchange.Spec{Name: "lead", Strategy: exchange.LeaderOnly})
 	p1, e1 := ctrl(t, n, ex, "c1", "", "")
 	p2, e2 := ctrl(t, n, ex, "c2", "", "")
@@ -112,7 +112,7 @@ func TestStickyKeepsSignatureWhileControllerLives(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := node(t, "a@localhost", false)
-			ex := exchange.Local("s")
+			ex := exchange.Named("s")
 			startExchange(t, n, tc.spec)
 			pids := map[string]*actor.PID{}
 			for _, name := range []string{"c1", "c2", "c3"} {
@@ -152,7 +152,7 @@ func TestStickyKeepsSignatureWhileControllerLives(t *testing.T) {
 func TestFuncChoosesRedirectsRejectsRewrites(t *testing.T) {
 	n := node(t, "a@localhost", false)
 	startExchange(t, n, exchange.Spec{Name: "other", Strategy: exchange.RoundRobin})
-	ctrl(t, n, exchange.Local("other"), "elsewhere", "", "")
+	ctrl(t, n, exchange.Named("other"), "elsewhere", "", "")
 	startExchange(t, n, exchange.Spec{Name: "f", Strategy: exchange.Func,
 		Route: func(r *exchange.Request, ms []exchange.Member) exchange.Decision {
 			switch str(r.Msg) {
@@ -172,7 +172,7 @@ func TestFuncChoosesRedirectsRejectsRewrites(t *testing.T) {
 			}
 			return exchange.Decision{}
 		}})
-	ex := exchange.Local("f")
+	ex := exchange.Named("f")
 	ctrl(t, n, ex, "c1", "", "")
 	ctrl(t, n, ex, "c2", "", "pick")
 	c := NewClient(n)
@@ -195,7 +195,7 @@ func TestFuncChoosesRedirectsRejectsRewrites(t *testing.T) {
 
 func TestServiceAndConnectionTags(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("tags")
+	ex := exchange.Named("tags")
 	startExchange(t, n, exchange.Spec{Name: "tags", Strategy: exchange.RoundRobin})
 	ctrl(t, n, ex, "eu1", "eu", "")
 	ctrl(t, n, ex, "eu2", "eu", "")
@@ -213,7 +213,7 @@ func TestServiceAndConnectionTags(t *testing.T) {
 		t.Fatalf("empty group = %v", err)
 	}
 	// One controller, two connections: requests say which one they came through.
-	ex2 := exchange.Local("conns")
+	ex2 := exchange.Named("conns")
 	startExchange(t, n, exchange.Spec{Name: "conns", Strategy: exchange.Broadcast})
 	events := make(chan any, 10)
 	multi := NewController(ex2, answer("m"))

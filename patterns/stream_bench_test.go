@@ -72,9 +72,9 @@ func benchStreamSetup(b *testing.B, remote bool, chunk, total int) (*Client, exc
 		}
 		return nil
 	}
-	streamCtrl(b, server, exchange.Local("blob"), h)
+	streamCtrl(b, server, exchange.Named("blob"), h)
 	if !remote {
-		return NewClient(server), exchange.Local("blob")
+		return NewClient(server), exchange.Named("blob")
 	}
 	return NewClient(node(b, "client@localhost", true)), exchange.At(server.Address(), "blob")
 }

@@ -27,7 +27,7 @@ import (
 // stream. Each range over the sequence sends the request anew. Use an
 // exchange that sends a request to one controller (not Broadcast).
 //
-//	for chunk, err := range client.Stream(ctx, exchange.Local("files"), req) {
+//	for chunk, err := range client.Stream(ctx, exchange.Named("files"), req) {
 //		if err != nil {
 //			return err
 //		}

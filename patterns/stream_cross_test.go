@@ -60,7 +60,7 @@ func TestStreamAcrossProcessesProducerNodeKilled(t *testing.T) {
 	a, b := node(t, "a@localhost", true), node(t, "b@localhost", true)
 	startExchange(t, b, exchange.Spec{Name: "s", Strategy: exchange.RoundRobin})
 	child := startStreamChild(t, b.Address(), "s")
-	waitMembers(t, b, exchange.Local("s"), 1)
+	waitMembers(t, b, exchange.Named("s"), 1)
 	cl := NewClient(a)
 	got := 0
 	var last error

@@ -33,7 +33,7 @@ func ExampleClient_Stream() {
 	defer node.Stop(ctx)
 	exchange.Start(ctx, node, exchange.Spec{Name: "words", Strategy: exchange.RoundRobin})
 
-	c := patterns.NewStreamController(exchange.Local("words"), func(ctx context.Context, req *exchange.Request, send func(any) error) error {
+	c := patterns.NewStreamController(exchange.Named("words"), func(ctx context.Context, req *exchange.Request, send func(any) error) error {
 		for _, w := range strings.Fields(req.Msg.(string)) {
 			if err := send(w); err != nil {
 				return err // the client went away
@@ -44,7 +44,7 @@ func ExampleClient_Stream() {
 	startJoined(ctx, node, c, &c.OnEvent)
 
 	client := patterns.NewClient(node)
-	for w, err := range patterns.StreamAs[string](ctx, client, exchange.Local("words"), "one chunk at a time", patterns.WithWindow(2)) {
+	for w, err := range patterns.StreamAs[string](ctx, client, exchange.Named("words"), "one chunk at a time", patterns.WithWindow(2)) {
 		if err != nil {
 			fmt.Println("error:", err)
 			break
@@ -67,7 +67,7 @@ func ExampleClient_Interact() {
 	defer node.Stop(ctx)
 	exchange.Start(ctx, node, exchange.Spec{Name: "orders", Strategy: exchange.RoundRobin})
 
-	c := patterns.NewInteractController(exchange.Local("orders"), func(ctx context.Context, req *exchange.Request, ask patterns.Ask) (any, error) {
+	c := patterns.NewInteractController(exchange.Named("orders"), func(ctx context.Context, req *exchange.Request, ask patterns.Ask) (any, error) {
 		ok, err := ask(ctx, "really order "+req.Msg.(string)+"?")
 		if err != nil {
 			return nil, err
@@ -80,7 +80,7 @@ func ExampleClient_Interact() {
 	startJoined(ctx, node, c, &c.OnEvent)
 
 	client := patterns.NewClient(node)
-	v, err := client.Interact(ctx, exchange.Local("orders"), "42 pianos", func(_ context.Context, q any) (any, error) {
+	v, err := client.Interact(ctx, exchange.Named("orders"), "42 pianos", func(_ context.Context, q any) (any, error) {
 		fmt.Println("asked:", q)
 		return "yes", nil
 	})

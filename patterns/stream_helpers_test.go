@@ -36,8 +36,8 @@ func streamCtrl(t testing.TB, n *actor.Node, ex exchange.Address, h StreamHandle
 func streamOneNode(t testing.TB, h StreamHandler, tune ...func(*StreamController)) (*Client, exchange.Address, *actor.PID) {
 	n := node(t, "a@localhost", false)
 	startExchange(t, n, exchange.Spec{Name: "s", Strategy: exchange.RoundRobin})
-	pid, _ := streamCtrl(t, n, exchange.Local("s"), h, tune...)
-	return NewClient(n), exchange.Local("s"), pid
+	pid, _ := streamCtrl(t, n, exchange.Named("s"), h, tune...)
+	return NewClient(n), exchange.Named("s"), pid
 }
 
 // streamThreeNodes is a client node a, the exchange on b and the stream

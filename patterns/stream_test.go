@@ -269,15 +269,15 @@ func TestStreamRequestErrors(t *testing.T) {
 		}
 		return nil
 	}
-	if err := first(cl.Stream(ctxT(t), exchange.Local("nope"), wrapperspb.String("x"))); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := first(cl.Stream(ctxT(t), exchange.Named("nope"), wrapperspb.String("x"))); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("no exchange: %v", err)
 	}
 	startExchange(t, n, exchange.Spec{Name: "s", Strategy: exchange.RoundRobin})
-	if err := first(cl.Stream(ctxT(t), exchange.Local("s"), wrapperspb.String("x"))); !errors.Is(err, exchange.ErrNoController) {
+	if err := first(cl.Stream(ctxT(t), exchange.Named("s"), wrapperspb.String("x"))); !errors.Is(err, exchange.ErrNoController) {
 		t.Fatalf("no controller: %v", err)
 	}
-	ctrl(t, n, exchange.Local("s"), "plain", "", "")
-	if err := first(cl.Stream(ctxT(t), exchange.Local("s"), wrapperspb.String("x"))); !errors.Is(err, ErrUnexpectedReply) {
+	ctrl(t, n, exchange.Named("s"), "plain", "", "")
+	if err := first(cl.Stream(ctxT(t), exchange.Named("s"), wrapperspb.String("x"))); !errors.Is(err, ErrUnexpectedReply) {
 		t.Fatalf("a plain controller: %v", err)
 	}
 }

@@ -89,7 +89,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		go func() {
 			defer wg.Done()
 			for range n {
-				if err := producer.Submit(ctx, exchange.Local("jobs"), msg); err != nil {
+				if err := producer.Submit(ctx, exchange.Named("jobs"), msg); err != nil {
 					b.Error(err)
 					return
 				}
@@ -103,7 +103,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		b.Fatal("not every task was acked")
 	}
 	for { // the queue has counted every ack
-		s, err := tasks.Inspect(ctx, qn, exchange.Local("jobs"))
+		s, err := tasks.Inspect(ctx, qn, exchange.Named("jobs"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -33,7 +33,7 @@ func TestTasksAcrossNodes(t *testing.T) {
 	ex := exchange.At(b.Address(), "jobs")
 	wa := startWorker(t, a, ex, "wa", 2, holdAll)
 	wc := startWorker(t, c, ex, "wc", 2, ackAll)
-	dw := startWorker(t, a, exchange.Local("dead"), "dw", 5, ackAll)
+	dw := startWorker(t, a, exchange.Named("dead"), "dw", 5, ackAll)
 
 	producer := NewTasks(c)
 	submit(t, producer, ex, "t1")
@@ -66,7 +66,7 @@ func TestTasksAcrossNodes(t *testing.T) {
 	// a's queue after three deliveries.
 	startWorker(t, c, ex, "nacker", 1, nackAll)
 	c.Exit(wc.pid, actor.ErrKill) // leaves wa (holding) and the nacker
-	waitStats(t, b, exchange.Local("jobs"), func(s tasks.Stats) bool { return s.Workers == 2 })
+	waitStats(t, b, exchange.Named("jobs"), func(s tasks.Stats) bool { return s.Workers == 2 })
 	submit(t, producer, ex, "poison")
 	d := dw.next(t)
 	l := d.task.Msg.(*tasks.DeadLetter)
@@ -82,7 +82,7 @@ func TestTasksAcrossNodes(t *testing.T) {
 func TestTasksAcrossProcessesWorkerNodeKilled(t *testing.T) {
 	b := node(t, "b@localhost", true)
 	startTasks(t, b, tasks.Spec{Name: "jobs", AckTimeout: time.Hour}) // no timeout: the death brings them back
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	child := startTaskChild(t, b.Address(), "jobs", 5)
 	producer := NewTasks(b)
 	for i := range 5 {
@@ -171,7 +171,7 @@ func TestTasksInClusterByName(t *testing.T) {
 	join(a)
 	join(b, a.Address())
 	startTasks(t, a, tasks.Spec{Name: "jobs"})
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	w := startWorker(t, b, ex, "wb", 4, ackAll) // joins once the directory on b knows the queue
 	producer := NewTasks(b)
 	for i := range 10 {

@@ -19,13 +19,13 @@ func ExampleWorker() {
 	defer node.Stop(ctx)
 	tasks.Start(ctx, node, tasks.Spec{Name: "jobs"})
 	producer := patterns.NewTasks(node)
-	producer.Submit(ctx, exchange.Local("jobs"), "mail the invoice")
-	producer.Submit(ctx, exchange.Local("jobs"), "restart the server", patterns.WithPriority(9))
-	producer.Submit(ctx, exchange.Local("jobs"), "water the plants")
+	producer.Submit(ctx, exchange.Named("jobs"), "mail the invoice")
+	producer.Submit(ctx, exchange.Named("jobs"), "restart the server", patterns.WithPriority(9))
+	producer.Submit(ctx, exchange.Named("jobs"), "water the plants")
 
 	done := make(chan struct{})
 	nacked := false
-	w := patterns.NewWorker(exchange.Local("jobs"), 1, func(w *patterns.Worker, t *tasks.Task) {
+	w := patterns.NewWorker(exchange.Named("jobs"), 1, func(w *patterns.Worker, t *tasks.Task) {
 		fmt.Printf("%s (priority %d, delivery %d)\n", t.Msg, t.Priority, t.Deliveries)
 		if t.Msg == "mail the invoice" && !nacked {
 			nacked = true

@@ -17,7 +17,7 @@ import (
 
 func TestTasksSubmitWorkAck(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w := startWorker(t, n, ex, "w1", 1, ackAll)
 	producer := NewTasks(n)
@@ -40,7 +40,7 @@ func TestTasksSubmitWorkAck(t *testing.T) {
 // gave it back.
 func TestTasksNackRedeliversToAnotherWorker(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w1 := startWorker(t, n, ex, "w1", 1, nackAll) // first in the round-robin
 	w2 := startWorker(t, n, ex, "w2", 1, ackAll)
@@ -64,7 +64,7 @@ func TestTasksNackRedeliversToAnotherWorker(t *testing.T) {
 // ErrTagRevoked and changes nothing.
 func TestTasksAckTimeoutRedelivers(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs", AckTimeout: 50 * time.Millisecond})
 	w1 := startWorker(t, n, ex, "w1", 1, holdAll)
 	w2 := startWorker(t, n, ex, "w2", 1, ackAll)
@@ -99,7 +99,7 @@ func TestTasksAckTimeoutRedelivers(t *testing.T) {
 // worker that has it now.
 func TestTasksLateAckRefusedByQueue(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
 	got := make(chan any, 10)
 	fake, err := n.Spawn(ctxT(t), &probe{got: got}) // a worker that speaks the protocol by hand
@@ -139,7 +139,7 @@ func waitFor[T any](t testing.TB, ch <-chan any) T { t.Helper(); return waitEven
 // gets them, marked redelivered.
 func TestTasksWorkerKilledRedelivers(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w1 := startWorker(t, n, ex, "w1", 3, holdAll)
 	producer := NewTasks(n)
@@ -167,7 +167,7 @@ func TestTasksWorkerKilledRedelivers(t *testing.T) {
 // crash: those tasks are not delivered again, the others are.
 func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	producer := NewTasks(n)
 	for _, m := range []string{"a", "boom", "c"} {
@@ -213,7 +213,7 @@ func TestTasksWorkerCrashKeepsEarlierAcks(t *testing.T) {
 // reason; a rejected task goes there at once.
 func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex, dead := exchange.Local("jobs"), exchange.Local("dead")
+	ex, dead := exchange.Named("jobs"), exchange.Named("dead")
 	startTasks(t, n, tasks.Spec{Name: "dead"})
 	startTasks(t, n, tasks.Spec{Name: "jobs", MaxDeliveries: 3, DeadLetter: dead})
 	dw := startWorker(t, n, dead, "dw", 10, ackAll)
@@ -264,24 +264,24 @@ func TestTasksDeadLetterAfterDeliveryLimit(t *testing.T) {
 // discarded and counted.
 func TestTasksDeadLettersWaitForTheirTarget(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
-	startTasks(t, n, tasks.Spec{Name: "jobs", MaxDeliveries: 1, DeadLetter: exchange.Local("later"), AckTimeout: 20 * time.Millisecond})
+	ex := exchange.Named("jobs")
+	startTasks(t, n, tasks.Spec{Name: "jobs", MaxDeliveries: 1, DeadLetter: exchange.Named("later"), AckTimeout: 20 * time.Millisecond})
 	w := startWorker(t, n, ex, "w", 1, nackAll)
 	submit(t, NewTasks(n), ex, "x")
 	w.next(t)
 	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.DeadLettered == 1 && s.DeadLetterPending == 1 })
 	startTasks(t, n, tasks.Spec{Name: "later"})
-	dw := startWorker(t, n, exchange.Local("later"), "dw", 1, ackAll)
+	dw := startWorker(t, n, exchange.Named("later"), "dw", 1, ackAll)
 	if l := dw.next(t).task.Msg.(*tasks.DeadLetter); l.GetCause() != tasks.DeadCause_DEAD_CAUSE_DELIVERY_LIMIT {
 		t.Fatalf("dead letter %v", l)
 	}
 	waitStats(t, n, ex, func(s tasks.Stats) bool { return s.DeadLetterPending == 0 })
 
 	startTasks(t, n, tasks.Spec{Name: "nodlx", MaxDeliveries: 1})
-	w2 := startWorker(t, n, exchange.Local("nodlx"), "w2", 1, nackAll)
-	submit(t, NewTasks(n), exchange.Local("nodlx"), "y")
+	w2 := startWorker(t, n, exchange.Named("nodlx"), "w2", 1, nackAll)
+	submit(t, NewTasks(n), exchange.Named("nodlx"), "y")
 	w2.next(t)
-	waitStats(t, n, exchange.Local("nodlx"), func(s tasks.Stats) bool {
+	waitStats(t, n, exchange.Named("nodlx"), func(s tasks.Stats) bool {
 		return s.DeadLettered == 1 && s.Discarded == 1 && s.Ready == 0 && s.InFlight == 0
 	})
 }
@@ -291,7 +291,7 @@ func TestTasksDeadLettersWaitForTheirTarget(t *testing.T) {
 // every delivery).
 func TestTasksFairnessWithinPrefetch(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	limits := map[string]int{"w1": 1, "w2": 2, "w3": 5}
 	var ws []*testWorker
@@ -351,7 +351,7 @@ func TestTasksFairnessWithinPrefetch(t *testing.T) {
 // Higher priorities first, FIFO within a priority.
 func TestTasksPriorities(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs", MaxPriority: 5})
 	producer := NewTasks(n)
 	for _, s := range []struct {
@@ -377,7 +377,7 @@ func TestTasksPriorities(t *testing.T) {
 // Acks of unknown, settled and revoked tags are errors and change nothing.
 func TestTasksBadAcks(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs"})
 	w := startWorker(t, n, ex, "w", 2, holdAll)
 	producer := NewTasks(n)
@@ -410,7 +410,7 @@ func TestTasksBadInput(t *testing.T) {
 	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q", MaxPriority: 300}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("invalid spec = %v", err)
 	}
-	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q", DeadLetter: exchange.Local("q")}); !errors.Is(err, exchange.ErrInvalidSpec) {
+	if _, err := tasks.Start(ctxT(t), n, tasks.Spec{Name: "q", DeadLetter: exchange.Named("q")}); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("dead-lettering to itself = %v", err)
 	}
 	startTasks(t, n, tasks.Spec{Name: "q"})
@@ -418,37 +418,37 @@ func TestTasksBadInput(t *testing.T) {
 		t.Fatalf("a second queue of one name = %v", err)
 	}
 	for _, prefetch := range []int{0, -1, tasks.MaxPrefetch + 1} {
-		_, err := n.Spawn(ctxT(t), NewWorker(exchange.Local("q"), prefetch, func(*Worker, *tasks.Task) {}))
+		_, err := n.Spawn(ctxT(t), NewWorker(exchange.Named("q"), prefetch, func(*Worker, *tasks.Task) {}))
 		if !errors.Is(err, tasks.ErrBadPrefetch) {
 			t.Fatalf("prefetch %d = %v", prefetch, err)
 		}
 	}
-	if _, err := n.Spawn(ctxT(t), NewWorker(exchange.Local("q"), 1, nil)); !errors.Is(err, exchange.ErrInvalidSpec) {
+	if _, err := n.Spawn(ctxT(t), NewWorker(exchange.Named("q"), 1, nil)); !errors.Is(err, exchange.ErrInvalidSpec) {
 		t.Fatalf("no handler = %v", err)
 	}
 	producer := NewTasks(n)
-	if err := producer.Submit(ctxT(t), exchange.Local("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := producer.Submit(ctxT(t), exchange.Named("nope"), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("submit to no queue = %v", err)
 	}
-	if err := producer.Submit(ctxT(t), exchange.Local(""), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
+	if err := producer.Submit(ctxT(t), exchange.Named(""), wrapperspb.String("x")); !errors.Is(err, exchange.ErrExchangeNotFound) {
 		t.Fatalf("submit to no name = %v", err)
 	}
 	startExchange(t, n, exchange.Spec{Name: "rr", Strategy: exchange.RoundRobin})
-	if err := producer.Submit(ctxT(t), exchange.Local("rr"), wrapperspb.String("x")); !errors.Is(err, tasks.ErrNotTaskQueue) {
+	if err := producer.Submit(ctxT(t), exchange.Named("rr"), wrapperspb.String("x")); !errors.Is(err, tasks.ErrNotTaskQueue) {
 		t.Fatalf("submit to a request-response exchange = %v", err)
 	}
-	if _, err := tasks.Inspect(ctxT(t), n, exchange.Local("rr")); !errors.Is(err, tasks.ErrNotTaskQueue) {
+	if _, err := tasks.Inspect(ctxT(t), n, exchange.Named("rr")); !errors.Is(err, tasks.ErrNotTaskQueue) {
 		t.Fatalf("inspect a request-response exchange = %v", err)
 	}
 	// A queue ignores a join with a bad limit and acks from strangers.
 	got := make(chan any, 10)
 	fake, _ := n.Spawn(ctxT(t), &probe{got: got})
-	_ = n.Send(exchange.Local("q").PID(n), &taskspb.TaskWorkerJoin{Worker: fake, PrefetchLimit: 0})
-	_ = n.Send(exchange.Local("q").PID(n), &taskspb.TaskAcks{Worker: fake, Acks: []uint64{7}})
+	_ = n.Send(exchange.Named("q").PID(n), &taskspb.TaskWorkerJoin{Worker: fake, PrefetchLimit: 0})
+	_ = n.Send(exchange.Named("q").PID(n), &taskspb.TaskAcks{Worker: fake, Acks: []uint64{7}})
 	if r := waitFor[*taskspb.TaskAckRefused](t, got); len(r.GetTags()) != 1 || r.GetTags()[0] != 7 {
 		t.Fatalf("refused %v", r)
 	}
-	s, err := tasks.Inspect(ctxT(t), n, exchange.Local("q"))
+	s, err := tasks.Inspect(ctxT(t), n, exchange.Named("q"))
 	if err != nil || s.Workers != 0 || s.RefusedAcks != 1 {
 		t.Fatalf("stats %+v, %v", s, err)
 	}
@@ -456,7 +456,7 @@ func TestTasksBadInput(t *testing.T) {
 
 func TestTasksQueueFull(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	startTasks(t, n, tasks.Spec{Name: "jobs", MaxQueue: 2})
 	producer := NewTasks(n)
 	submit(t, producer, ex, "a")
@@ -477,7 +477,7 @@ func TestTasksQueueFull(t *testing.T) {
 // go, join the new one, and their tags from the old one are revoked.
 func TestTasksWorkersRejoinARestartedQueue(t *testing.T) {
 	n := node(t, "a@localhost", false)
-	ex := exchange.Local("jobs")
+	ex := exchange.Named("jobs")
 	if _, err := supervisor.Start(ctxT(t), n, supervisor.Spec{Strategy: supervisor.OneForOne,
 		Children: []supervisor.ChildSpec{tasks.ChildSpec(tasks.Spec{Name: "jobs"})}}); err != nil {
 		t.Fatal(err)
@@ -505,17 +505,17 @@ func TestTasksDeadLetterToPubSub(t *testing.T) {
 		t.Fatal(err)
 	}
 	sub, got := subscriber(t, b)
-	if err := Subscribe(ctxT(t), b, exchange.Local("deaths"), "dead.#", "all", sub); err != nil {
+	if err := Subscribe(ctxT(t), b, exchange.Named("deaths"), "dead.#", "all", sub); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		where string
 		n     *actor.Node
 		dlx   exchange.Address
-	}{{"same node", b, exchange.Local("deaths")}, {"other node", a, exchange.At(b.Address(), "deaths")}} {
+	}{{"same node", b, exchange.Named("deaths")}, {"other node", a, exchange.At(b.Address(), "deaths")}} {
 		name := "jobs-" + tc.n.Name()
 		startTasks(t, tc.n, tasks.Spec{Name: name, MaxDeliveries: 1, DeadLetter: tc.dlx, DeadLetterKey: "dead." + "jobs"})
-		ex := exchange.Local(name)
+		ex := exchange.Named(name)
 		w := startWorker(t, tc.n, ex, "w", 1, nackAll)
 		submit(t, NewTasks(tc.n), ex, "poison")
 		w.next(t)

@@ -60,13 +60,13 @@ func (a Application) Validate() error {
 	return nil
 }
 
-// Controller is a node's application controller: it loads applications,
+// AppController is a node's application controller: it loads applications,
 // starts them with their dependencies, stops them in reverse order, and
 // applies their restart type when a top supervisor exits on its own:
 // Temporary is reported; Transient is reported if the exit is normal (nil),
 // and otherwise, like Permanent always, stops every other application and
 // the node (Done closes, Err says why).
-type Controller struct {
+type AppController struct {
 	n       *actor.Node
 	log     *slog.Logger
 	watcher *actor.PID
@@ -93,9 +93,9 @@ type AppInfo struct {
 	Supervisor *actor.PID
 }
 
-// NewController starts the application controller of n.
-func NewController(ctx context.Context, n *actor.Node) (*Controller, error) {
-	c := &Controller{n: n, log: n.Logger(), loaded: map[string]Application{}, done: make(chan struct{})}
+// NewAppController starts the application controller of n.
+func NewAppController(ctx context.Context, n *actor.Node) (*AppController, error) {
+	c := &AppController{n: n, log: n.Logger(), loaded: map[string]Application{}, done: make(chan struct{})}
 	pid, err := n.Spawn(ctx, &appWatcher{c: c})
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func NewController(ctx context.Context, n *actor.Node) (*Controller, error) {
 }
 
 // Load makes app known to the controller.
-func (c *Controller) Load(app Application) error {
+func (c *AppController) Load(app Application) error {
 	if err := app.Validate(); err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (c *Controller) Load(app Application) error {
 	return nil
 }
 
-// StartOption configures Controller.Start.
+// StartOption configures AppController.Start.
 type StartOption func(*StartType)
 
 // WithStartType passes t to the application's Start instead of Normal.
@@ -128,7 +128,7 @@ func WithStartType(t StartType) StartOption { return func(s *StartType) { *s = t
 // are not running, all with the restart type restart (Erlang's
 // application:ensure_all_started). Starting a running application is a
 // no-op.
-func (c *Controller) Start(ctx context.Context, name string, restart Restart, opts ...StartOption) error {
+func (c *AppController) Start(ctx context.Context, name string, restart Restart, opts ...StartOption) error {
 	var st StartType
 	for _, o := range opts {
 		o(&st)
@@ -150,7 +150,7 @@ func (c *Controller) Start(ctx context.Context, name string, restart Restart, op
 }
 
 // startOrder lists name's dependencies depth first, then name.
-func (c *Controller) startOrder(name string) ([]Application, error) {
+func (c *AppController) startOrder(name string) ([]Application, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var order []Application
@@ -180,7 +180,7 @@ func (c *Controller) startOrder(name string) ([]Application, error) {
 	return order, visit(name, nil)
 }
 
-func (c *Controller) startOne(ctx context.Context, app Application, restart Restart, t StartType) error {
+func (c *AppController) startOne(ctx context.Context, app Application, restart Restart, t StartType) error {
 	c.mu.Lock()
 	if c.halting {
 		c.mu.Unlock()
@@ -205,13 +205,13 @@ func (c *Controller) startOne(ctx context.Context, app Application, restart Rest
 	return nil
 }
 
-func (c *Controller) find(name string) int {
+func (c *AppController) find(name string) int {
 	return slices.IndexFunc(c.running, func(r *runningApp) bool { return r.app.Name == name })
 }
 
 // Stop stops the application name, after stopping (in reverse start order)
 // the running applications that depend on it.
-func (c *Controller) Stop(ctx context.Context, name string) error {
+func (c *AppController) Stop(ctx context.Context, name string) error {
 	c.mu.Lock()
 	if c.find(name) < 0 {
 		c.mu.Unlock()
@@ -234,7 +234,7 @@ func (c *Controller) Stop(ctx context.Context, name string) error {
 }
 
 // StopAll stops every running application in reverse start order.
-func (c *Controller) StopAll(ctx context.Context) error {
+func (c *AppController) StopAll(ctx context.Context) error {
 	c.mu.Lock()
 	all := slices.Clone(c.running)
 	c.mu.Unlock()
@@ -245,7 +245,7 @@ func (c *Controller) StopAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (c *Controller) stopOne(ctx context.Context, r *runningApp) error {
+func (c *AppController) stopOne(ctx context.Context, r *runningApp) error {
 	c.mu.Lock()
 	if r.stopping || c.find(r.app.Name) < 0 {
 		c.mu.Unlock()
@@ -270,7 +270,7 @@ func (c *Controller) stopOne(ctx context.Context, r *runningApp) error {
 }
 
 // Running lists the running applications in start order.
-func (c *Controller) Running() []AppInfo {
+func (c *AppController) Running() []AppInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]AppInfo, len(c.running))
@@ -281,10 +281,10 @@ func (c *Controller) Running() []AppInfo {
 }
 
 // Done is closed when an application's exit has stopped the node.
-func (c *Controller) Done() <-chan struct{} { return c.done }
+func (c *AppController) Done() <-chan struct{} { return c.done }
 
 // Err says which application took the node down, once Done is closed.
-func (c *Controller) Err() error {
+func (c *AppController) Err() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.err
@@ -292,7 +292,7 @@ func (c *Controller) Err() error {
 
 // exited handles the exit of an application's top supervisor that no Stop
 // asked for. It runs on the watcher's goroutine.
-func (c *Controller) exited(name string, sup *actor.PID, reason error) {
+func (c *AppController) exited(name string, sup *actor.PID, reason error) {
 	c.mu.Lock()
 	i := c.find(name)
 	if i < 0 || !c.running[i].sup.Equal(sup) || c.running[i].stopping {
@@ -337,7 +337,7 @@ func reasonOrNormal(r error) error {
 // appWatcher monitors the top supervisors for the controller.
 type appWatcher struct {
 	actor.BaseServer
-	c     *Controller
+	c     *AppController
 	names map[actor.Ref]string
 }
 

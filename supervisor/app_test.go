@@ -23,9 +23,9 @@ func (f *fixture) app(name string, deps ...string) Application {
 	}
 }
 
-func (f *fixture) controller(apps ...Application) *Controller {
+func (f *fixture) controller(apps ...Application) *AppController {
 	f.t.Helper()
-	c, err := NewController(f.ctx(), f.n)
+	c, err := NewAppController(f.ctx(), f.n)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func (f *fixture) topApp(name string) Application {
 	return a
 }
 
-func (f *fixture) topPID(c *Controller, name string) *actor.PID {
+func (f *fixture) topPID(c *AppController, name string) *actor.PID {
 	for _, a := range c.Running() {
 		if a.Name == name {
 			return a.Supervisor

@@ -17,7 +17,7 @@
 // it, Infinity (the default for supervisors) waits.
 //
 // An Application is a named top supervisor with dependencies and a Stop
-// callback; a Controller starts applications after their dependencies,
+// callback; an AppController starts applications after their dependencies,
 // stops dependents first, and applies the application's restart type when
 // its tree exits on its own: Temporary is reported, Transient is reported
 // after a normal exit, and otherwise every other application and the node

@@ -31,7 +31,7 @@ var (
 	ErrDependencyCycle = errors.New("supervisor: dependency cycle")
 	// ErrNotRunning: the application is not running.
 	ErrNotRunning = errors.New("supervisor: application not running")
-	// ErrApplicationExited is in Controller.Err after an application whose
+	// ErrApplicationExited is in AppController.Err after an application whose
 	// exit takes the node down (permanent, or transient and abnormal).
 	ErrApplicationExited = errors.New("supervisor: application exited")
 )

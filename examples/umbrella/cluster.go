@@ -63,7 +63,7 @@ func clusterDemo(ctx context.Context) error {
 			return err
 		}
 		// The controller finds the catalog by name, through the directory.
-		ctrl := patterns.NewController(exchange.Local("catalog"), func(_ context.Context, req *exchange.Request) (any, error) {
+		ctrl := patterns.NewController(exchange.Named("catalog"), func(_ context.Context, req *exchange.Request) (any, error) {
 			item := req.Msg.(*wrapperspb.StringValue).GetValue()
 			return wrapperspb.String(fmt.Sprintf("%s costs %d (priced by %s)", item, 10+len(item), name)), nil
 		})
@@ -94,7 +94,7 @@ func clusterDemo(ctx context.Context) error {
 	}
 	client := patterns.NewClient(front)
 	for _, item := range []string{"book", "lamp", "chair", "rug"} {
-		v, err := client.Call(ctx, exchange.Local("catalog"), wrapperspb.String(item))
+		v, err := client.Call(ctx, exchange.Named("catalog"), wrapperspb.String(item))
 		if err != nil {
 			return err
 		}
@@ -110,7 +110,7 @@ func clusterDemo(ctx context.Context) error {
 			break
 		}
 	}
-	_, err = client.Call(ctx, exchange.Local("catalog"), wrapperspb.String("book"))
+	_, err = client.Call(ctx, exchange.Named("catalog"), wrapperspb.String("book"))
 	say("  front asks the catalog again -> %v", err)
 	if !errors.Is(err, exchange.ErrExchangeNotFound) {
 		return fmt.Errorf("want ErrExchangeNotFound, got %w", err)

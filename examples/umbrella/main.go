@@ -46,7 +46,7 @@ func run() error {
 	defer node.Stop(context.Background())
 	say("node %s started", node.Name())
 
-	apps, err := supervisor.NewController(ctx, node)
+	apps, err := supervisor.NewAppController(ctx, node)
 	if err != nil {
 		return err
 	}

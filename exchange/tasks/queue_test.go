@@ -211,9 +211,9 @@ func TestTasksSpecValidate(t *testing.T) {
 		{Name: "q", MaxPriority: 256},
 		{Name: "q", MaxPriority: -1},
 		{Name: "q", MaxPayload: -1},
-		{Name: "q", DeadLetter: exchange.Local("q")},
+		{Name: "q", DeadLetter: exchange.Named("q")},
 		{Name: "q", DeadLetterKey: "dead"},
-		{Name: "q", DeadLetter: exchange.Local("dead"), DeadLetterKey: "dead.*"},
+		{Name: "q", DeadLetter: exchange.Named("dead"), DeadLetterKey: "dead.*"},
 	} {
 		if err := s.Validate(); err == nil || !strings.HasPrefix(err.Error(), exchange.ErrInvalidSpec.Error()) {
 			t.Errorf("%+v: Validate = %v; want ErrInvalidSpec", s, err)
@@ -221,9 +221,9 @@ func TestTasksSpecValidate(t *testing.T) {
 	}
 	for _, s := range []Spec{
 		{Name: "q"},
-		{Name: "q", MaxDeliveries: Unlimited, MaxQueue: Unlimited, MaxPriority: 255, DeadLetter: exchange.Local("dead")},
+		{Name: "q", MaxDeliveries: Unlimited, MaxQueue: Unlimited, MaxPriority: 255, DeadLetter: exchange.Named("dead")},
 		{Name: "q", DeadLetter: exchange.At("other:1", "q")},
-		{Name: "q", DeadLetter: exchange.Local("deaths"), DeadLetterKey: "dead.q"},
+		{Name: "q", DeadLetter: exchange.Named("deaths"), DeadLetterKey: "dead.q"},
 	} {
 		if err := s.Validate(); err != nil {
 			t.Errorf("%+v: %v", s, err)

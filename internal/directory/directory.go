@@ -26,7 +26,7 @@ func Publish(p *actor.Process, name, exchange string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := c.Publish(ctx, name); err != nil {
+	if err := c.Register(ctx, name); err != nil {
 		p.Node().Logger().Warn("exchange not published in the directory", "exchange", exchange, "err", err)
 	}
 }
@@ -36,6 +36,6 @@ func Withdraw(p *actor.Process, name string) {
 	if c := cluster.From(p.Node()); c != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		_ = c.Withdraw(ctx, name)
+		_ = c.Unregister(ctx, name)
 	}
 }

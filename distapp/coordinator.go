@@ -28,14 +28,14 @@ func ProcessName(app string) string { return "switchboard:distapp:" + app }
 
 const runPrefix = "distapp.running:"
 
-// Controller runs the distributed applications of one node: for each, a
+// Coordinator runs the distributed applications of one node: for each, a
 // manager process that stands by, starts the application when this node
 // should run it (holding its lock), and hands it over in a takeover. The
 // node must have joined a cluster whose provider offers locks
 // (cluster.Consul, cluster.Embedded). Safe for concurrent use.
-type Controller struct {
+type Coordinator struct {
 	n      *actor.Node
-	apps   *supervisor.Controller
+	apps   *supervisor.AppController
 	cl     *cluster.Cluster
 	locker cluster.Locker
 	log    *slog.Logger
@@ -83,10 +83,10 @@ func (h *hook) set(pid *actor.PID, ours bool) {
 	h.mu.Unlock()
 }
 
-// NewController returns the distributed-application controller of n,
+// NewCoordinator returns the distributed-application controller of n,
 // which starts applications through apps (the node's application
 // controller).
-func NewController(n *actor.Node, apps *supervisor.Controller) (*Controller, error) {
+func NewCoordinator(n *actor.Node, apps *supervisor.AppController) (*Coordinator, error) {
 	cl := cluster.From(n)
 	if cl == nil {
 		return nil, fmt.Errorf("%w: join a cluster first", ErrNoCluster)
@@ -95,7 +95,7 @@ func NewController(n *actor.Node, apps *supervisor.Controller) (*Controller, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoCluster, err)
 	}
-	return &Controller{
+	return &Coordinator{
 		n: n, apps: apps, cl: cl, locker: lk, log: n.Logger(),
 		managers: map[string]*actor.PID{}, hooks: map[string]*hook{}, status: map[string]Status{},
 	}, nil
@@ -106,7 +106,7 @@ func NewController(n *actor.Node, apps *supervisor.Controller) (*Controller, err
 // the sync nodes (see Spec.SyncMandatory), then takes part. Start returns
 // when the node takes part — running the application, or standing by —
 // or with a *SyncError (ErrSyncTimeout) if a mandatory node did not come.
-func (c *Controller) Start(ctx context.Context, spec Spec) error {
+func (c *Coordinator) Start(ctx context.Context, spec Spec) error {
 	if err := spec.Validate(); err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (c *Controller) Start(ctx context.Context, spec Spec) error {
 
 // awaitSync waits until the sync nodes have started their controller of
 // the application, or SyncTimeout.
-func (c *Controller) awaitSync(ctx context.Context, spec *Spec) error {
+func (c *Coordinator) awaitSync(ctx context.Context, spec *Spec) error {
 	need := slices.Concat(spec.SyncMandatory, spec.SyncOptional)
 	if len(need) == 0 {
 		return nil
@@ -231,7 +231,7 @@ func nodesOf(es []cluster.Entry) []string {
 
 // Stop stops the application's manager on this node: if the application
 // runs here it stops, and a standby starts it (Failover from this node).
-func (c *Controller) Stop(ctx context.Context, name string) error {
+func (c *Coordinator) Stop(ctx context.Context, name string) error {
 	c.mu.Lock()
 	pid := c.managers[name]
 	c.mu.Unlock()
@@ -249,7 +249,7 @@ func (c *Controller) Stop(ctx context.Context, name string) error {
 }
 
 // StopAll stops every application of this controller.
-func (c *Controller) StopAll(ctx context.Context) error {
+func (c *Coordinator) StopAll(ctx context.Context) error {
 	c.mu.Lock()
 	var names []string
 	for name := range c.managers {
@@ -269,7 +269,7 @@ func (c *Controller) StopAll(ctx context.Context) error {
 // or another): that node takes it over from the node running it, which
 // stops its instance once the new one has started (OTP's
 // application:takeover/2, asked of any node).
-func (c *Controller) Takeover(ctx context.Context, name, node string) error {
+func (c *Coordinator) Takeover(ctx context.Context, name, node string) error {
 	pid := actor.NamedPID(c.n.Address(), ProcessName(name))
 	if node != c.n.Name() {
 		m, ok := c.cl.Member(node)
@@ -289,7 +289,7 @@ func (c *Controller) Takeover(ctx context.Context, name, node string) error {
 
 // Where returns the node running the application, as the cluster's
 // directory says (the newest, during a takeover's handover).
-func (c *Controller) Where(name string) (node string, ok bool) {
+func (c *Coordinator) Where(name string) (node string, ok bool) {
 	es := c.cl.LookupAll(runName(name))
 	if len(es) == 0 {
 		return "", false
@@ -298,7 +298,7 @@ func (c *Controller) Where(name string) (node string, ok bool) {
 }
 
 // Running reports whether the application runs on this node.
-func (c *Controller) Running(name string) bool {
+func (c *Coordinator) Running(name string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p := c.status[name].Phase
@@ -306,14 +306,14 @@ func (c *Controller) Running(name string) bool {
 }
 
 // Status returns what this node's manager of the application knows.
-func (c *Controller) Status(name string) (Status, bool) {
+func (c *Coordinator) Status(name string) (Status, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s, ok := c.status[name]
 	return s, ok
 }
 
-func (c *Controller) setStatus(name string, s *Status) {
+func (c *Coordinator) setStatus(name string, s *Status) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s == nil {
@@ -324,7 +324,7 @@ func (c *Controller) setStatus(name string, s *Status) {
 }
 
 // load counts the distributed applications each node runs.
-func (c *Controller) load() map[string]int {
+func (c *Coordinator) load() map[string]int {
 	out := map[string]int{}
 	for _, e := range c.cl.Names() {
 		if strings.HasPrefix(e.Name, runPrefix) {
