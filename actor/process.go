@@ -146,7 +146,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
 	}
-	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return p }, pa.WithDispatcher(n.disp)), id)
+	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp)), id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}
@@ -199,8 +199,15 @@ func (n *Node) unlinkParent(p *Process, parent *Process) {
 	p.mu.Unlock()
 }
 
-// Receive implements protoactor's Actor; it is the process's loop body.
-func (p *Process) Receive(ctx pa.Context) {
+// mailboxActor is the process as protoactor's Actor, so that its Receive
+// stays out of Process's API.
+type mailboxActor Process
+
+// Receive implements protoactor's Actor.
+func (a *mailboxActor) Receive(ctx pa.Context) { (*Process)(a).receive(ctx) }
+
+// receive is the process's loop body.
+func (p *Process) receive(ctx pa.Context) {
 	switch m := ctx.Message().(type) {
 	case *pa.Started:
 		<-p.ready
