@@ -67,31 +67,34 @@ func TestExpectAnyTimesOut(t *testing.T) {
 
 // How the cluster's waits fail: within the timeout, saying what is missing.
 // A cluster's methods fail the test it was made for, so each case makes
-// its cluster with the recording t.
+// its cluster with the recording t. The cases that run out their timeout
+// use one node, which forms its cluster at once, so that a short timeout
+// bounds nothing but the wait that must fail.
 func TestClusterFailures(t *testing.T) {
 	wantFailure(t, failure(t, func(tb testing.TB) { switchboardtest.NewCluster(tb, 0) }), "a cluster of 0 nodes")
-	cluster2 := func(tb testing.TB) *switchboardtest.Cluster {
-		c := switchboardtest.NewCluster(tb, 2, switchboardtest.WithTimeout(100*time.Millisecond))
+	short := func(tb testing.TB) *switchboardtest.Cluster {
+		c := switchboardtest.NewCluster(tb, 1, switchboardtest.WithTimeout(100*time.Millisecond))
 		if c.Timeout() != 100*time.Millisecond {
 			t.Errorf("timeout %v", c.Timeout())
 		}
 		return c
 	}
-	wantFailure(t, failure(t, func(tb testing.TB) { cluster2(tb).Node(2) }), "no node 2 in a cluster of 2")
 	start := time.Now()
-	wantFailure(t, failure(t, func(tb testing.TB) { cluster2(tb).AwaitExchange("nowhere", 0) }),
+	wantFailure(t, failure(t, func(tb testing.TB) { short(tb).AwaitExchange("nowhere", 0) }),
 		"not within 100ms", `exchange "nowhere" on n1@localhost: not visible from n1@localhost`)
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("a wait of 100 ms took %v", d)
 	}
 	ex := exchange.Named("nowhere")
 	wantFailure(t, failure(t, func(tb testing.TB) {
-		cluster2(tb).StartController(1, ex, patterns.NewController(ex, nil))
+		short(tb).StartController(0, ex, patterns.NewController(ex, nil))
 	}), "not within 100ms", `has not joined exchange "nowhere"`)
+
+	wantFailure(t, failure(t, func(tb testing.TB) { switchboardtest.NewCluster(tb, 2).Node(2) }), "no node 2 in a cluster of 2")
 	wantFailure(t, failure(t, func(tb testing.TB) {
-		c := cluster2(tb)
+		c := switchboardtest.NewCluster(tb, 2)
 		c.Stop(1)
 		c.StartExchange(1, exchange.Spec{Name: "x"})
 	}), "n2@localhost (node 1) is stopped")
-	wantFailure(t, failure(t, func(tb testing.TB) { cluster2(tb).Restart(0) }), "n1@localhost is up")
+	wantFailure(t, failure(t, func(tb testing.TB) { switchboardtest.NewCluster(tb, 1).Restart(0) }), "n1@localhost is up")
 }
