@@ -216,7 +216,7 @@ func (c *Cluster) start(i int) {
 	if up := c.up(); len(up) > 0 {
 		seeds = []string{c.nodes[up[0]].Address()}
 	}
-	c.nodes[i], c.down[i] = n, false // from here on stopAll stops it
+	c.nodes[i], c.members[i], c.down[i] = n, nil, false // from here on stopAll stops it
 	ctx, cancel := c.ctx()
 	defer cancel()
 	m, err := cluster.Join(ctx, n, cluster.Config{
