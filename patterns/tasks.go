@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
-// Tasks submits tasks to task queues (exchange.StartTasks) from plain
+// Tasks submits tasks to task queues (tasks.Start) from plain
 // goroutines; Worker is the other side. It holds no goroutine or process
 // of its own and is safe for concurrent use.
 type Tasks struct {

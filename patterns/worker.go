@@ -26,8 +26,8 @@ type TaskHandler func(w *Worker, t *tasks.Task)
 // Handler, and sends the acks, nacks and rejects back in one message per
 // batch. It follows the queue across restarts and nodes as a Controller
 // follows its exchange. OnEvent, if set, sees the queue's events
-// (*exchange.WorkerJoined, *exchange.ExchangeDown,
-// *exchange.TasksRevoked, *exchange.AcksRefused) and any other message
+// (*tasks.WorkerJoined, *exchange.ExchangeDown,
+// *tasks.Revoked, *tasks.AcksRefused) and any other message
 // sent to the worker.
 type Worker struct {
 	actor.BaseServer
@@ -120,7 +120,7 @@ func (w *Worker) join() {
 // queue at the end of the current callback (or at once, from another
 // goroutine), batched with the others; if the queue took the task back
 // meanwhile, it refuses the ack and the worker gets a
-// *exchange.AcksRefused event.
+// *tasks.AcksRefused event.
 func (w *Worker) Ack(tag uint64) error { return w.settle(tag, settleAck, "") }
 
 // Nack gives the task back: the queue delivers it again, to another
