@@ -13,7 +13,7 @@
 //
 // The directory maps names to the nodes that publish them: an exchange
 // publishes itself when it starts and withdraws when it stops, so
-// exchange.Local(name) reaches it from any node. On Consul the entries
+// exchange.Named(name) reaches it from any node. On Consul the entries
 // live in KV under a session bound to the node's check, so a dead node's
 // entries vanish by themselves; every node keeps the whole directory in a
 // local cache that blocking queries and NodeDown keep current, so a lookup

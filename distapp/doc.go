@@ -44,7 +44,7 @@
 //
 // Exchanges started by the application publish themselves in the
 // directory when they start, so clients that address them by name
-// (exchange.Local) reach the new instance after a failover, and
+// (exchange.Named) reach the new instance after a failover, and
 // controllers that joined by name join it again.
 //
 // Failure detection is the cluster provider's, not net_ticktime: on

@@ -37,7 +37,7 @@ type Spec struct {
 	// Higher priorities are delivered first, FIFO within a priority.
 	MaxPriority int
 	// MaxPayload bounds a task's payload from another node; default
-	// DefaultMaxPayload.
+	// exchange.DefaultMaxPayload.
 	MaxPayload int
 }
 
