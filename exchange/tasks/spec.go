@@ -54,7 +54,8 @@ const (
 	MaxPrefetch = 65535
 )
 
-// Validate reports what is wrong with the spec, wrapping ErrInvalidSpec.
+// Validate reports what is wrong with the spec, wrapping
+// exchange.ErrInvalidSpec.
 func (s Spec) Validate() error {
 	switch {
 	case s.Name == "":
