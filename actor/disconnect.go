@@ -23,10 +23,12 @@ func (n *Node) Disconnect(address string) {
 
 // peerDown is the transport's report that the connection to or from addr
 // broke, or that its handshake was refused; err says why. A refused
-// handshake or a Disconnect is named in the reason, which still is
-// ErrNodeDown for errors.Is; an ordinary break is plain ErrNodeDown.
+// handshake, a Disconnect, a silent peer (TickTime), a restart or a new
+// connection that replaced this one is named in the reason, which still
+// is ErrNodeDown for errors.Is; an ordinary break is plain ErrNodeDown.
 func (n *Node) peerDown(addr string, err error) {
-	if errors.Is(err, transport.ErrHandshake) || errors.Is(err, transport.ErrDisconnected) {
+	if errors.Is(err, transport.ErrHandshake) || errors.Is(err, transport.ErrDisconnected) ||
+		errors.Is(err, transport.ErrPeerTimeout) || errors.Is(err, transport.ErrRestarted) || errors.Is(err, transport.ErrReconnected) {
 		n.nodeLost(addr, fmt.Errorf("%w: %s: %w", ErrNodeDown, addr, err))
 		return
 	}

@@ -48,7 +48,11 @@ func FuzzFrame(f *testing.F) {
 		if fr.To == pid.Id { // keep the probe process alive
 			fr.To = "other"
 		}
-		n.receiveFrame("peer:1", &fr)
+		from := "peer:1" // the connection's address: the sender's, as the transport confirmed it
+		if a := fr.GetFrom().GetAddress(); a != "" {
+			from = a
+		}
+		n.receiveFrame(from, &fr)
 		if v, err := n.Call(ctxT(t), pid, 1); err != nil || v != 1 {
 			t.Fatalf("node broken after frame %v: %v %v", &fr, v, err)
 		}

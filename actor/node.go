@@ -46,6 +46,14 @@ type Config struct {
 	// checked when dialing is the peer's host unless ServerName is set. A
 	// node without TLS cannot talk to one with it.
 	TLS *tls.Config
+	// TickTime bounds how long another node may stay silent, as Erlang's
+	// net_ticktime: every connection ticks both ways every TickTime/4 when
+	// idle, and a node from which nothing came for TickTime (stopped with
+	// SIGSTOP, a stalled VM, a cable pulled) is declared down within
+	// TickTime + TickTime/4: its links break, its monitors fire and calls
+	// waiting on it fail, with ErrNodeDown. Default 4 s. Both ends of a
+	// connection should use the same value.
+	TickTime time.Duration
 }
 
 // Node is one actor system: it spawns processes, routes messages to local and
@@ -81,6 +89,7 @@ type Node struct {
 type nodeStats struct {
 	badFrames atomic.Uint64
 	crashes   atomic.Uint64
+	spoofed   atomic.Uint64
 }
 
 // Stats are counters of a node, for operations.
@@ -88,7 +97,16 @@ type Stats struct {
 	Processes int    // live processes
 	BadFrames uint64 // frames from the network that could not be decoded
 	Crashes   uint64 // processes that exited with a panic
-	Refused   uint64 // connections refused at the handshake (cookie, TLS, version), in or out
+	Refused   uint64 // connections refused at the handshake (cookie, TLS, version, unconfirmed address), in or out
+	// Unconfirmed counts inbound connections whose claimed address did
+	// not confirm them (see docs/security.md); they are in Refused too.
+	Unconfirmed uint64
+	// Spoofed counts frames dropped because their sender names another
+	// node than the connection they came on.
+	Spoofed uint64
+	// Silent counts connections closed because nothing came from their
+	// peer for TickTime.
+	Silent uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.
@@ -115,6 +133,7 @@ func Start(cfg Config) (*Node, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return quiet }))
 	n.addr = "local:" + cfg.Name
+	inc := n.incarnation()
 	if cfg.Listen != "" {
 		tr, err := transport.Listen(transport.Config{
 			Listen:       cfg.Listen,
@@ -125,6 +144,8 @@ func Start(cfg Config) (*Node, error) {
 			PeerDown:     n.peerDown,
 			MaxFrameSize: cfg.MaxFrameSize,
 			Logger:       n.log,
+			TickTime:     cfg.TickTime,
+			Incarnation:  inc,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTransport, err)
@@ -177,9 +198,10 @@ func (n *Node) Done() <-chan struct{} { return n.done }
 func (n *Node) Stats() Stats {
 	count := 0
 	n.procs.Range(func(_, _ any) bool { count++; return true })
-	s := Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load()}
+	s := Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load(), Spoofed: n.stats.spoofed.Load()}
 	if n.tr != nil {
-		s.Refused = n.tr.Stats().Refused
+		ts := n.tr.Stats()
+		s.Refused, s.Unconfirmed, s.Silent = ts.Refused, ts.Unconfirmed, ts.TimedOut
 	}
 	return s
 }

@@ -21,12 +21,15 @@ const (
 // receiveFrame handles a frame from the node at addr; it runs on the
 // transport's reader goroutine and hands the frame to its target's mailbox,
 // or answers for a target that is gone.
-func (n *Node) receiveFrame(_ string, f *wire.Frame) {
+func (n *Node) receiveFrame(addr string, f *wire.Frame) {
 	defer func() { // decoding is ours; a bug in it must not kill the node
 		if v := recover(); v != nil {
 			n.badFrame(fmt.Errorf("%w: panic: %v", ErrBadFrame, v))
 		}
 	}()
+	if !n.speaksFor(addr, f) {
+		return
+	}
 	if err := n.handleFrame(f); err != nil {
 		n.badFrame(err)
 	}

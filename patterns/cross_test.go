@@ -180,9 +180,9 @@ func waitMembers(t *testing.T, n *actor.Node, ex exchange.Address, want int) {
 
 const childEnv = "SWITCHBOARD_PATTERNS_CHILD"
 
-func startChildController(t *testing.T, exchangeNode, name string) *childtest.Child {
+func startChildController(t *testing.T, exchangeNode, name string, env ...string) *childtest.Child {
 	t.Helper()
-	c := childtest.Start(t, "controller", childEnv+"="+exchangeNode+","+name)
+	c := childtest.Start(t, "controller", append(env, childEnv+"="+exchangeNode+","+name)...)
 	c.Expect(t, 20*time.Second, "READY")
 	return c
 }
@@ -209,9 +209,12 @@ func runChildIfAsked() bool {
 
 // serveChild is the body of a child node: it starts a node, spawns the
 // process mk makes, which calls joined once it is in place, says READY
-// then, and lives until its stdin closes or it is killed.
+// then, and lives until its stdin closes or it is killed. SB_COOKIE and
+// SB_TICK, if set, are its Cookie and TickTime.
 func serveChild(mk func(joined func()) actor.Server) {
-	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet()})
+	tick, _ := time.ParseDuration(os.Getenv("SB_TICK"))
+	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet(),
+		Cookie: os.Getenv("SB_COOKIE"), TickTime: tick})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -64,8 +65,20 @@ type Config struct {
 	MaxFrameSize int                              // default 64 MiB
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
-	dial         func(ctx context.Context, addr string) (net.Conn, error)
-	directGap    time.Duration // see defaultDirectGap; tests shorten it
+	// TickTime bounds a peer's silence, as Erlang's net_ticktime: each
+	// connection ticks both ways every TickTime/4, and a peer from which
+	// nothing was read for TickTime is declared down (PeerDown with
+	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
+	// 4 s.
+	TickTime time.Duration
+	// Incarnation tells this life of the node from its others at the same
+	// address (see identity.go); default: the time Listen was called, in
+	// unix nanoseconds.
+	Incarnation uint64
+	dial        func(ctx context.Context, addr string) (net.Conn, error)
+	directGap   time.Duration // see defaultDirectGap; tests shorten it
+	advertise   string        // tests: the address to claim instead of the listener's
+	resolver    *net.Resolver // resolves the addresses dialers say they dialed; default net.DefaultResolver
 }
 
 // Stats are the transport's counters.
@@ -74,12 +87,16 @@ type Stats struct {
 	BadFrames           uint64 // frames that were too large or did not decode
 	PeersDown           uint64 // PeerDown reports
 	Refused             uint64 // connections, in or out, whose handshake was refused (not those closed during it: ErrHandshakeClosed)
+	Unconfirmed         uint64 // inbound connections refused because their claimed address did not confirm them (in Refused too)
+	TimedOut            uint64 // connections closed because nothing came from their peer for TickTime
 }
 
 // inbound is an accepted connection.
 type inbound struct {
-	from string      // the dialer's address once the handshake is done; under Transport.mu
+	from string      // the dialer's address once established (identity.go); under Transport.mu
 	cut  atomic.Bool // Disconnect closed it: deliver and report nothing more
+	live live        // its liveness (tick.go)
+	done chan struct{}
 }
 
 // Transport is one node's listener and its connections to peers.
@@ -93,7 +110,13 @@ type Transport struct {
 	mu    sync.Mutex
 	peers map[string]*peer      // outbound, by address
 	in    map[net.Conn]*inbound // inbound, to close them at Close or Disconnect
+	from  map[string]*inbound   // the established inbound connection of each address (identity.go)
 	done  bool
+
+	inc                   uint64 // this node's incarnation
+	dials                 dials  // handshakes in progress as a dialer (verify.go)
+	lives                 lives  // established connections, for the watchdog (tick.go)
+	unconfirmed, timedOut atomic.Uint64
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
@@ -114,11 +137,20 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 2 * time.Second
 	}
+	if cfg.TickTime <= 0 {
+		cfg.TickTime = defaultTickTime
+	}
+	if cfg.Incarnation == 0 {
+		cfg.Incarnation = uint64(time.Now().UnixNano())
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.directGap == 0 {
 		cfg.directGap = defaultDirectGap
+	}
+	if cfg.resolver == nil {
+		cfg.resolver = net.DefaultResolver
 	}
 	if cfg.Handler == nil || cfg.PeerDown == nil {
 		return nil, errors.New("transport: Handler and PeerDown are required")
@@ -143,14 +175,17 @@ func Listen(cfg Config) (*Transport, error) {
 	t := &Transport{
 		cfg:   cfg,
 		ln:    ln,
-		addr:  ln.Addr().String(),
+		addr:  cmp.Or(cfg.advertise, ln.Addr().String()),
 		log:   cfg.Logger,
 		stop:  make(chan struct{}),
 		peers: map[string]*peer{},
 		in:    map[net.Conn]*inbound{},
+		from:  map[string]*inbound{},
+		inc:   cfg.Incarnation,
 	}
-	t.wg.Add(1)
+	t.wg.Add(2)
 	go t.accept()
+	go t.ticker()
 	return t, nil
 }
 
@@ -160,11 +195,13 @@ func (t *Transport) Addr() string { return t.addr }
 // Stats returns the counters.
 func (t *Transport) Stats() Stats {
 	return Stats{
-		FramesIn:  t.framesIn.Load(),
-		FramesOut: t.framesOut.Load(),
-		BadFrames: t.badFrames.Load(),
-		PeersDown: t.peersDown.Load(),
-		Refused:   t.refused.Load(),
+		FramesIn:    t.framesIn.Load(),
+		FramesOut:   t.framesOut.Load(),
+		BadFrames:   t.badFrames.Load(),
+		PeersDown:   t.peersDown.Load(),
+		Refused:     t.refused.Load(),
+		Unconfirmed: t.unconfirmed.Load(),
+		TimedOut:    t.timedOut.Load(),
 	}
 }
 
@@ -290,32 +327,24 @@ func (t *Transport) accept() {
 
 // serve runs the handshake and then reads the frames of one inbound
 // connection. A refused handshake reports nothing: the address in its Hello
-// is only a claim.
+// is only a claim; nor does a connection that is not the established one
+// of its address (identity.go).
 func (t *Transport) serve(c net.Conn, in *inbound) {
 	defer t.wg.Done()
+	in.done = make(chan struct{})
+	defer close(in.done)
 	defer func() {
 		t.mu.Lock()
 		delete(t.in, c)
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(c, 64<<10)
-	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	err := serverHandshake(c)
-	from := ""
-	if err == nil {
-		from, err = t.welcome(r, bufio.NewWriterSize(c, 512))
-	}
-	if err != nil {
-		if !t.closing() {
-			t.handshakeFailed(c.RemoteAddr().String(), err)
-		}
+	r := bufio.NewReaderSize(in.live.counting(c), 64<<10)
+	from, ok := t.open(c, r, in)
+	if !ok {
 		return
 	}
-	_ = c.SetDeadline(time.Time{})
-	t.mu.Lock()
-	in.from = from
-	t.mu.Unlock()
+	defer t.unwatch(&in.live)
 	var buf []byte // reused: Unmarshal copies what it keeps
 	ck := &cork{t: t}
 	defer ck.end()
@@ -329,14 +358,18 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 				t.badFrames.Add(1)
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
-			t.peerDown(from, err)
+			if t.release(in) {
+				t.peerDown(from, in.live.reason(err))
+			}
 			return
 		}
 		if in.cut.Load() {
 			return
 		}
-		t.framesIn.Add(1)
-		t.cfg.Handler(from, f)
+		if !isTick(f) {
+			t.framesIn.Add(1)
+			t.cfg.Handler(from, f)
+		}
 		ck.after(r)
 	}
 }
