@@ -210,8 +210,13 @@ func decodeError(e *wire.Error) error {
 	}
 	for _, c := range codes {
 		if e.Code == c.code {
-			if e.Text == "" {
+			if e.Text == "" || e.Text == c.err.Error() {
 				return c.err
+			}
+			// The text of an error that wraps the sentinel first (most do)
+			// starts with the sentinel's: it is not repeated.
+			if rest, ok := strings.CutPrefix(e.Text, c.err.Error()+": "); ok {
+				return fmt.Errorf("%w: %s", c.err, rest)
 			}
 			return fmt.Errorf("%w: %s", c.err, e.Text)
 		}

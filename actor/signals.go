@@ -216,7 +216,7 @@ func (p *Process) handleDown(s *downSig) {
 // nodeDown handles the loss of the connection to the node at addr: links to
 // its processes break with ErrNodeDown, monitors of them fire, monitors held
 // by them are dropped, and calls waiting on them fail.
-func (n *Node) nodeDown(addr string) { n.nodeLost(addr, ErrNodeDown) }
+func (n *Node) nodeDown(addr string) { n.nodeLost(addr, &NodeDownError{Address: addr}) }
 
 // nodeLost is nodeDown with reason, which wraps ErrNodeDown.
 func (n *Node) nodeLost(addr string, reason error) {
