@@ -55,7 +55,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 		}
 		t := n.procByID(f.To)
 		if t != nil {
-			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{rt}) {
+			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{to: rt}) {
 				return nil
 			}
 		}
