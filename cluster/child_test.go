@@ -85,7 +85,11 @@ func runChildIfAsked() bool {
 	if _, err := n.Spawn(ctx, ctrl); err != nil {
 		fail(err)
 	}
-	<-joined
+	select {
+	case <-joined:
+	case <-ctx.Done():
+		fail(fmt.Errorf("the controller did not join ex-%s: %w", name, ctx.Err()))
+	}
 	say("READY %s", n.Address())
 	var calls sync.WaitGroup
 	for _, peer := range strings.Split(os.Getenv("SB_PEERS"), ",") {

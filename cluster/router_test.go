@@ -495,7 +495,11 @@ func TestRouterChildSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = n.StopProcess(context.Background(), sup, nil) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = n.StopProcess(ctx, sup, nil)
+	})
 	if got, err := route(t, n, "k", "1"); err != nil || got != "solo@localhost|k|1" {
 		t.Fatalf("Route = %q, %v", got, err)
 	}

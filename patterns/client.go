@@ -47,6 +47,11 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 	}
 	defer pend.Release()
 	v, err := pend.Wait(ctx)
+	if err == nil {
+		if err := c.notAReply(ex, v); err != nil {
+			return nil, err
+		}
+	}
 	return v, c.clarify(ex, err)
 }
 
@@ -88,6 +93,11 @@ func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts
 		}
 		if want < 0 && c.clarify(ex, err) != err { // the exchange itself is missing
 			return out, c.clarify(ex, err)
+		}
+		if err == nil {
+			if e := c.notAReply(ex, v); e != nil {
+				v, err = nil, e
+			}
 		}
 		out = append(out, Reply{Value: v, Err: err}) // a controller's node going down is that controller's answer
 	}

@@ -19,13 +19,16 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/wire"
+	"github.com/switchboard-go/switchboard/switchboardtest"
 )
 
 // cluster3 is a client node a, an exchange node b with controller b1, and a
-// controller node c with c1, c2, all talking over loopback.
+// controller node c with c1, c2: a cluster of three over loopback, made
+// with the public harness (switchboardtest).
 func cluster3(t *testing.T, spec exchange.Spec) (a, b, c *actor.Node, ex exchange.Address, pids map[string]*actor.PID, events map[string]chan any) {
-	a, b, c = node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	startExchange(t, b, spec)
+	tc := switchboardtest.NewCluster(t, 3)
+	a, b, c = tc.Node(0), tc.Node(1), tc.Node(2)
+	tc.StartExchange(1, spec)
 	ex = exchange.At(b.Address(), spec.Name)
 	pids, events = map[string]*actor.PID{}, map[string]chan any{}
 	pids["b1"], events["b1"] = ctrl(t, b, ex, "b1", "", "")

@@ -31,11 +31,11 @@
 //
 // Publish-subscribe: Subscribe a process to a pub-sub exchange with a
 // topic pattern, Publish with a routing key, and the process gets an
-// *exchange.Message per match; Collect is reverse pub-sub, many sources to
+// *pubsub.Message per match; Collect is reverse pub-sub, many sources to
 // one consumer, in one line.
 //
 // Task distribution: Tasks.Submit hands a task to a task queue
-// (exchange.StartTasks) and returns once the queue holds it; a Worker
+// (tasks.Start) and returns once the queue holds it; a Worker
 // joins the queue with a prefetch limit, gets tasks round-robin and
 // settles each with Ack, Nack or Reject. See docs/tasks.md.
 package patterns

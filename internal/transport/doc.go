@@ -25,7 +25,10 @@
 // delivers nothing, is counted in Stats.Refused and logged as a warning; the
 // dialing side reports the peer down with an error wrapping ErrHandshake
 // (ErrBadCookie for a cookie mismatch). The listening side reports nothing:
-// the address in a refused Hello is only a claim.
+// the address in a refused Hello is only a claim. A connection that closes
+// before its handshake completes (EOF, reset: the peer stopping) is no
+// refusal: it is logged at debug level and not counted, and the dialing side
+// reports the peer down with ErrHandshakeClosed.
 //
 // A broken connection, in either direction, is reported once through
 // Config.PeerDown with the peer's address: that is how a node learns that

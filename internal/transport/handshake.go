@@ -6,7 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"google.golang.org/protobuf/proto"
 
@@ -128,7 +132,21 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, error) {
 	return h.GetAddress(), nil
 }
 
-func handshakeErr(err error) error { return fmt.Errorf("%w: %w", ErrHandshake, err) }
+// handshakeErr wraps an I/O error of the handshake: ErrHandshakeClosed if
+// the connection closed, ErrHandshake otherwise.
+func handshakeErr(err error) error {
+	if closedEarly(err) {
+		return fmt.Errorf("%w: %w", ErrHandshakeClosed, err)
+	}
+	return fmt.Errorf("%w: %w", ErrHandshake, err)
+}
+
+// closedEarly reports whether err says that the connection closed, at
+// either end, rather than that the peer said something wrong.
+func closedEarly(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
+}
 
 // sendMsg writes one length-prefixed message and flushes it.
 func sendMsg(w *bufio.Writer, m proto.Message) error {

@@ -183,3 +183,104 @@ func TestDigestCoversEveryPart(t *testing.T) {
 		}
 	}
 }
+
+// A listener that closes the connection before the handshake completes (a
+// node stopping) is no refusal: the dialer reports it down with
+// ErrHandshakeClosed, warns of nothing and counts nothing.
+func TestDialerClosedDuringHandshakeIsNoRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(c net.Conn)
+		// A reset may reach the dialer before its dial returns: then the
+		// dial fails, which is no handshake at all.
+		dialMayFail bool
+	}{
+		{"at once", func(c net.Conn) { _ = c.Close() }, false},
+		{"after the hello", func(c net.Conn) {
+			var h wire.Hello
+			_ = readMsg(bufio.NewReader(c), &h, maxHandshakeMsg)
+			_ = c.Close()
+		}, false},
+		{"reset", func(c net.Conn) {
+			_ = c.(*net.TCPConn).SetLinger(0) // close with a RST
+			_ = c.Close()
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, sa := listenWith(t, Config{Cookie: "s3cret"})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			if err := a.Send(ln.Addr().String(), &wire.Frame{To: "x"}); err != nil {
+				t.Fatal(err)
+			}
+			_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+			c, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			tc.close(c)
+			if got := wait(t, sa.down); got != ln.Addr().String() {
+				t.Fatalf("reported %q down; want %q", got, ln.Addr())
+			}
+			err = wait(t, sa.why)
+			dialFailed := tc.dialMayFail && err != nil && !errors.Is(err, ErrHandshake)
+			if !dialFailed && !errors.Is(err, ErrHandshakeClosed) {
+				t.Fatalf("down because %v; want ErrHandshakeClosed", err)
+			}
+			none(t, sa.warns, "the dialer warned of a connection closed during the handshake")
+			if got := a.Stats().Refused; got != 0 {
+				t.Fatalf("refused = %d; want 0", got)
+			}
+		})
+	}
+}
+
+// A dialer that goes away during the handshake is no refusal either: the
+// listener warns of nothing, counts nothing, and keeps serving.
+func TestListenerClosedDuringHandshakeIsNoRefusal(t *testing.T) {
+	b, sb := listenWith(t, Config{Cookie: "s3cret"})
+	for _, send := range []func(w *bufio.Writer) error{
+		func(*bufio.Writer) error { return nil }, // closes before its hello
+		func(w *bufio.Writer) error { // closes after it, before its proof
+			return sendMsg(w, &wire.Hello{Version: protocolVersion, Address: "x", Node: "x@h", Nonce: newNonce()})
+		},
+	} {
+		c, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := send(bufio.NewWriter(c)); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+	}
+	// A friend's frame after them; then, once the friend's is the only
+	// connection left, the listener has handled both early closes (it
+	// forgets a connection after logging how it ended).
+	c, _ := listenWith(t, Config{Cookie: "s3cret"})
+	if err := c.Send(b.Addr(), &wire.Frame{To: "friend"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := wait(t, sb.frames); f.To != "friend" {
+		t.Fatalf("got %q", f.To)
+	}
+	for deadline := time.Now().Add(10 * time.Second); inboundConns(b) != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d inbound connections; want only the friend's", inboundConns(b))
+		}
+	}
+	none(t, sb.warns, "the listener warned of a dialer that went away")
+	if got := b.Stats().Refused; got != 0 {
+		t.Fatalf("refused = %d; want 0", got)
+	}
+}
+
+func inboundConns(t *Transport) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.in)
+}

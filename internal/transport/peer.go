@@ -149,7 +149,7 @@ func (p *peer) serve() error {
 	cancel()
 	if err != nil {
 		if errors.Is(err, ErrHandshake) && !p.isClosed() {
-			t.refuse(p.addr, err)
+			t.handshakeFailed(p.addr, err)
 		} else {
 			t.log.Info("dial failed", "peer", p.addr, "error", err)
 		}
@@ -170,7 +170,7 @@ func (p *peer) serve() error {
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
 	if err := t.greet(r, w); err != nil {
 		if !p.isClosed() {
-			t.refuse(p.addr, err)
+			t.handshakeFailed(p.addr, err)
 		}
 		return err
 	}

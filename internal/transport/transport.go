@@ -25,13 +25,21 @@ var (
 	ErrClosed = errors.New("transport: closed")
 	// ErrFrameTooLarge: a frame exceeds Config.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("transport: frame too large")
-	// ErrHandshake: a connection was refused before any frame crossed it
-	// (TLS failed, the peer speaks another protocol version, or the cookies
-	// differ).
-	ErrHandshake = errors.New("transport: handshake refused")
+	// ErrHandshake: a connection did not pass the handshake, so no frame
+	// crossed it: it was refused (TLS failed, the peer speaks another
+	// protocol version, or the cookies differ), or it closed before the
+	// handshake completed (ErrHandshakeClosed).
+	ErrHandshake = errors.New("transport: handshake failed")
 	// ErrBadCookie: the peer does not hold this node's cookie. It wraps
 	// ErrHandshake.
 	ErrBadCookie = fmt.Errorf("%w: cookie mismatch", ErrHandshake)
+	// ErrHandshakeClosed: the connection closed (EOF, reset) before its
+	// handshake completed. Most often the peer was stopping; a peer that
+	// refuses without saying why (a TLS listener dialed without TLS, a
+	// plain one dialed with it) looks the same from this side, and the
+	// other side, which knows, counts and logs the refusal. It wraps
+	// ErrHandshake, and is not counted as a refusal.
+	ErrHandshakeClosed = fmt.Errorf("%w: connection closed", ErrHandshake)
 	// ErrDisconnected: Disconnect closed the connections to the peer.
 	ErrDisconnected = errors.New("transport: disconnected")
 )
@@ -65,7 +73,7 @@ type Stats struct {
 	FramesIn, FramesOut uint64
 	BadFrames           uint64 // frames that were too large or did not decode
 	PeersDown           uint64 // PeerDown reports
-	Refused             uint64 // connections, in or out, whose handshake failed
+	Refused             uint64 // connections, in or out, whose handshake was refused (not those closed during it: ErrHandshakeClosed)
 }
 
 // inbound is an accepted connection.
@@ -238,8 +246,14 @@ func (t *Transport) peerDown(addr string, err error) {
 	t.cfg.PeerDown(addr, err)
 }
 
-// refuse counts and logs a failed handshake with peer.
-func (t *Transport) refuse(peer string, err error) {
+// handshakeFailed counts and logs a failed handshake with peer. A refusal
+// is a warning; a connection that merely closed during the handshake (the
+// peer stopping, see ErrHandshakeClosed) is not a refusal, and not counted.
+func (t *Transport) handshakeFailed(peer string, err error) {
+	if errors.Is(err, ErrHandshakeClosed) {
+		t.log.Debug("connection closed during the handshake", "peer", peer, "error", err)
+		return
+	}
 	t.refused.Add(1)
 	t.log.Warn("handshake refused", "peer", peer, "error", err)
 }
@@ -294,7 +308,7 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	}
 	if err != nil {
 		if !t.closing() {
-			t.refuse(c.RemoteAddr().String(), err)
+			t.handshakeFailed(c.RemoteAddr().String(), err)
 		}
 		return
 	}
