@@ -74,6 +74,7 @@ type Node struct {
 	seq      atomic.Uint64
 	refs     atomic.Uint64
 	pending  pendingTable
+	forwards forwardLog // calls forwarded to other nodes, answered if those go down
 	names    registry
 	stats    nodeStats
 	epoch    time.Time

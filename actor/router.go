@@ -58,7 +58,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 		}
 		t := n.procByID(f.To)
 		if t != nil {
-			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{rt}) {
+			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{to: rt}) {
 				return nil
 			}
 		}
@@ -213,8 +213,13 @@ func decodeError(e *wire.Error) error {
 	}
 	for _, c := range codes {
 		if e.Code == c.code {
-			if e.Text == "" {
+			if e.Text == "" || e.Text == c.err.Error() {
 				return c.err
+			}
+			// The text of an error that wraps the sentinel first (most do)
+			// starts with the sentinel's: it is not repeated.
+			if rest, ok := strings.CutPrefix(e.Text, c.err.Error()+": "); ok {
+				return fmt.Errorf("%w: %s", c.err, rest)
 			}
 			return fmt.Errorf("%w: %s", c.err, e.Text)
 		}

@@ -103,7 +103,7 @@ type consumer struct {
 // openStream sends the request, waits for the producer's StreamOpen and
 // grants it the first window.
 func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o streamOptions) (*consumer, error) {
-	pend, err := c.send(ctx, ex, msg, false, o.req)
+	pend, _, err := c.send(ctx, ex, msg, false, o.req)
 	if err != nil {
 		return nil, err
 	}
