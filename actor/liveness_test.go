@@ -14,14 +14,10 @@ import (
 	"github.com/switchboard-go/switchboard/internal/transport"
 )
 
-// stopChild sends SIGSTOP to c and, at cleanup (before the kill that
-// childtest's own cleanup does), SIGCONT.
+// stopChild stops c (SIGSTOP, awaited) and continues it at cleanup.
 func stopChild(t *testing.T, c *childtest.Child) {
 	t.Helper()
-	t.Cleanup(func() { _ = c.Cmd.Process.Signal(syscall.SIGCONT) })
-	if err := c.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	c.Freeze(t)
 }
 
 // A node in another OS process stopped with SIGSTOP keeps its connections

@@ -32,10 +32,7 @@ func TestEmbeddedStoppedMemberLeavesAndComesBack(t *testing.T) {
 	obs.awaitUp(t, 10*time.Second, "a@test")
 	a.Expect(t, 10*time.Second, "UP obs")
 
-	t.Cleanup(func() { _ = a.Cmd.Process.Signal(syscall.SIGCONT) }) // before childtest's kill
-	if err := a.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	a.Freeze(t) // continued at cleanup, before childtest's kill
 	stopped := time.Now()
 	obs.awaitDown(t, 10*tick, "a@test")
 	took := time.Since(stopped)

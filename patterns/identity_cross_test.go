@@ -227,11 +227,9 @@ func TestAcrossProcessesStoppedControllerNode(t *testing.T) {
 	}
 }
 
-// stop sends SIGSTOP to c, and SIGCONT at cleanup, before childtest's kill.
+// stop stops c (SIGSTOP, awaited) and continues it at cleanup, before
+// childtest's kill.
 func stop(t *testing.T, c *childtest.Child) {
 	t.Helper()
-	t.Cleanup(func() { _ = c.Cmd.Process.Signal(syscall.SIGCONT) })
-	if err := c.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	c.Freeze(t)
 }
