@@ -27,6 +27,14 @@
 // (ErrBadCookie for a cookie mismatch). The listening side reports nothing:
 // the address in a refused Hello is only a claim.
 //
+// What a peer can make a node hold is bounded (see Limits): connections in
+// their handshake (a 512-byte reader each, 64 KiB only once authenticated;
+// beyond Limits.MaxPendingConns closed at once), the time a frame takes to
+// arrive once its length prefix has (Limits.FrameTimeout), and the memory
+// of large frames being read and handled, node-wide
+// (Limits.MaxInflightBytes). Refusals are logged at most 5 times per peer
+// host every 10 s, and every one is counted in Stats.
+//
 // A broken connection, in either direction, is reported once through
 // Config.PeerDown with the peer's address: that is how a node learns that
 // another went away. Disconnect breaks them on purpose. Frames that were

@@ -56,16 +56,34 @@ type Config struct {
 	MaxFrameSize int                              // default 64 MiB
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
+	Limits                                        // what peers can make the node hold; see Limits
 	dial         func(ctx context.Context, addr string) (net.Conn, error)
 	directGap    time.Duration // see defaultDirectGap; tests shorten it
 }
 
-// Stats are the transport's counters.
+// Stats are the transport's counters, and two gauges.
 type Stats struct {
 	FramesIn, FramesOut uint64
-	BadFrames           uint64 // frames that were too large or did not decode
+	BadFrames           uint64 // frames that were too large or did not decode; each closed its connection
 	PeersDown           uint64 // PeerDown reports
 	Refused             uint64 // connections, in or out, whose handshake failed
+	// PendingRefused counts connections closed as soon as accepted because
+	// Limits.MaxPendingConns others were in their handshake.
+	PendingRefused uint64
+	// SlowFrames counts connections cut because a frame did not arrive
+	// whole within Limits.FrameTimeout of its length prefix (a slow or
+	// stalled sender, or no room under MaxInflightBytes in that time).
+	SlowFrames uint64
+	// InflightWaits counts frames whose reader waited for room under
+	// Limits.MaxInflightBytes.
+	InflightWaits uint64
+	// RefusalsLogged and RefusalsSuppressed count the refused connections
+	// (Refused and PendingRefused) logged as a warning, and those the
+	// rate limit kept out of the log.
+	RefusalsLogged, RefusalsSuppressed uint64
+
+	PendingConns  int   // gauge: accepted connections in their handshake now
+	InflightBytes int64 // gauge: bytes of large frames being read or handled now
 }
 
 // inbound is an accepted connection.
@@ -90,6 +108,13 @@ type Transport struct {
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 
+	// The limits' state and counters (see limits.go).
+	pendingRefused, slowFrames         atomic.Uint64
+	refusalsLogged, refusalsSuppressed atomic.Uint64
+	pending                            atomic.Int64 // connections in their handshake; only accept adds
+	inflight                           *inflight
+	refusals                           *logLimiter
+
 	corks     atomic.Int32  // readers in a burst of frames (see cork.go)
 	heldOut   atomic.Uint64 // frames written by a reader at the end of a burst
 	flushes   atomic.Uint64 // flushHeld calls
@@ -112,6 +137,7 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.directGap == 0 {
 		cfg.directGap = defaultDirectGap
 	}
+	cfg.Limits = cfg.Limits.withDefaults(cfg.MaxFrameSize)
 	if cfg.Handler == nil || cfg.PeerDown == nil {
 		return nil, errors.New("transport: Handler and PeerDown are required")
 	}
@@ -140,6 +166,9 @@ func Listen(cfg Config) (*Transport, error) {
 		stop:  make(chan struct{}),
 		peers: map[string]*peer{},
 		in:    map[net.Conn]*inbound{},
+
+		inflight: newInflight(cfg.MaxInflightBytes),
+		refusals: newLogLimiter(refusalBurst, refusalWindow, refusalKeys),
 	}
 	t.wg.Add(1)
 	go t.accept()
@@ -152,11 +181,18 @@ func (t *Transport) Addr() string { return t.addr }
 // Stats returns the counters.
 func (t *Transport) Stats() Stats {
 	return Stats{
-		FramesIn:  t.framesIn.Load(),
-		FramesOut: t.framesOut.Load(),
-		BadFrames: t.badFrames.Load(),
-		PeersDown: t.peersDown.Load(),
-		Refused:   t.refused.Load(),
+		FramesIn:           t.framesIn.Load(),
+		FramesOut:          t.framesOut.Load(),
+		BadFrames:          t.badFrames.Load(),
+		PeersDown:          t.peersDown.Load(),
+		Refused:            t.refused.Load(),
+		PendingRefused:     t.pendingRefused.Load(),
+		SlowFrames:         t.slowFrames.Load(),
+		InflightWaits:      t.inflight.waits.Load(),
+		RefusalsLogged:     t.refusalsLogged.Load(),
+		RefusalsSuppressed: t.refusalsSuppressed.Load(),
+		PendingConns:       int(t.pending.Load()),
+		InflightBytes:      t.inflight.inUse(),
 	}
 }
 
@@ -238,10 +274,11 @@ func (t *Transport) peerDown(addr string, err error) {
 	t.cfg.PeerDown(addr, err)
 }
 
-// refuse counts and logs a failed handshake with peer.
+// refuse counts and logs a failed handshake with peer; the log is rate
+// limited (see refusals.go).
 func (t *Transport) refuse(peer string, err error) {
 	t.refused.Add(1)
-	t.log.Warn("handshake refused", "peer", peer, "error", err)
+	t.logRefusal("handshake refused", peer, err)
 }
 
 func (t *Transport) accept() {
@@ -260,9 +297,13 @@ func (t *Transport) accept() {
 			}
 			continue
 		}
+		if !t.admit(c) {
+			continue
+		}
 		t.mu.Lock()
 		if t.done {
 			t.mu.Unlock()
+			t.pending.Add(-1)
 			_ = c.Close()
 			return
 		}
@@ -285,13 +326,14 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(c, 64<<10)
+	r := bufio.NewReaderSize(c, handshakeBufSize) // the 64 KiB one once authenticated
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
 	err := serverHandshake(c)
 	from := ""
 	if err == nil {
 		from, err = t.welcome(r, bufio.NewWriterSize(c, 512))
 	}
+	t.pending.Add(-1)
 	if err != nil {
 		if !t.closing() {
 			t.refuse(c.RemoteAddr().String(), err)
@@ -299,10 +341,12 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		return
 	}
 	_ = c.SetDeadline(time.Time{})
+	r = authenticated(r, c)
 	t.mu.Lock()
 	in.from = from
 	t.mu.Unlock()
-	var buf []byte // reused: Unmarshal copies what it keeps
+	buf := t.newFrameReader(c)
+	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
 	for {
@@ -312,7 +356,6 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 				return
 			}
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
-				t.badFrames.Add(1)
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
 			t.peerDown(from, err)
@@ -327,11 +370,12 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	}
 }
 
-// read reads one length-prefixed frame into m, through *buf: the decoders
-// (wire's and proto's) copy the bytes they keep, so one buffer serves a
-// connection's frames, and a stream of large frames allocates nothing here.
-func (t *Transport) read(r *bufio.Reader, m proto.Message, buf *[]byte) error {
-	return readMsgInto(r, m, t.cfg.MaxFrameSize, buf)
+// read reads one length-prefixed frame into m, through fr (see
+// frameReader.next): the decoders (wire's and proto's) copy the bytes they
+// keep, so one buffer serves a connection's frames, and a stream of large
+// frames allocates nothing here.
+func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) error {
+	return fr.next(r, m)
 }
 
 // frameBufs recycles the buffers of frames once written (see Send and
@@ -375,19 +419,39 @@ func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 }
 
 func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) error {
+	size, err := readHeader(r, limit)
+	if err != nil {
+		return err
+	}
+	return readBody(r, m, size, keep)
+}
+
+// errUndecodable wraps the decoders' errors.
+var errUndecodable = errors.New("transport: undecodable frame")
+
+// readHeader reads a length prefix of at most limit.
+func readHeader(r *bufio.Reader, limit int) (int, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return err
+		return 0, err
 	}
 	size := binary.BigEndian.Uint32(hdr[:])
 	if int64(size) > int64(limit) {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
+		return 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
-	buf := *keep
-	if cap(buf) < int(size) {
+	return int(size), nil
+}
+
+// readBody reads the size bytes of a message into *keep, or into a buffer
+// of its own if *keep is smaller, and decodes them into m.
+func readBody(r *bufio.Reader, m proto.Message, size int, keep *[]byte) error {
+	buf, own := *keep, false
+	if cap(buf) < size {
 		buf = make([]byte, size)
 		if size <= keepReadBuf {
 			*keep = buf
+		} else {
+			own = true // used once: the frame may keep it
 		}
 	}
 	buf = buf[:size]
@@ -395,13 +459,15 @@ func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) erro
 		return err
 	}
 	var err error
-	if f, ok := m.(*wire.Frame); ok {
+	if f, ok := m.(*wire.Frame); ok && own {
+		err = wire.UnmarshalFrameOwned(buf, f)
+	} else if ok {
 		err = wire.UnmarshalFrame(buf, f)
 	} else {
 		err = proto.Unmarshal(buf, m)
 	}
 	if err != nil {
-		return fmt.Errorf("transport: undecodable frame: %w", err)
+		return fmt.Errorf("%w: %w", errUndecodable, err)
 	}
 	return nil
 }
