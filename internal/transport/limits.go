@@ -2,11 +2,15 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
 // Limits bound what peers can make a node hold: connections that have not
-// proved the cookie, and frames being read. The zero value takes the defaults. Every refusal is
+// proved the cookie, frames being read, and frames queued for a peer that
+// does not read them. The zero value takes the defaults. Every refusal is
 // counted in Stats.
 //
 // Inbound, an accepted connection gets a goroutine, a 512-byte reader and
@@ -32,6 +36,8 @@ import (
 // 600 MiB (340 to 362 MiB with GOMEMLIMIT=320MiB). The bound is on live
 // memory: the Go collector lets the heap grow to twice that (GOGC=100)
 // unless a memory limit above it holds the heap near the limit.
+//
+// Outbound, see MaxPeerQueueBytes.
 type Limits struct {
 	// MaxPendingConns bounds the accepted connections still in their
 	// handshake. A connection accepted beyond it is closed at once, counted
@@ -56,14 +62,29 @@ type Limits struct {
 	// Default 256 MiB, and never less than twice MaxFrameSize, so that
 	// every frame fits.
 	MaxInflightBytes int
+	// MaxPeerQueueBytes bounds the bytes of frames queued for one peer and
+	// not yet taken by its socket (a peer that does not read: paused,
+	// overloaded, or on a slow link). A call, reply, cast or info frame that
+	// does not fit is not queued at all, never half, and Send returns
+	// ErrOverloaded; signals (links, monitors, exits, downs) are always
+	// queued, since dropping one would break a link or a monitor, and they
+	// are small. A frame is taken into an empty queue even if it is larger,
+	// so a queue holds at most max(MaxPeerQueueBytes, MaxFrameSize) of data
+	// frames. Default 64 MiB.
+	MaxPeerQueueBytes int
 }
 
 // Defaults of Limits.
 const (
-	DefaultMaxPendingConns  = 256
-	DefaultFrameTimeout     = 10 * time.Second
-	DefaultMaxInflightBytes = 256 << 20
+	DefaultMaxPendingConns   = 256
+	DefaultFrameTimeout      = 10 * time.Second
+	DefaultMaxInflightBytes  = 256 << 20
+	DefaultMaxPeerQueueBytes = 64 << 20
 )
+
+// ErrOverloaded: Send did not queue a frame because the peer's queue holds
+// Limits.MaxPeerQueueBytes; nothing of the frame was queued.
+var ErrOverloaded = errors.New("transport: peer overloaded")
 
 // ErrFrameTimeout: a frame did not arrive whole within Limits.FrameTimeout
 // of its length prefix (counting a wait for Limits.MaxInflightBytes); its
@@ -82,6 +103,9 @@ func (l Limits) withDefaults(maxFrame int) Limits {
 		l.MaxInflightBytes = DefaultMaxInflightBytes
 	}
 	l.MaxInflightBytes = max(l.MaxInflightBytes, inflightCost(maxFrame))
+	if l.MaxPeerQueueBytes <= 0 {
+		l.MaxPeerQueueBytes = DefaultMaxPeerQueueBytes
+	}
 	return l
 }
 
@@ -96,3 +120,31 @@ func inflightCost(size int) int { return 2 * size }
 // handshakeBufSize is the read buffer of a connection in its handshake,
 // whose messages are at most maxHandshakeMsg and read through it.
 const handshakeBufSize = 512
+
+// bounded reports whether f is data, which MaxPeerQueueBytes bounds: a
+// call, a reply, a cast or an info. Signals and anything else are not.
+func bounded(f *wire.Frame) bool {
+	switch f.Body.(type) {
+	case *wire.Frame_Call, *wire.Frame_Reply, *wire.Frame_Cast, *wire.Frame_Info:
+		return true
+	}
+	return false
+}
+
+// overloaded is the error of a data frame that did not fit p's queue.
+func (p *peer) overloaded(size int) error {
+	p.t.overloaded.Add(1)
+	return fmt.Errorf("%w: %s has %d bytes queued, a frame of %d does not fit (MaxPeerQueueBytes %d)",
+		ErrOverloaded, p.addr, p.queued.Load(), size, p.t.cfg.MaxPeerQueueBytes)
+}
+
+// queuedBytes sums the bytes queued for every peer now.
+func (t *Transport) queuedBytes() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int64
+	for _, p := range t.peers {
+		n += max(p.queued.Load(), 0)
+	}
+	return n
+}

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -309,4 +310,77 @@ func TestNoRoomWithinFrameTimeoutCloses(t *testing.T) {
 	if s.SlowFrames != 2 || s.InflightWaits != 1 || s.InflightBytes != 0 {
 		t.Fatalf("stats %+v; want 2 slow frames, 1 wait, no room held", s)
 	}
+}
+
+// mute is a peer that passes the handshake and then reads nothing, so that
+// what a transport sends it piles up.
+func mute(t *testing.T) (addr string, resume func()) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	conns := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		m := &Transport{cfg: Config{Node: "mute"}}
+		if _, err := m.welcome(bufio.NewReaderSize(c, handshakeBufSize), bufio.NewWriter(c)); err != nil {
+			_ = c.Close()
+			return
+		}
+		_ = c.SetDeadline(time.Time{})
+		conns <- c
+	}()
+	return ln.Addr().String(), func() {
+		c := wait(t, conns)
+		t.Cleanup(func() { _ = c.Close() })
+		go func() { _, _ = c.Read(make([]byte, 1)); _, _ = bufio.NewReader(c).WriteTo(discard{}) }()
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// Data frames for a peer that does not read fill its queue to
+// MaxPeerQueueBytes and are then refused whole with ErrOverloaded;
+// signals still go; once the peer reads, data goes again.
+func TestPeerQueueIsBounded(t *testing.T) {
+	const bound = 1 << 20
+	a, _ := listenWith(t, Config{Limits: Limits{MaxPeerQueueBytes: bound}})
+	addr, resume := mute(t)
+	payload := bytes.Repeat([]byte{1}, 1000)
+	info := func() *wire.Frame {
+		return &wire.Frame{To: "x", Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "t", Value: payload}}}}
+	}
+	var err error
+	sent := 0
+	for start := time.Now(); err == nil; sent++ {
+		if time.Since(start) > 30*time.Second {
+			t.Fatalf("no ErrOverloaded after %d frames in 30 s", sent)
+		}
+		err = a.Send(addr, info())
+	}
+	if !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("send = %v; want ErrOverloaded", err)
+	}
+	s := a.Stats()
+	t.Logf("%d frames accepted (the socket took some), then %v; queued %d", sent-1, err, s.QueuedBytes)
+	if s.QueuedBytes > bound { // (the socket may have taken more since)
+		t.Fatalf("queued %d bytes; want at most %d", s.QueuedBytes, bound)
+	}
+	if s.Overloaded != 1 {
+		t.Fatalf("Overloaded = %d; want 1", s.Overloaded)
+	}
+	if err := a.Send(addr, &wire.Frame{To: "x", Body: &wire.Frame_Exit{Exit: &wire.Exit{}}}); err != nil {
+		t.Fatalf("a signal to a full queue: %v", err)
+	}
+	resume()
+	waitFor(t, "data goes again", func() bool { return a.Send(addr, info()) == nil })
+	waitFor(t, "the queue drains", func() bool { return a.Stats().QueuedBytes == 0 })
 }

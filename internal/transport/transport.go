@@ -61,7 +61,7 @@ type Config struct {
 	directGap    time.Duration // see defaultDirectGap; tests shorten it
 }
 
-// Stats are the transport's counters, and two gauges.
+// Stats are the transport's counters, and three gauges.
 type Stats struct {
 	FramesIn, FramesOut uint64
 	BadFrames           uint64 // frames that were too large or did not decode; each closed its connection
@@ -77,6 +77,9 @@ type Stats struct {
 	// InflightWaits counts frames whose reader waited for room under
 	// Limits.MaxInflightBytes.
 	InflightWaits uint64
+	// Overloaded counts data frames Send refused with ErrOverloaded because
+	// their peer's queue was full (Limits.MaxPeerQueueBytes).
+	Overloaded uint64
 	// RefusalsLogged and RefusalsSuppressed count the refused connections
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
@@ -84,6 +87,7 @@ type Stats struct {
 
 	PendingConns  int   // gauge: accepted connections in their handshake now
 	InflightBytes int64 // gauge: bytes of large frames being read or handled now
+	QueuedBytes   int64 // gauge: bytes queued for all peers now, not yet taken by their sockets
 }
 
 // inbound is an accepted connection.
@@ -109,11 +113,11 @@ type Transport struct {
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 
 	// The limits' state and counters (see limits.go).
-	pendingRefused, slowFrames         atomic.Uint64
-	refusalsLogged, refusalsSuppressed atomic.Uint64
-	pending                            atomic.Int64 // connections in their handshake; only accept adds
-	inflight                           *inflight
-	refusals                           *logLimiter
+	pendingRefused, slowFrames, overloaded atomic.Uint64
+	refusalsLogged, refusalsSuppressed     atomic.Uint64
+	pending                                atomic.Int64 // connections in their handshake; only accept adds
+	inflight                               *inflight
+	refusals                               *logLimiter
 
 	corks     atomic.Int32  // readers in a burst of frames (see cork.go)
 	heldOut   atomic.Uint64 // frames written by a reader at the end of a burst
@@ -189,15 +193,19 @@ func (t *Transport) Stats() Stats {
 		PendingRefused:     t.pendingRefused.Load(),
 		SlowFrames:         t.slowFrames.Load(),
 		InflightWaits:      t.inflight.waits.Load(),
+		Overloaded:         t.overloaded.Load(),
 		RefusalsLogged:     t.refusalsLogged.Load(),
 		RefusalsSuppressed: t.refusalsSuppressed.Load(),
 		PendingConns:       int(t.pending.Load()),
 		InflightBytes:      t.inflight.inUse(),
+		QueuedBytes:        t.queuedBytes(),
 	}
 }
 
 // Send queues f for the node at addr, dialing it if needed. It returns at
-// once; a peer that cannot be reached is reported through PeerDown.
+// once; a peer that cannot be reached is reported through PeerDown. A call,
+// reply, cast or info that does not fit the peer's queue is not queued, and
+// Send returns ErrOverloaded (see Limits.MaxPeerQueueBytes).
 func (t *Transport) Send(addr string, f *wire.Frame) error {
 	b, err := marshalFrame(f)
 	if err != nil {
@@ -207,6 +215,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
+	data := bounded(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -218,6 +227,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			// A new peer starts with the frame queued: one that fails fast
 			// (refused, unreachable) must not make Send dial twice.
 			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}}
+			p.queued.Store(int64(len(b)))
 			p.wake <- struct{}{}
 			t.peers[addr] = p
 			t.wg.Add(1)
@@ -226,8 +236,11 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if p.push(b) {
-			return nil
+		if err := p.push(b, data); err != errPeerDown {
+			if err != nil {
+				recycleFrame(b)
+			}
+			return err
 		}
 		// The peer went down between the lookup and the push: dial anew.
 	}
