@@ -46,6 +46,10 @@ type Config struct {
 	// checked when dialing is the peer's host unless ServerName is set. A
 	// node without TLS cannot talk to one with it.
 	TLS *tls.Config
+	// Limits bound what other nodes can make this one hold: connections in
+	// their handshake, frames being read, messages queued for a node that
+	// does not read them. See Limits.
+	Limits
 }
 
 // Node is one actor system: it spawns processes, routes messages to local and
@@ -79,16 +83,9 @@ type Node struct {
 }
 
 type nodeStats struct {
-	badFrames atomic.Uint64
-	crashes   atomic.Uint64
-}
-
-// Stats are counters of a node, for operations.
-type Stats struct {
-	Processes int    // live processes
-	BadFrames uint64 // frames from the network that could not be decoded
-	Crashes   uint64 // processes that exited with a panic
-	Refused   uint64 // connections refused at the handshake (cookie, TLS, version), in or out
+	badFrames      atomic.Uint64
+	crashes        atomic.Uint64
+	repliesDropped atomic.Uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.
@@ -125,6 +122,7 @@ func Start(cfg Config) (*Node, error) {
 			PeerDown:     n.peerDown,
 			MaxFrameSize: cfg.MaxFrameSize,
 			Logger:       n.log,
+			Limits:       cfg.Limits.transport(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTransport, err)
@@ -172,17 +170,6 @@ func (n *Node) Logger() *slog.Logger { return n.log }
 
 // Done is closed when the node has stopped.
 func (n *Node) Done() <-chan struct{} { return n.done }
-
-// Stats returns the node's counters.
-func (n *Node) Stats() Stats {
-	count := 0
-	n.procs.Range(func(_, _ any) bool { count++; return true })
-	s := Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load()}
-	if n.tr != nil {
-		s.Refused = n.tr.Stats().Refused
-	}
-	return s
-}
 
 // Stop shuts the node down: top-level processes get an ErrShutdown exit
 // signal in reverse order of spawning (supervisors stop their own children),
