@@ -385,8 +385,9 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 
 // read reads one length-prefixed frame into m, through fr (see
 // frameReader.next): the decoders (wire's and proto's) copy the bytes they
-// keep, so one buffer serves a connection's frames, and a stream of large
-// frames allocates nothing here.
+// keep, so one buffer serves a connection's frames up to keepReadBuf; a
+// larger frame gets a buffer of its own, which the decoded frame keeps
+// (wire.UnmarshalFrameOwned) instead of a copy.
 func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) error {
 	return fr.next(r, m)
 }
