@@ -3,9 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"testing"
 	"time"
@@ -25,117 +23,44 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// stallProxy forwards connections to a node and can stop forwarding what
-// the dialer writes, as a node that stops reading would.
-type stallProxy struct {
-	ln     net.Listener
-	mu     sync.Mutex
-	cond   *sync.Cond
-	paused bool
-	closed bool
-	conns  []net.Conn
-	wg     sync.WaitGroup
-}
-
-func newStallProxy(t *testing.T, to string) *stallProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &stallProxy{ln: ln}
-	p.cond = sync.NewCond(&p.mu)
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", to)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, up)
-			p.mu.Unlock()
-			p.wg.Add(2)
-			go p.pump(up, c, true)
-			go p.pump(c, up, false)
-		}
-	}()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *stallProxy) addr() string { return p.ln.Addr().String() }
-
-// pump copies src to dst, waiting while the proxy is paused if gated.
-func (p *stallProxy) pump(dst, src net.Conn, gated bool) {
-	defer p.wg.Done()
-	buf := make([]byte, 32<<10)
-	for {
-		if gated {
-			p.mu.Lock()
-			for p.paused && !p.closed {
-				p.cond.Wait()
-			}
-			p.mu.Unlock()
-		}
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			if err != io.EOF {
-				_ = dst.Close()
-			}
-			return
-		}
-	}
-}
-
-func (p *stallProxy) pause(paused bool) {
-	p.mu.Lock()
-	p.paused = paused
-	p.cond.Broadcast()
-	p.mu.Unlock()
-}
-
-func (p *stallProxy) close() {
-	_ = p.ln.Close()
-	p.mu.Lock()
-	p.closed = true
-	p.cond.Broadcast()
-	for _, c := range p.conns {
-		_ = c.Close()
-	}
-	p.mu.Unlock()
-	p.wg.Wait()
-}
-
 // A node whose peer stops reading fills that peer's queue to
 // MaxPeerQueueBytes; then Cast, Send and Call return ErrOverloaded at
 // once, counted, until the peer reads again.
 func TestSendToStalledNodeIsOverloaded(t *testing.T) {
 	const bound = 256 << 10
-	a := newNode(t, Config{Name: "a@localhost", Listen: "127.0.0.1:0", Limits: Limits{MaxPeerQueueBytes: bound}})
-	b := newNode(t, Config{Name: "b@localhost", Listen: "127.0.0.1:0"})
-	pid, _ := echoCounting(t, b)
-	px := newStallProxy(t, b.Address())
-	via := NewPID(px.addr(), pid.Id) // frames from a to pid go through the proxy
+	// Long ticks: b's reader is held on purpose, and a tick is not a frame.
+	a := newNode(t, Config{Name: "a@localhost", Listen: "127.0.0.1:0", TickTime: time.Minute, Limits: Limits{MaxPeerQueueBytes: bound}})
+	b := newNode(t, Config{Name: "b@localhost", Listen: "127.0.0.1:0", TickTime: time.Minute})
+	gate, stalled := make(chan struct{}), make(chan struct{}, 1)
+	release := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(release) // before the nodes stop
+	// A call "stall" holds the reader of a's connection on b, which then
+	// reads nothing more from a: a node that does not read.
+	via := spawn(t, b, &fn{init: func(p *Process) error {
+		p.HandleDirect(func(msg any, rt ReplyTo) bool {
+			if s, ok := msg.(*wrapperspb.StringValue); !ok || s.Value != "stall" {
+				return false
+			}
+			stalled <- struct{}{}
+			<-gate
+			b.Reply(rt, msg, nil)
+			return true
+		})
+		return nil
+	}})
 	if _, err := a.Call(ctxT(t), via, wrapperspb.String("hi")); err != nil {
 		t.Fatal(err)
 	}
-	px.pause(true)
+	stallErr := make(chan error, 1)
+	go func() {
+		_, err := a.Call(ctxT(t), via, wrapperspb.String("stall"))
+		stallErr <- err
+	}()
+	recv(t, stalled)
 	msg := wrapperspb.Bytes(make([]byte, 1<<10))
-	// fill casts until the queue is full; the proxy may still take a read's
-	// worth after the pause, so an operation tried next may fit: it is
-	// tried again after another fill.
+	// fill casts until the queue is full; the sockets may still take some
+	// meanwhile, so an operation tried next may fit: it is tried again
+	// after another fill.
 	casts := 0
 	fill := func() error {
 		for start := time.Now(); time.Since(start) < 30*time.Second; casts++ {
@@ -177,7 +102,10 @@ func TestSendToStalledNodeIsOverloaded(t *testing.T) {
 	if s.Overloaded < 3 || s.QueuedBytes > bound {
 		t.Fatalf("stats %+v; want 3 overloaded or more, at most %d bytes queued", s, bound)
 	}
-	px.pause(false)
+	release()
+	if err := recv(t, stallErr); err != nil {
+		t.Fatalf("the stalled call: %v", err)
+	}
 	waitUntil(t, "casts go again", func() bool { return a.Cast(via, msg) == nil })
 	if _, err := a.Call(ctxT(t), via, wrapperspb.String("again")); err != nil {
 		t.Fatalf("call after the peer reads again: %v", err)

@@ -22,7 +22,12 @@ type replyTo struct {
 
 // ReplyTo is a call that a server chose to answer later; see
 // Process.DeferReply.
-type ReplyTo struct{ to replyTo }
+type ReplyTo struct {
+	to replyTo
+	// watched is the node whose going down the caller's Pending watches
+	// already (the node it sent to): Forward to it logs nothing.
+	watched string
+}
 
 // Caller is what can make synchronous calls: a *Node (from any goroutine) or
 // a *Process (from its own callbacks).
@@ -98,12 +103,23 @@ func hasDeadline(ctx context.Context) bool {
 // controller. If pid does not exist, rt gets ErrNoProcess (naming pid's id)
 // at once; for a remote pid, msg must be a protobuf message, and a node
 // whose queue is full makes Forward return ErrOverloaded (rt gets nothing).
+//
+// If pid's node goes down before pid answers, this node answers rt with a
+// *NodeDownError naming it, as soon as it learns of it: rt's caller may not
+// even know that node. This holds for the most recent 8,192 calls
+// forwarded to each node; see forwardLog.
 func (n *Node) Forward(pid *PID, msg any, rt ReplyTo) error {
 	if pid == nil || rt.IsZero() {
 		return ErrNoProcess
 	}
 	if n.stopping.Load() {
 		return ErrNodeStopped
+	}
+	// Not logged: a local pid, a caller on pid's node (it goes down with
+	// it), a caller that watches pid's node itself (a client sending to
+	// its exchange's node).
+	if pid.Address != n.addr && pid.Address != rt.to.addr && pid.Address != rt.watched {
+		n.forwards.add(pid.Address, rt.to) // before sending: a death right after the send finds it
 	}
 	err := n.sendCall(n.self, pid, msg, rt.to)
 	if err == ErrNoProcess { // rt may be anyone's: it gets the answer, not the forwarder

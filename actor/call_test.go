@@ -61,10 +61,13 @@ func TestCallsQueuedAtExitAreAnswered(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 50)
 	wg.Add(1)
-	go func() { defer wg.Done(); _, _ = n.Call(context.Background(), pid, "stop") }()
+	// The calls' 10 s deadline bounds the wait; a lost call times out
+	// (long before the node's CallTimeout) and fails the test.
+	ctx := ctxT(t)
+	go func() { defer wg.Done(); _, _ = n.Call(ctx, pid, "stop") }()
 	for i := 0; i < 50; i++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); _, err := n.Call(context.Background(), pid, i); errs <- err }()
+		go func() { defer wg.Done(); _, err := n.Call(ctx, pid, i); errs <- err }()
 	}
 	close(release)
 	wg.Wait()

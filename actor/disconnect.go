@@ -2,7 +2,6 @@ package actor
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/switchboard-go/switchboard/internal/transport"
 )
@@ -23,11 +22,14 @@ func (n *Node) Disconnect(address string) {
 
 // peerDown is the transport's report that the connection to or from addr
 // broke, or that its handshake was refused; err says why. A refused
-// handshake or a Disconnect is named in the reason, which still is
-// ErrNodeDown for errors.Is; an ordinary break is plain ErrNodeDown.
+// handshake, a Disconnect, a silent peer (TickTime), a restart or a new
+// connection that replaced this one is named in the reason, a
+// *NodeDownError (so ErrNodeDown for errors.Is); an ordinary break is a
+// *NodeDownError without a reason.
 func (n *Node) peerDown(addr string, err error) {
-	if errors.Is(err, transport.ErrHandshake) || errors.Is(err, transport.ErrDisconnected) {
-		n.nodeLost(addr, fmt.Errorf("%w: %s: %w", ErrNodeDown, addr, err))
+	if errors.Is(err, transport.ErrHandshake) || errors.Is(err, transport.ErrDisconnected) ||
+		errors.Is(err, transport.ErrPeerTimeout) || errors.Is(err, transport.ErrRestarted) || errors.Is(err, transport.ErrReconnected) {
+		n.nodeLost(addr, &NodeDownError{Address: addr, Reason: err})
 		return
 	}
 	n.nodeDown(addr)

@@ -12,7 +12,9 @@
 // process or future: each node has one table of pending calls, and a reply
 // goes straight into its caller's slot. A call to a process that does not
 // exist fails at once with ErrNoProcess; one whose node goes away fails with
-// ErrNodeDown.
+// ErrNodeDown (a *NodeDownError naming the node), as soon as this node
+// learns of it. A call forwarded on (Forward, as an exchange does) is
+// answered so too by the forwarding node if the node it went to goes away.
 //
 // Failure: a panic in a callback is a crash of that process, never of the
 // node. Processes link (exit signals both ways, trapped as Exit messages

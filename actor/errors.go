@@ -98,6 +98,31 @@ func (e *RemoteError) Is(target error) bool {
 	return t != "" && (e.Text == t || strings.HasPrefix(e.Text, t+": "))
 }
 
+// NodeDownError is ErrNodeDown naming the node that went away, as
+// Erlang's {nodedown, Node}: what a call waiting on it, a monitor or a link
+// of one of its processes gets on the node that saw it go. Reason, if set,
+// says more (a refused handshake, a Disconnect). errors.Is(err,
+// ErrNodeDown) holds; across nodes only the text survives, and
+// errors.Is(err, ErrNodeDown) still does.
+type NodeDownError struct {
+	Address string // the node's transport address
+	Reason  error
+}
+
+// Error names the node, and the reason if any.
+func (e *NodeDownError) Error() string {
+	if e.Reason != nil {
+		return "actor: node down: " + e.Address + ": " + e.Reason.Error()
+	}
+	return "actor: node down: " + e.Address
+}
+
+// Is reports whether target is ErrNodeDown.
+func (e *NodeDownError) Is(target error) bool { return target == ErrNodeDown }
+
+// Unwrap returns the reason.
+func (e *NodeDownError) Unwrap() error { return e.Reason }
+
 // ExitError is what a caller gets when the process it called exited while
 // handling the call.
 type ExitError struct {

@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -30,7 +31,11 @@ func FuzzFrame(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Cleanup(func() { _ = n.Stop(context.Background()) })
+	f.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = n.Stop(ctx)
+	})
 	pid, err := n.Spawn(ctxT(f), &fn{})
 	if err != nil {
 		f.Fatal(err)
@@ -43,7 +48,11 @@ func FuzzFrame(f *testing.F) {
 		if fr.To == pid.Id { // keep the probe process alive
 			fr.To = "other"
 		}
-		n.receiveFrame("peer:1", &fr)
+		from := "peer:1" // the connection's address: the sender's, as the transport confirmed it
+		if a := fr.GetFrom().GetAddress(); a != "" {
+			from = a
+		}
+		n.receiveFrame(from, &fr)
 		if v, err := n.Call(ctxT(t), pid, 1); err != nil || v != 1 {
 			t.Fatalf("node broken after frame %v: %v %v", &fr, v, err)
 		}

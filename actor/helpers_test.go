@@ -94,6 +94,20 @@ func recv[T any](t testing.TB, ch <-chan T) T {
 	}
 }
 
+// closedWithin receives once from ch and reports whether a value came
+// (true) or ch was closed (false), failing the test if neither happens
+// within 10 s.
+func closedWithin[T any](t testing.TB, ch <-chan T) (open bool) {
+	t.Helper()
+	select {
+	case _, open = <-ch:
+		return open
+	case <-time.After(10 * time.Second):
+		t.Fatal("the channel neither closed nor delivered within 10 s")
+		return false
+	}
+}
+
 // recvInfo waits for the first HandleInfo message of type T.
 func recvInfo[T any](t testing.TB, ch <-chan any) T {
 	t.Helper()

@@ -16,7 +16,7 @@ import (
 // 64 KiB count toward MaxInflightBytes, node-wide, while they are read
 // and handled; a reader waits for room, in order of arrival, until its
 // FrameTimeout, and then its connection is closed. Refused connections are
-// logged at most 5 times per peer host every 10 s; the next line says how
+// logged at most 10 times per peer host every 10 s; the next line says how
 // many were suppressed.
 //
 // Outbound: see MaxPeerQueueBytes.
@@ -29,15 +29,17 @@ type Limits struct {
 	MaxPendingConns int
 	// FrameTimeout bounds the reading of one frame once its length prefix
 	// has arrived, a wait for MaxInflightBytes included: a peer that sends
-	// part of a frame and stalls or trickles is cut then (Stats.SlowFrames).
-	// At MaxFrameSize's default it asks 6.4 MiB/s for the largest frames.
+	// part of a frame and trickles the rest is cut then (Stats.SlowFrames);
+	// one that stops sending is cut by the ticks first (TickTime). At
+	// MaxFrameSize's default it asks 6.4 MiB/s for the largest frames.
 	// Default 10 s.
 	FrameTimeout time.Duration
-	// MaxInflightBytes bounds the bytes of frames over 64 KiB being read or
-	// handled at once, node-wide. The memory they take is a small multiple
-	// of it (the read buffer, the decoded frame, the message, and the
-	// garbage the Go collector lets grow). Default 256 MiB, never less than
-	// MaxFrameSize.
+	// MaxInflightBytes bounds the memory that frames over 64 KiB take
+	// while they are read and handled, node-wide: each counts twice its
+	// size (the frame, and the message unpacked from it). That is live
+	// memory; the Go collector lets the heap grow to twice it unless a
+	// memory limit (GOMEMLIMIT) above it holds the heap near the limit.
+	// Default 256 MiB, never less than twice MaxFrameSize.
 	MaxInflightBytes int
 	// MaxPeerQueueBytes bounds the bytes queued for one other node and not
 	// yet taken by its socket, as when it is paused or slow. A message

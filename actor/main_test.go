@@ -2,6 +2,7 @@ package actor
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -32,9 +33,12 @@ func TestMain(m *testing.M) {
 
 // runChild is a node in its own OS process: it serves an echo process that
 // blocks on "block", prints its address and pid, and lives until its stdin
-// closes (so it never outlives the test) or it is killed.
+// closes (so it never outlives the test) or it is killed. SB_LISTEN,
+// SB_COOKIE and SB_TICK, if set, are its Listen, Cookie and TickTime.
 func runChild() {
-	n, err := Start(Config{Name: "child@localhost", Listen: "127.0.0.1:0"})
+	tick, _ := time.ParseDuration(os.Getenv("SB_TICK"))
+	n, err := Start(Config{Name: "child@localhost", Listen: cmp.Or(os.Getenv("SB_LISTEN"), "127.0.0.1:0"),
+		Cookie: os.Getenv("SB_COOKIE"), TickTime: tick})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)
@@ -56,9 +60,9 @@ func runChild() {
 
 // startChild runs a child node and returns its echo process's PID and the
 // child, which the test may kill; cleanup kills it in any case.
-func startChild(t *testing.T) (*PID, *childtest.Child) {
+func startChild(t *testing.T, env ...string) (*PID, *childtest.Child) {
 	t.Helper()
-	c := childtest.Start(t, "child", childEnv+"=1")
+	c := childtest.Start(t, "child", append(env, childEnv+"=1")...)
 	f := strings.Fields(c.Expect(t, 20*time.Second, "READY "))
 	if len(f) != 3 {
 		t.Fatalf("child said %q", f)

@@ -46,6 +46,14 @@ type Config struct {
 	// checked when dialing is the peer's host unless ServerName is set. A
 	// node without TLS cannot talk to one with it.
 	TLS *tls.Config
+	// TickTime bounds how long another node may stay silent, as Erlang's
+	// net_ticktime: every connection ticks both ways every TickTime/4 when
+	// idle, and a node from which nothing came for TickTime (stopped with
+	// SIGSTOP, a stalled VM, a cable pulled) is declared down within
+	// TickTime + TickTime/4: its links break, its monitors fire and calls
+	// waiting on it fail, with ErrNodeDown. Default 4 s. Both ends of a
+	// connection should use the same value.
+	TickTime time.Duration
 	// Limits bound what other nodes can make this one hold: connections in
 	// their handshake, frames being read, messages queued for a node that
 	// does not read them. See Limits.
@@ -70,6 +78,7 @@ type Node struct {
 	seq      atomic.Uint64
 	refs     atomic.Uint64
 	pending  pendingTable
+	forwards forwardLog // calls forwarded to other nodes, answered if those go down
 	names    registry
 	stats    nodeStats
 	epoch    time.Time
@@ -85,6 +94,7 @@ type Node struct {
 type nodeStats struct {
 	badFrames      atomic.Uint64
 	crashes        atomic.Uint64
+	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
 }
 
@@ -112,6 +122,7 @@ func Start(cfg Config) (*Node, error) {
 	quiet := slog.New(slog.DiscardHandler)
 	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return quiet }))
 	n.addr = "local:" + cfg.Name
+	inc := n.incarnation()
 	if cfg.Listen != "" {
 		tr, err := transport.Listen(transport.Config{
 			Listen:       cfg.Listen,
@@ -122,6 +133,8 @@ func Start(cfg Config) (*Node, error) {
 			PeerDown:     n.peerDown,
 			MaxFrameSize: cfg.MaxFrameSize,
 			Logger:       n.log,
+			TickTime:     cfg.TickTime,
+			Incarnation:  inc,
 			Limits:       cfg.Limits.transport(),
 		})
 		if err != nil {

@@ -19,7 +19,9 @@ type Pending struct {
 }
 
 // NewPending registers a request. peer is the address of the node the
-// request goes to: if that node goes away, Wait returns ErrNodeDown. With
+// request goes to: if that node goes away, Wait returns ErrNodeDown; if
+// that node forwards the request on (Forward), it answers ErrNodeDown for
+// the node it forwarded to. With
 // many, replies queue and Wait returns them one by one; without it, the
 // first reply is the only one. ctx's deadline, or else the node's
 // CallTimeout, bounds a Pending that takes one reply.
@@ -42,7 +44,9 @@ func (n *Node) NewPending(ctx context.Context, peer string, many bool) Pending {
 var released = &waiter{multi: true}
 
 // ReplyTo is what the answering side needs to reply.
-func (p *Pending) ReplyTo() ReplyTo { return ReplyTo{to: replyTo{addr: p.n.addr, ref: p.w.ref}} }
+func (p *Pending) ReplyTo() ReplyTo {
+	return ReplyTo{to: replyTo{addr: p.n.addr, ref: p.w.ref}, watched: p.w.addr}
+}
 
 // Wait returns the next reply (its value, or the error it carries), or
 // ErrTimeout/ctx's error when ctx ends first.
@@ -132,7 +136,7 @@ func (n *Node) ExpectReply(ctx context.Context, peer string, to *PID, wrap func(
 		deadline = n.clock() + int64(time.Until(d))
 	}
 	w := n.pending.addForward(peer, deadline, p, wrap)
-	return ReplyTo{to: replyTo{addr: n.addr, ref: w.ref}}, nil
+	return ReplyTo{to: replyTo{addr: n.addr, ref: w.ref}, watched: peer}, nil
 }
 
 // ExpectReply is Node.ExpectReply with p's own mailbox as the target.

@@ -100,7 +100,7 @@ func TestExpectReplyArrivesInMailbox(t *testing.T) {
 		rts <- p.ExpectReply(ctx, n.Address(), func(v any, err error) any { return wrapped{v, err} })
 		return nil
 	}})
-	answered, unanswered := <-rts, <-rts
+	answered, unanswered := recv(t, rts), recv(t, rts)
 	_ = unanswered
 	n.Reply(answered, "hello", nil)
 	got := []wrapped{recvInfo[wrapped](t, infos), recvInfo[wrapped](t, infos)}

@@ -103,7 +103,7 @@ func TestSpawnLinkFromKilledParent(t *testing.T) {
 			return err
 		}})
 	}()
-	parent := <-self
+	parent := recv(t, self)
 	n.Exit(parent, ErrKill)
 	close(release)
 	if err := recv(t, linkErr); !errors.Is(err, ErrNoProcess) {

@@ -21,12 +21,15 @@ const (
 // receiveFrame handles a frame from the node at addr; it runs on the
 // transport's reader goroutine and hands the frame to its target's mailbox,
 // or answers for a target that is gone.
-func (n *Node) receiveFrame(_ string, f *wire.Frame) {
+func (n *Node) receiveFrame(addr string, f *wire.Frame) {
 	defer func() { // decoding is ours; a bug in it must not kill the node
 		if v := recover(); v != nil {
 			n.badFrame(fmt.Errorf("%w: panic: %v", ErrBadFrame, v))
 		}
 	}()
+	if !n.speaksFor(addr, f) {
+		return
+	}
 	if err := n.handleFrame(f); err != nil {
 		n.badFrame(err)
 	}
@@ -55,7 +58,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 		}
 		t := n.procByID(f.To)
 		if t != nil {
-			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{rt}) {
+			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{to: rt}) {
 				return nil
 			}
 		}
@@ -213,8 +216,13 @@ func decodeError(e *wire.Error) error {
 	}
 	for _, c := range codes {
 		if e.Code == c.code {
-			if e.Text == "" {
+			if e.Text == "" || e.Text == c.err.Error() {
 				return c.err
+			}
+			// The text of an error that wraps the sentinel first (most do)
+			// starts with the sentinel's: it is not repeated.
+			if rest, ok := strings.CutPrefix(e.Text, c.err.Error()+": "); ok {
+				return fmt.Errorf("%w: %s", c.err, rest)
 			}
 			return fmt.Errorf("%w: %s", c.err, e.Text)
 		}

@@ -215,8 +215,9 @@ func (p *Process) handleDown(s *downSig) {
 
 // nodeDown handles the loss of the connection to the node at addr: links to
 // its processes break with ErrNodeDown, monitors of them fire, monitors held
-// by them are dropped, and calls waiting on them fail.
-func (n *Node) nodeDown(addr string) { n.nodeLost(addr, ErrNodeDown) }
+// by them are dropped, and calls waiting on them fail, the calls this node
+// forwarded there for others included (see forwardLog).
+func (n *Node) nodeDown(addr string) { n.nodeLost(addr, &NodeDownError{Address: addr}) }
 
 // nodeLost is nodeDown with reason, which wraps ErrNodeDown.
 func (n *Node) nodeLost(addr string, reason error) {
@@ -224,6 +225,7 @@ func (n *Node) nodeLost(addr string, reason error) {
 		return
 	}
 	n.pending.failAddr(addr, reason)
+	n.answerForwarded(addr, reason)
 	n.procs.Range(func(_, v any) bool {
 		p := v.(*Process)
 		var sigs []any

@@ -12,8 +12,17 @@ type Stats struct {
 	// and this package's (each dropped).
 	BadFrames uint64
 	// Refused counts connections refused at the handshake (cookie, TLS,
-	// version, handshake deadline), in or out.
+	// version, unconfirmed address, handshake deadline), in or out.
 	Refused uint64
+	// Unconfirmed counts inbound connections whose claimed address did
+	// not confirm them (see docs/security.md); they are in Refused too.
+	Unconfirmed uint64
+	// Spoofed counts frames dropped because their sender names another
+	// node than the connection they came on.
+	Spoofed uint64
+	// Silent counts connections closed because nothing came from their
+	// peer for TickTime.
+	Silent uint64
 	// PendingRefused counts connections closed as soon as accepted because
 	// Limits.MaxPendingConns others were in their handshake.
 	PendingRefused uint64
@@ -48,12 +57,13 @@ func (n *Node) Stats() Stats {
 		Processes:      count,
 		BadFrames:      n.stats.badFrames.Load(),
 		Crashes:        n.stats.crashes.Load(),
+		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
 	}
 	if n.tr != nil {
 		ts := n.tr.Stats()
 		s.BadFrames += ts.BadFrames
-		s.Refused = ts.Refused
+		s.Refused, s.Unconfirmed, s.Silent = ts.Refused, ts.Unconfirmed, ts.TimedOut
 		s.PendingRefused = ts.PendingRefused
 		s.SlowFrames = ts.SlowFrames
 		s.InflightWaits = ts.InflightWaits

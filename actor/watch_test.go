@@ -18,7 +18,7 @@ func TestWatch(t *testing.T) {
 	if !d.PID.Equal(pid) || !errors.Is(d.Reason, boom) {
 		t.Fatalf("down %+v; want boom", d)
 	}
-	if _, open := <-downs; open {
+	if open := closedWithin(t, downs); open {
 		t.Fatal("channel not closed after the Down")
 	}
 	// A dead pid: ErrNoProcess at once. Cancel: the channel closes.
@@ -30,7 +30,7 @@ func TestWatch(t *testing.T) {
 	live := spawn(t, n, &fn{})
 	ch, c3 := n.Watch(live)
 	c3()
-	if _, open := <-ch; open {
+	if open := closedWithin(t, ch); open {
 		t.Fatal("cancelled watch delivered a Down")
 	}
 }
@@ -57,7 +57,7 @@ func TestCrashReplyFollowsExitSignals(t *testing.T) {
 		if got, _ := n.Call(ctxT(t), parent, "count"); got != 1 {
 			t.Fatalf("parent had %v exits queued when the crash reply came back; want 1", got)
 		}
-		<-infos
+		recv(t, infos)
 		c, _ = n.Call(ctxT(t), parent, "spawn")
 	}
 }

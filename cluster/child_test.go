@@ -50,7 +50,8 @@ func runChildIfAsked() bool {
 		say("ERR %v", err)
 		os.Exit(1)
 	}
-	n, err := actor.Start(actor.Config{Name: name + "@test", Listen: "127.0.0.1:0", Logger: quiet()})
+	tick, _ := time.ParseDuration(os.Getenv("SB_TICK")) // TickTime; 0: the default
+	n, err := actor.Start(actor.Config{Name: name + "@test", Listen: "127.0.0.1:0", Logger: quiet(), TickTime: tick})
 	if err != nil {
 		fail(err)
 	}
@@ -85,7 +86,11 @@ func runChildIfAsked() bool {
 	if _, err := n.Spawn(ctx, ctrl); err != nil {
 		fail(err)
 	}
-	<-joined
+	select {
+	case <-joined:
+	case <-ctx.Done():
+		fail(fmt.Errorf("the controller did not join ex-%s: %w", name, ctx.Err()))
+	}
 	say("READY %s", n.Address())
 	var calls sync.WaitGroup
 	for _, peer := range strings.Split(os.Getenv("SB_PEERS"), ",") {

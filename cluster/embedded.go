@@ -16,9 +16,12 @@ import (
 // EmbeddedConfig configures the embedded provider.
 type EmbeddedConfig struct {
 	// Seeds are transport addresses (host:port) of nodes to join through:
-	// several nodes of one process, or several processes of one machine.
-	// A node with no seeds is a cluster of its own until another names it
-	// as a seed. A seed need not be up; it is tried again every Interval.
+	// nodes of one process, of one machine or of other hosts (each node's
+	// actor.Config.Listen must then be an address the others can dial, not
+	// ":port" or "0.0.0.0:port": a node is known by the address its
+	// listener reports). A node with no seeds is a cluster of its own until
+	// another names it as a seed. A seed need not be up; it is tried again
+	// every Interval.
 	Seeds []string
 	// Interval is how often seeds that are not up are tried again; default
 	// 500 ms.

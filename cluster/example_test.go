@@ -27,8 +27,13 @@ func Example() {
 	defer stop()
 	cb, _ := cluster.Join(ctx, b, cluster.Config{Provider: cluster.Embedded(cluster.EmbeddedConfig{Seeds: []string{a.Address()}})})
 	defer cb.Leave(ctx)
-	ev := <-up
-	fmt.Println(ev.Kind, ev.Member.Name)
+	select {
+	case ev := <-up:
+		fmt.Println(ev.Kind, ev.Member.Name)
+	case <-ctx.Done():
+		fmt.Println("b did not come up:", ctx.Err())
+		return
+	}
 
 	_ = cb.Register(ctx, "inventory")
 	for {
@@ -36,6 +41,10 @@ func Example() {
 		if err == nil {
 			fmt.Println("inventory lives on", e.Node)
 			break
+		}
+		if ctx.Err() != nil {
+			fmt.Println("inventory not found:", err)
+			return
 		}
 		time.Sleep(time.Millisecond) // the entry travels from b to a
 	}

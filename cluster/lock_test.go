@@ -149,7 +149,7 @@ func TestConsulLockLostWhenCutOff(t *testing.T) {
 			return
 		}
 		took <- time.Now()
-		_ = l.Unlock(context.Background())
+		_ = l.Unlock(ctxT(t, 5*time.Second))
 	}()
 	proxy.Cut()
 	cutAt := time.Now()
@@ -160,7 +160,12 @@ func TestConsulLockLostWhenCutOff(t *testing.T) {
 	case <-time.After(ttl):
 		t.Fatalf("lock not lost %v after Consul was cut off (bound %v)", ttl, cluster.LossBound(ttl))
 	}
-	tookAt := <-took
+	var tookAt time.Time
+	select {
+	case tookAt = <-took:
+	case <-time.After(30 * time.Second): // its Lock has 20 s
+		t.Fatal("the other node's Lock did not return")
+	}
 	if tookAt.IsZero() {
 		t.FailNow()
 	}

@@ -124,8 +124,10 @@ func RouterChildSpec(spec RouterSpec) supervisor.ChildSpec {
 // n.
 //
 // The call ends at ctx's deadline, or the node's CallTimeout without one,
-// with actor.ErrTimeout: a request whose owner node goes away once it has
-// the request is not answered any sooner. Errors: ErrEmptyKey, ErrNoRoute
+// with actor.ErrTimeout. A node on the path (the owner, or a router that
+// forwarded the request) going away answers it with actor.ErrNodeDown as
+// soon as the router that forwarded to it learns of it (see
+// actor.Node.Forward). Errors: ErrEmptyKey, ErrNoRoute
 // (from whichever table had no entry), ErrUnresolvedNode, ErrRoutingLoop,
 // actor.ErrNoProcess (no router of name on n, or on the owner node),
 // actor.ErrNotSerializable, and whatever Handle returned; errors.Is works

@@ -168,8 +168,10 @@ func TestRouteRing(t *testing.T) {
 }
 
 // TestRouteReplyBypassesForwarders: a's table says b owns every key, b's
-// says c, and c serves. While c is handling the request, b goes away
-// entirely; the reply still reaches a, so it never went through b.
+// says c, and c serves. While c is handling the request, b's router is
+// killed; the reply still reaches a, so it never went through b. (b's
+// node going away fails the request instead: see
+// TestRouteFailsFastWhenANodeOnThePathGoes.)
 func TestRouteReplyBypassesForwarders(t *testing.T) {
 	c := newRTCluster(t)
 	arrived := make(chan string, 1)
@@ -203,11 +205,8 @@ func TestRouteReplyBypassesForwarders(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request never reached c")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.nodes["b@localhost"].Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
+	b := c.nodes["b@localhost"]
+	b.Exit(b.Whereis(cluster.RouterName("kv")), actor.ErrKill)
 	close(release)
 	select {
 	case r := <-done:
@@ -216,6 +215,61 @@ func TestRouteReplyBypassesForwarders(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("no reply")
+	}
+}
+
+// TestRouteFailsFastWhenANodeOnThePathGoes: a's table says b, b's says c,
+// and c's Handle hangs. When b cuts c off (as membership does with a node
+// it declared dead; a stopping c would let its Handle answer), b, which
+// forwarded to c, answers a with actor.ErrNodeDown; when b's node stops, a,
+// which forwarded to b, does: at once, not at the 30 s deadline.
+func TestRouteFailsFastWhenANodeOnThePathGoes(t *testing.T) {
+	for _, gone := range []string{"c@localhost", "b@localhost"} {
+		t.Run(gone, func(t *testing.T) {
+			c := newRTCluster(t)
+			arrived := make(chan struct{}, 1)
+			release := make(chan struct{})
+			t.Cleanup(func() { close(release) }) // before the nodes stop
+			c.start(t, "a@localhost", all(t, "b@localhost"), nil, 0)
+			c.start(t, "b@localhost", all(t, "c@localhost"), nil, 0)
+			c.start(t, "c@localhost", all(t, "c@localhost"), func(ctx context.Context, _ string, _ any) (any, error) {
+				arrived <- struct{}{}
+				select {
+				case <-release:
+				case <-ctx.Done():
+				}
+				return nil, errors.New("released")
+			}, 0)
+			done := make(chan error, 1)
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				_, err := cluster.Route(ctx, c.nodes["a@localhost"], "kv", "zebra", wrapperspb.String("hi"))
+				done <- err
+			}()
+			select {
+			case <-arrived:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request never reached c")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			stopped := time.Now()
+			if gone == "c@localhost" {
+				c.nodes["b@localhost"].Disconnect(c.addrs[gone])
+			} else if err := c.nodes[gone].Stop(ctx); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-done:
+				t.Logf("Route = %v, %v after %s went", err, time.Since(stopped), gone)
+				if !errors.Is(err, actor.ErrNodeDown) || !strings.Contains(err.Error(), c.addrs[gone]) {
+					t.Fatalf("Route = %v; want actor.ErrNodeDown naming %s", err, c.addrs[gone])
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("Route still waits")
+			}
+		})
 	}
 }
 
@@ -441,7 +495,11 @@ func TestRouterChildSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = n.StopProcess(context.Background(), sup, nil) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = n.StopProcess(ctx, sup, nil)
+	})
 	if got, err := route(t, n, "k", "1"); err != nil || got != "solo@localhost|k|1" {
 		t.Fatalf("Route = %q, %v", got, err)
 	}

@@ -20,10 +20,10 @@
 // Exactly one node runs the application: the holder of the cluster lock
 // "distapp:<name>" (cluster.Locker: on Consul a KV lock whose session is
 // bound to the node's health check, on the embedded provider a flock). A
-// node that holds it publishes "distapp.running:<name>" in the cluster's
-// directory before it starts the application and withdraws it after the
-// application stopped; every node with a controller of the application
-// publishes "distapp:<name>". Each node's manager process (registered as
+// node that holds it registers "distapp.running:<name>" in the cluster's
+// directory before it starts the application and unregisters it after the
+// application stopped; every node with a manager of the application
+// registers "distapp:<name>". Each node's manager process (registered as
 // ProcessName(name)) reads the directory on membership events and every
 // 100 ms and decides (decide.go, a pure function):
 //
@@ -44,7 +44,7 @@
 //
 // Exchanges started by the application publish themselves in the
 // directory when they start, so clients that address them by name
-// (exchange.Local) reach the new instance after a failover, and
+// (exchange.Named) reach the new instance after a failover, and
 // controllers that joined by name join it again.
 //
 // Failure detection is the cluster provider's, not net_ticktime: on

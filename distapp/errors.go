@@ -28,7 +28,7 @@ var (
 	ErrNotRunning = errors.New("distapp: application not running")
 	// ErrTakeover: a takeover failed; the error says at which step.
 	ErrTakeover = errors.New("distapp: takeover failed")
-	// ErrStopped: the controller of the application stopped.
+	// ErrStopped: this node's manager of the application stopped.
 	ErrStopped = errors.New("distapp: stopped")
 )
 

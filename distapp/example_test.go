@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
@@ -14,7 +15,8 @@ import (
 // A distributed application on a cluster of one node (the embedded
 // provider): the node is the first of its list, so it starts it.
 func Example() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	locks, _ := os.MkdirTemp("", "locks")
 	defer os.RemoveAll(locks)
 	node, _ := actor.Start(actor.Config{Name: "a@localhost"})
@@ -40,8 +42,12 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	t := <-started
-	where, _ := dc.Where("orders")
-	fmt.Println("orders runs on", where, "normal start:", t.Mode == supervisor.Normal)
+	select {
+	case t := <-started:
+		where, _ := dc.Where("orders")
+		fmt.Println("orders runs on", where, "normal start:", t.Mode == supervisor.Normal)
+	case <-ctx.Done():
+		fmt.Println("orders did not start:", ctx.Err())
+	}
 	// Output: orders runs on a@localhost normal start: true
 }

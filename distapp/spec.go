@@ -34,7 +34,7 @@ type Spec struct {
 	// starts it: OTP's Timeout. Default 0.
 	FailoverTimeout time.Duration
 	// SyncMandatory and SyncOptional are nodes of Nodes this node waits
-	// for (until each has started its controller of the application)
+	// for (until each has started its manager of the application)
 	// before it takes part, for at most SyncTimeout: OTP's
 	// sync_nodes_mandatory, sync_nodes_optional and sync_nodes_timeout.
 	// If a mandatory node is still missing then, Coordinator.Start fails

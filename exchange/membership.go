@@ -92,12 +92,13 @@ func (m *Membership) Handle(p *actor.Process, msg any) any {
 		m.Join(p)
 		return nil
 	case *exchangepb.Leader:
-		l := event(e).(*Leader)
-		if l.Exchange == m.Exchange.Name {
+		return m.Handle(p, event(e))
+	case *Leader: // converted already, by another Membership of the same process
+		if e.Exchange == m.Exchange.Name {
 			m.backoff = 0
-			m.leader = l
+			m.leader = e
 		}
-		return l
+		return e
 	case *exchangepb.MemberUp, *exchangepb.MemberDown:
 		return event(e)
 	}

@@ -44,7 +44,8 @@ func (r *Request) Expired(now time.Time) bool { return !r.Deadline.IsZero() && n
 
 // ForwardTo sends r from node n to pid (an exchange or a controller) as a
 // call answered to r's ReplyTo: r itself to a local process, its protobuf
-// envelope to a remote one.
+// envelope to a remote one. If pid's node goes down before pid answers, n
+// answers r's ReplyTo with actor.ErrNodeDown (see actor.Node.Forward).
 func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error {
 	var msg any = r
 	if pid.Address != n.Address() {

@@ -277,8 +277,17 @@ func (s *server) leaderEvent() *exchangepb.Leader {
 	return &exchangepb.Leader{Exchange: s.spec.Name, Leader: s.members.leader, Members: s.members.pids(), ExchangePid: s.p.Self()}
 }
 
+// send sends an event to a member. One that cannot go because this node
+// is stopping or the member's is gone is no news (the member is leaving
+// too): debug level. Anything else (an event that does not encode, or is
+// too large) is a bug worth a warning.
 func (s *server) send(p *actor.Process, to *actor.PID, msg any) {
-	if err := p.Send(to, msg); err != nil {
+	err := p.Send(to, msg)
+	switch {
+	case err == nil:
+	case errors.Is(err, actor.ErrNodeStopped) || errors.Is(err, actor.ErrNodeDown) || errors.Is(err, actor.ErrNoProcess):
+		p.Node().Logger().Debug("exchange event not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "error", err)
+	default:
 		p.Node().Logger().Warn("exchange event not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "error", err)
 	}
 }

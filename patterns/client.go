@@ -37,14 +37,21 @@ type Reply struct {
 // Broadcast exchange (CallAll returns them all). The deadline is ctx's, or
 // the node's CallTimeout. Errors: exchange.ErrExchangeNotFound,
 // ErrNoController, ErrRejected, ErrTooLarge, actor.ErrTimeout,
-// actor.ErrNodeDown, or the controller's own error.
+// actor.ErrNodeDown (the exchange's or the controller's node went away;
+// it comes as soon as the node before it learns of it), or the
+// controller's own error.
 func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (any, error) {
-	pend, err := c.send(ctx, ex, msg, false, opts)
+	pend, _, err := c.send(ctx, ex, msg, false, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer pend.Release()
 	v, err := pend.Wait(ctx)
+	if err == nil {
+		if err := c.notAReply(ex, v); err != nil {
+			return nil, err
+		}
+	}
 	return v, c.clarify(ex, err)
 }
 
@@ -52,13 +59,20 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 // for a Broadcast exchange one per controller (of the service group), for
 // the others the one reply. It returns when all have answered or the
 // deadline has passed; the replies that came are returned with the error.
+// If a controller's node goes down before the controller answers, its
+// Reply carries actor.ErrNodeDown, as soon as the exchange's node learns
+// of it; the exchange's own node going down ends CallAll with
+// actor.ErrNodeDown. The exchange's node cannot tell which controllers
+// have answered: a node that goes down after its controller answered,
+// while CallAll still waits for others, is counted a second time (its
+// Reply.Err), and CallAll may return before a slower controller answers.
 func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) ([]Reply, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, err := c.send(ctx, ex, msg, true, opts)
+	pend, hop, err := c.send(ctx, ex, msg, true, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -74,15 +88,29 @@ func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts
 			want = n
 			continue
 		}
-		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, actor.ErrNodeDown) {
+		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.Canceled) || errors.Is(err, actor.ErrNodeStopped) || hopDown(err, hop) {
 			return out, err
 		}
 		if want < 0 && c.clarify(ex, err) != err { // the exchange itself is missing
 			return out, c.clarify(ex, err)
 		}
-		out = append(out, Reply{Value: v, Err: err})
+		if err == nil {
+			if e := c.notAReply(ex, v); e != nil {
+				v, err = nil, e
+			}
+		}
+		out = append(out, Reply{Value: v, Err: err}) // a controller's node going down is that controller's answer
 	}
 	return out, nil
+}
+
+// hopDown reports whether err says that the node at hop (the exchange's),
+// to which this node sent a request, went down: the request is lost. A
+// controller's node going down arrives as that controller's answer, from
+// the exchange's node.
+func hopDown(err error, hop string) bool {
+	var down *actor.NodeDownError
+	return errors.As(err, &down) && down.Address == hop
 }
 
 // CallAs is Call with the reply's type checked: ErrUnexpectedReply if the
@@ -100,18 +128,22 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 	return t, nil
 }
 
-func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, error) {
+// send sends a request to ex and returns its Pending, and the address of
+// the node it went to (the exchange's). A request waits on that node; the
+// nodes after it (controllers') answer it themselves, or, if they go down
+// first, the node that forwarded it to them does (see actor.Node.Forward).
+func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, string, error) {
 	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
-		return actor.Pending{}, err
+		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
 	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
 	if err := req.ForwardTo(c.n, target); err != nil {
 		pend.Release()
-		return actor.Pending{}, c.clarify(ex, err)
+		return actor.Pending{}, "", c.clarify(ex, err)
 	}
-	return pend, nil
+	return pend, target.Address, nil
 }
 
 // check returns the PID of ex, after checking what can be checked before

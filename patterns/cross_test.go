@@ -19,13 +19,16 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/childtest"
 	"github.com/switchboard-go/switchboard/internal/wire"
+	"github.com/switchboard-go/switchboard/switchboardtest"
 )
 
 // cluster3 is a client node a, an exchange node b with controller b1, and a
-// controller node c with c1, c2, all talking over loopback.
+// controller node c with c1, c2: a cluster of three over loopback, made
+// with the public harness (switchboardtest).
 func cluster3(t *testing.T, spec exchange.Spec) (a, b, c *actor.Node, ex exchange.Address, pids map[string]*actor.PID, events map[string]chan any) {
-	a, b, c = node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	startExchange(t, b, spec)
+	tc := switchboardtest.NewCluster(t, 3)
+	a, b, c = tc.Node(0), tc.Node(1), tc.Node(2)
+	tc.StartExchange(1, spec)
 	ex = exchange.At(b.Address(), spec.Name)
 	pids, events = map[string]*actor.PID{}, map[string]chan any{}
 	pids["b1"], events["b1"] = ctrl(t, b, ex, "b1", "", "")
@@ -177,9 +180,9 @@ func waitMembers(t *testing.T, n *actor.Node, ex exchange.Address, want int) {
 
 const childEnv = "SWITCHBOARD_PATTERNS_CHILD"
 
-func startChildController(t *testing.T, exchangeNode, name string) *childtest.Child {
+func startChildController(t *testing.T, exchangeNode, name string, env ...string) *childtest.Child {
 	t.Helper()
-	c := childtest.Start(t, "controller", childEnv+"="+exchangeNode+","+name)
+	c := childtest.Start(t, "controller", append(env, childEnv+"="+exchangeNode+","+name)...)
 	c.Expect(t, 20*time.Second, "READY")
 	return c
 }
@@ -206,9 +209,12 @@ func runChildIfAsked() bool {
 
 // serveChild is the body of a child node: it starts a node, spawns the
 // process mk makes, which calls joined once it is in place, says READY
-// then, and lives until its stdin closes or it is killed.
+// then, and lives until its stdin closes or it is killed. SB_COOKIE and
+// SB_TICK, if set, are its Cookie and TickTime.
 func serveChild(mk func(joined func()) actor.Server) {
-	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet()})
+	tick, _ := time.ParseDuration(os.Getenv("SB_TICK"))
+	n, err := actor.Start(actor.Config{Name: "child@localhost", Listen: "127.0.0.1:0", Logger: quiet(),
+		Cookie: os.Getenv("SB_COOKIE"), TickTime: tick})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/wire"
+	"github.com/switchboard-go/switchboard/switchboardtest"
 )
 
 // An exchange without middleware routes a request from another node as it
@@ -16,8 +17,9 @@ import (
 // request is counted, and what it cannot route there (an empty group) is
 // answered as always.
 func TestAcrossNodesRoutedOnArrival(t *testing.T) {
-	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
+	tc := switchboardtest.NewCluster(t, 3)
+	a, b, c := tc.Node(0), tc.Node(1), tc.Node(2)
+	tc.StartExchange(1, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
 	ex := exchange.At(b.Address(), "x")
 	ctrl(t, c, ex, "c1", "", "")
 	ctrl(t, c, ex, "c2", "", "")
@@ -62,8 +64,9 @@ func TestAcrossNodesRoutedOnArrival(t *testing.T) {
 // A controller that leaves is out of the routing of requests from other
 // nodes at once: the exchange rebuilds the table they are routed by.
 func TestAcrossNodesRoutedOnArrivalFollowsLeaves(t *testing.T) {
-	a, b, c := node(t, "a@localhost", true), node(t, "b@localhost", true), node(t, "c@localhost", true)
-	startExchange(t, b, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
+	tc := switchboardtest.NewCluster(t, 3)
+	a, b, c := tc.Node(0), tc.Node(1), tc.Node(2)
+	tc.StartExchange(1, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
 	ex := exchange.At(b.Address(), "x")
 	p1, _ := ctrl(t, c, ex, "c1", "", "")
 	_, ev2 := ctrl(t, c, ex, "c2", "", "")

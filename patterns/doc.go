@@ -14,7 +14,11 @@
 // deadline (ctx's, or the node's CallTimeout) and ends with a reply or a
 // typed error: exchange.ErrExchangeNotFound, ErrNoController, ErrRejected,
 // ErrTooLarge, actor.ErrTimeout, actor.ErrNodeDown, or a controller's crash
-// (*actor.ExitError wrapping *actor.PanicError).
+// (*actor.ExitError wrapping *actor.PanicError). A request whose
+// controller's node, or exchange's node, goes away gets actor.ErrNodeDown
+// as soon as the node before it on the path learns of it, not at its
+// deadline: the exchange's node answers for the controllers it forwarded
+// to (see actor.Node.Forward).
 //
 // Chunked responses: a StreamController answers a request with a stream
 // of chunks sent straight to the client, within the credit the client
@@ -27,11 +31,11 @@
 //
 // Publish-subscribe: Subscribe a process to a pub-sub exchange with a
 // topic pattern, Publish with a routing key, and the process gets an
-// *exchange.Message per match; Collect is reverse pub-sub, many sources to
+// *pubsub.Message per match; Collect is reverse pub-sub, many sources to
 // one consumer, in one line.
 //
 // Task distribution: Tasks.Submit hands a task to a task queue
-// (exchange.StartTasks) and returns once the queue holds it; a Worker
+// (tasks.Start) and returns once the queue holds it; a Worker
 // joins the queue with a prefetch limit, gets tasks round-robin and
 // settles each with Ack, Nack or Reject. See docs/tasks.md.
 package patterns

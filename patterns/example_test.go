@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
@@ -13,7 +14,8 @@ import (
 // Request-response in one line on each side: a controller with a handler,
 // a client with Call (here the typed CallAs).
 func Example() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	node, _ := actor.Start(actor.Config{Name: "demo@localhost"})
 	defer node.Stop(ctx)
 	exchange.Start(ctx, node, exchange.Spec{Name: "upper", Strategy: exchange.RoundRobin})
@@ -30,7 +32,12 @@ func Example() {
 		}
 	}
 	node.Spawn(ctx, c)
-	<-joined
+	select {
+	case <-joined:
+	case <-ctx.Done():
+		fmt.Println("the controller did not join:", ctx.Err())
+		return
+	}
 
 	s, err := patterns.CallAs[string](ctx, patterns.NewClient(node), exchange.Named("upper"), "hello")
 	fmt.Println(s, err)

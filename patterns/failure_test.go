@@ -130,7 +130,7 @@ func TestPanickingControllerIsRestartedAndRejoins(t *testing.T) {
 	if _, err := supervisor.Start(ctxT(t), n, supervisor.Spec{Intensity: 5, Period: time.Minute, Children: []supervisor.ChildSpec{spec}}); err != nil {
 		t.Fatal(err)
 	}
-	first := recvPID(t, joined, "the controller did not join")
+	first := recvWithin(t, joined, "the controller did not join")
 	c := NewClient(n)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -144,7 +144,7 @@ func TestPanickingControllerIsRestartedAndRejoins(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("crash reported after %v, not at once (deadline 30 s)", d)
 	}
-	second := recvPID(t, joined, "the controller did not join again after its crash")
+	second := recvWithin(t, joined, "the controller did not join again after its crash")
 	if second.Equal(first) {
 		t.Fatal("controller not restarted")
 	}
@@ -240,17 +240,5 @@ func TestAsyncRequestReplyArrivesTagged(t *testing.T) {
 	}
 	if r := byTag["t-2"]; r == nil || !errors.Is(r.Err, actor.ErrTimeout) {
 		t.Fatalf("t-2 = %+v; want a timeout", r)
-	}
-}
-
-// recvPID waits for a PID on ch, failing the test with what after 10 s.
-func recvPID(t *testing.T, ch <-chan *actor.PID, what string) *actor.PID {
-	t.Helper()
-	select {
-	case p := <-ch:
-		return p
-	case <-time.After(10 * time.Second):
-		t.Fatal(what + " within 10 s")
-		return nil
 	}
 }

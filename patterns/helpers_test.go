@@ -109,6 +109,19 @@ func waitEvent[T any](t testing.TB, ch <-chan any) T {
 	}
 }
 
+// recvWithin waits for a value on ch, failing the test with what after
+// 10 s.
+func recvWithin[T any](t testing.TB, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal(what + " within 10 s")
+		panic("unreachable")
+	}
+}
+
 func str(v any) string {
 	if s, ok := v.(*wrapperspb.StringValue); ok {
 		return s.Value

@@ -28,7 +28,7 @@ func (c *Client) Interact(ctx context.Context, ex exchange.Address, msg any, ans
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, err := c.send(ctx, ex, msg, false, opts)
+	pend, _, err := c.send(ctx, ex, msg, false, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,7 @@ func TestInteractAnswerFails(t *testing.T) {
 			}()
 			_, _ = cl.Interact(ctxT(t), ex, wrapperspb.String("x"), func(context.Context, any) (any, error) { panic("answer exploded") })
 		}()
-		if errs = <-asked; !errors.Is(errs[0], ErrAnswerFailed) {
+		if errs = recvWithin(t, asked, "the handler's ask did not return"); !errors.Is(errs[0], ErrAnswerFailed) {
 			t.Fatalf("after a panicking answer, ask = %v", errs[0])
 		}
 	})

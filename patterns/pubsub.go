@@ -14,8 +14,8 @@ import (
 // Subscribe subscribes the process pid to the pub-sub exchange ex: pid
 // gets, in HandleInfo, every message published there with a routing key
 // that pattern matches ("*" one word, "#" zero or more; see package
-// topic), as an *exchange.Message labelled with tag (use
-// exchange.AsMessage, which also reads those from other nodes). A
+// topic), as a *pubsub.Message labelled with tag (use
+// pubsub.AsMessage, which also reads those from other nodes). A
 // subscriber that exits is unsubscribed. It returns once the subscription
 // is in place; an invalid pattern is topic.ErrInvalidPattern.
 func Subscribe(ctx context.Context, n *actor.Node, ex exchange.Address, pattern, tag string, pid *actor.PID) error {

@@ -27,11 +27,11 @@ import (
 // stream. Each range over the sequence sends the request anew. Use an
 // exchange that sends a request to one controller (not Broadcast).
 //
-//	for chunk, err := range client.Stream(ctx, exchange.Named("files"), req) {
+//	for chunk, err := range client.Stream(ctx, exchange.Named("files"), wrapperspb.String(path)) {
 //		if err != nil {
 //			return err
 //		}
-//		write(chunk.(*pb.Block))
+//		w.Write(chunk.(*wrapperspb.BytesValue).GetValue())
 //	}
 func (c *Client) Stream(ctx context.Context, ex exchange.Address, msg any, opts ...StreamOption) iter.Seq2[any, error] {
 	o := streamOptions{window: DefaultWindow}
@@ -103,7 +103,7 @@ type consumer struct {
 // openStream sends the request, waits for the producer's StreamOpen and
 // grants it the first window.
 func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o streamOptions) (*consumer, error) {
-	pend, err := c.send(ctx, ex, msg, false, o.req)
+	pend, _, err := c.send(ctx, ex, msg, false, o.req)
 	if err != nil {
 		return nil, err
 	}

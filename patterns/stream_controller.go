@@ -10,7 +10,8 @@ import (
 // stream of chunks (a chunked response, the seed's "locomotive"). It
 // joins an exchange as Controller does; for each request it starts a
 // producer running Handler on a goroutine of its own and replies at once
-// with a *StreamOpen, so that it keeps serving other requests while
+// with the stream's opening message (an internal protocol message that
+// names the producer), so that it keeps serving other requests while
 // streams run. The chunks go straight to the client, never through the
 // exchange, within the credit the client grants.
 //

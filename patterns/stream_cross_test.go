@@ -27,7 +27,7 @@ func TestStreamClientNodeDies(t *testing.T) {
 	loopDone := make(chan error, 1)
 	go func() {
 		got := 0
-		for _, err := range cl.Stream(context.Background(), ex, wrapperspb.String("go"), WithWindow(4)) {
+		for _, err := range cl.Stream(ctxT(t), ex, wrapperspb.String("go"), WithWindow(4)) {
 			if err != nil {
 				loopDone <- err
 				return
@@ -39,7 +39,13 @@ func TestStreamClientNodeDies(t *testing.T) {
 		}
 		loopDone <- nil
 	}()
-	<-paused
+	select {
+	case <-paused:
+	case err := <-loopDone:
+		t.Fatalf("the stream ended before its fifth chunk: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no fifth chunk within 10 s")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.Stop(ctx); err != nil {
@@ -48,7 +54,7 @@ func TestStreamClientNodeDies(t *testing.T) {
 	e := p.wait(t)
 	checkStopped(t, e, actor.ErrNodeDown)
 	close(resume)
-	if err := <-loopDone; !errors.Is(err, actor.ErrNodeStopped) {
+	if err := recvWithin(t, loopDone, "the stopped client's loop did not end"); !errors.Is(err, actor.ErrNodeStopped) {
 		t.Fatalf("the stopped client's loop ended with %v", err)
 	}
 }
@@ -65,7 +71,7 @@ func TestStreamAcrossProcessesProducerNodeKilled(t *testing.T) {
 	got := 0
 	var last error
 	var killed time.Time
-	for v, err := range cl.Stream(context.Background(), exchange.At(b.Address(), "s"), wrapperspb.String("go")) {
+	for v, err := range cl.Stream(ctxT(t), exchange.At(b.Address(), "s"), wrapperspb.String("go")) {
 		if err != nil {
 			last = err
 			break

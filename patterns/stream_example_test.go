@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/patterns"
 )
 
-// startJoined spawns a controller and returns once it has joined.
-func startJoined(ctx context.Context, node *actor.Node, s actor.Server, onEvent *func(*actor.Process, any)) {
+// startJoined spawns a controller and returns once it has joined, or
+// prints why not and returns false when ctx ends first.
+func startJoined(ctx context.Context, node *actor.Node, s actor.Server, onEvent *func(*actor.Process, any)) bool {
 	joined := make(chan struct{})
 	var once sync.Once
 	*onEvent = func(_ *actor.Process, ev any) {
@@ -22,13 +24,20 @@ func startJoined(ctx context.Context, node *actor.Node, s actor.Server, onEvent 
 		}
 	}
 	node.Spawn(ctx, s)
-	<-joined
+	select {
+	case <-joined:
+		return true
+	case <-ctx.Done():
+		fmt.Println("the controller did not join:", ctx.Err())
+		return false
+	}
 }
 
 // A chunked response: the controller sends words one by one within the
 // client's credit; the client ranges over them.
 func ExampleClient_Stream() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	node, _ := actor.Start(actor.Config{Name: "demo@localhost"})
 	defer node.Stop(ctx)
 	exchange.Start(ctx, node, exchange.Spec{Name: "words", Strategy: exchange.RoundRobin})
@@ -41,7 +50,9 @@ func ExampleClient_Stream() {
 		}
 		return nil // end of stream
 	})
-	startJoined(ctx, node, c, &c.OnEvent)
+	if !startJoined(ctx, node, c, &c.OnEvent) {
+		return
+	}
 
 	client := patterns.NewClient(node)
 	for w, err := range patterns.StreamAs[string](ctx, client, exchange.Named("words"), "one chunk at a time", patterns.WithWindow(2)) {
@@ -62,7 +73,8 @@ func ExampleClient_Stream() {
 // A response with request: the controller asks for a confirmation before
 // its final reply.
 func ExampleClient_Interact() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	node, _ := actor.Start(actor.Config{Name: "demo@localhost"})
 	defer node.Stop(ctx)
 	exchange.Start(ctx, node, exchange.Spec{Name: "orders", Strategy: exchange.RoundRobin})
@@ -77,7 +89,9 @@ func ExampleClient_Interact() {
 		}
 		return "ordered " + req.Msg.(string), nil
 	})
-	startJoined(ctx, node, c, &c.OnEvent)
+	if !startJoined(ctx, node, c, &c.OnEvent) {
+		return
+	}
 
 	client := patterns.NewClient(node)
 	v, err := client.Interact(ctx, exchange.Named("orders"), "42 pianos", func(_ context.Context, q any) (any, error) {

@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 )
 
-// Tasks submits tasks to task queues (exchange.StartTasks) from plain
+// Tasks submits tasks to task queues (tasks.Start) from plain
 // goroutines; Worker is the other side. It holds no goroutine or process
 // of its own and is safe for concurrent use.
 type Tasks struct {
@@ -38,9 +38,9 @@ func WithPriority(p int) SubmitOption { return func(o *submitOptions) { o.priori
 // Submit hands msg to the task queue ex and returns once the queue holds
 // it: a nil error is the queue's acknowledgement (as a RabbitMQ publisher
 // confirm), so a task is never lost silently on its way in. The deadline
-// is ctx's, or the node's CallTimeout. Errors: exchange.ErrQueueFull,
-// ErrBadPriority, ErrExchangeNotFound, ErrNotTaskQueue, ErrTooLarge,
-// actor.ErrNotSerializable (a payload for another node that is not a
+// is ctx's, or the node's CallTimeout. Errors: tasks.ErrQueueFull,
+// tasks.ErrBadPriority, exchange.ErrExchangeNotFound,
+// tasks.ErrNotTaskQueue, exchange.ErrTooLarge, actor.ErrNotSerializable (a payload for another node that is not a
 // protobuf message), actor.ErrTimeout, actor.ErrNodeDown. A timeout does
 // not say that the task was refused: the queue may have taken it.
 func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) error {

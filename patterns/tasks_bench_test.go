@@ -69,7 +69,11 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		if _, err := wn.Spawn(context.Background(), w); err != nil {
 			b.Fatal(err)
 		}
-		<-joined
+		select {
+		case <-joined:
+		case <-time.After(10 * time.Second):
+			b.Fatal("a worker did not join within 10 s")
+		}
 	}
 	producer := NewTasks(qn)
 	msg := wrapperspb.String("task")

@@ -166,7 +166,11 @@ func TestTasksInClusterByName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = c.Leave(context.Background()) })
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = c.Leave(ctx)
+		})
 	}
 	join(a)
 	join(b, a.Address())

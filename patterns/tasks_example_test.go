@@ -3,6 +3,7 @@ package patterns_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
@@ -14,7 +15,8 @@ import (
 // by priority, FIFO within one; a nacked task comes back, marked
 // redelivered.
 func ExampleWorker() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
 	node, _ := actor.Start(actor.Config{Name: "jobs@localhost"})
 	defer node.Stop(ctx)
 	tasks.Start(ctx, node, tasks.Spec{Name: "jobs"})
@@ -38,7 +40,11 @@ func ExampleWorker() {
 		}
 	})
 	node.Spawn(ctx, w)
-	<-done
+	select {
+	case <-done:
+	case <-ctx.Done():
+		fmt.Println("the tasks were not all done:", ctx.Err())
+	}
 	// Output:
 	// restart the server (priority 9, delivery 1)
 	// mail the invoice (priority 0, delivery 1)

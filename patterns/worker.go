@@ -26,13 +26,12 @@ type TaskHandler func(w *Worker, t *tasks.Task)
 // Handler, and sends the acks, nacks and rejects back in one message per
 // batch. It follows the queue across restarts and nodes as a Controller
 // follows its exchange. OnEvent, if set, sees the queue's events
-// (*exchange.WorkerJoined, *exchange.ExchangeDown,
-// *exchange.TasksRevoked, *exchange.AcksRefused) and any other message
-// sent to the worker.
+// (*tasks.WorkerJoined, *exchange.ExchangeDown, *tasks.Revoked,
+// *tasks.AcksRefused) and any other message sent to the worker.
 type Worker struct {
 	actor.BaseServer
 	Queue      exchange.Address
-	Prefetch   int // the prefetch limit, 1..exchange.MaxPrefetch
+	Prefetch   int // the prefetch limit, 1..tasks.MaxPrefetch
 	Handler    TaskHandler
 	OnEvent    func(p *actor.Process, event any)
 	MaxBackoff time.Duration // bounds the wait between attempts to join; default 1 s
@@ -114,13 +113,13 @@ func (w *Worker) join() {
 
 // Ack completes the task delivered under tag: the queue never delivers it
 // again. It may be called from any goroutine. Errors, with nothing
-// changed: exchange.ErrUnknownTag (not delivered to this worker),
-// ErrAlreadyAcked, ErrTagRevoked (the queue took the task back at its ack
+// changed: tasks.ErrUnknownTag (not delivered to this worker),
+// tasks.ErrAlreadyAcked, tasks.ErrTagRevoked (the queue took the task back at its ack
 // timeout, or went away, and delivers it again). The ack goes to the
 // queue at the end of the current callback (or at once, from another
 // goroutine), batched with the others; if the queue took the task back
 // meanwhile, it refuses the ack and the worker gets a
-// *exchange.AcksRefused event.
+// *tasks.AcksRefused event.
 func (w *Worker) Ack(tag uint64) error { return w.settle(tag, settleAck, "") }
 
 // Nack gives the task back: the queue delivers it again, to another

@@ -165,7 +165,11 @@ func TestPermanentOrAbnormalTransientExitStopsTheNode(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatal("controller did not halt")
 			}
-			<-f.n.Done()
+			select {
+			case <-f.n.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("the node did not stop after its controller halted")
+			}
 			if err := c.Err(); !errors.Is(err, ErrApplicationExited) {
 				t.Fatalf("err = %v", err)
 			}

@@ -78,8 +78,13 @@ func TestShutdownIsReverseOrderAndKillsAfterTimeout(t *testing.T) {
 	if reason := f.down(supDown); !errors.Is(reason, actor.ErrShutdown) {
 		t.Fatalf("supervisor reason %v", reason)
 	}
-	if err := <-stopped; err != nil {
-		t.Fatalf("StopProcess: %v", err)
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("StopProcess: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("StopProcess did not return within 10 s")
 	}
 	if d := time.Since(start); d < 100*time.Millisecond || d > 5*time.Second {
 		t.Fatalf("shutdown took %v; want the 100ms timeout and little more", d)

@@ -28,7 +28,7 @@ type Spec struct {
 	// upstream.
 	Upstream exchange.Address
 	// MaxPayload bounds a published payload that crosses nodes; default
-	// DefaultMaxPayload.
+	// exchange.DefaultMaxPayload.
 	MaxPayload int
 }
 
@@ -70,7 +70,7 @@ func ChildSpec(spec Spec) supervisor.ChildSpec {
 
 // Message is what a subscriber receives in HandleInfo for each published
 // message: from an exchange on its own node as this struct; from another
-// node as a *Delivery, which AsMessage turns into one.
+// node in an encoded form, which AsMessage turns into one.
 type Message struct {
 	Exchange string // the exchange that delivered it (a proxy's name, for its subscribers)
 	Key      string // the routing key it was published with
@@ -79,7 +79,7 @@ type Message struct {
 }
 
 // AsMessage returns msg as a published message if it is one (a *Message,
-// or a *Delivery from another node, decoded).
+// or a delivery from another node, decoded).
 func AsMessage(msg any) (*Message, bool, error) {
 	switch m := msg.(type) {
 	case *Message:
@@ -95,9 +95,9 @@ func AsMessage(msg any) (*Message, bool, error) {
 }
 
 // PublishTo sends a message with routing key key to the pub-sub exchange
-// pid from node n: unencoded within the node, as a Publish to another
-// node (msg must then be a protobuf message, of at most maxPayload bytes;
-// 0 means DefaultMaxPayload). It returns once the message is on its way;
+// pid from node n: unencoded within the node, encoded for another node
+// (msg must then be a protobuf message, of at most maxPayload bytes; 0
+// means exchange.DefaultMaxPayload). It returns once the message is on its way;
 // a key that is not valid is topic.ErrInvalidKey and nothing is sent.
 func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload int) error {
 	if _, err := topic.ParseKey(key); err != nil {

@@ -25,7 +25,7 @@ type Task struct {
 func (t *Task) Redelivered() bool { return t.Deliveries > 1 }
 
 // Batch carries deliveries to a worker on the queue's own node, its
-// payloads unencoded; between nodes they travel as TaskDeliveries.
+// payloads unencoded; between nodes they travel encoded.
 type Batch struct {
 	Queue string
 	Tasks []Task
@@ -40,7 +40,7 @@ type Undecodable struct {
 }
 
 // AsTasks returns the deliveries in msg, as a worker receives them in
-// HandleInfo: a *Batch from its own node or a *TaskDeliveries from
+// HandleInfo: a *Batch from its own node or their encoded form from
 // another, decoded. ok is false for other messages. Deliveries whose
 // payload cannot be decoded (a type unknown on the worker's node) are
 // returned in bad, to be rejected with DEAD_CAUSE_BAD_PAYLOAD.

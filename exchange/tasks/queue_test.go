@@ -95,11 +95,58 @@ func runScenario(t *testing.T, file string) {
 				continue
 			}
 			sc.do(t, strings.Fields(line)[1:])
+			if err := sc.q.invariants(); err != nil {
+				t.Fatalf("%s:%d: after %q: %v", file, i+1, line, err)
+			}
 		default:
 			want = append(want, line)
 		}
 	}
 	check(cmdLine)
+}
+
+// invariants checks what the queue's bookkeeping must keep true after
+// every event: each worker's outstanding count is its tasks in flight,
+// the in-flight list holds the in-flight tasks in delivery order, and the
+// room is the free slots of the registered workers (an inflated room
+// delivers the same, but makes every dispatch scan workers for nothing).
+func (q *taskQueue) invariants() error {
+	held := map[*taskWorker]int{}
+	listed := 0
+	for t := q.oldest; t != nil; t = t.next {
+		if q.inflight[t.tag] != t {
+			return fmt.Errorf("task %d (tag %d) in the in-flight list but not in the table", t.id, t.tag)
+		}
+		if t.next != nil && t.next.deadline < t.deadline {
+			return fmt.Errorf("in-flight list out of deadline order at task %d", t.id)
+		}
+		held[t.worker]++
+		listed++
+	}
+	if listed != len(q.inflight) {
+		return fmt.Errorf("%d tasks in the in-flight list, %d in the table", listed, len(q.inflight))
+	}
+	room := 0
+	for _, w := range q.workers {
+		if q.byKey[w.key] != w {
+			return fmt.Errorf("worker %s in the rotation but not registered", w.key)
+		}
+		if w.outstanding != held[w] {
+			return fmt.Errorf("worker %s: outstanding %d, %d tasks in flight", w.key, w.outstanding, held[w])
+		}
+		room += max(0, w.prefetch-w.outstanding)
+		delete(held, w)
+	}
+	if len(held) > 0 {
+		return fmt.Errorf("tasks in flight at %d workers no longer registered", len(held))
+	}
+	if len(q.byKey) != len(q.workers) {
+		return fmt.Errorf("%d workers registered, %d in the rotation", len(q.byKey), len(q.workers))
+	}
+	if q.room != room {
+		return fmt.Errorf("room %d; the workers have %d free slots", q.room, room)
+	}
+	return nil
 }
 
 func args(fields []string) map[string]string {

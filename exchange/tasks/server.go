@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -236,8 +237,17 @@ func (s *tasksServer) flush() {
 	}
 }
 
+// send sends to a worker. A message that cannot go because this node is
+// stopping or the worker's is gone is no news (the worker's deliveries are
+// taken back when its monitor fires): debug level. Anything else is a bug
+// worth a warning.
 func (s *tasksServer) send(to *actor.PID, msg any) {
-	if err := s.p.Send(to, msg); err != nil {
+	err := s.p.Send(to, msg)
+	switch {
+	case err == nil:
+	case errors.Is(err, actor.ErrNodeStopped) || errors.Is(err, actor.ErrNodeDown) || errors.Is(err, actor.ErrNoProcess):
+		s.p.Node().Logger().Debug("task queue message not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "err", err)
+	default:
 		s.p.Node().Logger().Warn("task queue message not sent", "exchange", s.spec.Name, "to", actor.FormatPID(to), "err", err)
 	}
 }

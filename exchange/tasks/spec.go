@@ -37,7 +37,7 @@ type Spec struct {
 	// Higher priorities are delivered first, FIFO within a priority.
 	MaxPriority int
 	// MaxPayload bounds a task's payload from another node; default
-	// DefaultMaxPayload.
+	// exchange.DefaultMaxPayload.
 	MaxPayload int
 }
 
@@ -54,7 +54,8 @@ const (
 	MaxPrefetch = 65535
 )
 
-// Validate reports what is wrong with the spec, wrapping ErrInvalidSpec.
+// Validate reports what is wrong with the spec, wrapping
+// exchange.ErrInvalidSpec.
 func (s Spec) Validate() error {
 	switch {
 	case s.Name == "":

@@ -22,10 +22,11 @@ type localSubmission struct {
 // priority (0..the queue's MaxPriority, higher first), and returns once
 // the queue holds it: a nil error is the queue's acknowledgement, so a
 // task is never lost silently on its way in. Errors: ErrQueueFull,
-// ErrBadPriority, ErrExchangeNotFound, ErrNotTaskQueue, ErrTooLarge and
-// ErrBadRequest (a payload that cannot cross nodes), actor.ErrTimeout,
-// actor.ErrNodeDown. maxPayload bounds a payload for another node (0:
-// DefaultMaxPayload). Package patterns has the producer API (Tasks).
+// ErrBadPriority, exchange.ErrExchangeNotFound, ErrNotTaskQueue,
+// exchange.ErrTooLarge and exchange.ErrBadRequest (a payload that cannot
+// cross nodes), actor.ErrTimeout, actor.ErrNodeDown. maxPayload bounds a
+// payload for another node (0: exchange.DefaultMaxPayload). Package
+// patterns has the producer API (Tasks).
 func Submit(ctx context.Context, n *actor.Node, a exchange.Address, msg any, priority, maxPayload int) error {
 	if a.Name == "" {
 		return fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)

@@ -32,8 +32,13 @@ func TestStopAndKill(t *testing.T) {
 	if c.Alive() {
 		t.Fatal("alive after Stop")
 	}
-	if l := <-c.Lines(); l != "BYE" {
-		t.Fatalf("last line %q", l)
+	select {
+	case l := <-c.Lines():
+		if l != "BYE" {
+			t.Fatalf("last line %q", l)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no last line within 10 s of the stop")
 	}
 	k := childtest.Start(t, "two", env+"=1")
 	k.Expect(t, 20*time.Second, "READY")

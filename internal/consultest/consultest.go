@@ -65,7 +65,8 @@ func Binary() (string, error) {
 	}
 }
 
-// Start starts an agent and waits until it has elected itself leader.
+// Start starts an agent and waits until it has elected itself leader and
+// registered its own serfHealth check (sessions need it).
 func Start(t testing.TB) *Agent {
 	t.Helper()
 	bin, err := Binary()
@@ -122,7 +123,7 @@ func (a *Agent) start() error {
 
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if leader, err := a.Client.Status().Leader(); err == nil && leader != "" {
+		if a.ready() {
 			return nil
 		}
 		select {
@@ -216,4 +217,28 @@ func WaitFor(ctx context.Context, cond func() bool) error {
 		}
 	}
 	return nil
+}
+
+// ready reports whether the agent has a leader and its own node's
+// serfHealth check is registered: the leader registers it shortly after
+// its election, and a session (bound to that check by default) cannot be
+// created before.
+func (a *Agent) ready() bool {
+	if leader, err := a.Client.Status().Leader(); err != nil || leader == "" {
+		return false
+	}
+	name, err := a.Client.Agent().NodeName()
+	if err != nil {
+		return false
+	}
+	checks, _, err := a.Client.Health().Node(name, nil)
+	if err != nil {
+		return false
+	}
+	for _, c := range checks {
+		if c.CheckID == "serfHealth" && c.Status == "passing" {
+			return true
+		}
+	}
+	return false
 }

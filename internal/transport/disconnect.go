@@ -16,6 +16,7 @@ func (t *Transport) Disconnect(addr string) {
 		delete(t.peers, addr)
 		p.close()
 	}
+	delete(t.from, addr)
 	for c, in := range t.in {
 		if in.from == addr {
 			in.cut.Store(true)

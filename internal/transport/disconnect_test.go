@@ -30,7 +30,7 @@ func TestDisconnect(t *testing.T) {
 	default:
 		t.Fatal("Disconnect returned before reporting the peer down")
 	}
-	if err := <-sa.why; !errors.Is(err, ErrDisconnected) {
+	if err := wait(t, sa.why); !errors.Is(err, ErrDisconnected) {
 		t.Fatalf("down because %v; want ErrDisconnected", err)
 	}
 	// b sees both of its connections to a break.

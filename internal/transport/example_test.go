@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/switchboard-go/switchboard/internal/transport"
 	"github.com/switchboard-go/switchboard/internal/wire"
@@ -25,6 +26,11 @@ func Example() {
 	defer send.Close()
 
 	_ = send.Send(recv.Addr(), &wire.Frame{To: "$1"})
-	fmt.Println("frame for", <-got)
+	select {
+	case to := <-got:
+		fmt.Println("frame for", to)
+	case <-time.After(10 * time.Second):
+		fmt.Println("no frame within 10 s")
+	}
 	// Output: frame for $1
 }

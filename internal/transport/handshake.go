@@ -6,7 +6,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"syscall"
 
 	"google.golang.org/protobuf/proto"
 
@@ -18,30 +22,48 @@ import (
 // the cookie never crosses the network and a recorded handshake cannot be
 // replayed. With no cookie on either side the HMAC key is empty and every
 // peer that speaks the protocol passes; a cookie on one side only fails.
+// Before it welcomes a dialer, the listener has the dialer's address
+// confirm the dial (verify.go): the cookie proves membership of the
+// cluster, the dialback proves which member.
 
 const (
-	protocolVersion = 2
+	protocolVersion = 3
 	nonceSize       = 32
 	// maxHandshakeMsg bounds the messages read before the peer has proved
 	// itself, so that a stranger cannot make a node allocate MaxFrameSize.
 	maxHandshakeMsg = 4 << 10
 
-	roleDialer   = "switchboard/2 dialer"
-	roleListener = "switchboard/2 listener"
+	roleDialer   = "switchboard/3 dialer"
+	roleListener = "switchboard/3 listener"
 )
 
-// names are what both digests cover besides the nonces.
-type names struct {
-	dialerAddr, dialerNode, listenerNode string
+// transcript is what both digests of a handshake cover besides the cookie
+// and the role: everything either side said.
+type transcript struct {
+	dialerNonce, listenerNonce []byte
+	dialerAddr, dialerNode     string
+	listenerNode               string
+	to                         string // the address the dialer dialed
+	dialerInc, listenerInc     uint64
+	verify                     *wire.Verify // nil: a connection for frames
 }
 
-// digest is HMAC-SHA256(cookie, role || dialerNonce || listenerNonce ||
-// names), each part length-prefixed so that no two inputs concatenate alike.
-func digest(cookie, role string, dialerNonce, listenerNonce []byte, n names) []byte {
+// digest is HMAC-SHA256(cookie, role || the transcript), each part
+// length-prefixed so that no two transcripts concatenate alike.
+func (tr *transcript) digest(cookie, role string) []byte {
 	m := hmac.New(sha256.New, []byte(cookie))
+	var incs [16]byte
+	binary.BigEndian.PutUint64(incs[:8], tr.dialerInc)
+	binary.BigEndian.PutUint64(incs[8:], tr.listenerInc)
+	verify := []byte{0}
+	if tr.verify != nil {
+		verify = []byte{1}
+	}
 	for _, part := range [][]byte{
-		[]byte(role), dialerNonce, listenerNonce,
-		[]byte(n.dialerAddr), []byte(n.dialerNode), []byte(n.listenerNode),
+		[]byte(role), tr.dialerNonce, tr.listenerNonce,
+		[]byte(tr.dialerAddr), []byte(tr.dialerNode), []byte(tr.listenerNode),
+		[]byte(tr.to), incs[:], verify,
+		tr.verify.GetDialerNonce(), tr.verify.GetListenerNonce(),
 	} {
 		var size [4]byte
 		binary.BigEndian.PutUint32(size[:], uint32(len(part)))
@@ -57,78 +79,140 @@ func newNonce() []byte {
 	return b
 }
 
-// greet runs the dialer's side of the handshake on a new connection.
-func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer) error {
-	nd := newNonce()
-	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: t.addr, Node: t.cfg.Node, Nonce: nd}); err != nil {
-		return handshakeErr(err)
+// greet runs the dialer's side of the handshake on a new connection to
+// the address to, and returns the listener's incarnation. With v set it
+// is a dialback: it asks the listener whether it is dialing this node
+// with v's nonces, and a nil error means yes.
+func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.Verify) (uint64, error) {
+	tr := transcript{dialerNonce: newNonce(), dialerAddr: t.addr, dialerNode: t.cfg.Node, to: to, dialerInc: t.inc, verify: v}
+	if v == nil { // a dialback is no dial of ours: nobody may confirm it
+		d := t.dials.start(tr.dialerNonce)
+		defer t.dials.end(d)
+	}
+	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: t.addr, Node: t.cfg.Node, Nonce: tr.dialerNonce,
+		To: to, Incarnation: t.inc, Verify: v}); err != nil {
+		return 0, handshakeErr(err)
 	}
 	var ch wire.Challenge
 	if err := readMsg(r, &ch, maxHandshakeMsg); err != nil {
-		return handshakeErr(err)
+		return 0, handshakeErr(err)
 	}
 	if len(ch.GetNonce()) != nonceSize {
-		return fmt.Errorf("%w: the listener's nonce has %d bytes", ErrHandshake, len(ch.GetNonce()))
+		return 0, fmt.Errorf("%w: the listener's nonce has %d bytes", ErrHandshake, len(ch.GetNonce()))
 	}
-	n := names{dialerAddr: t.addr, dialerNode: t.cfg.Node, listenerNode: ch.GetNode()}
-	if err := sendMsg(w, &wire.Proof{Digest: digest(t.cfg.Cookie, roleDialer, nd, ch.GetNonce(), n)}); err != nil {
-		return handshakeErr(err)
+	tr.listenerNonce, tr.listenerNode, tr.listenerInc = ch.GetNonce(), ch.GetNode(), ch.GetIncarnation()
+	if v == nil {
+		t.dials.challenged(tr.dialerNonce, tr.listenerNonce) // before the Proof: the listener confirms after it
+	}
+	if err := sendMsg(w, &wire.Proof{Digest: tr.digest(t.cfg.Cookie, roleDialer)}); err != nil {
+		return 0, handshakeErr(err)
 	}
 	var wel wire.Welcome
 	if err := readMsg(r, &wel, maxHandshakeMsg); err != nil {
-		return handshakeErr(err)
+		return 0, handshakeErr(err)
 	}
 	switch wel.GetRefused() {
 	case wire.Refusal_REFUSAL_NONE:
 	case wire.Refusal_REFUSAL_COOKIE:
-		return fmt.Errorf("%w: the listener refused our proof", ErrBadCookie)
+		return 0, fmt.Errorf("%w: the listener refused our proof", ErrBadCookie)
+	case wire.Refusal_REFUSAL_UNCONFIRMED:
+		if v != nil {
+			return 0, fmt.Errorf("%w: %s is not dialing us with those nonces", ErrUnconfirmed, to)
+		}
+		return 0, fmt.Errorf("%w: the listener could not confirm our address %s", ErrUnconfirmed, t.addr)
+	case wire.Refusal_REFUSAL_MISDIRECTED:
+		return 0, fmt.Errorf("%w: the listener is not %s", ErrMisdirected, to)
 	default:
-		return fmt.Errorf("%w: the listener refused the connection: %v", ErrHandshake, wel.GetRefused())
+		return 0, fmt.Errorf("%w: the listener refused the connection: %v", ErrHandshake, wel.GetRefused())
 	}
-	if !hmac.Equal(wel.GetDigest(), digest(t.cfg.Cookie, roleListener, nd, ch.GetNonce(), n)) {
-		return fmt.Errorf("%w: the listener's proof does not match", ErrBadCookie)
+	if !hmac.Equal(wel.GetDigest(), tr.digest(t.cfg.Cookie, roleListener)) {
+		return 0, fmt.Errorf("%w: the listener's proof does not match", ErrBadCookie)
 	}
-	return nil
+	return tr.listenerInc, nil
 }
 
+// errAnswered ends a connection that was a dialback, answered: not a
+// refusal, nothing to report.
+var errAnswered = errors.New("transport: dialback answered")
+
 // welcome runs the listener's side of the handshake on an accepted
-// connection and returns the dialer's address.
-func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, error) {
+// connection and returns the dialer's address and incarnation, once that
+// address has confirmed the dial. A dialback is answered here and ends
+// with errAnswered.
+func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, uint64, error) {
+	// The dialback must end before the dialer gives up on its handshake,
+	// which its own DialTimeout bounds.
+	ctx, cancel := t.bound(t.cfg.DialTimeout * 3 / 4)
+	defer cancel()
+
 	var h wire.Hello
 	if err := readMsg(r, &h, maxHandshakeMsg); err != nil {
-		return "", handshakeErr(err)
+		return "", 0, handshakeErr(err)
 	}
-	refuse := func(why wire.Refusal, err error) (string, error) {
+	refuse := func(why wire.Refusal, err error) (string, uint64, error) {
 		_ = sendMsg(w, &wire.Welcome{Refused: why})
-		return "", err
+		return "", 0, err
 	}
 	if h.GetVersion() != protocolVersion {
 		return refuse(wire.Refusal_REFUSAL_VERSION,
 			fmt.Errorf("%w: protocol version %d from %q; want %d", ErrHandshake, h.GetVersion(), h.GetAddress(), protocolVersion))
 	}
-	if h.GetAddress() == "" || len(h.GetNonce()) != nonceSize {
-		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: hello without address or nonce", ErrHandshake))
+	v := h.GetVerify()
+	if h.GetAddress() == "" || len(h.GetNonce()) != nonceSize || h.GetTo() == "" ||
+		(v != nil && (len(v.GetDialerNonce()) != nonceSize || len(v.GetListenerNonce()) != nonceSize)) {
+		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: hello without address, nonce or destination", ErrHandshake))
 	}
-	nl := newNonce()
-	if err := sendMsg(w, &wire.Challenge{Node: t.cfg.Node, Nonce: nl}); err != nil {
-		return "", handshakeErr(err)
+	if !t.designates(ctx, h.GetTo()) {
+		return refuse(wire.Refusal_REFUSAL_MISDIRECTED,
+			fmt.Errorf("%w: %s (node %q) says it dialed %s", ErrMisdirected, h.GetAddress(), h.GetNode(), h.GetTo()))
+	}
+	tr := transcript{dialerNonce: h.GetNonce(), listenerNonce: newNonce(), dialerAddr: h.GetAddress(), dialerNode: h.GetNode(),
+		listenerNode: t.cfg.Node, to: h.GetTo(), dialerInc: h.GetIncarnation(), listenerInc: t.inc, verify: v}
+	if err := sendMsg(w, &wire.Challenge{Node: t.cfg.Node, Nonce: tr.listenerNonce, Incarnation: t.inc}); err != nil {
+		return "", 0, handshakeErr(err)
 	}
 	var p wire.Proof
 	if err := readMsg(r, &p, maxHandshakeMsg); err != nil {
-		return "", handshakeErr(err)
+		return "", 0, handshakeErr(err)
 	}
-	n := names{dialerAddr: h.GetAddress(), dialerNode: h.GetNode(), listenerNode: t.cfg.Node}
-	if !hmac.Equal(p.GetDigest(), digest(t.cfg.Cookie, roleDialer, h.GetNonce(), nl, n)) {
+	if !hmac.Equal(p.GetDigest(), tr.digest(t.cfg.Cookie, roleDialer)) {
 		return refuse(wire.Refusal_REFUSAL_COOKIE,
 			fmt.Errorf("%w: %s (node %q) does not prove our cookie", ErrBadCookie, h.GetAddress(), h.GetNode()))
 	}
-	if err := sendMsg(w, &wire.Welcome{Digest: digest(t.cfg.Cookie, roleListener, h.GetNonce(), nl, n)}); err != nil {
-		return "", handshakeErr(err)
+	welcome := &wire.Welcome{Digest: tr.digest(t.cfg.Cookie, roleListener)}
+	if v != nil { // a dialback: yes (our digest) or no, and nothing more
+		if !t.dials.confirms(v.GetDialerNonce(), v.GetListenerNonce()) {
+			welcome = &wire.Welcome{Refused: wire.Refusal_REFUSAL_UNCONFIRMED}
+			t.log.Info("denied a dial that is not ours", "asker", h.GetAddress())
+		}
+		_ = sendMsg(w, welcome)
+		return "", 0, errAnswered
 	}
-	return h.GetAddress(), nil
+	if err := t.confirm(ctx, h.GetAddress(), h.GetNonce(), tr.listenerNonce); err != nil {
+		t.unconfirmed.Add(1)
+		return refuse(wire.Refusal_REFUSAL_UNCONFIRMED, fmt.Errorf("%w: %s (node %q): %w", ErrUnconfirmed, h.GetAddress(), h.GetNode(), err))
+	}
+	if err := sendMsg(w, welcome); err != nil {
+		return "", 0, handshakeErr(err)
+	}
+	return h.GetAddress(), h.GetIncarnation(), nil
 }
 
-func handshakeErr(err error) error { return fmt.Errorf("%w: %w", ErrHandshake, err) }
+// handshakeErr wraps an I/O error of the handshake: ErrHandshakeClosed if
+// the connection closed, ErrHandshake otherwise.
+func handshakeErr(err error) error {
+	if closedEarly(err) {
+		return fmt.Errorf("%w: %w", ErrHandshakeClosed, err)
+	}
+	return fmt.Errorf("%w: %w", ErrHandshake, err)
+}
+
+// closedEarly reports whether err says that the connection closed, at
+// either end, rather than that the peer said something wrong.
+func closedEarly(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE)
+}
 
 // sendMsg writes one length-prefixed message and flushes it.
 func sendMsg(w *bufio.Writer, m proto.Message) error {

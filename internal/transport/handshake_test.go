@@ -131,9 +131,12 @@ func TestListenerRefusesOtherVersionsAndMalformedHellos(t *testing.T) {
 		hello *wire.Hello
 		want  wire.Refusal
 	}{
-		{&wire.Hello{Version: 1, Address: "x", Nonce: newNonce()}, wire.Refusal_REFUSAL_VERSION},
-		{&wire.Hello{Version: protocolVersion, Address: "x"}, wire.Refusal_REFUSAL_MALFORMED},
-		{&wire.Hello{Version: protocolVersion, Nonce: newNonce()}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: 2, Address: "x", Nonce: newNonce(), To: b.Addr()}, wire.Refusal_REFUSAL_VERSION},
+		{&wire.Hello{Version: protocolVersion, Address: "x", To: b.Addr()}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Nonce: newNonce(), To: b.Addr()}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce()}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: b.Addr(), Verify: &wire.Verify{DialerNonce: newNonce()}}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: "127.0.0.1:1"}, wire.Refusal_REFUSAL_MISDIRECTED},
 	} {
 		c, err := net.Dial("tcp", b.Addr())
 		if err != nil {
@@ -154,32 +157,156 @@ func TestListenerRefusesOtherVersionsAndMalformedHellos(t *testing.T) {
 		_ = c.Close()
 		wait(t, sb.warns)
 	}
-	if got := b.Stats().Refused; got != 3 {
-		t.Fatalf("refused = %d; want 3", got)
+	if got := b.Stats().Refused; got != 6 {
+		t.Fatalf("refused = %d; want 6", got)
 	}
 }
 
-// Each digest covers the cookie, the role, both nonces and all names, each
-// length-prefixed.
+// Each digest covers the cookie, the role and every part of the
+// transcript, each length-prefixed.
 func TestDigestCoversEveryPart(t *testing.T) {
 	nd, nl := bytes.Repeat([]byte{1}, nonceSize), bytes.Repeat([]byte{2}, nonceSize)
-	n := names{dialerAddr: "127.0.0.1:1", dialerNode: "a@h", listenerNode: "b@h"}
-	base := digest("c", roleDialer, nd, nl, n)
-	if !bytes.Equal(base, digest("c", roleDialer, nd, nl, n)) {
+	base := func() transcript {
+		return transcript{dialerNonce: nd, listenerNonce: nl, dialerAddr: "127.0.0.1:1", dialerNode: "a@h",
+			listenerNode: "b@h", to: "127.0.0.1:2", dialerInc: 1, listenerInc: 2}
+	}
+	tr := base()
+	want := tr.digest("c", roleDialer)
+	if !bytes.Equal(want, tr.digest("c", roleDialer)) {
 		t.Fatal("digest is not deterministic")
 	}
-	for name, d := range map[string][]byte{
-		"cookie":        digest("d", roleDialer, nd, nl, n),
-		"no cookie":     digest("", roleDialer, nd, nl, n),
-		"role":          digest("c", roleListener, nd, nl, n),
-		"nonces":        digest("c", roleDialer, nl, nd, n),
-		"dialer addr":   digest("c", roleDialer, nd, nl, names{"127.0.0.1:2", n.dialerNode, n.listenerNode}),
-		"dialer node":   digest("c", roleDialer, nd, nl, names{n.dialerAddr, "x@h", n.listenerNode}),
-		"listener node": digest("c", roleDialer, nd, nl, names{n.dialerAddr, n.dialerNode, "x@h"}),
-		"boundaries":    digest("c", roleDialer, nd, nl, names{n.dialerAddr, "a@hb", "@h"}),
+	v := &wire.Verify{DialerNonce: nd, ListenerNonce: nl}
+	for name, change := range map[string]func(*transcript){
+		"nonces":          func(tr *transcript) { tr.dialerNonce, tr.listenerNonce = nl, nd },
+		"dialer addr":     func(tr *transcript) { tr.dialerAddr = "127.0.0.1:3" },
+		"dialer node":     func(tr *transcript) { tr.dialerNode = "x@h" },
+		"listener node":   func(tr *transcript) { tr.listenerNode = "x@h" },
+		"to":              func(tr *transcript) { tr.to = "127.0.0.1:3" },
+		"incarnations":    func(tr *transcript) { tr.dialerInc, tr.listenerInc = 2, 1 },
+		"a verify":        func(tr *transcript) { tr.verify = v },
+		"verify nonces":   func(tr *transcript) { tr.verify = &wire.Verify{DialerNonce: nl, ListenerNonce: nd} },
+		"an empty verify": func(tr *transcript) { tr.verify = &wire.Verify{} },
+		"boundaries":      func(tr *transcript) { tr.dialerNode, tr.listenerNode = "a@hb", "@h" },
 	} {
-		if bytes.Equal(base, d) {
+		tr := base()
+		change(&tr)
+		if bytes.Equal(want, tr.digest("c", roleDialer)) {
 			t.Errorf("changing the %s does not change the digest", name)
 		}
 	}
+	for name, d := range map[string][]byte{
+		"cookie":    tr.digest("d", roleDialer),
+		"no cookie": tr.digest("", roleDialer),
+		"role":      tr.digest("c", roleListener),
+	} {
+		if bytes.Equal(want, d) {
+			t.Errorf("changing the %s does not change the digest", name)
+		}
+	}
+	tv := base()
+	tv.verify = v
+	if bytes.Equal(tv.digest("c", roleDialer), (&transcript{verify: &wire.Verify{}}).digest("c", roleDialer)) {
+		t.Error("digest ignores the verify")
+	}
+}
+
+// A listener that closes the connection before the handshake completes (a
+// node stopping) is no refusal: the dialer reports it down with
+// ErrHandshakeClosed, warns of nothing and counts nothing.
+func TestDialerClosedDuringHandshakeIsNoRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(c net.Conn)
+		// A reset may reach the dialer before its dial returns: then the
+		// dial fails, which is no handshake at all.
+		dialMayFail bool
+	}{
+		{"at once", func(c net.Conn) { _ = c.Close() }, false},
+		{"after the hello", func(c net.Conn) {
+			var h wire.Hello
+			_ = readMsg(bufio.NewReader(c), &h, maxHandshakeMsg)
+			_ = c.Close()
+		}, false},
+		{"reset", func(c net.Conn) {
+			_ = c.(*net.TCPConn).SetLinger(0) // close with a RST
+			_ = c.Close()
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, sa := listenWith(t, Config{Cookie: "s3cret"})
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			if err := a.Send(ln.Addr().String(), &wire.Frame{To: "x"}); err != nil {
+				t.Fatal(err)
+			}
+			_ = ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+			c, err := ln.Accept()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			tc.close(c)
+			if got := wait(t, sa.down); got != ln.Addr().String() {
+				t.Fatalf("reported %q down; want %q", got, ln.Addr())
+			}
+			err = wait(t, sa.why)
+			dialFailed := tc.dialMayFail && err != nil && !errors.Is(err, ErrHandshake)
+			if !dialFailed && !errors.Is(err, ErrHandshakeClosed) {
+				t.Fatalf("down because %v; want ErrHandshakeClosed", err)
+			}
+			none(t, sa.warns, "the dialer warned of a connection closed during the handshake")
+			if got := a.Stats().Refused; got != 0 {
+				t.Fatalf("refused = %d; want 0", got)
+			}
+		})
+	}
+}
+
+// A dialer that goes away during the handshake is no refusal either: the
+// listener warns of nothing, counts nothing, and keeps serving.
+func TestListenerClosedDuringHandshakeIsNoRefusal(t *testing.T) {
+	b, sb := listenWith(t, Config{Cookie: "s3cret"})
+	for _, send := range []func(w *bufio.Writer) error{
+		func(*bufio.Writer) error { return nil }, // closes before its hello
+		func(w *bufio.Writer) error { // closes after it, before its proof
+			return sendMsg(w, &wire.Hello{Version: protocolVersion, Address: "x", Node: "x@h", Nonce: newNonce(), To: b.Addr()})
+		},
+	} {
+		c, err := net.Dial("tcp", b.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := send(bufio.NewWriter(c)); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.Close()
+	}
+	// A friend's frame after them; then, once the friend's is the only
+	// connection left, the listener has handled both early closes (it
+	// forgets a connection after logging how it ended).
+	c, _ := listenWith(t, Config{Cookie: "s3cret"})
+	if err := c.Send(b.Addr(), &wire.Frame{To: "friend"}); err != nil {
+		t.Fatal(err)
+	}
+	if f := wait(t, sb.frames); f.To != "friend" {
+		t.Fatalf("got %q", f.To)
+	}
+	for deadline := time.Now().Add(10 * time.Second); inboundConns(b) != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d inbound connections; want only the friend's", inboundConns(b))
+		}
+	}
+	none(t, sb.warns, "the listener warned of a dialer that went away")
+	if got := b.Stats().Refused; got != 0 {
+		t.Fatalf("refused = %d; want 0", got)
+	}
+}
+
+func inboundConns(t *Transport) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.in)
 }

@@ -25,9 +25,9 @@ type inflightWaiter struct {
 func newInflight(max int) *inflight { return &inflight{max: int64(max)} }
 
 // acquire takes n bytes, waiting for room until deadline or until stop is
-// closed; false if no room came in time. n is at most max (see
-// Limits.withDefaults).
-func (b *inflight) acquire(n int64, deadline time.Time, stop <-chan struct{}) bool {
+// closed, and calling touch every interval while it waits; false if no
+// room came in time. n is at most max (see Limits.withDefaults).
+func (b *inflight) acquire(n int64, deadline time.Time, stop <-chan struct{}, every time.Duration, touch func()) bool {
 	b.mu.Lock()
 	if len(b.waiters) == 0 && b.used+n <= b.max {
 		b.used += n
@@ -41,11 +41,20 @@ func (b *inflight) acquire(n int64, deadline time.Time, stop <-chan struct{}) bo
 
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	select {
-	case <-w.ready:
-		return true
-	case <-timer.C:
-	case <-stop:
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-w.ready:
+			return true
+		case <-tick.C:
+			touch()
+		case <-timer.C:
+			break wait
+		case <-stop:
+			break wait
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -26,8 +26,10 @@ import (
 // neither room nor its bytes in time closes its connection. (Waiting
 // rather than closing at once keeps honest peers that send a few large
 // frames together working; the deadline keeps a reader from waiting
-// forever.) Reading between frames is bounded by the liveness ticks, not
-// here.
+// forever.) While it waits, the reader tells the tick watchdog that its
+// connection is not silent. Silence, between frames or within one, is the
+// ticks' to bound (TickTime, tick.go): a peer that stops mid-frame is cut
+// by them first; FrameTimeout cuts one that keeps trickling.
 //
 // Measured (TestConcurrentLargeFramesStayUnderInflightBound): eight 60 MiB
 // frames at once grew a node's RSS by 1.1 to 1.3 GiB before these limits

@@ -1,10 +1,10 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"log/slog"
 	"net"
 	"sync"
 	"testing"
@@ -14,6 +14,49 @@ import (
 
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
+
+// listenGated is listenWith, with a handler that holds the frames for
+// which hold is true until the returned open is called (at cleanup at the
+// latest): its reader then reads nothing more meanwhile. Frames beyond the
+// sink's 1,000 are dropped.
+func listenGated(t *testing.T, cfg Config, hold func(*wire.Frame) bool) (*Transport, *sink, func()) {
+	t.Helper()
+	s := &sink{
+		frames: make(chan *wire.Frame, 1000),
+		down:   make(chan string, 10),
+		why:    make(chan error, 10),
+		warns:  make(chan string, 10),
+	}
+	gate := make(chan struct{})
+	open := sync.OnceFunc(func() { close(gate) })
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Handler = func(_ string, f *wire.Frame) {
+		if hold(f) {
+			<-gate
+		}
+		select { // beyond the sink's room, frames are dropped
+		case s.frames <- f:
+		default:
+		}
+	}
+	cfg.PeerDown = func(addr string, err error) { s.down <- addr; s.why <- err }
+	cfg.Logger = slog.New(warnings(s.warns))
+	tr, err := Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Close() })
+	t.Cleanup(open) // first: its reader must not stay held
+	return tr, s, open
+}
+
+// dialer is a transport with cookie whose address confirms the raw
+// connections rawHandshake opens as it (the dialback).
+func dialer(t *testing.T, cookie string) *Transport {
+	t.Helper()
+	x, _ := listenWith(t, Config{Cookie: cookie})
+	return x
+}
 
 // waitFor polls cond every millisecond for up to 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -75,15 +118,15 @@ func TestInflightIsFIFOAndBoundedByDeadline(t *testing.T) {
 	b := newInflight(100)
 	stop := make(chan struct{})
 	far := time.Now().Add(time.Minute)
-	if !b.acquire(60, far, stop) || b.waits.Load() != 0 {
+	if !b.acquire(60, far, stop, time.Hour, nil) || b.waits.Load() != 0 {
 		t.Fatalf("first acquire: waits %d", b.waits.Load())
 	}
 	// A large waiter first, then a small one that would fit: the small one
 	// waits behind it.
 	got := make(chan int64, 2)
-	go func() { b.acquire(80, far, stop); got <- 80 }()
+	go func() { b.acquire(80, far, stop, time.Hour, nil); got <- 80 }()
 	waitFor(t, "the large waiter queues", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.waiters) == 1 })
-	go func() { b.acquire(10, far, stop); got <- 10 }()
+	go func() { b.acquire(10, far, stop, time.Hour, nil); got <- 10 }()
 	waitFor(t, "the small waiter queues", func() bool { b.mu.Lock(); defer b.mu.Unlock(); return len(b.waiters) == 2 })
 	if b.inUse() != 60 {
 		t.Fatalf("in use %d: the small waiter passed the large one", b.inUse())
@@ -97,7 +140,7 @@ func TestInflightIsFIFOAndBoundedByDeadline(t *testing.T) {
 	}
 	// No room before the deadline: not granted, nothing taken.
 	start := time.Now()
-	if b.acquire(20, time.Now().Add(50*time.Millisecond), stop) {
+	if b.acquire(20, time.Now().Add(50*time.Millisecond), stop, time.Hour, nil) {
 		t.Fatal("granted past the deadline")
 	}
 	if d := time.Since(start); d < 50*time.Millisecond {
@@ -105,7 +148,7 @@ func TestInflightIsFIFOAndBoundedByDeadline(t *testing.T) {
 	}
 	// Stop ends a wait.
 	go func() { time.Sleep(10 * time.Millisecond); close(stop) }()
-	if b.acquire(20, far, stop) {
+	if b.acquire(20, far, stop, time.Hour, nil) {
 		t.Fatal("granted after stop")
 	}
 	b.release(90)
@@ -203,7 +246,8 @@ func frameHeader(size int) []byte {
 func TestSlowFrameIsCut(t *testing.T) {
 	const timeout = 300 * time.Millisecond
 	b, sb := listenWith(t, Config{Cookie: "c", Limits: Limits{FrameTimeout: timeout}})
-	c := rawHandshake(t, b.Addr(), "slow", "c")
+	x := dialer(t, "c")
+	c := rawHandshake(t, b.Addr(), x)
 	start := time.Now()
 	if _, err := c.Write(frameHeader(1000)); err != nil {
 		t.Fatal(err)
@@ -229,7 +273,7 @@ trickle:
 		t.Fatalf("cut after %v; want %v", took, timeout)
 	}
 	t.Logf("cut after %v (FrameTimeout %v)", took, timeout)
-	if got := wait(t, sb.down); got != "slow" {
+	if got := wait(t, sb.down); got != x.Addr() {
 		t.Fatalf("down %q", got)
 	}
 	if err := wait(t, sb.why); !errors.Is(err, ErrFrameTimeout) {
@@ -259,20 +303,11 @@ func bigFrame(t *testing.T, to string, size int) []byte {
 // room.
 func TestInflightBytesAreShared(t *testing.T) {
 	const size = 600 << 10
-	release := make(chan struct{})
-	b, sb := listenWith(t, Config{Cookie: "c", MaxFrameSize: 1 << 20,
-		Limits: Limits{MaxInflightBytes: 1 << 20, FrameTimeout: 10 * time.Second}})
-	unblock := sync.OnceFunc(func() { close(release) })
-	t.Cleanup(unblock) // before b closes
 	// b's handler holds the first frame: it keeps its room meanwhile.
-	handler := b.cfg.Handler
-	b.cfg.Handler = func(from string, f *wire.Frame) {
-		if f.To == "hold" {
-			<-release
-		}
-		handler(from, f)
-	}
-	c1, c2 := rawHandshake(t, b.Addr(), "one", "c"), rawHandshake(t, b.Addr(), "two", "c")
+	b, sb, unblock := listenGated(t, Config{Cookie: "c", MaxFrameSize: 1 << 20,
+		Limits: Limits{MaxInflightBytes: 1 << 20, FrameTimeout: 10 * time.Second}},
+		func(f *wire.Frame) bool { return f.To == "hold" })
+	c1, c2 := rawHandshake(t, b.Addr(), dialer(t, "c")), rawHandshake(t, b.Addr(), dialer(t, "c"))
 	if _, err := c1.Write(bigFrame(t, "hold", size)); err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +327,7 @@ func TestNoRoomWithinFrameTimeoutCloses(t *testing.T) {
 	const size, timeout = 600 << 10, 300 * time.Millisecond
 	b, sb := listenWith(t, Config{Cookie: "c", MaxFrameSize: 1 << 20,
 		Limits: Limits{MaxInflightBytes: 1 << 20, FrameTimeout: timeout}})
-	c1, c2 := rawHandshake(t, b.Addr(), "one", "c"), rawHandshake(t, b.Addr(), "two", "c")
+	c1, c2 := rawHandshake(t, b.Addr(), dialer(t, "c")), rawHandshake(t, b.Addr(), dialer(t, "c"))
 	frame := bigFrame(t, "x", size)
 	if _, err := c1.Write(frame[:1000]); err != nil { // holds room, then stalls
 		t.Fatal(err)
@@ -312,48 +347,16 @@ func TestNoRoomWithinFrameTimeoutCloses(t *testing.T) {
 	}
 }
 
-// mute is a peer that passes the handshake and then reads nothing, so that
-// what a transport sends it piles up.
-func mute(t *testing.T) (addr string, resume func()) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = ln.Close() })
-	conns := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-		m := &Transport{cfg: Config{Node: "mute"}}
-		if _, err := m.welcome(bufio.NewReaderSize(c, handshakeBufSize), bufio.NewWriter(c)); err != nil {
-			_ = c.Close()
-			return
-		}
-		_ = c.SetDeadline(time.Time{})
-		conns <- c
-	}()
-	return ln.Addr().String(), func() {
-		c := wait(t, conns)
-		t.Cleanup(func() { _ = c.Close() })
-		go func() { _, _ = c.Read(make([]byte, 1)); _, _ = bufio.NewReader(c).WriteTo(discard{}) }()
-	}
-}
-
-type discard struct{}
-
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
-
 // Data frames for a peer that does not read fill its queue to
 // MaxPeerQueueBytes and are then refused whole with ErrOverloaded;
 // signals still go; once the peer reads, data goes again.
 func TestPeerQueueIsBounded(t *testing.T) {
 	const bound = 1 << 20
 	a, _ := listenWith(t, Config{Limits: Limits{MaxPeerQueueBytes: bound}})
-	addr, resume := mute(t)
+	// A peer whose reader is held in its handler from the first frame on:
+	// it reads nothing more (and is slow to call a's connection silent).
+	b, _, resume := listenGated(t, Config{TickTime: time.Minute}, func(*wire.Frame) bool { return true })
+	addr := b.Addr()
 	payload := bytes.Repeat([]byte{1}, 1000)
 	info := func() *wire.Frame {
 		return &wire.Frame{To: "x", Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "t", Value: payload}}}}
@@ -383,4 +386,40 @@ func TestPeerQueueIsBounded(t *testing.T) {
 	resume()
 	waitFor(t, "data goes again", func() bool { return a.Send(addr, info()) == nil })
 	waitFor(t, "the queue drains", func() bool { return a.Stats().QueuedBytes == 0 })
+}
+
+// A reader waiting for room under MaxInflightBytes reads nothing, but its
+// peer is not silent: the watchdog (tick.go) does not cut it. Here one
+// peer trickles a large frame, holding room, for many tick times; another
+// peer's frame waits meanwhile, and is read once the first lets go.
+func TestWaitingForRoomIsNotSilence(t *testing.T) {
+	const size, tick, hold = 600 << 10, 200 * time.Millisecond, 1500 * time.Millisecond
+	b, sb := listenWith(t, Config{Cookie: "c", MaxFrameSize: 1 << 20, TickTime: tick,
+		Limits: Limits{MaxInflightBytes: 1 << 20, FrameTimeout: time.Minute}})
+	c1, c2 := rawHandshake(t, b.Addr(), dialer(t, "c")), rawHandshake(t, b.Addr(), dialer(t, "c"))
+	frame := bigFrame(t, "second", size)
+	if _, err := c1.Write(frame[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first frame takes its room", func() bool { return b.Stats().InflightBytes > 0 })
+	go func() { _, _ = c2.Write(frame) }()
+	waitFor(t, "the second frame waits", func() bool { return b.Stats().InflightWaits == 1 })
+	trickle := time.NewTicker(tick / 4) // c1 is alive
+	defer trickle.Stop()
+	for end := time.After(hold); ; {
+		select {
+		case <-trickle.C:
+			_, _ = c1.Write([]byte{0})
+			continue
+		case <-end:
+		}
+		break
+	}
+	_ = c1.Close() // lets go of its room
+	if f := wait(t, sb.frames); f.To != "second" {
+		t.Fatalf("got %q", f.To)
+	}
+	if s := b.Stats(); s.TimedOut != 0 {
+		t.Fatalf("stats %+v: a connection waiting for room was cut as silent", s)
+	}
 }

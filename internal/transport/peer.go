@@ -33,6 +33,7 @@ type peer struct {
 	last    time.Time    // when the last frame was written at once
 	held    bool         // in Transport.held: a reader writes the queue when its burst ends
 	scratch []byte       // writeHeld's buffer, under busy
+	tickDue bool         // the watchdog asks the writer for an empty frame (tick.go)
 	closed  bool
 }
 
@@ -147,7 +148,7 @@ func (p *peer) run() {
 
 // serve dials, runs the handshake and writes frames until the connection
 // breaks or the peer closes; it returns why.
-func (p *peer) serve() error {
+func (p *peer) serve() (err error) {
 	t := p.t
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DialTimeout)
 	go func() { // the dial ends early if the transport closes
@@ -161,7 +162,7 @@ func (p *peer) serve() error {
 	cancel()
 	if err != nil {
 		if errors.Is(err, ErrHandshake) && !p.isClosed() {
-			t.refuse(p.addr, err)
+			t.handshakeFailed(p.addr, err)
 		} else {
 			t.log.Info("dial failed", "peer", p.addr, "error", err)
 		}
@@ -180,20 +181,26 @@ func (p *peer) serve() error {
 	r := bufio.NewReaderSize(c, 512)
 	w := bufio.NewWriterSize(c, 64<<10)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	if err := t.greet(r, w); err != nil {
+	inc, err := t.greet(r, w, p.addr, nil)
+	if err != nil {
 		if !p.isClosed() {
-			t.refuse(p.addr, err)
+			t.handshakeFailed(p.addr, err)
 		}
 		return err
 	}
 	_ = c.SetDeadline(time.Time{})
+	l := &live{}
+	l.init(c, p, p.addr, inc)
+	t.watch(l)
+	defer t.unwatch(l)
+	defer func() { err = l.reason(err) }() // cut by the watchdog: say so
 
-	// The peer never writes after the handshake; a read ending means it
-	// closed.
+	// The peer writes only ticks after the handshake; a read ending means
+	// it closed.
 	readerDone := make(chan struct{})
 	var readErr error
 	go func() {
-		_, readErr = io.Copy(io.Discard, r)
+		readErr = l.drain(r)
 		_ = c.Close()
 		close(readerDone) // the writer waits on this too: no wake-up can be lost
 	}()
@@ -220,6 +227,13 @@ func (p *peer) serve() error {
 		if p.closed {
 			p.mu.Unlock()
 			return ErrClosed
+		}
+		if p.tickDue && !p.busy && len(p.queue) == 0 {
+			p.mu.Unlock()
+			if err := p.writeTick(w); err != nil {
+				return err
+			}
+			continue
 		}
 		if p.busy || len(p.queue) == 0 {
 			// A sender is writing: it signals again if it leaves frames.

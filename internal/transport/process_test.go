@@ -141,7 +141,7 @@ func TestConcurrentLargeFramesStayUnderInflightBound(t *testing.T) {
 			child, addr := startChild(t, Limits{FrameTimeout: 5 * time.Minute}, env...)
 			conns := make([]net.Conn, frames)
 			for i := range conns {
-				conns[i] = rawHandshake(t, addr, fmt.Sprintf("raw-%d", i), childCookie)
+				conns[i] = rawHandshake(t, addr, dialer(t, childCookie))
 			}
 			base, err := child.RSS()
 			if err != nil {
@@ -189,7 +189,7 @@ func TestConcurrentLargeFramesStayUnderInflightBound(t *testing.T) {
 func TestSlowlorisIsCutAtFrameTimeout(t *testing.T) {
 	const timeout = time.Second
 	child, addr := startChild(t, Limits{FrameTimeout: timeout})
-	c := rawHandshake(t, addr, "slowloris", childCookie)
+	c := rawHandshake(t, addr, dialer(t, childCookie))
 	start := time.Now()
 	if _, err := c.Write(frameHeader(mib)); err != nil {
 		t.Fatal(err)

@@ -21,13 +21,16 @@ import (
 type frameReader struct {
 	t    *Transport
 	c    net.Conn
+	live *live // c's liveness: a wait for room is not the peer's silence
 	keep []byte
 	held int64
 }
 
-// newFrameReader starts reading frames from c; call done when the
-// connection ends.
-func (t *Transport) newFrameReader(c net.Conn) frameReader { return frameReader{t: t, c: c} }
+// newFrameReader starts reading frames from c, whose liveness is l; call
+// done when the connection ends.
+func (t *Transport) newFrameReader(c net.Conn, l *live) frameReader {
+	return frameReader{t: t, c: c, live: l}
+}
 
 // done gives back what the last frame held.
 func (fr *frameReader) done() {
@@ -60,7 +63,10 @@ func (fr *frameReader) next(r *bufio.Reader, m proto.Message) error {
 		defer func() { _ = fr.c.SetReadDeadline(time.Time{}) }()
 		if size > readBufSize {
 			cost := int64(inflightCost(size))
-			if !t.inflight.acquire(cost, deadline, t.stop) {
+			// While this reader waits, it reads nothing: it tells the
+			// watchdog that the connection is not silent (tick.go).
+			touch := func() { fr.live.reads.Add(1) }
+			if !t.inflight.acquire(cost, deadline, t.stop, t.tickInterval(), touch) {
 				t.slowFrames.Add(1)
 				return fmt.Errorf("%w: no room for a frame of %d bytes under MaxInflightBytes (%d)", ErrFrameTimeout, size, t.cfg.MaxInflightBytes)
 			}
@@ -83,10 +89,10 @@ func (fr *frameReader) next(r *bufio.Reader, m proto.Message) error {
 }
 
 // authenticated returns the reader of a connection whose handshake is
-// done: the 64 KiB one, which takes over what the handshake's small reader
-// had buffered beyond the handshake (nothing, from an honest dialer, which
-// waits for the Welcome).
-func authenticated(small *bufio.Reader, c net.Conn) *bufio.Reader {
+// done, reading from c: the 64 KiB one, which takes over what the
+// handshake's small reader had buffered beyond the handshake (nothing,
+// from an honest dialer, which waits for the Welcome).
+func authenticated(small *bufio.Reader, c io.Reader) *bufio.Reader {
 	n := small.Buffered()
 	if n == 0 {
 		return bufio.NewReaderSize(c, readBufSize)

@@ -14,7 +14,7 @@ import (
 // allowance, so that a flood from many addresses still logs a bounded
 // number of lines.
 const (
-	refusalBurst  = 5
+	refusalBurst  = 10
 	refusalWindow = 10 * time.Second
 	refusalKeys   = 1024
 	otherHosts    = "(other hosts)"

@@ -27,7 +27,8 @@ func checkTLS(c *tls.Config) error {
 }
 
 // dialConn opens a connection to addr, and the TLS session on it if the
-// transport uses TLS. A failed TLS handshake wraps ErrHandshake.
+// transport uses TLS. A failed TLS handshake wraps ErrHandshake (or
+// ErrHandshakeClosed, if the listener closed the connection).
 func (t *Transport) dialConn(ctx context.Context, addr string) (net.Conn, error) {
 	c, err := t.cfg.dial(ctx, addr)
 	if err != nil || t.cfg.TLS == nil {
@@ -36,7 +37,7 @@ func (t *Transport) dialConn(ctx context.Context, addr string) (net.Conn, error)
 	tc := tls.Client(c, clientTLS(t.cfg.TLS, addr))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("%w: tls: %w", ErrHandshake, err)
+		return nil, handshakeErr(fmt.Errorf("tls: %w", err))
 	}
 	return tc, nil
 }
@@ -65,7 +66,7 @@ func serverHandshake(c net.Conn) error {
 		return nil
 	}
 	if err := tc.Handshake(); err != nil {
-		return fmt.Errorf("%w: tls: %w", ErrHandshake, err)
+		return handshakeErr(fmt.Errorf("tls: %w", err))
 	}
 	return nil
 }

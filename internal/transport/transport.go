@@ -2,6 +2,7 @@ package transport
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -25,13 +26,21 @@ var (
 	ErrClosed = errors.New("transport: closed")
 	// ErrFrameTooLarge: a frame exceeds Config.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("transport: frame too large")
-	// ErrHandshake: a connection was refused before any frame crossed it
-	// (TLS failed, the peer speaks another protocol version, or the cookies
-	// differ).
-	ErrHandshake = errors.New("transport: handshake refused")
+	// ErrHandshake: a connection did not pass the handshake, so no frame
+	// crossed it: it was refused (TLS failed, the peer speaks another
+	// protocol version, or the cookies differ), or it closed before the
+	// handshake completed (ErrHandshakeClosed).
+	ErrHandshake = errors.New("transport: handshake failed")
 	// ErrBadCookie: the peer does not hold this node's cookie. It wraps
 	// ErrHandshake.
 	ErrBadCookie = fmt.Errorf("%w: cookie mismatch", ErrHandshake)
+	// ErrHandshakeClosed: the connection closed (EOF, reset) before its
+	// handshake completed. Most often the peer was stopping; a peer that
+	// refuses without saying why (a TLS listener dialed without TLS, a
+	// plain one dialed with it) looks the same from this side, and the
+	// other side, which knows, counts and logs the refusal. It wraps
+	// ErrHandshake, and is not counted as a refusal.
+	ErrHandshakeClosed = fmt.Errorf("%w: connection closed", ErrHandshake)
 	// ErrDisconnected: Disconnect closed the connections to the peer.
 	ErrDisconnected = errors.New("transport: disconnected")
 )
@@ -57,8 +66,20 @@ type Config struct {
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
 	Limits                                        // what peers can make the node hold; see Limits
-	dial         func(ctx context.Context, addr string) (net.Conn, error)
-	directGap    time.Duration // see defaultDirectGap; tests shorten it
+	// TickTime bounds a peer's silence, as Erlang's net_ticktime: each
+	// connection ticks both ways every TickTime/4, and a peer from which
+	// nothing was read for TickTime is declared down (PeerDown with
+	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
+	// 4 s.
+	TickTime time.Duration
+	// Incarnation tells this life of the node from its others at the same
+	// address (see identity.go); default: the time Listen was called, in
+	// unix nanoseconds.
+	Incarnation uint64
+	dial        func(ctx context.Context, addr string) (net.Conn, error)
+	directGap   time.Duration // see defaultDirectGap; tests shorten it
+	advertise   string        // tests: the address to claim instead of the listener's
+	resolver    *net.Resolver // resolves the addresses dialers say they dialed; default net.DefaultResolver
 }
 
 // Stats are the transport's counters, and three gauges.
@@ -66,7 +87,9 @@ type Stats struct {
 	FramesIn, FramesOut uint64
 	BadFrames           uint64 // frames that were too large or did not decode; each closed its connection
 	PeersDown           uint64 // PeerDown reports
-	Refused             uint64 // connections, in or out, whose handshake failed
+	Refused             uint64 // connections, in or out, whose handshake was refused (not those closed during it: ErrHandshakeClosed)
+	Unconfirmed         uint64 // inbound connections refused because their claimed address did not confirm them (in Refused too)
+	TimedOut            uint64 // connections closed because nothing came from their peer for TickTime
 	// PendingRefused counts connections closed as soon as accepted because
 	// Limits.MaxPendingConns others were in their handshake.
 	PendingRefused uint64
@@ -92,8 +115,10 @@ type Stats struct {
 
 // inbound is an accepted connection.
 type inbound struct {
-	from string      // the dialer's address once the handshake is done; under Transport.mu
+	from string      // the dialer's address once established (identity.go); under Transport.mu
 	cut  atomic.Bool // Disconnect closed it: deliver and report nothing more
+	live live        // its liveness (tick.go)
+	done chan struct{}
 }
 
 // Transport is one node's listener and its connections to peers.
@@ -107,7 +132,13 @@ type Transport struct {
 	mu    sync.Mutex
 	peers map[string]*peer      // outbound, by address
 	in    map[net.Conn]*inbound // inbound, to close them at Close or Disconnect
+	from  map[string]*inbound   // the established inbound connection of each address (identity.go)
 	done  bool
+
+	inc                   uint64 // this node's incarnation
+	dials                 dials  // handshakes in progress as a dialer (verify.go)
+	lives                 lives  // established connections, for the watchdog (tick.go)
+	unconfirmed, timedOut atomic.Uint64
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
@@ -135,11 +166,20 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 2 * time.Second
 	}
+	if cfg.TickTime <= 0 {
+		cfg.TickTime = defaultTickTime
+	}
+	if cfg.Incarnation == 0 {
+		cfg.Incarnation = uint64(time.Now().UnixNano())
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.directGap == 0 {
 		cfg.directGap = defaultDirectGap
+	}
+	if cfg.resolver == nil {
+		cfg.resolver = net.DefaultResolver
 	}
 	cfg.Limits = cfg.Limits.withDefaults(cfg.MaxFrameSize)
 	if cfg.Handler == nil || cfg.PeerDown == nil {
@@ -165,17 +205,20 @@ func Listen(cfg Config) (*Transport, error) {
 	t := &Transport{
 		cfg:   cfg,
 		ln:    ln,
-		addr:  ln.Addr().String(),
+		addr:  cmp.Or(cfg.advertise, ln.Addr().String()),
 		log:   cfg.Logger,
 		stop:  make(chan struct{}),
 		peers: map[string]*peer{},
 		in:    map[net.Conn]*inbound{},
+		from:  map[string]*inbound{},
+		inc:   cfg.Incarnation,
 
 		inflight: newInflight(cfg.MaxInflightBytes),
 		refusals: newLogLimiter(refusalBurst, refusalWindow, refusalKeys),
 	}
-	t.wg.Add(1)
+	t.wg.Add(2)
 	go t.accept()
+	go t.ticker()
 	return t, nil
 }
 
@@ -190,6 +233,8 @@ func (t *Transport) Stats() Stats {
 		BadFrames:          t.badFrames.Load(),
 		PeersDown:          t.peersDown.Load(),
 		Refused:            t.refused.Load(),
+		Unconfirmed:        t.unconfirmed.Load(),
+		TimedOut:           t.timedOut.Load(),
 		PendingRefused:     t.pendingRefused.Load(),
 		SlowFrames:         t.slowFrames.Load(),
 		InflightWaits:      t.inflight.waits.Load(),
@@ -287,9 +332,15 @@ func (t *Transport) peerDown(addr string, err error) {
 	t.cfg.PeerDown(addr, err)
 }
 
-// refuse counts and logs a failed handshake with peer; the log is rate
-// limited (see refusals.go).
-func (t *Transport) refuse(peer string, err error) {
+// handshakeFailed counts and logs a failed handshake with peer. A refusal
+// is a warning, rate limited (see refusals.go); a connection that merely
+// closed during the handshake (the peer stopping, see ErrHandshakeClosed)
+// is not a refusal, and not counted.
+func (t *Transport) handshakeFailed(peer string, err error) {
+	if errors.Is(err, ErrHandshakeClosed) {
+		t.log.Debug("connection closed during the handshake", "peer", peer, "error", err)
+		return
+	}
 	t.refused.Add(1)
 	t.logRefusal("handshake refused", peer, err)
 }
@@ -330,35 +381,26 @@ func (t *Transport) accept() {
 
 // serve runs the handshake and then reads the frames of one inbound
 // connection. A refused handshake reports nothing: the address in its Hello
-// is only a claim.
+// is only a claim; nor does a connection that is not the established one
+// of its address (identity.go).
 func (t *Transport) serve(c net.Conn, in *inbound) {
 	defer t.wg.Done()
+	in.done = make(chan struct{})
+	defer close(in.done)
 	defer func() {
 		t.mu.Lock()
 		delete(t.in, c)
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(c, handshakeBufSize) // the 64 KiB one once authenticated
-	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	err := serverHandshake(c)
-	from := ""
-	if err == nil {
-		from, err = t.welcome(r, bufio.NewWriterSize(c, 512))
-	}
-	t.pending.Add(-1)
-	if err != nil {
-		if !t.closing() {
-			t.refuse(c.RemoteAddr().String(), err)
-		}
+	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // the 64 KiB one once authenticated
+	from, ok := t.open(c, r, in)
+	if !ok {
 		return
 	}
-	_ = c.SetDeadline(time.Time{})
-	r = authenticated(r, c)
-	t.mu.Lock()
-	in.from = from
-	t.mu.Unlock()
-	buf := t.newFrameReader(c)
+	defer t.unwatch(&in.live)
+	r = authenticated(r, in.live.counting(c))
+	buf := t.newFrameReader(c, &in.live)
 	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
@@ -371,14 +413,18 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
-			t.peerDown(from, err)
+			if t.release(in) {
+				t.peerDown(from, in.live.reason(err))
+			}
 			return
 		}
 		if in.cut.Load() {
 			return
 		}
-		t.framesIn.Add(1)
-		t.cfg.Handler(from, f)
+		if !isTick(f) {
+			t.framesIn.Add(1)
+			t.cfg.Handler(from, f)
+		}
 		ck.after(r)
 	}
 }

@@ -167,9 +167,10 @@ func TestBadInputIsCountedAndDropped(t *testing.T) {
 	_ = c.Close()
 	wait(t, sb.warns)
 	// A valid handshake, then a frame announcing 1 GiB.
-	c = rawHandshake(t, b.Addr(), "x", "")
+	x, _ := listen(t)
+	c = rawHandshake(t, b.Addr(), x)
 	_, _ = c.Write([]byte{0x40, 0, 0, 0})
-	if got := wait(t, sb.down); got != "x" {
+	if got := wait(t, sb.down); got != x.Addr() {
 		t.Fatalf("oversized frame: peer %q", got)
 	}
 	_ = c.Close()
@@ -182,17 +183,16 @@ func TestBadInputIsCountedAndDropped(t *testing.T) {
 }
 
 // rawHandshake dials addr and runs the dialer's handshake on a bare
-// connection, as the node at from with cookie.
-func rawHandshake(t *testing.T, addr, from, cookie string) net.Conn {
+// connection, as the transport d (which confirms the dial when addr asks).
+func rawHandshake(t *testing.T, addr string, d *Transport) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Close() })
-	d := &Transport{addr: from, cfg: Config{Cookie: cookie}}
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if err := d.greet(bufio.NewReader(c), bufio.NewWriter(c)); err != nil {
+	if _, err := d.greet(bufio.NewReader(c), bufio.NewWriter(c), addr, nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = c.SetDeadline(time.Time{})

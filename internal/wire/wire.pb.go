@@ -101,10 +101,12 @@ func (Code) EnumDescriptor() ([]byte, []int) {
 type Refusal int32
 
 const (
-	Refusal_REFUSAL_NONE      Refusal = 0 // accepted
-	Refusal_REFUSAL_VERSION   Refusal = 1 // the Hello's protocol version is not the listener's
-	Refusal_REFUSAL_MALFORMED Refusal = 2 // the Hello lacks an address or a 32-byte nonce
-	Refusal_REFUSAL_COOKIE    Refusal = 3 // the Proof does not match the listener's cookie
+	Refusal_REFUSAL_NONE        Refusal = 0 // accepted
+	Refusal_REFUSAL_VERSION     Refusal = 1 // the Hello's protocol version is not the listener's
+	Refusal_REFUSAL_MALFORMED   Refusal = 2 // the Hello lacks an address, a 32-byte nonce or its to
+	Refusal_REFUSAL_COOKIE      Refusal = 3 // the Proof does not match the listener's cookie
+	Refusal_REFUSAL_MISDIRECTED Refusal = 4 // the Hello's to names another node
+	Refusal_REFUSAL_UNCONFIRMED Refusal = 5 // the claimed address did not confirm the dial (or, to a Verify: no such dial here)
 )
 
 // Enum value maps for Refusal.
@@ -114,12 +116,16 @@ var (
 		1: "REFUSAL_VERSION",
 		2: "REFUSAL_MALFORMED",
 		3: "REFUSAL_COOKIE",
+		4: "REFUSAL_MISDIRECTED",
+		5: "REFUSAL_UNCONFIRMED",
 	}
 	Refusal_value = map[string]int32{
-		"REFUSAL_NONE":      0,
-		"REFUSAL_VERSION":   1,
-		"REFUSAL_MALFORMED": 2,
-		"REFUSAL_COOKIE":    3,
+		"REFUSAL_NONE":        0,
+		"REFUSAL_VERSION":     1,
+		"REFUSAL_MALFORMED":   2,
+		"REFUSAL_COOKIE":      3,
+		"REFUSAL_MISDIRECTED": 4,
+		"REFUSAL_UNCONFIRMED": 5,
 	}
 )
 
@@ -843,11 +849,16 @@ func (x *Down) GetReason() *Error {
 // which the receiver uses to tell its processes that the node went away when
 // the connection breaks, and the dialer's random challenge to the listener.
 type Hello struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Version       uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Address       string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
-	Node          string                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`
-	Nonce         []byte                 `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Address string                 `protobuf:"bytes,2,opt,name=address,proto3" json:"address,omitempty"`
+	Node    string                 `protobuf:"bytes,3,opt,name=node,proto3" json:"node,omitempty"`
+	Nonce   []byte                 `protobuf:"bytes,4,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
+	To      string                 `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`       // the address the dialer dialed
+	// incarnation tells apart the lives of a node at one address: a node that
+	// restarted has another, and its old processes are gone.
+	Incarnation   uint64  `protobuf:"fixed64,6,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	Verify        *Verify `protobuf:"bytes,7,opt,name=verify,proto3" json:"verify,omitempty"` // set: not a connection for frames, a dialback
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -910,18 +921,95 @@ func (x *Hello) GetNonce() []byte {
 	return nil
 }
 
+func (x *Hello) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *Hello) GetIncarnation() uint64 {
+	if x != nil {
+		return x.Incarnation
+	}
+	return 0
+}
+
+func (x *Hello) GetVerify() *Verify {
+	if x != nil {
+		return x.Verify
+	}
+	return nil
+}
+
+// Verify asks the listener whether it is dialing the sender, now, on a
+// connection whose Hello carried dialer_nonce and whose Challenge carried
+// listener_nonce.
+type Verify struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DialerNonce   []byte                 `protobuf:"bytes,1,opt,name=dialer_nonce,json=dialerNonce,proto3" json:"dialer_nonce,omitempty"`
+	ListenerNonce []byte                 `protobuf:"bytes,2,opt,name=listener_nonce,json=listenerNonce,proto3" json:"listener_nonce,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verify) Reset() {
+	*x = Verify{}
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verify) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verify) ProtoMessage() {}
+
+func (x *Verify) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verify.ProtoReflect.Descriptor instead.
+func (*Verify) Descriptor() ([]byte, []int) {
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Verify) GetDialerNonce() []byte {
+	if x != nil {
+		return x.DialerNonce
+	}
+	return nil
+}
+
+func (x *Verify) GetListenerNonce() []byte {
+	if x != nil {
+		return x.ListenerNonce
+	}
+	return nil
+}
+
 // Challenge is the listener's answer to a Hello: its own random challenge.
 type Challenge struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
 	Nonce         []byte                 `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
+	Incarnation   uint64                 `protobuf:"fixed64,3,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Challenge) Reset() {
 	*x = Challenge{}
-	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1021,7 @@ func (x *Challenge) String() string {
 func (*Challenge) ProtoMessage() {}
 
 func (x *Challenge) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[11]
+	mi := &file_internal_wire_wire_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1034,7 @@ func (x *Challenge) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Challenge.ProtoReflect.Descriptor instead.
 func (*Challenge) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{11}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Challenge) GetNode() string {
@@ -963,6 +1051,13 @@ func (x *Challenge) GetNonce() []byte {
 	return nil
 }
 
+func (x *Challenge) GetIncarnation() uint64 {
+	if x != nil {
+		return x.Incarnation
+	}
+	return 0
+}
+
 // Proof is the dialer's answer to the Challenge.
 type Proof struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -973,7 +1068,7 @@ type Proof struct {
 
 func (x *Proof) Reset() {
 	*x = Proof{}
-	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	mi := &file_internal_wire_wire_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1080,7 @@ func (x *Proof) String() string {
 func (*Proof) ProtoMessage() {}
 
 func (x *Proof) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[12]
+	mi := &file_internal_wire_wire_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1093,7 @@ func (x *Proof) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proof.ProtoReflect.Descriptor instead.
 func (*Proof) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{12}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Proof) GetDigest() []byte {
@@ -1020,7 +1115,7 @@ type Welcome struct {
 
 func (x *Welcome) Reset() {
 	*x = Welcome{}
-	mi := &file_internal_wire_wire_proto_msgTypes[13]
+	mi := &file_internal_wire_wire_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1127,7 @@ func (x *Welcome) String() string {
 func (*Welcome) ProtoMessage() {}
 
 func (x *Welcome) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[13]
+	mi := &file_internal_wire_wire_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1140,7 @@ func (x *Welcome) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Welcome.ProtoReflect.Descriptor instead.
 func (*Welcome) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{13}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Welcome) GetDigest() []byte {
@@ -1084,7 +1179,7 @@ type Envelope struct {
 
 func (x *Envelope) Reset() {
 	*x = Envelope{}
-	mi := &file_internal_wire_wire_proto_msgTypes[14]
+	mi := &file_internal_wire_wire_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1191,7 @@ func (x *Envelope) String() string {
 func (*Envelope) ProtoMessage() {}
 
 func (x *Envelope) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[14]
+	mi := &file_internal_wire_wire_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1204,7 @@ func (x *Envelope) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Envelope.ProtoReflect.Descriptor instead.
 func (*Envelope) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{14}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Envelope) GetExchange() string {
@@ -1208,7 +1303,7 @@ type Routed struct {
 
 func (x *Routed) Reset() {
 	*x = Routed{}
-	mi := &file_internal_wire_wire_proto_msgTypes[15]
+	mi := &file_internal_wire_wire_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1220,7 +1315,7 @@ func (x *Routed) String() string {
 func (*Routed) ProtoMessage() {}
 
 func (x *Routed) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_wire_wire_proto_msgTypes[15]
+	mi := &file_internal_wire_wire_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1233,7 +1328,7 @@ func (x *Routed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Routed.ProtoReflect.Descriptor instead.
 func (*Routed) Descriptor() ([]byte, []int) {
-	return file_internal_wire_wire_proto_rawDescGZIP(), []int{15}
+	return file_internal_wire_wire_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Routed) GetCount() uint32 {
@@ -1294,15 +1389,22 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\"I\n" +
 	"\x04Down\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12/\n" +
-	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"e\n" +
+	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"\xc9\x01\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
 	"\x04node\x18\x03 \x01(\tR\x04node\x12\x14\n" +
-	"\x05nonce\x18\x04 \x01(\fR\x05nonce\"5\n" +
+	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12\x0e\n" +
+	"\x02to\x18\x05 \x01(\tR\x02to\x12 \n" +
+	"\vincarnation\x18\x06 \x01(\x06R\vincarnation\x120\n" +
+	"\x06verify\x18\a \x01(\v2\x18.switchboard.wire.VerifyR\x06verify\"R\n" +
+	"\x06Verify\x12!\n" +
+	"\fdialer_nonce\x18\x01 \x01(\fR\vdialerNonce\x12%\n" +
+	"\x0elistener_nonce\x18\x02 \x01(\fR\rlistenerNonce\"W\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
-	"\x05nonce\x18\x02 \x01(\fR\x05nonce\"\x1f\n" +
+	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12 \n" +
+	"\vincarnation\x18\x03 \x01(\x06R\vincarnation\"\x1f\n" +
 	"\x05Proof\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\"V\n" +
 	"\aWelcome\x12\x16\n" +
@@ -1339,12 +1441,14 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\fCODE_TIMEOUT\x10\x06\x12\x12\n" +
 	"\x0eCODE_UNHANDLED\x10\a\x12\x0e\n" +
 	"\n" +
-	"CODE_OTHER\x10\b*[\n" +
+	"CODE_OTHER\x10\b*\x8d\x01\n" +
 	"\aRefusal\x12\x10\n" +
 	"\fREFUSAL_NONE\x10\x00\x12\x13\n" +
 	"\x0fREFUSAL_VERSION\x10\x01\x12\x15\n" +
 	"\x11REFUSAL_MALFORMED\x10\x02\x12\x12\n" +
-	"\x0eREFUSAL_COOKIE\x10\x03B5Z3github.com/switchboard-go/switchboard/internal/wireb\x06proto3"
+	"\x0eREFUSAL_COOKIE\x10\x03\x12\x17\n" +
+	"\x13REFUSAL_MISDIRECTED\x10\x04\x12\x17\n" +
+	"\x13REFUSAL_UNCONFIRMED\x10\x05B5Z3github.com/switchboard-go/switchboard/internal/wireb\x06proto3"
 
 var (
 	file_internal_wire_wire_proto_rawDescOnce sync.Once
@@ -1359,7 +1463,7 @@ func file_internal_wire_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_internal_wire_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
 	(Refusal)(0),      // 1: switchboard.wire.Refusal
@@ -1374,12 +1478,13 @@ var file_internal_wire_wire_proto_goTypes = []any{
 	(*Monitor)(nil),   // 10: switchboard.wire.Monitor
 	(*Down)(nil),      // 11: switchboard.wire.Down
 	(*Hello)(nil),     // 12: switchboard.wire.Hello
-	(*Challenge)(nil), // 13: switchboard.wire.Challenge
-	(*Proof)(nil),     // 14: switchboard.wire.Proof
-	(*Welcome)(nil),   // 15: switchboard.wire.Welcome
-	(*Envelope)(nil),  // 16: switchboard.wire.Envelope
-	(*Routed)(nil),    // 17: switchboard.wire.Routed
-	(*anypb.Any)(nil), // 18: google.protobuf.Any
+	(*Verify)(nil),    // 13: switchboard.wire.Verify
+	(*Challenge)(nil), // 14: switchboard.wire.Challenge
+	(*Proof)(nil),     // 15: switchboard.wire.Proof
+	(*Welcome)(nil),   // 16: switchboard.wire.Welcome
+	(*Envelope)(nil),  // 17: switchboard.wire.Envelope
+	(*Routed)(nil),    // 18: switchboard.wire.Routed
+	(*anypb.Any)(nil), // 19: google.protobuf.Any
 }
 var file_internal_wire_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
@@ -1394,19 +1499,20 @@ var file_internal_wire_wire_proto_depIdxs = []int32{
 	10, // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
 	10, // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
 	11, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	18, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	18, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	19, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	19, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
 	3,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	18, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	19, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
 	3,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
 	3,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
-	1,  // 18: switchboard.wire.Welcome.refused:type_name -> switchboard.wire.Refusal
-	18, // 19: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	13, // 18: switchboard.wire.Hello.verify:type_name -> switchboard.wire.Verify
+	1,  // 19: switchboard.wire.Welcome.refused:type_name -> switchboard.wire.Refusal
+	19, // 20: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_internal_wire_wire_proto_init() }
@@ -1432,7 +1538,7 @@ func file_internal_wire_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1,0 +1,249 @@
+package transport
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+// Liveness, as Erlang's net_ticktime. Each connection is written one way
+// by its dialer (frames) and was silent the other way; both ways now tick:
+//
+//   - the dialer writes an empty frame (a zero length prefix) every tick
+//     interval, TickTime/4, unless a frame is being written or queued;
+//   - the listener writes one byte, 0, every tick interval;
+//   - each side counts what it reads, and a watchdog declares the peer down
+//     when ticksPerTickTime checks in a row, one per interval, found
+//     nothing read since the previous one: the connection is closed and
+//     PeerDown reports ErrPeerTimeout.
+//
+// The bound: a peer that stops (SIGSTOP, a stalled VM, a cable pulled) is
+// declared down between TickTime and TickTime + TickTime/4 after the last
+// byte read from it, and a live one never is while its ticks arrive less
+// than 3/4 TickTime late. One goroutine per transport sends the ticks and
+// checks every connection; the decision (live.silent) is a pure function
+// of the read counts it is given.
+
+// ticksPerTickTime is how many tick intervals make a TickTime.
+const ticksPerTickTime = 4
+
+// defaultTickTime is Config.TickTime's default.
+const defaultTickTime = 4 * time.Second
+
+// tickByte is what the listener writes back every tick.
+var tickByte = []byte{0}
+
+// live is the liveness of one established connection.
+type live struct {
+	c     net.Conn
+	p     *peer // outbound: its ticks take the writer's turn; nil: inbound
+	addr  string
+	inc   uint64        // the peer's incarnation
+	reads atomic.Uint64 // reads that returned bytes
+	why   atomic.Pointer[error]
+
+	// the watchdog's own
+	seen    uint64
+	quiet   int
+	stalled bool // a tick could not be written back: write no more
+}
+
+func (l *live) init(c net.Conn, p *peer, addr string, inc uint64) {
+	l.c, l.p, l.addr, l.inc = c, p, addr, inc
+}
+
+// silent takes the read count at a check and reports whether the peer has
+// been silent for ticksPerTickTime checks in a row.
+func (l *live) silent(reads uint64) bool {
+	if reads != l.seen {
+		l.seen, l.quiet = reads, 0
+		return false
+	}
+	l.quiet++
+	return l.quiet >= ticksPerTickTime
+}
+
+// cut closes the connection with why as the reason it broke, unless it
+// was cut already.
+func (l *live) cut(why error) {
+	if l.why.CompareAndSwap(nil, &why) && l.c != nil {
+		_ = l.c.Close()
+	}
+}
+
+// reason is why the connection broke: its cut's reason if it was cut,
+// else err.
+func (l *live) reason(err error) error {
+	if w := l.why.Load(); w != nil {
+		return *w
+	}
+	return err
+}
+
+// counting returns r, counting its reads for l.
+func (l *live) counting(r io.Reader) io.Reader { return countingReader{r, &l.reads} }
+
+type countingReader struct {
+	r io.Reader
+	n *atomic.Uint64
+}
+
+func (c countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	if n > 0 {
+		c.n.Add(1)
+	}
+	return n, err
+}
+
+// drain reads what the listener writes on an outbound connection, ticks,
+// until it fails, counting the reads.
+func (l *live) drain(r io.Reader) error {
+	var b [64]byte
+	for {
+		n, err := r.Read(b[:])
+		if n > 0 {
+			l.reads.Add(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// isTick reports whether f, as decoded, is the empty frame of a tick.
+func isTick(f *wire.Frame) bool {
+	return f.Body == nil && f.From == nil && f.To == "" && len(f.ProtoReflect().GetUnknown()) == 0
+}
+
+// lives are the connections the watchdog checks.
+type lives struct {
+	mu  sync.Mutex
+	set map[*live]struct{}
+	buf []*live // the watchdog's
+}
+
+// watch starts checking l, and cuts the connections to l's address that a
+// previous incarnation of its peer made or took.
+func (t *Transport) watch(l *live) {
+	var stale []*live
+	t.lives.mu.Lock()
+	if t.lives.set == nil {
+		t.lives.set = map[*live]struct{}{}
+	}
+	for o := range t.lives.set {
+		if o.addr == l.addr && o.inc != l.inc {
+			stale = append(stale, o)
+		}
+	}
+	t.lives.set[l] = struct{}{}
+	t.lives.mu.Unlock()
+	for _, o := range stale {
+		t.log.Info("connection to an old incarnation", "peer", o.addr)
+		o.cut(ErrRestarted)
+	}
+}
+
+func (t *Transport) unwatch(l *live) {
+	t.lives.mu.Lock()
+	delete(t.lives.set, l)
+	t.lives.mu.Unlock()
+}
+
+// tickInterval is how often ticks are sent and connections checked.
+func (t *Transport) tickInterval() time.Duration {
+	return max(t.cfg.TickTime/ticksPerTickTime, time.Millisecond)
+}
+
+// ticker is the watchdog's goroutine.
+func (t *Transport) ticker() {
+	defer t.wg.Done()
+	tk := time.NewTicker(t.tickInterval())
+	defer tk.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tk.C:
+			t.beat()
+		}
+	}
+}
+
+// beat checks every connection and ticks on those that live.
+func (t *Transport) beat() {
+	t.lives.mu.Lock()
+	ls := t.lives.buf[:0]
+	for l := range t.lives.set {
+		ls = append(ls, l)
+	}
+	t.lives.mu.Unlock()
+	for i, l := range ls {
+		ls[i] = nil
+		if l.silent(l.reads.Load()) {
+			t.timedOut.Add(1)
+			t.log.Info("peer silent", "peer", l.addr, "tick_time", t.cfg.TickTime)
+			l.cut(fmt.Errorf("%w: nothing read for %v (tick time)", ErrPeerTimeout, t.cfg.TickTime))
+			continue
+		}
+		if l.stalled {
+			continue
+		}
+		if l.p != nil {
+			l.p.tick()
+			continue
+		}
+		// A write that would block means the dialer reads nothing: it is
+		// soon cut, and until then the goroutine waits an interval once.
+		_ = l.c.SetWriteDeadline(time.Now().Add(t.tickInterval()))
+		_, err := l.c.Write(tickByte)
+		l.stalled = err != nil
+	}
+	t.lives.buf = ls[:0]
+}
+
+// tick asks p's writer for an empty frame unless a frame is queued or
+// being written: those are on their way and make one.
+func (p *peer) tick() {
+	p.mu.Lock()
+	due := !p.closed && !p.busy && len(p.queue) == 0
+	p.tickDue = due
+	p.mu.Unlock()
+	if due {
+		p.signal()
+	}
+}
+
+// writeTick is the writer's part: it writes the empty frame asked for,
+// unless frames came meanwhile.
+func (p *peer) writeTick(w *bufio.Writer) error {
+	p.mu.Lock()
+	if !p.tickDue || p.busy || len(p.queue) > 0 {
+		p.mu.Unlock()
+		return nil
+	}
+	p.tickDue = false
+	p.busy = true
+	p.mu.Unlock()
+	_, err := w.Write(emptyFrame[:])
+	if err == nil {
+		err = w.Flush()
+	}
+	p.mu.Lock()
+	p.busy = false
+	more := len(p.queue) > 0
+	p.mu.Unlock()
+	if more {
+		p.signal()
+	}
+	return err
+}
+
+// emptyFrame is a tick from the dialer: a frame of no bytes.
+var emptyFrame [4]byte
