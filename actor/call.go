@@ -38,8 +38,9 @@ type Caller interface {
 // Call sends msg to pid's HandleCall and waits for the reply, until ctx's
 // deadline or, without one, the node's CallTimeout. A call to a process that
 // does not exist fails at once with ErrNoProcess, one whose node goes away
-// with ErrNodeDown, and one that runs out of time with ErrTimeout. Messages
-// for a remote process must be protobuf messages.
+// with ErrNodeDown, one whose node's queue is full (Limits.MaxPeerQueueBytes)
+// at once with ErrOverloaded, and one that runs out of time with ErrTimeout.
+// Messages for a remote process must be protobuf messages.
 func (n *Node) Call(ctx context.Context, pid *PID, msg any) (any, error) {
 	return n.call(ctx, n.self, pid, msg)
 }
@@ -100,7 +101,8 @@ func hasDeadline(ctx context.Context) bool {
 // one a server got from DeferReply and passes on. The forwarding side drops
 // out of the reply path, as an exchange does between a client and a
 // controller. If pid does not exist, rt gets ErrNoProcess (naming pid's id)
-// at once; for a remote pid, msg must be a protobuf message.
+// at once; for a remote pid, msg must be a protobuf message, and a node
+// whose queue is full makes Forward return ErrOverloaded (rt gets nothing).
 //
 // If pid's node goes down before pid answers, this node answers rt with a
 // *NodeDownError naming it, as soon as it learns of it: rt's caller may not
@@ -131,14 +133,17 @@ func (n *Node) Forward(pid *PID, msg any, rt ReplyTo) error {
 func (n *Node) CallTimeout() time.Duration { return n.cfg.CallTimeout }
 
 // Cast sends msg to pid's HandleCast without waiting. Delivery is not
-// confirmed: a cast to a dead process is dropped, as in Erlang.
+// confirmed: a cast to a dead process is dropped, as in Erlang. A cast to a
+// node whose queue is full (it does not read: paused, overloaded) is not
+// sent, and Cast returns ErrOverloaded (see Limits.MaxPeerQueueBytes).
 func (n *Node) Cast(pid *PID, msg any) error { return n.post(n.self, pid, msg, true) }
 
 // Cast casts msg to pid from p; see Node.Cast.
 func (p *Process) Cast(pid *PID, msg any) error { return p.node.post(p.pid, pid, msg, true) }
 
 // Send delivers msg to pid's HandleInfo without waiting (Erlang's !). A
-// message to a dead process is dropped.
+// message to a dead process is dropped; one to a node whose queue is full
+// is not sent, and Send returns ErrOverloaded, as Cast does.
 func (n *Node) Send(pid *PID, msg any) error { return n.post(n.self, pid, msg, false) }
 
 // Send sends msg to pid from p; see Node.Send.
@@ -210,10 +215,14 @@ func (n *Node) reply(to replyTo, val any, err error) {
 			defer recyclePayload(buf) // sendFrame has copied it into its frame
 		}
 	}
-	if err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); errors.Is(err, ErrMessageTooLarge) {
+	switch err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); {
+	case errors.Is(err, ErrMessageTooLarge):
 		// The caller must not wait for a reply that cannot travel.
 		r.Payload, r.Error = nil, encodeError(err)
 		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
+	case errors.Is(err, ErrOverloaded):
+		// Its node does not read: an error would not get through either.
+		n.stats.repliesDropped.Add(1)
 	}
 }
 

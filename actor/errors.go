@@ -36,6 +36,12 @@ var (
 	ErrMessageTooLarge = errors.New("actor: message too large")
 	// ErrTransport: the node's remote transport could not start.
 	ErrTransport = errors.New("actor: transport failed")
+	// ErrOverloaded: the message was not sent because the queue for its
+	// node is full (Limits.MaxPeerQueueBytes): that node does not read
+	// (paused, overloaded, a slow link). Nothing of the message was
+	// queued. Send, Cast, Call and Forward return it at once; it wraps
+	// transport's error, which says how full the queue is.
+	ErrOverloaded = errors.New("actor: node overloaded")
 
 	// ErrShutdown is the exit reason of an orderly shutdown, as Erlang's
 	// shutdown. A reason that wraps it is a shutdown too ({shutdown, Term}).

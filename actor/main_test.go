@@ -24,6 +24,10 @@ func TestMain(m *testing.M) {
 		runChild()
 		return
 	}
+	if os.Getenv(boundsChildEnv) != "" { // see bounds_process_test.go
+		runBoundsChild()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

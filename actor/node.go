@@ -54,6 +54,10 @@ type Config struct {
 	// waiting on it fail, with ErrNodeDown. Default 4 s. Both ends of a
 	// connection should use the same value.
 	TickTime time.Duration
+	// Limits bound what other nodes can make this one hold: connections in
+	// their handshake, frames being read, messages queued for a node that
+	// does not read them. See Limits.
+	Limits
 }
 
 // Node is one actor system: it spawns processes, routes messages to local and
@@ -88,26 +92,10 @@ type Node struct {
 }
 
 type nodeStats struct {
-	badFrames atomic.Uint64
-	crashes   atomic.Uint64
-	spoofed   atomic.Uint64
-}
-
-// Stats are counters of a node, for operations.
-type Stats struct {
-	Processes int    // live processes
-	BadFrames uint64 // frames from the network that could not be decoded
-	Crashes   uint64 // processes that exited with a panic
-	Refused   uint64 // connections refused at the handshake (cookie, TLS, version, unconfirmed address), in or out
-	// Unconfirmed counts inbound connections whose claimed address did
-	// not confirm them (see docs/security.md); they are in Refused too.
-	Unconfirmed uint64
-	// Spoofed counts frames dropped because their sender names another
-	// node than the connection they came on.
-	Spoofed uint64
-	// Silent counts connections closed because nothing came from their
-	// peer for TickTime.
-	Silent uint64
+	badFrames      atomic.Uint64
+	crashes        atomic.Uint64
+	spoofed        atomic.Uint64
+	repliesDropped atomic.Uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.
@@ -147,6 +135,7 @@ func Start(cfg Config) (*Node, error) {
 			Logger:       n.log,
 			TickTime:     cfg.TickTime,
 			Incarnation:  inc,
+			Limits:       cfg.Limits.transport(),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTransport, err)
@@ -194,18 +183,6 @@ func (n *Node) Logger() *slog.Logger { return n.log }
 
 // Done is closed when the node has stopped.
 func (n *Node) Done() <-chan struct{} { return n.done }
-
-// Stats returns the node's counters.
-func (n *Node) Stats() Stats {
-	count := 0
-	n.procs.Range(func(_, _ any) bool { count++; return true })
-	s := Stats{Processes: count, BadFrames: n.stats.badFrames.Load(), Crashes: n.stats.crashes.Load(), Spoofed: n.stats.spoofed.Load()}
-	if n.tr != nil {
-		ts := n.tr.Stats()
-		s.Refused, s.Unconfirmed, s.Silent = ts.Refused, ts.Unconfirmed, ts.TimedOut
-	}
-	return s
-}
 
 // Stop shuts the node down: top-level processes get an ErrShutdown exit
 // signal in reverse order of spawning (supervisors stop their own children),

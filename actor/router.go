@@ -127,7 +127,8 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 // sendFrame sends f to the node at addr. Without a transport, or once it is
 // closed, the peer is unreachable: it counts as down, so that calls, links
 // and monitors of it end with ErrNodeDown. A frame the transport refuses
-// (too large) is the sender's error only.
+// (too large, or the peer's queue full: ErrOverloaded) is the sender's
+// error only.
 func (n *Node) sendFrame(addr string, f *wire.Frame) error {
 	if n.tr == nil {
 		n.nodeDown(addr)
@@ -142,6 +143,8 @@ func (n *Node) sendFrame(addr string, f *wire.Frame) error {
 		return ErrNodeStopped
 	case errors.Is(err, transport.ErrFrameTooLarge):
 		return fmt.Errorf("%w: %w", ErrMessageTooLarge, err)
+	case errors.Is(err, transport.ErrOverloaded):
+		return fmt.Errorf("%w: %w", ErrOverloaded, err)
 	default:
 		return fmt.Errorf("%w: %w", ErrNotSerializable, err)
 	}

@@ -37,6 +37,16 @@
 // counted, and the dialing side reports the peer down with
 // ErrHandshakeClosed.
 //
+// What a peer can make a node hold is bounded (see Limits): connections in
+// their handshake (a 512-byte reader each, 64 KiB only once authenticated;
+// beyond Limits.MaxPendingConns closed at once), the time a frame takes to
+// arrive once its length prefix has (Limits.FrameTimeout), the memory of
+// large frames being read and handled, node-wide (Limits.MaxInflightBytes),
+// and the bytes queued for a peer that does not read
+// (Limits.MaxPeerQueueBytes: Send returns ErrOverloaded for a data frame
+// that does not fit, and queues nothing of it). Refusals are logged at most
+// 10 times per peer host every 10 s, and every one is counted in Stats.
+//
 // A broken connection, in either direction, is reported once through
 // Config.PeerDown with the peer's address: that is how a node learns that
 // another went away. An inbound connection reports only while it is the

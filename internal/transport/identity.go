@@ -60,6 +60,7 @@ func (t *Transport) open(c net.Conn, r *bufio.Reader, in *inbound) (string, bool
 	if err == nil {
 		from, inc, err = t.welcome(r, bufio.NewWriterSize(c, 512))
 	}
+	t.pending.Add(-1) // see admit
 	if err != nil {
 		if !t.closing() && !errors.Is(err, errAnswered) {
 			t.handshakeFailed(c.RemoteAddr().String(), err)

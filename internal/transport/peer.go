@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,7 +24,8 @@ type peer struct {
 	wake chan struct{} // capacity 1: the queue is not empty, or the peer closes
 
 	mu      sync.Mutex
-	queue   [][]byte // frames, length prefix included, in order
+	queue   [][]byte     // frames, length prefix included, in order
+	queued  atomic.Int64 // bytes pushed and not yet taken by the socket (or bufio); added to under mu
 	spare   [][]byte
 	conn    net.Conn
 	direct  *directWrite // the socket of conn once it is up; nil: writer only (TLS)
@@ -40,27 +42,36 @@ type peer struct {
 // the frames that follow; under load that saves a write per frame.
 const defaultDirectGap = 20 * time.Microsecond
 
-// push sends or queues b, a frame with its length prefix; false if the
-// peer is already down.
-func (p *peer) push(b []byte) bool {
+// errPeerDown: push found the peer down; Send dials anew.
+var errPeerDown = errors.New("transport: peer down")
+
+// push sends or queues b, a frame with its length prefix: errPeerDown if
+// the peer is already down, ErrOverloaded if b is data (see bounded) and
+// does not fit the queue's MaxPeerQueueBytes; then nothing of b is queued.
+func (p *peer) push(b []byte, data bool) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return false
+		return errPeerDown
 	}
+	if q := p.queued.Load(); data && q > 0 && q+int64(len(b)) > int64(p.t.cfg.MaxPeerQueueBytes) {
+		p.mu.Unlock()
+		return p.overloaded(len(b))
+	}
+	p.queued.Add(int64(len(b)))
 	if p.hold(b) {
 		p.mu.Unlock()
 		if p.t.corks.Load() == 0 { // the burst ended meanwhile: its flush may have missed b
 			p.signal()
 		}
-		return true
+		return nil
 	}
 	now := time.Now()
 	if p.direct == nil || p.busy || len(p.queue) > 0 || now.Sub(p.last) < p.t.cfg.directGap {
 		p.queue = append(p.queue, b)
 		p.mu.Unlock()
 		p.signal()
-		return true
+		return nil
 	}
 	p.busy = true
 	p.last = now
@@ -76,7 +87,7 @@ func (p *peer) push(b []byte) bool {
 	if more {
 		p.signal()
 	}
-	return true
+	return nil
 }
 
 // wrote ends a write of frames, one after the other, of which the socket
@@ -87,6 +98,7 @@ func (p *peer) push(b []byte) bool {
 // how many were taken whole. p.mu is held.
 func (p *peer) wrote(frames [][]byte, n int) int {
 	p.busy = false
+	p.queued.Add(-int64(n))
 	var left [][]byte
 	sent, off := 0, 0
 	for _, b := range frames {
@@ -253,6 +265,7 @@ func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
+		p.queued.Add(-int64(len(b)))
 		recycleFrame(b) // bufio has copied or written it
 		batch[i] = nil
 	}

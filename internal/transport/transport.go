@@ -65,6 +65,7 @@ type Config struct {
 	MaxFrameSize int                              // default 64 MiB
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
 	Logger       *slog.Logger                     // default: discard
+	Limits                                        // what peers can make the node hold; see Limits
 	// TickTime bounds a peer's silence, as Erlang's net_ticktime: each
 	// connection ticks both ways every TickTime/4, and a peer from which
 	// nothing was read for TickTime is declared down (PeerDown with
@@ -81,14 +82,35 @@ type Config struct {
 	resolver    *net.Resolver // resolves the addresses dialers say they dialed; default net.DefaultResolver
 }
 
-// Stats are the transport's counters.
+// Stats are the transport's counters, and three gauges.
 type Stats struct {
 	FramesIn, FramesOut uint64
-	BadFrames           uint64 // frames that were too large or did not decode
+	BadFrames           uint64 // frames that were too large or did not decode; each closed its connection
 	PeersDown           uint64 // PeerDown reports
 	Refused             uint64 // connections, in or out, whose handshake was refused (not those closed during it: ErrHandshakeClosed)
 	Unconfirmed         uint64 // inbound connections refused because their claimed address did not confirm them (in Refused too)
 	TimedOut            uint64 // connections closed because nothing came from their peer for TickTime
+	// PendingRefused counts connections closed as soon as accepted because
+	// Limits.MaxPendingConns others were in their handshake.
+	PendingRefused uint64
+	// SlowFrames counts connections cut because a frame did not arrive
+	// whole within Limits.FrameTimeout of its length prefix (a slow or
+	// stalled sender, or no room under MaxInflightBytes in that time).
+	SlowFrames uint64
+	// InflightWaits counts frames whose reader waited for room under
+	// Limits.MaxInflightBytes.
+	InflightWaits uint64
+	// Overloaded counts data frames Send refused with ErrOverloaded because
+	// their peer's queue was full (Limits.MaxPeerQueueBytes).
+	Overloaded uint64
+	// RefusalsLogged and RefusalsSuppressed count the refused connections
+	// (Refused and PendingRefused) logged as a warning, and those the
+	// rate limit kept out of the log.
+	RefusalsLogged, RefusalsSuppressed uint64
+
+	PendingConns  int   // gauge: accepted connections in their handshake now
+	InflightBytes int64 // gauge: bytes of large frames being read or handled now
+	QueuedBytes   int64 // gauge: bytes queued for all peers now, not yet taken by their sockets
 }
 
 // inbound is an accepted connection.
@@ -121,6 +143,13 @@ type Transport struct {
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 
+	// The limits' state and counters (see limits.go).
+	pendingRefused, slowFrames, overloaded atomic.Uint64
+	refusalsLogged, refusalsSuppressed     atomic.Uint64
+	pending                                atomic.Int64 // connections in their handshake; only accept adds
+	inflight                               *inflight
+	refusals                               *logLimiter
+
 	corks     atomic.Int32  // readers in a burst of frames (see cork.go)
 	heldOut   atomic.Uint64 // frames written by a reader at the end of a burst
 	flushes   atomic.Uint64 // flushHeld calls
@@ -152,6 +181,7 @@ func Listen(cfg Config) (*Transport, error) {
 	if cfg.resolver == nil {
 		cfg.resolver = net.DefaultResolver
 	}
+	cfg.Limits = cfg.Limits.withDefaults(cfg.MaxFrameSize)
 	if cfg.Handler == nil || cfg.PeerDown == nil {
 		return nil, errors.New("transport: Handler and PeerDown are required")
 	}
@@ -182,6 +212,9 @@ func Listen(cfg Config) (*Transport, error) {
 		in:    map[net.Conn]*inbound{},
 		from:  map[string]*inbound{},
 		inc:   cfg.Incarnation,
+
+		inflight: newInflight(cfg.MaxInflightBytes),
+		refusals: newLogLimiter(refusalBurst, refusalWindow, refusalKeys),
 	}
 	t.wg.Add(2)
 	go t.accept()
@@ -195,18 +228,29 @@ func (t *Transport) Addr() string { return t.addr }
 // Stats returns the counters.
 func (t *Transport) Stats() Stats {
 	return Stats{
-		FramesIn:    t.framesIn.Load(),
-		FramesOut:   t.framesOut.Load(),
-		BadFrames:   t.badFrames.Load(),
-		PeersDown:   t.peersDown.Load(),
-		Refused:     t.refused.Load(),
-		Unconfirmed: t.unconfirmed.Load(),
-		TimedOut:    t.timedOut.Load(),
+		FramesIn:           t.framesIn.Load(),
+		FramesOut:          t.framesOut.Load(),
+		BadFrames:          t.badFrames.Load(),
+		PeersDown:          t.peersDown.Load(),
+		Refused:            t.refused.Load(),
+		Unconfirmed:        t.unconfirmed.Load(),
+		TimedOut:           t.timedOut.Load(),
+		PendingRefused:     t.pendingRefused.Load(),
+		SlowFrames:         t.slowFrames.Load(),
+		InflightWaits:      t.inflight.waits.Load(),
+		Overloaded:         t.overloaded.Load(),
+		RefusalsLogged:     t.refusalsLogged.Load(),
+		RefusalsSuppressed: t.refusalsSuppressed.Load(),
+		PendingConns:       int(t.pending.Load()),
+		InflightBytes:      t.inflight.inUse(),
+		QueuedBytes:        t.queuedBytes(),
 	}
 }
 
 // Send queues f for the node at addr, dialing it if needed. It returns at
-// once; a peer that cannot be reached is reported through PeerDown.
+// once; a peer that cannot be reached is reported through PeerDown. A call,
+// reply, cast or info that does not fit the peer's queue is not queued, and
+// Send returns ErrOverloaded (see Limits.MaxPeerQueueBytes).
 func (t *Transport) Send(addr string, f *wire.Frame) error {
 	b, err := marshalFrame(f)
 	if err != nil {
@@ -216,6 +260,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
+	data := bounded(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -227,6 +272,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			// A new peer starts with the frame queued: one that fails fast
 			// (refused, unreachable) must not make Send dial twice.
 			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}}
+			p.queued.Store(int64(len(b)))
 			p.wake <- struct{}{}
 			t.peers[addr] = p
 			t.wg.Add(1)
@@ -235,8 +281,11 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if p.push(b) {
-			return nil
+		if err := p.push(b, data); err != errPeerDown {
+			if err != nil {
+				recycleFrame(b)
+			}
+			return err
 		}
 		// The peer went down between the lookup and the push: dial anew.
 	}
@@ -284,15 +333,16 @@ func (t *Transport) peerDown(addr string, err error) {
 }
 
 // handshakeFailed counts and logs a failed handshake with peer. A refusal
-// is a warning; a connection that merely closed during the handshake (the
-// peer stopping, see ErrHandshakeClosed) is not a refusal, and not counted.
+// is a warning, rate limited (see refusals.go); a connection that merely
+// closed during the handshake (the peer stopping, see ErrHandshakeClosed)
+// is not a refusal, and not counted.
 func (t *Transport) handshakeFailed(peer string, err error) {
 	if errors.Is(err, ErrHandshakeClosed) {
 		t.log.Debug("connection closed during the handshake", "peer", peer, "error", err)
 		return
 	}
 	t.refused.Add(1)
-	t.log.Warn("handshake refused", "peer", peer, "error", err)
+	t.logRefusal("handshake refused", peer, err)
 }
 
 func (t *Transport) accept() {
@@ -311,9 +361,13 @@ func (t *Transport) accept() {
 			}
 			continue
 		}
+		if !t.admit(c) {
+			continue
+		}
 		t.mu.Lock()
 		if t.done {
 			t.mu.Unlock()
+			t.pending.Add(-1)
 			_ = c.Close()
 			return
 		}
@@ -339,13 +393,15 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(in.live.counting(c), 64<<10)
+	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // the 64 KiB one once authenticated
 	from, ok := t.open(c, r, in)
 	if !ok {
 		return
 	}
 	defer t.unwatch(&in.live)
-	var buf []byte // reused: Unmarshal copies what it keeps
+	r = authenticated(r, in.live.counting(c))
+	buf := t.newFrameReader(c, &in.live)
+	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
 	for {
@@ -355,7 +411,6 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 				return
 			}
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
-				t.badFrames.Add(1)
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
 			if t.release(in) {
@@ -374,11 +429,13 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	}
 }
 
-// read reads one length-prefixed frame into m, through *buf: the decoders
-// (wire's and proto's) copy the bytes they keep, so one buffer serves a
-// connection's frames, and a stream of large frames allocates nothing here.
-func (t *Transport) read(r *bufio.Reader, m proto.Message, buf *[]byte) error {
-	return readMsgInto(r, m, t.cfg.MaxFrameSize, buf)
+// read reads one length-prefixed frame into m, through fr (see
+// frameReader.next): the decoders (wire's and proto's) copy the bytes they
+// keep, so one buffer serves a connection's frames up to keepReadBuf; a
+// larger frame gets a buffer of its own, which the decoded frame keeps
+// (wire.UnmarshalFrameOwned) instead of a copy.
+func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) error {
+	return fr.next(r, m)
 }
 
 // frameBufs recycles the buffers of frames once written (see Send and
@@ -422,19 +479,39 @@ func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 }
 
 func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) error {
+	size, err := readHeader(r, limit)
+	if err != nil {
+		return err
+	}
+	return readBody(r, m, size, keep)
+}
+
+// errUndecodable wraps the decoders' errors.
+var errUndecodable = errors.New("transport: undecodable frame")
+
+// readHeader reads a length prefix of at most limit.
+func readHeader(r *bufio.Reader, limit int) (int, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return err
+		return 0, err
 	}
 	size := binary.BigEndian.Uint32(hdr[:])
 	if int64(size) > int64(limit) {
-		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
+		return 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
-	buf := *keep
-	if cap(buf) < int(size) {
+	return int(size), nil
+}
+
+// readBody reads the size bytes of a message into *keep, or into a buffer
+// of its own if *keep is smaller, and decodes them into m.
+func readBody(r *bufio.Reader, m proto.Message, size int, keep *[]byte) error {
+	buf, own := *keep, false
+	if cap(buf) < size {
 		buf = make([]byte, size)
 		if size <= keepReadBuf {
 			*keep = buf
+		} else {
+			own = true // used once: the frame may keep it
 		}
 	}
 	buf = buf[:size]
@@ -442,13 +519,15 @@ func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) erro
 		return err
 	}
 	var err error
-	if f, ok := m.(*wire.Frame); ok {
+	if f, ok := m.(*wire.Frame); ok && own {
+		err = wire.UnmarshalFrameOwned(buf, f)
+	} else if ok {
 		err = wire.UnmarshalFrame(buf, f)
 	} else {
 		err = proto.Unmarshal(buf, m)
 	}
 	if err != nil {
-		return fmt.Errorf("transport: undecodable frame: %w", err)
+		return fmt.Errorf("%w: %w", errUndecodable, err)
 	}
 	return nil
 }

@@ -14,7 +14,12 @@ import (
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if runChildIfAsked() { // see process_test.go
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
 
 // sink collects what a transport reports: frames, peers down (and why),
 // and its warnings.

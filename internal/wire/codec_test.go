@@ -2,6 +2,7 @@ package wire_test
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -116,6 +117,50 @@ func FuzzUnmarshalFrame(f *testing.F) {
 	f.Add([]byte{0x0a, 0x02, 0x08, 0x01})             // Pid.address as a varint
 	f.Add([]byte{0x22, 0x04, 0x1a, 0x02, 0x08, 0x80}) // Reply.error with a truncated varint
 	f.Fuzz(agreesWithProto(wire.UnmarshalFrame))
+}
+
+// FuzzUnmarshalFrameOwned is FuzzUnmarshalFrame for UnmarshalFrameOwned,
+// which may alias its input.
+func FuzzUnmarshalFrameOwned(f *testing.F) {
+	for _, fr := range frames() {
+		b, _ := proto.Marshal(fr)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var want, got wire.Frame
+		werr := proto.Unmarshal(b, &want)
+		gerr := wire.UnmarshalFrameOwned(b, &got)
+		if (werr == nil) != (gerr == nil) || (werr == nil && !proto.Equal(&want, &got)) {
+			t.Fatalf("%x: proto %v (%v), owned %v (%v)", b, &want, werr, &got, gerr)
+		}
+	})
+}
+
+// TestOwnedFrameAliasesLargeValues: UnmarshalFrameOwned keeps a large
+// payload in its input, and copies strings and small values.
+func TestOwnedFrameAliasesLargeValues(t *testing.T) {
+	long := strings.Repeat("a", 300)
+	for _, small := range []bool{false, true} {
+		size := 1 << 20
+		if small {
+			size = 10
+		}
+		b, _ := proto.Marshal(&wire.Frame{From: &wire.Pid{Address: long, Id: "$1"},
+			Body: &wire.Frame_Cast{Cast: &wire.Payload{Payload: &anypb.Any{TypeUrl: "x/y", Value: make([]byte, size)}}}})
+		var f wire.Frame
+		if err := wire.UnmarshalFrameOwned(b, &f); err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))+uintptr(len(b))
+		in := func(p unsafe.Pointer) bool { return uintptr(p) >= lo && uintptr(p) < hi }
+		v := f.GetCast().GetPayload().GetValue()
+		if len(v) != size || in(unsafe.Pointer(unsafe.SliceData(v))) == small {
+			t.Fatalf("value of %d bytes: aliases the input: %v; want %v", size, small, !small)
+		}
+		if in(unsafe.Pointer(unsafe.StringData(f.GetFrom().GetAddress()))) {
+			t.Fatal("a string points into the input")
+		}
+	}
 }
 
 // FuzzUnmarshalEnvelope is FuzzUnmarshalFrame for envelopes.

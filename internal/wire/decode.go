@@ -21,6 +21,19 @@ func UnmarshalFrame(b []byte, f *Frame) error {
 	return proto.Unmarshal(b, f)
 }
 
+// UnmarshalFrameOwned is UnmarshalFrame for a b that the caller hands
+// over: the large payload values (128 bytes or more) of the frame alias b
+// instead of being copied, so b must not be written to or reused
+// afterwards. It saves a copy, and the garbage of b, for large frames read
+// into a buffer of their own.
+func UnmarshalFrameOwned(b []byte, f *Frame) error {
+	if (&decoder{own: true}).frame(b, f) {
+		return nil
+	}
+	proto.Reset(f)
+	return proto.Unmarshal(b, f)
+}
+
 // UnmarshalEnvelope decodes b into e, which must be empty, as
 // UnmarshalFrame does a frame.
 func UnmarshalEnvelope(b []byte, e *Envelope) error {
@@ -81,6 +94,7 @@ func next(b []byte) (field, []byte, bool) {
 type decoder struct {
 	slab  []byte
 	spare *anypb.Any
+	own   bool // the input is the decoder's to keep: large values alias it
 }
 
 // callBody, replyBody and envelopeBody allocate a message with the wrapper
@@ -120,6 +134,16 @@ func (d *decoder) keep(v []byte) []byte {
 	at := len(d.slab)
 	d.slab = append(d.slab, v...)
 	return d.slab[at:len(d.slab):len(d.slab)]
+}
+
+// value keeps the bytes of an Any's value: as keep does, or, from an
+// input the decoder owns, a large one aliases the input. (Strings are
+// always copied: a long-kept string must not hold a large input alive.)
+func (d *decoder) value(v []byte) []byte {
+	if d.own && len(v) >= slabSize/2 {
+		return v[:len(v):len(v)]
+	}
+	return d.keep(v)
 }
 
 // str is f as a string field, and false unless it is one of valid UTF-8
@@ -287,7 +311,7 @@ func (d *decoder) any(f field, seen *uint32) (*anypb.Any, bool) {
 		case 1:
 			a.TypeUrl, ok = d.str(f)
 		case 2:
-			a.Value, ok = d.keep(f.b), f.typ == protowire.BytesType
+			a.Value, ok = d.value(f.b), f.typ == protowire.BytesType
 		}
 		return ok
 	})
