@@ -25,8 +25,9 @@ type inflightWaiter struct {
 func newInflight(max int) *inflight { return &inflight{max: int64(max)} }
 
 // acquire takes n bytes, waiting for room until deadline or until stop is
-// closed, and calling touch every interval while it waits; false if no
-// room came in time. n is at most max (see Limits.withDefaults).
+// closed, and calling touch (if not nil) every interval while it waits;
+// false if no room came in time. n is at most max (see
+// Limits.withDefaults).
 func (b *inflight) acquire(n int64, deadline time.Time, stop <-chan struct{}, every time.Duration, touch func()) bool {
 	b.mu.Lock()
 	if len(b.waiters) == 0 && b.used+n <= b.max {
@@ -49,7 +50,9 @@ wait:
 		case <-w.ready:
 			return true
 		case <-tick.C:
-			touch()
+			if touch != nil {
+				touch()
+			}
 		case <-timer.C:
 			break wait
 		case <-stop:
