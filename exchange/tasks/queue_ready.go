@@ -53,6 +53,17 @@ func (r *readyQueue) pop() *task {
 	return t
 }
 
+// each calls fn with every ready task, highest priority first, FIFO
+// within a priority.
+func (r *readyQueue) each(fn func(*task)) {
+	for p := len(r.levels) - 1; p >= 0; p-- {
+		d := &r.levels[p]
+		for i := 0; i < d.n; i++ {
+			fn(d.buf[(d.head+i)&(len(d.buf)-1)])
+		}
+	}
+}
+
 // taskDeque is a ring buffer of tasks that grows and shrinks by halves.
 type taskDeque struct {
 	buf  []*task
