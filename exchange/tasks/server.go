@@ -55,6 +55,7 @@ type tasksServer struct {
 	dead     deadLetters
 	keys     *keyWindow // the idempotency keys seen, once one came
 	d        *durable   // the log of a durable queue, or nil
+	segBytes int64      // tests: the segment size that triggers a snapshot (0: defaultSegmentBytes)
 }
 
 // The queue's messages to itself.
@@ -84,6 +85,9 @@ func (s *tasksServer) Init(p *actor.Process) error {
 			return err
 		}
 		s.d = d
+		if s.segBytes > 0 {
+			d.segmentBytes = s.segBytes
+		}
 	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
