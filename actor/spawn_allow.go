@@ -87,7 +87,7 @@ type starter struct {
 	name   string        // the factory's, for errors
 	left   time.Duration // the caller's time left; 0: no bound
 	timer  *time.Timer   // kills the process if Init outlives the caller's deadline
-	sender *PID        // the process that asked: the other end of the link and monitor
+	sender *PID          // the process that asked: the other end of the link and monitor
 	link   bool
 	mon    *monKey
 }
@@ -141,7 +141,11 @@ func (p *Process) adoptStarter() {
 	if st.left > 0 {
 		n := p.node
 		st.timer = time.AfterFunc(st.left, func() {
-			if p.finish(ErrKilled) {
+			// Under the spawn lock, which Stop takes once before it ends
+			// processes: a timer is done with the node before it stops.
+			n.spawning.RLock()
+			defer n.spawning.RUnlock()
+			if !n.stopping.Load() && p.finish(ErrKilled) {
 				n.reply(st.reply, nil, fmt.Errorf("%w: the spawn of %q outlived its caller's deadline", ErrTimeout, st.name))
 			}
 		})

@@ -17,7 +17,13 @@ import (
 // HandleInfo message to infos if set.
 func allowEcho(t testing.TB, n *Node, infos chan any, nodes ...string) {
 	t.Helper()
-	err := n.AllowSpawn("echo", func(args proto.Message) (Server, error) {
+	if err := n.AllowSpawn("echo", echoFactory(infos), nodes...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func echoFactory(infos chan any) SpawnFactory {
+	return func(args proto.Message) (Server, error) {
 		prefix, _ := args.(*wrapperspb.StringValue)
 		return &fn{infos: infos, call: func(p *Process, msg any) (any, error) {
 			s := msg.(*wrapperspb.StringValue).GetValue()
@@ -27,9 +33,6 @@ func allowEcho(t testing.TB, n *Node, infos chan any, nodes ...string) {
 			}
 			return wrapperspb.String(prefix.GetValue() + s), nil
 		}}, nil
-	}, nodes...)
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
