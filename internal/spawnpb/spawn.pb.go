@@ -190,10 +190,11 @@ func (x *TaskRun) GetTimeoutNanos() int64 {
 }
 
 // TaskCancel asks a task supervisor to kill the task it runs for the
-// request ref of the sender's node (its awaiter gave up).
+// request ref of the node at address (its awaiter gave up).
 type TaskCancel struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Ref           uint64                 `protobuf:"varint,1,opt,name=ref,proto3" json:"ref,omitempty"`
+	Address       string                 `protobuf:"bytes,1,opt,name=address,proto3" json:"address,omitempty"`
+	Ref           uint64                 `protobuf:"varint,2,opt,name=ref,proto3" json:"ref,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -228,6 +229,13 @@ func (*TaskCancel) Descriptor() ([]byte, []int) {
 	return file_internal_spawnpb_spawn_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *TaskCancel) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
 func (x *TaskCancel) GetRef() uint64 {
 	if x != nil {
 		return x.Ref
@@ -252,10 +260,11 @@ const file_internal_spawnpb_spawn_proto_rawDesc = "" +
 	"\aTaskRun\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x04args\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\x04args\x12#\n" +
-	"\rtimeout_nanos\x18\x03 \x01(\x03R\ftimeoutNanos\"\x1e\n" +
+	"\rtimeout_nanos\x18\x03 \x01(\x03R\ftimeoutNanos\"8\n" +
 	"\n" +
-	"TaskCancel\x12\x10\n" +
-	"\x03ref\x18\x01 \x01(\x04R\x03refB8Z6github.com/switchboard-go/switchboard/internal/spawnpbb\x06proto3"
+	"TaskCancel\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x10\n" +
+	"\x03ref\x18\x02 \x01(\x04R\x03refB8Z6github.com/switchboard-go/switchboard/internal/spawnpbb\x06proto3"
 
 var (
 	file_internal_spawnpb_spawn_proto_rawDescOnce sync.Once
