@@ -53,6 +53,9 @@ func (n *Node) spawnOn(ctx context.Context, from *Process, address, name string,
 	if n.stopping.Load() {
 		return nil, 0, ErrNodeStopped
 	}
+	if ctx.Err() != nil {
+		return nil, 0, ctxError(ctx)
+	}
 	var o spawnOptions
 	for _, opt := range opts {
 		opt(&o)

@@ -50,6 +50,9 @@ func TestSpawnOnAnotherNode(t *testing.T) {
 	if err != nil || v.(*wrapperspb.StringValue).GetValue() != "b says hi" {
 		t.Fatalf("call = %v, %v", v, err)
 	}
+	if _, err := a.SpawnOn(ctxT(t), b.Address(), "echo", nil, WithName("e")); !errors.Is(err, ErrNameTaken) {
+		t.Fatalf("SpawnOn with a name taken there = %v; want ErrNameTaken", err)
+	}
 	// This node's own address spawns here, through the same factories.
 	allowEcho(t, a, nil)
 	local, err := a.SpawnOn(ctxT(t), a.Address(), "echo", nil)
