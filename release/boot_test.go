@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/internal/consultest"
 	"github.com/switchboard-go/switchboard/patterns"
 	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
@@ -64,29 +65,7 @@ func TestBoot(t *testing.T) {
 	writeFile(t, dir, "cookie", "s3cret\n")
 	started := make(chan string, 4)
 	apps := bootApps(started)
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	boot := func(name, text string) *release.Running {
-		t.Helper()
-		r, err := release.Load(writeFile(t, dir, name+".toml", text), apps)
-		if err != nil {
-			t.Fatal(err)
-		}
-		run, err := r.Start(ctx, release.Options{Logger: logger})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := run.Stop(context.Background()); err != nil {
-				t.Errorf("stop %s: %v", name, err)
-			}
-			select {
-			case <-run.Done():
-			default:
-				t.Errorf("%s: Done not closed after Stop", name)
-			}
-		})
-		return run
-	}
+	boot := func(name, text string) *release.Running { return bootFile(ctx, t, dir, name, text, apps) }
 	core := `
 [apps.core]
 nodes = ["a@localhost", "b@localhost"]
@@ -121,39 +100,15 @@ zone = "CET"
 	c := boot("c", seeded("c@localhost"))
 
 	// b hears that core runs on a once the directory entry reached it.
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for where, _ := b.Distributed().Where("core"); where != "a@localhost"; where, _ = b.Distributed().Where("core") {
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("b sees core on %q", where)
-		}
-	}
+	await(ctx, t, "b does not see core on a", func() bool { where, _ := b.Distributed().Where("core"); return where == "a@localhost" })
 	if names := appNames(a.Applications().Running()); names != "[switchboard:exchanges core]" {
 		t.Errorf("a runs %s", names)
 	}
 	if names := appNames(b.Applications().Running()); names != "[clock]" {
 		t.Errorf("b runs %s", names)
 	}
-	client := patterns.NewClient(c.Node())
-	for {
-		v, err := client.Call(ctx, exchange.Named("time"), wrapperspb.String("now"))
-		if err == nil {
-			if got := v.(*wrapperspb.StringValue).GetValue(); got != "noon in CET on b@localhost" {
-				t.Fatalf("reply %q", got)
-			}
-			break
-		}
-		// Until c hears of the exchange and b's controller has joined it.
-		if !errors.Is(err, exchange.ErrExchangeNotFound) && !errors.Is(err, exchange.ErrNoController) {
-			t.Fatal(err)
-		}
-		select {
-		case <-tick.C:
-		case <-ctx.Done():
-			t.Fatalf("time never answered: %v", err)
-		}
+	if got := callTime(ctx, t, c); got != "noon in CET on b@localhost" {
+		t.Errorf("time answered %q", got)
 	}
 	select {
 	case s := <-started:
@@ -162,10 +117,100 @@ zone = "CET"
 	}
 }
 
+// bootFile writes the release file name.toml in dir, loads it, starts it
+// and stops it when the test ends.
+func bootFile(ctx context.Context, t *testing.T, dir, name, text string, apps release.Apps) *release.Running {
+	t.Helper()
+	r, err := release.Load(writeFile(t, dir, name+".toml", text), apps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := r.Start(ctx, release.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := run.Stop(context.Background()); err != nil {
+			t.Errorf("stop %s: %v", name, err)
+		}
+		select {
+		case <-run.Done():
+		default:
+			t.Errorf("%s: Done not closed after Stop", name)
+		}
+	})
+	return run
+}
+
+// await polls cond every 20 ms until it holds, or fails the test at the
+// context's end.
+func await(ctx context.Context, t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			t.Fatalf("%s: %v", what, ctx.Err())
+		}
+	}
+}
+
+// callTime calls the exchange time from run's node until it answers
+// (until the caller's node hears of the exchange and a controller has
+// joined it) and returns the answer.
+func callTime(ctx context.Context, t *testing.T, run *release.Running) string {
+	t.Helper()
+	client := patterns.NewClient(run.Node())
+	var got string
+	await(ctx, t, "time never answered", func() bool {
+		v, err := client.Call(ctx, exchange.Named("time"), wrapperspb.String("now"))
+		if err != nil && !errors.Is(err, exchange.ErrExchangeNotFound) && !errors.Is(err, exchange.ErrNoController) {
+			t.Fatal(err)
+		}
+		if err == nil {
+			got = v.(*wrapperspb.StringValue).GetValue()
+		}
+		return err == nil
+	})
+	return got
+}
+
 func appNames(infos []supervisor.AppInfo) string {
 	names := make([]string, len(infos))
 	for i, a := range infos {
 		names[i] = a.Name
 	}
 	return fmt.Sprint(names)
+}
+
+// TestBootConsul: the same release on Consul membership (node.consul):
+// two nodes, the declared exchange answering across them, the distributed
+// application on the first node of its list.
+func TestBootConsul(t *testing.T) {
+	agent := consultest.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	started := make(chan string, 4)
+	apps := bootApps(started)
+	head := func(name string) string {
+		return fmt.Sprintf("[node]\nname = %q\nlisten = \"127.0.0.1:0\"\ncookie = \"c\"\nconsul = %q\n", name, agent.Addr)
+	}
+	core := "[apps.core]\nnodes = [\"a@localhost\", \"b@localhost\"]\n"
+	bootFile(ctx, t, dir, "a", head("a@localhost")+"[exchanges.time]\nkind = \"request\"\n"+core, apps)
+	select {
+	case s := <-started:
+		if s != "a@localhost normal" {
+			t.Fatalf("core started on %s", s)
+		}
+	case <-ctx.Done():
+		t.Fatal("core did not start")
+	}
+	b := bootFile(ctx, t, dir, "b", head("b@localhost")+"[apps.clock]\n"+core, apps)
+	await(ctx, t, "b does not see core on a", func() bool { where, _ := b.Distributed().Where("core"); return where == "a@localhost" })
+	if got := callTime(ctx, t, b); got != "noon in UTC on b@localhost" {
+		t.Errorf("time answered %q", got)
+	}
 }
