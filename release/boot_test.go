@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -125,7 +123,7 @@ func bootFile(ctx context.Context, t *testing.T, dir, name, text string, apps re
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := r.Start(ctx, release.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	run, err := r.Start(ctx, release.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

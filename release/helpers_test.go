@@ -2,6 +2,7 @@ package release_test
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -36,3 +37,6 @@ func testApps() release.Apps {
 func env(vars map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
+
+// quiet is the logger of nodes whose logs the test does not read.
+var quiet = slog.New(slog.DiscardHandler)
