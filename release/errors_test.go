@@ -64,6 +64,8 @@ func TestErrors(t *testing.T) {
 			`r.toml:4: apps.db.nodes: bad application: this node (a@localhost) is not in the list`},
 		{"bad restart", goodHead + "[apps.db]\nrestart = \"always\"\n", nil, release.ErrBadValue,
 			`r.toml:4: apps.db.restart: bad value: "always": permanent, transient or temporary`},
+		{"seeds without listen", goodHead + "seeds = [\"127.0.0.1:7001\"]\n", nil, release.ErrBadValue,
+			`r.toml: node.listen: bad value: required with seeds or consul (the address other nodes dial)`},
 		{"no node name", "[apps.db]\n", nil, release.ErrBadValue,
 			`r.toml: node.name: bad value: required (name@host)`},
 		{"syntax", goodHead + "[apps.db\n", nil, release.ErrSyntax,

@@ -3,6 +3,7 @@ package release
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,10 +75,14 @@ func (k Key[T]) spec() keySpec { return keySpec{name: k.name, kind: k.kind, def:
 // application does not declare has its default: the release file cannot
 // set it (its loading fails with ErrUnknownKey).
 func (k Key[T]) Get(env Env) T {
-	if v, ok := env.vals[k.name].(T); ok {
-		return v
+	v, ok := env.vals[k.name].(T)
+	if !ok {
+		v = k.def
 	}
-	return k.def
+	if l, ok := any(v).([]string); ok { // the caller's own copy
+		return any(slices.Clone(l)).(T)
+	}
+	return v
 }
 
 type keySpec struct {

@@ -162,6 +162,8 @@ func (d *decoder) node(t map[string]toml.Primitive, dir string) (NodeConfig, err
 		return n, &Error{File: d.file, Line: at("tick_time"), Key: "node.tick_time", Err: ErrBadValue, Detail: "negative"}
 	case n.Consul != "" && len(n.Seeds) > 0:
 		return n, &Error{File: d.file, Line: at("consul"), Key: "node.consul", Err: ErrBadValue, Detail: "set consul or seeds, not both"}
+	case len(n.Seeds) > 0 && n.Listen == "" || n.Consul != "" && n.Listen == "":
+		return n, &Error{File: d.file, Key: "node.listen", Err: ErrBadValue, Detail: "required with seeds or consul (the address other nodes dial)"}
 	case slices.Contains(n.Seeds, ""):
 		return n, &Error{File: d.file, Line: at("seeds"), Key: "node.seeds", Err: ErrBadValue, Detail: "empty seed address"}
 	}
