@@ -63,9 +63,16 @@ func NewKey[T Value](name string, def T, doc string) Key[T] {
 	return Key[T]{name: name, doc: doc, def: def, kind: k}
 }
 
+// Name is the key's name in the release file.
 func (k Key[T]) Name() string { return k.name }
+
+// Type is string, int, bool, float, duration or strings.
 func (k Key[T]) Type() string { return k.kind.String() }
-func (k Key[T]) Doc() string  { return k.doc }
+
+// Doc is the key's line of documentation.
+func (k Key[T]) Doc() string { return k.doc }
+
+// Default is the key's default, a T.
 func (k Key[T]) Default() any { return k.def }
 
 func (k Key[T]) spec() keySpec { return keySpec{name: k.name, kind: k.kind, def: k.def} }
