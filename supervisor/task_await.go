@@ -82,7 +82,8 @@ func Async(ctx context.Context, n *actor.Node, sup *actor.PID, name string, args
 //     killed (its function's context ends), as a linked task is in Elixir
 //     when its awaiter gives up.
 //
-// A task is awaited once: later calls return the same result.
+// A task is awaited once, from one goroutine at a time: later calls
+// return the same result.
 func (t *Task) Await(ctx context.Context) (proto.Message, error) {
 	if t.done {
 		return t.val, t.err
