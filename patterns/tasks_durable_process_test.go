@@ -124,7 +124,7 @@ func TestDurableTasksSurviveKill9(t *testing.T) {
 			if eff.apply(key) {
 				what = "applied"
 			}
-			time.Sleep(work) // the work
+			time.Sleep(work)                                                            // the work
 			if _, err := fmt.Fprintf(f, "%s %d %s\n", key, task.ID, what); err != nil { // recorded before the ack
 				t.Error(err)
 			}

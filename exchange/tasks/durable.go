@@ -193,7 +193,7 @@ func (d *durable) record(r *taskspb.TaskRecord) {
 func appendRecord(buf []byte, r *taskspb.TaskRecord) []byte {
 	start := len(buf)
 	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0) // the header, once the body is there
-	buf, _ = marshal.MarshalAppend(buf, r)  // cannot fail: every field is valid
+	buf, _ = marshal.MarshalAppend(buf, r)    // cannot fail: every field is valid
 	putHeader(buf[start:], buf[start+frameHeader:])
 	return buf
 }

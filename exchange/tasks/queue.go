@@ -35,7 +35,7 @@ type taskQueue struct {
 	journal  bool // durable: the ids of tasks done go to done, for the log
 
 	// The outbox, emptied by the queue process after each event.
-	done []uint64 // tasks acked or dead since, in a durable queue
+	done []uint64      // tasks acked or dead since, in a durable queue
 	busy []*taskWorker // workers with deliveries or revocations to send
 	dead []deadTask
 }
