@@ -119,7 +119,10 @@ func TestDurableTasksSurviveKill9(t *testing.T) {
 		}
 		t.Cleanup(func() { f.Close() })
 		w := NewWorker(ex, 100, func(w *Worker, task *tasks.Task) {
-			key := str(task.Msg)
+			key := task.Key // the producer's, across the queue's restart and between nodes
+			if key != str(task.Msg) {
+				t.Errorf("task %d: key %q, payload %q", task.ID, key, str(task.Msg))
+			}
 			what := "redelivered"
 			if eff.apply(key) {
 				what = "applied"

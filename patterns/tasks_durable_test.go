@@ -75,6 +75,9 @@ func TestDurableTasksSurviveRestart(t *testing.T) {
 	for range 60 {
 		d := w2.next(t)
 		k := str(d.task.Msg)
+		if d.task.Key != k {
+			t.Fatalf("after the restart task %s has key %q", k, d.task.Key)
+		}
 		if acked[k] || got[k] || !d.task.Redelivered() {
 			t.Fatalf("after the restart got %s (acked before: %v, twice: %v, redelivered: %v)", k, acked[k], got[k], d.task.Redelivered())
 		}

@@ -118,10 +118,9 @@ func replayState(dir string) (logState, error) {
 			t := op.Stored
 			st.live[t.GetId()] = t
 			st.lastID = max(st.lastID, t.GetId())
-			if t.GetKey() != "" {
+			if t.GetKey() != "" && t.GetAtUnixNano() != 0 { // a snapshot's tasks have their keys' times in its TaskKeySeen
 				st.keys[t.GetKey()] = &taskspb.TaskKeySeen{Key: t.GetKey(), AtUnixNano: t.GetAtUnixNano(), Id: t.GetId()}
 			}
-			t.Key = ""
 		case *taskspb.TaskRecord_Done:
 			for _, id := range op.Done.GetIds() {
 				delete(st.live, id)
@@ -156,7 +155,7 @@ func (s *tasksServer) restore(live map[uint64]*taskspb.TaskStored, lastID uint64
 	for _, id := range ids {
 		r := live[id]
 		t := q.alloc()
-		t.id, t.enc, t.prio, t.deliveries = id, r.GetPayload(), uint8(min(int(r.GetPriority()), len(q.ready.levels)-1)), 1
+		t.id, t.enc, t.prio, t.deliveries, t.key = id, r.GetPayload(), uint8(min(int(r.GetPriority()), len(q.ready.levels)-1)), 1, r.GetKey()
 		msg, err := decodeStored(r.GetPayload())
 		if err != nil {
 			q.kill(t, DeadCause_DEAD_CAUSE_BAD_PAYLOAD, "stored task not decodable after a restart: "+err.Error())
@@ -227,7 +226,7 @@ func (d *durable) snapshot() {
 	buf := appendRecord(nil, &taskspb.TaskRecord{Op: &taskspb.TaskRecord_Head{Head: &taskspb.TaskLogHead{NextId: q.nextID + 1}}})
 	add := func(t *task) {
 		buf = appendRecord(buf, &taskspb.TaskRecord{Op: &taskspb.TaskRecord_Stored{Stored: &taskspb.TaskStored{
-			Id: t.id, Priority: uint32(t.prio), Payload: t.enc}}})
+			Id: t.id, Priority: uint32(t.prio), Key: t.key, Payload: t.enc}}})
 	}
 	for t := q.oldest; t != nil; t = t.next {
 		add(t)

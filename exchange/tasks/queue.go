@@ -47,6 +47,7 @@ type task struct {
 	enc        *anypb.Any // its encoded form, as received from another node or once encoded
 	prio       uint8
 	deliveries uint32
+	key        string // the producer's idempotency key, or ""
 	tag        uint64 // the current delivery's tag, while in flight
 	worker     *taskWorker
 	last       *taskWorker // the worker it came back from, to be avoided

@@ -88,6 +88,8 @@ func (d *taskDeque) pushFront(t *task) {
 
 func (d *taskDeque) front() *task { return d.buf[d.head] }
 
+func (d *taskDeque) back() *task { return d.buf[(d.head+d.n-1)&(len(d.buf)-1)] }
+
 func (d *taskDeque) popFront() *task {
 	t := d.buf[d.head]
 	d.buf[d.head] = nil

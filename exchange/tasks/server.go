@@ -181,6 +181,9 @@ func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) 
 	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
 		return err
 	}
+	if key != "" {
+		s.q.ready.levels[prio].back().key = key // the task just queued
+	}
 	var seq uint64
 	if s.d != nil {
 		seq = s.d.stored(s.q.nextID, prio, key, now, enc)

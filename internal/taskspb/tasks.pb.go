@@ -268,6 +268,7 @@ type TaskDelivery struct {
 	Priority      uint32                 `protobuf:"varint,3,opt,name=priority,proto3" json:"priority,omitempty"`
 	Deliveries    uint32                 `protobuf:"varint,4,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
 	Payload       *anypb.Any             `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	Key           string                 `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"` // the producer's idempotency key, if it gave one
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -335,6 +336,13 @@ func (x *TaskDelivery) GetPayload() *anypb.Any {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *TaskDelivery) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
 }
 
 // TaskDeliveries carries deliveries to a worker on another node.
@@ -1244,7 +1252,7 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\x10TaskWorkerJoined\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x123\n" +
 	"\tqueue_pid\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\bqueuePid\x12%\n" +
-	"\x0eprefetch_limit\x18\x03 \x01(\rR\rprefetchLimit\"\x9c\x01\n" +
+	"\x0eprefetch_limit\x18\x03 \x01(\rR\rprefetchLimit\"\xae\x01\n" +
 	"\fTaskDelivery\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x1a\n" +
@@ -1252,7 +1260,8 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x04 \x01(\rR\n" +
 	"deliveries\x12.\n" +
-	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\"`\n" +
+	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\"`\n" +
 	"\x0eTaskDeliveries\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x128\n" +
 	"\x05tasks\x18\x02 \x03(\v2\".switchboard.exchange.TaskDeliveryR\x05tasks\"L\n" +
