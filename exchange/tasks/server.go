@@ -178,22 +178,35 @@ func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) 
 			enc = a
 		}
 	}
-	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+	seq, err := s.accept(msg, enc, prio, key, now)
+	if err != nil {
 		return err
+	}
+	if s.d != nil {
+		s.d.wait(seq)
+	}
+	return nil
+}
+
+// accept queues a task that passed the key window: into the queue, the
+// log of a durable queue (seq is the commit that syncs it, for its
+// confirm to wait for) and the window. A submission that waited for room
+// comes in here too.
+func (s *tasksServer) accept(msg any, enc *anypb.Any, prio int, key string, now int64) (seq uint64, err error) {
+	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+		return 0, err
 	}
 	if key != "" {
 		s.q.ready.levels[prio].back().key = key // the task just queued
 	}
-	var seq uint64
 	if s.d != nil {
 		seq = s.d.stored(s.q.nextID, prio, key, now, enc)
-		s.d.wait(seq)
 	}
 	if key != "" {
 		s.keys.add(key, now, s.q.nextID, seq)
 	}
 	s.kick()
-	return nil
+	return seq, nil
 }
 
 // keyWindow returns the queue's window of idempotency keys.
