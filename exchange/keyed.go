@@ -131,6 +131,20 @@ func (s *server) settle(key string, run uint64, val any, err error) {
 	}
 }
 
+// controllerDied settles the runs in flight on a controller that died:
+// it will not answer them (a controller that leaves the exchange alive
+// still answers what it has). No outcome: the waiting requests get an
+// error that their clients may repeat the request on, and the repeat
+// goes to another controller.
+func (s *server) controllerDied(pid *actor.PID, reason error) {
+	for _, e := range s.keys.inFlight() {
+		if samePID(e.to.PID, pid) {
+			s.p.Node().Cancel(e.runRT)
+			s.settle(e.key, e.run, nil, fmt.Errorf("%w: controller %s died with the request in flight: %v", actor.ErrNoProcess, actor.FormatPID(pid), reason))
+		}
+	}
+}
+
 // stopKeyed answers the requests waiting for runs in flight when the
 // exchange stops: nothing will take their controllers' answers. The
 // error names the exchange's process, so clients see ErrExchangeNotFound

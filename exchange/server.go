@@ -229,6 +229,7 @@ func (s *server) HandleInfo(p *actor.Process, msg any) {
 		if ref, ok := s.mons[pidKey(m.PID)]; ok && ref == m.Ref {
 			delete(s.mons, pidKey(m.PID))
 			s.gone(p, s.members.leave(m.PID, "", true))
+			s.controllerDied(m.PID, m.Reason)
 		}
 	}
 }
