@@ -117,7 +117,7 @@ func TestKeyedDuplicatesRunOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := cl.Call(ctxT(t), ex, wrapperspb.String("charge 10"), WithIdempotencyKey("order-1"))
+			v, err := cl.Call(ctxT(t), ex, wrapperspb.String("charge 10"), WithIdempotencyKey("order-1"), WithRetry(Retry{Attempts: 1}))
 			if err != nil {
 				replies <- "error: " + err.Error()
 				return
@@ -216,14 +216,20 @@ func TestKeyedRetryAfterTimeout(t *testing.T) {
 }
 
 // TestKeyedRerunAfterHandlerTimeout: a handler that honours its deadline
-// times out; the duplicate waiting (the client's retry) runs it again at
-// once, on the same controller, and gets that run's outcome.
+// times out while the client's retry waits; the exchange runs it again at
+// once for the retry, on the same controller, and the retry gets that
+// run's outcome.
 func TestKeyedRerunAfterHandlerTimeout(t *testing.T) {
 	var runs runCount
+	var b *actor.Node
+	var ex exchange.Address
 	a, b, _, ex, _ := keyedNodes(t, exchange.Spec{Name: "pay", Strategy: exchange.RoundRobin}, func(name string) Handler {
 		return func(ctx context.Context, req *exchange.Request) (any, error) {
 			if runs.add(req.IdempotencyKey, name) == 1 {
-				<-ctx.Done() // the first run times out with its request
+				<-ctx.Done() // the first run times out with its request...
+				if _, err := keysReach(b, ex, func(s exchange.KeyStats) bool { return s.Joined >= 1 }); err != nil {
+					return nil, err // ...once the retry waits
+				}
 				return nil, ctx.Err()
 			}
 			return wrapperspb.String("ran on " + name), nil
@@ -238,8 +244,8 @@ func TestKeyedRerunAfterHandlerTimeout(t *testing.T) {
 	if len(by) != 2 || by[0] != by[1] {
 		t.Fatalf("runs on %v; want two on one controller", by)
 	}
-	if s := awaitKeys(t, b, ex, "counters", func(exchange.KeyStats) bool { return true }); s.Runs != 2 {
-		t.Fatalf("key stats %+v", s)
+	if s := awaitKeys(t, b, ex, "counters", func(exchange.KeyStats) bool { return true }); s.Runs != 2 || s.Reruns != 1 {
+		t.Fatalf("key stats %+v; want 2 runs, 1 of them the exchange's rerun", s)
 	}
 }
 
