@@ -27,6 +27,9 @@ type Retry struct {
 	Attempts int
 	// PerTry bounds one try. Zero shares the time left among the tries
 	// left: with a deadline 4 s away and 4 attempts, the first try has 1 s.
+	// A keyed request loses nothing to a short try (its retry waits for
+	// the same run), but one marked SafeToRepeat runs anew on each try: if
+	// its handler takes longer than a try, set PerTry above that time.
 	PerTry time.Duration
 	// Backoff is the wait before the second try; each wait doubles the one
 	// before, up to MaxBackoff.
