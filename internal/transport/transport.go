@@ -438,19 +438,32 @@ func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) erro
 	return fr.next(r, m)
 }
 
-// frameBufs recycles the buffers of frames once written (see Send and
-// peer), so that a stream of large frames does not allocate one each.
-var frameBufs sync.Pool
+// Frame buffers, once written, are recycled (see Send and peer), so that
+// neither a stream of small frames nor one of large frames allocates a
+// buffer each. Small ones go to smallFrameBufs, a free list that takes and
+// gives []byte as they are (a sync.Pool boxes each Put: an allocation per
+// frame); it holds at most smallFrameBufs' capacity of smallFrameBuf bytes
+// each. Larger ones go to frameBufs, which the collector may empty.
+var (
+	smallFrameBufs = make(chan []byte, 256)
+	frameBufs      sync.Pool
+)
 
-// keepFrameBuf is the largest frame buffer that is recycled.
-const keepFrameBuf = 4 << 20
+const (
+	smallFrameBuf = 16 << 10
+	keepFrameBuf  = 4 << 20 // the largest frame buffer that is recycled
+)
 
 // marshalFrame encodes f into a recycled buffer, length prefix included,
 // so that the frame is one write.
 func marshalFrame(f *wire.Frame) ([]byte, error) {
 	var b []byte
-	if p, ok := frameBufs.Get().(*[]byte); ok {
-		b = (*p)[:0]
+	select {
+	case b = <-smallFrameBufs:
+	default:
+		if p, ok := frameBufs.Get().(*[]byte); ok {
+			b = (*p)[:0]
+		}
 	}
 	b = append(b, 0, 0, 0, 0)
 	b, err := wire.AppendFrame(b, f)
@@ -463,9 +476,16 @@ func marshalFrame(f *wire.Frame) ([]byte, error) {
 
 // recycleFrame gives back the buffer of a frame that has been written.
 func recycleFrame(b []byte) {
-	if cap(b) <= keepFrameBuf {
-		b = b[:0]
-		frameBufs.Put(&b)
+	switch c := cap(b); {
+	case c <= smallFrameBuf:
+		select {
+		case smallFrameBufs <- b[:0]:
+		default:
+		}
+	case c <= keepFrameBuf:
+		bp := new([]byte) // not &b: b would move to the heap on every call
+		*bp = b[:0]
+		frameBufs.Put(bp)
 	}
 }
 
