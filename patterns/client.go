@@ -173,16 +173,19 @@ func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 
 // build assembles a request for ex, answered to rt.
 func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, opts []RequestOption) *exchange.Request {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())
 	}
 	req := exchange.NewRequest(ex.Name, msg, rt, all)
-	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
+	req.Deadline = deadline
+	if len(opts) > 0 { // the options escape: no allocation without them
+		o := new(requestOptions)
+		for _, opt := range opts {
+			opt(o)
+		}
+		req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey = o.tag, o.service, o.key, o.idem
+	}
 	return req
 }
 

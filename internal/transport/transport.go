@@ -511,11 +511,15 @@ var errUndecodable = errors.New("transport: undecodable frame")
 
 // readHeader reads a length prefix of at most limit.
 func readHeader(r *bufio.Reader, limit int) (int, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	hdr, err := r.Peek(4) // not io.ReadFull into an array: that array escapes, an allocation per frame
+	if err != nil {
+		if len(hdr) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return 0, err
 	}
-	size := binary.BigEndian.Uint32(hdr[:])
+	size := binary.BigEndian.Uint32(hdr)
+	_, _ = r.Discard(4)
 	if int64(size) > int64(limit) {
 		return 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
