@@ -393,20 +393,21 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // the 64 KiB one once authenticated
+	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // a connReader once authenticated
 	from, ok := t.open(c, r, in)
 	if !ok {
 		return
 	}
 	defer t.unwatch(&in.live)
-	r = authenticated(r, in.live.counting(c))
+	cr := authenticated(r, in.live.counting(c))
+	defer cr.release()
 	buf := t.newFrameReader(c, &in.live)
 	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
 	for {
 		f := &wire.Frame{}
-		if err := t.read(r, f, &buf); err != nil {
+		if err := t.read(cr, f, &buf); err != nil {
 			if in.cut.Load() {
 				return
 			}
@@ -425,7 +426,7 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 			t.framesIn.Add(1)
 			t.cfg.Handler(from, f)
 		}
-		ck.after(r)
+		ck.after(cr)
 	}
 }
 
@@ -434,7 +435,7 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 // keep, so one buffer serves a connection's frames up to keepReadBuf; a
 // larger frame gets a buffer of its own, which the decoded frame keeps
 // (wire.UnmarshalFrameOwned) instead of a copy.
-func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) error {
+func (t *Transport) read(r byteSource, m proto.Message, fr *frameReader) error {
 	return fr.next(r, m)
 }
 
@@ -489,8 +490,11 @@ func recycleFrame(b []byte) {
 	}
 }
 
-// keepReadBuf is the largest read buffer a connection keeps between frames.
-const keepReadBuf = 4 << 20
+// keepReadBuf is the largest read buffer a connection keeps between frames:
+// an idle connection holds no more than it (and its connReader's small
+// buffer). A larger frame gets a buffer of its own, which the decoded
+// frame aliases instead of copying.
+const keepReadBuf = 16 << 10
 
 // readMsg reads one length-prefixed message of at most limit bytes into m.
 func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
@@ -498,7 +502,7 @@ func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 	return readMsgInto(r, m, limit, &buf)
 }
 
-func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) error {
+func readMsgInto(r byteSource, m proto.Message, limit int, keep *[]byte) error {
 	size, err := readHeader(r, limit)
 	if err != nil {
 		return err
@@ -510,7 +514,7 @@ func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) erro
 var errUndecodable = errors.New("transport: undecodable frame")
 
 // readHeader reads a length prefix of at most limit.
-func readHeader(r *bufio.Reader, limit int) (int, error) {
+func readHeader(r byteSource, limit int) (int, error) {
 	hdr, err := r.Peek(4) // not io.ReadFull into an array: that array escapes, an allocation per frame
 	if err != nil {
 		if len(hdr) > 0 && err == io.EOF {
@@ -528,7 +532,7 @@ func readHeader(r *bufio.Reader, limit int) (int, error) {
 
 // readBody reads the size bytes of a message into *keep, or into a buffer
 // of its own if *keep is smaller, and decodes them into m.
-func readBody(r *bufio.Reader, m proto.Message, size int, keep *[]byte) error {
+func readBody(r byteSource, m proto.Message, size int, keep *[]byte) error {
 	buf, own := *keep, false
 	if cap(buf) < size {
 		buf = make([]byte, size)
