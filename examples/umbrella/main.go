@@ -21,11 +21,12 @@ import (
 	"os"
 
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/demo"
+	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "node" {
-		os.Exit(runNode(os.Args[2:]))
+		os.Exit(node.Main(os.Args[2:]))
 	}
 	os.Exit(demo.Main(os.Args[1:]))
 }

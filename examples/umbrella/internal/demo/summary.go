@@ -20,7 +20,7 @@ type snapshot struct {
 	statuses  map[string]*statuspb.Status
 	exchanges []exView
 	proxies   map[string]*statuspb.PubSub // by access node
-	ws        map[string][2]uint64    // by access node: clients, updates received
+	ws        map[string][2]uint64        // by access node: clients, updates received
 	subs      *subscriptions.Subscribers
 }
 

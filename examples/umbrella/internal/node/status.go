@@ -72,4 +72,3 @@ func (s *status) HandleCall(p *actor.Process, msg any) (any, error) {
 	}
 	return st, nil
 }
-

@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"bufio"
@@ -12,17 +12,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
 )
 
-// runNode runs one node of a role until its stdin closes, SIGTERM or
-// SIGINT: "READY <name> <address>" on stdout once its applications run.
-// The cookie is $SWITCHBOARD_COOKIE.
-func runNode(args []string) int {
+// Main is the command "umbrella node": it runs one node of a role until
+// its stdin closes, SIGTERM or SIGINT, and prints "READY <name>
+// <address>" on stdout once its applications run. The cookie is
+// $SWITCHBOARD_COOKIE. It returns the exit code.
+func Main(args []string) int {
 	fs := flag.NewFlagSet("umbrella node", flag.ContinueOnError)
 	name := fs.String("name", "", "the node's name, name@host (required)")
-	role := fs.String("role", "", "the node's role: "+strings.Join(node.Roles, ", ")+" (required)")
+	role := fs.String("role", "", "the node's role: "+strings.Join(Roles, ", ")+" (required)")
 	listen := fs.String("listen", "127.0.0.1:0", "the transport's listen address")
 	seeds := fs.String("seeds", "", "embedded membership: comma-separated addresses of nodes to join through")
 	consul := fs.String("consul", "", "Consul's HTTP address (instead of the embedded membership)")
@@ -37,7 +37,7 @@ func runNode(args []string) int {
 		return 1
 	}
 	cores := strings.Split(*core, ",")
-	if *name == "" || !node.IsRole(*role) || len(cores) != 2 {
+	if *name == "" || !IsRole(*role) || len(cores) != 2 {
 		fs.Usage()
 		return 2
 	}
@@ -47,7 +47,7 @@ func runNode(args []string) int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("node", *name)
 	st := stats.New()
-	rel, err := node.ReleaseFor(*role, [2]string{cores[0], cores[1]}, node.Configs{}, st)
+	rel, err := ReleaseFor(*role, [2]string{cores[0], cores[1]}, Configs{}, st)
 	if err != nil {
 		return fail(err)
 	}
@@ -58,7 +58,7 @@ func runNode(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	n, err := node.Start(sctx, node.Options{
+	n, err := Start(sctx, Options{
 		Name: *name, Listen: *listen, Cookie: os.Getenv("SWITCHBOARD_COOKIE"),
 		Seeds: seedList, Consul: *consul, LockDir: *lockDir, Logger: logger,
 		Release: rel, Stats: st,
