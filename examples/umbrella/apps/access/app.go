@@ -5,8 +5,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
-	"github.com/switchboard-go/switchboard/exchange"
-	"github.com/switchboard-go/switchboard/exchange/pubsub"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -24,16 +23,19 @@ const (
 	HTTP        = "access.http"        // fact: the HTTP server's address
 )
 
-// App is the application access: the proxy, then the HTTP server.
-func App(cfg Config, st *stats.Set) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: Name,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+// App is the application access: the HTTP server. The proxy it
+// subscribes its clients to is a static exchange of the node's release
+// (kind pubsub, with the users service's event exchange upstream),
+// started before the applications: seed 002's exchange points "defined in
+// the node's configuration".
+func App(st *stats.Set) release.App {
+	return release.App{
+		Keys: Keys,
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := ConfigFrom(env)
 			return supervisor.Start(ctx, n, supervisor.Spec{
-				Strategy: supervisor.RestForOne,
+				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{
-					pubsub.ChildSpec(pubsub.Spec{Name: cfg.Proxy, Upstream: exchange.Named(cfg.Upstream)}),
 					supervisor.Worker("http", func() actor.Server { return &server{cfg: cfg, st: st} }),
 				},
 			})

@@ -1,39 +1,31 @@
 package access
 
-import "github.com/switchboard-go/switchboard/examples/umbrella/apps/subscriptions"
+import (
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/subscriptions"
+	"github.com/switchboard-go/switchboard/release"
+)
 
-// Config is the access application's configuration; the zero value of a
-// field means its default.
+// The configuration keys of the access application.
+var (
+	ListenKey        = release.NewKey("listen", "127.0.0.1:0", "the HTTP server's address (port 0: a free one, reported as the fact access.http)")
+	ProxyKey         = release.NewKey("proxy", "profiles.proxy", "the local pub-sub proxy of the profile events (a static exchange of the release)")
+	BufferKey        = release.NewKey("buffer", 256, "events waiting for one slow client; more are dropped and counted")
+	SubscriptionsKey = release.NewKey("subscriptions", "subscriptions", "the exchange of the subscriptions service")
+)
+
+// Keys are the keys the access application declares.
+var Keys = []release.AnyKey{ListenKey, ProxyKey, BufferKey, SubscriptionsKey}
+
+// Config is the access application's configuration.
 type Config struct {
-	// Listen is the HTTP server's address; default "127.0.0.1:0" (a free
-	// port, reported as the fact "access.http").
-	Listen string
-	// Proxy is the local pub-sub proxy's name; default "profiles.proxy".
-	Proxy string
-	// Upstream is the exchange it proxies; default "profiles".
-	Upstream string
-	// Buffer bounds the events waiting for one slow client; more are
-	// dropped and counted. Default 256.
-	Buffer int
-	// Subscriptions is the subscriptions service the node records
-	// subscriptions with.
-	Subscriptions subscriptions.Config
+	Listen        string               // key listen
+	Proxy         string               // key proxy
+	Buffer        int                  // key buffer
+	Subscriptions subscriptions.Config // its Exchange: key subscriptions
 }
 
-// WithDefaults returns c with every unset field at its default.
-func (c Config) WithDefaults() Config {
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:0"
-	}
-	if c.Proxy == "" {
-		c.Proxy = "profiles.proxy"
-	}
-	if c.Upstream == "" {
-		c.Upstream = "profiles"
-	}
-	if c.Buffer == 0 {
-		c.Buffer = 256
-	}
-	c.Subscriptions = c.Subscriptions.WithDefaults()
-	return c
+// ConfigFrom reads the configuration from the application's environment.
+func ConfigFrom(env release.Env) Config {
+	return Config{Listen: ListenKey.Get(env), Proxy: ProxyKey.Get(env), Buffer: BufferKey.Get(env),
+		Subscriptions: subscriptions.Config{Exchange: SubscriptionsKey.Get(env)}.WithDefaults()}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -15,11 +16,11 @@ const QueueName = "documents_queue"
 
 // Queue is the distributed application documents_queue: the dead-letter
 // queue, then the queue that dead-letters to it.
-func Queue(cfg Config) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: QueueName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Queue() release.App {
+	return release.App{
+		Keys: Keys,
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := ConfigFrom(env)
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{

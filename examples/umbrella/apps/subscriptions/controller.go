@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
 	"github.com/switchboard-go/switchboard/exchange"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -28,11 +29,11 @@ const (
 var ErrNotLeader = errors.New("subscriptions: not the leader")
 
 // Controller is the application subscriptions: one controller.
-func Controller(cfg Config, st *stats.Set) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: ControllerName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Controller(st *stats.Set) release.App {
+	return release.App{
+		Keys: Keys,
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := ConfigFrom(env)
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{supervisor.Worker("controller", func() actor.Server {

@@ -16,19 +16,23 @@ import (
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
-// Config is the time service's configuration.
+// ExchangeKey is the configuration key of both applications.
+var ExchangeKey = release.NewKey("exchange", "time", "the exchange of the time service")
+
+// Config is the time service's configuration; the zero value of a field
+// means its key's default.
 type Config struct {
-	// Exchange is the exchange's name; default "time".
-	Exchange string
+	Exchange string // key exchange
 }
 
-// WithDefaults returns c with every unset field at its default.
+// WithDefaults returns c with every unset field at its key's default.
 func (c Config) WithDefaults() Config {
 	if c.Exchange == "" {
-		c.Exchange = "time"
+		c.Exchange = ExchangeKey.Get(release.Env{})
 	}
 	return c
 }
@@ -40,11 +44,11 @@ const (
 )
 
 // Hub is the distributed application time_hub: the exchange.
-func Hub(cfg Config) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: HubName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Hub() release.App {
+	return release.App{
+		Keys: []release.AnyKey{ExchangeKey},
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := Config{Exchange: ExchangeKey.Get(env)}
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{exchange.ChildSpec(exchange.Spec{Name: cfg.Exchange, Strategy: exchange.RoundRobin})},
@@ -55,11 +59,11 @@ func Hub(cfg Config) supervisor.Application {
 
 // Service is the application time: a controller answering TimeRequest,
 // counted in st as "time.served".
-func Service(cfg Config, st *stats.Set) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: ServiceName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Service(st *stats.Set) release.App {
+	return release.App{
+		Keys: []release.AnyKey{ExchangeKey},
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := Config{Exchange: ExchangeKey.Get(env)}
 			handle := func(_ context.Context, req *exchange.Request) (any, error) {
 				if _, ok := req.Msg.(*TimeRequest); !ok {
 					return nil, fmt.Errorf("time: unknown request %T", req.Msg)

@@ -1,21 +1,36 @@
 package users
 
-// Config is the users applications' configuration; the zero value of a
-// field means its default.
+import "github.com/switchboard-go/switchboard/release"
+
+// The configuration keys of the users applications (both read both).
+var (
+	ExchangeKey = release.NewKey("exchange", "users", "the request-response exchange of the users service")
+	EventsKey   = release.NewKey("events", "profiles", "the pub-sub exchange of profile events")
+)
+
+// Keys are the keys the users applications declare.
+var Keys = []release.AnyKey{ExchangeKey, EventsKey}
+
+// Config is the users applications' configuration, as their environment
+// sets it; the zero value of a field means its key's default.
 type Config struct {
-	// Exchange is the request-response exchange; default "users".
-	Exchange string
-	// Events is the pub-sub exchange of profile events; default "profiles".
-	Events string
+	Exchange string // key exchange
+	Events   string // key events
 }
 
-// WithDefaults returns c with every unset field at its default.
+// ConfigFrom reads the configuration from an application's environment.
+func ConfigFrom(env release.Env) Config {
+	return Config{Exchange: ExchangeKey.Get(env), Events: EventsKey.Get(env)}
+}
+
+// WithDefaults returns c with every unset field at its key's default.
 func (c Config) WithDefaults() Config {
+	def := ConfigFrom(release.Env{})
 	if c.Exchange == "" {
-		c.Exchange = "users"
+		c.Exchange = def.Exchange
 	}
 	if c.Events == "" {
-		c.Events = "profiles"
+		c.Events = def.Events
 	}
 	return c
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/pubsub"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -14,11 +15,11 @@ const CoreName = "users_core"
 
 // Core is the distributed application users_core: the exchange (Sticky)
 // and the pub-sub exchange of events, under one supervisor.
-func Core(cfg Config) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: CoreName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Core() release.App {
+	return release.App{
+		Keys: Keys,
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := ConfigFrom(env)
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{

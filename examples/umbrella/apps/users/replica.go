@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -18,11 +19,11 @@ const ReplicaName = "users"
 // Replica is the application users: one controller of the exchange,
 // counting in st what it serves ("users.get", "users.update",
 // "users.published", "users.publish_errors").
-func Replica(cfg Config, st *stats.Set) supervisor.Application {
-	cfg = cfg.WithDefaults()
-	return supervisor.Application{
-		Name: ReplicaName,
-		Start: func(ctx context.Context, n *actor.Node, _ supervisor.StartType) (*actor.PID, error) {
+func Replica(st *stats.Set) release.App {
+	return release.App{
+		Keys: Keys,
+		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
+			cfg := ConfigFrom(env)
 			newReplica := func() *patterns.Controller {
 				r := &replica{cfg: cfg, node: n, st: st, profiles: map[string]*Profile{}}
 				return patterns.NewController(exchange.Named(cfg.Exchange), r.handle)

@@ -26,7 +26,8 @@ type proc struct {
 	log        string // its stderr
 }
 
-// spawn starts node name of role with args after "node".
+// spawn starts node name of role (its release) with args after "node
+// -release role" and env added to the demo's environment.
 func spawn(exe, dir, name, role string, env []string, args ...string) (*proc, error) {
 	short := strings.SplitN(name, "@", 2)[0]
 	logPath := filepath.Join(dir, short+".log")
@@ -35,7 +36,7 @@ func spawn(exe, dir, name, role string, env []string, args ...string) (*proc, er
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(exe, append([]string{"node", "-name", name, "-role", role}, args...)...)
+	cmd := exec.Command(exe, append([]string{"node", "-release", role}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = logf
 	cmd.SysProcAttr = procAttr()

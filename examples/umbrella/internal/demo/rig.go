@@ -48,7 +48,7 @@ func startRig(ctx context.Context, c Config, dir string) (*rig, error) {
 	}
 	var prov cluster.Provider
 	if c.Consul != "" {
-		prov = cluster.Consul(cluster.ConsulConfig{Address: c.Consul, Service: "umbrella", TTL: 2 * time.Second})
+		prov = cluster.Consul(cluster.ConsulConfig{Address: c.Consul})
 	} else {
 		prov = cluster.Embedded(cluster.EmbeddedConfig{Interval: 100 * time.Millisecond, LockDir: filepath.Join(dir, "locks")})
 	}
@@ -90,13 +90,15 @@ func startRig(ctx context.Context, c Config, dir string) (*rig, error) {
 
 // spawn starts node name of role.
 func (r *rig) spawn(name, role string) error {
-	args := []string{"-core", r.core[0] + "," + r.core[1]}
+	// The release files name the core nodes; the environment names
+	// this node and says how it joins (release's overrides).
+	env := []string{"SWITCHBOARD_NODE_NAME=" + name, "SWITCHBOARD_NODE_COOKIE=" + r.cookie}
 	if r.cfg.Consul != "" {
-		args = append(args, "-consul", r.cfg.Consul)
+		env = append(env, "SWITCHBOARD_NODE_CONSUL="+r.cfg.Consul)
 	} else {
-		args = append(args, "-seeds", r.self.Address(), "-lockdir", filepath.Join(r.dir, "locks"))
+		env = append(env, "SWITCHBOARD_NODE_SEEDS="+r.self.Address(), "SWITCHBOARD_NODE_LOCK_DIR="+filepath.Join(r.dir, "locks"))
 	}
-	p, err := spawn(r.cfg.Exe, r.dir, name, role, []string{"SWITCHBOARD_COOKIE=" + r.cookie}, args...)
+	p, err := spawn(r.cfg.Exe, r.dir, name, role, env)
 	if err != nil {
 		return err
 	}

@@ -31,10 +31,10 @@ func (s *status) HandleCall(p *actor.Process, msg any) (any, error) {
 	if _, ok := msg.(*statuspb.StatusRequest); !ok {
 		return nil, fmt.Errorf("umbrella.status: unknown request %T", msg)
 	}
-	counters, facts := s.n.opts.Stats.Snapshot()
+	counters, facts := s.n.st.Snapshot()
 	st := &statuspb.Status{
-		Node:     s.n.Actor.Name(),
-		Role:     s.n.opts.Release.Role,
+		Node:     p.Node().Name(),
+		Role:     s.n.role,
 		Apps:     s.n.Apps(),
 		Counters: counters,
 		Facts:    facts,
