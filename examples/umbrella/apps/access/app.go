@@ -20,6 +20,7 @@ const (
 	Dropped     = "access.dropped"     // events dropped for a slow client
 	Subscribes  = "access.subscribes"  // subscriptions made
 	Failures    = "access.failures"    // subscriptions that failed
+	Retries     = "access.retries"     // subscriptions recorded at a second try or later
 	HTTP        = "access.http"        // fact: the HTTP server's address
 )
 

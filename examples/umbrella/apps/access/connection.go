@@ -100,12 +100,32 @@ func (c *connection) subscribe(ctx context.Context, user string, pid *actor.PID)
 	}
 	c.users[user] = true
 	c.mu.Unlock()
-	list, err := subscriptions.Add(ctx, patterns.NewClient(n), cfg.Subscriptions, user, c.id, n.Name())
+	list, err := c.record(ctx, user)
 	if err != nil {
 		return fail(err)
 	}
 	c.s.st.Add(Subscribes, 1)
 	return &ServerFrame{Op: &ServerFrame_Subscribed{Subscribed: &Subscribed{User: user, Leader: list.GetLeader(), Subscribers: uint32(len(list.GetClients()))}}}
+}
+
+// record records the subscription with the subscriptions service,
+// trying again for up to 3 s: while its leader changes (a node died, the
+// exchange moved) the service answers with an error for a moment.
+func (c *connection) record(ctx context.Context, user string) (*subscriptions.Subscribers, error) {
+	n, client := c.s.node, patterns.NewClient(c.s.node)
+	deadline := time.Now().Add(3 * time.Second)
+	for wait := 20 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		list, err := subscriptions.Add(ctx, client, c.s.cfg.Subscriptions, user, c.id, n.Name())
+		if err == nil || time.Now().Add(wait).After(deadline) {
+			return list, err
+		}
+		c.s.st.Add(Retries, 1)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 func (c *connection) unsubscribe(ctx context.Context, user string, pid *actor.PID) {

@@ -32,7 +32,18 @@ func startTestRig(t *testing.T, clients int) *rig {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	r, err := startRig(ctx, c, t.TempDir())
+	dir, err := os.MkdirTemp("", "umbrella-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // the nodes' logs stay when the test failed
+		if t.Failed() {
+			t.Logf("the nodes' logs are in %s", dir)
+			return
+		}
+		_ = os.RemoveAll(dir)
+	})
+	r, err := startRig(ctx, c, dir)
 	if r != nil {
 		t.Cleanup(func() {
 			if unclean, alive := r.shutdown(); len(unclean) > 0 || alive > 0 {

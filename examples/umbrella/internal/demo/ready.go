@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/access"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/subscriptions"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/timesvc"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/users"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/statuspb"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
@@ -45,6 +49,23 @@ func (r *rig) notReady(ctx context.Context, replicas, workers int) string {
 		}
 		if name == "subscriptions" && x.GetLeader() == "" {
 			return "exchange subscriptions: no leader"
+		}
+	}
+	leading := 0
+	for _, st := range sts {
+		if st.GetFacts()[subscriptions.Leading] == "yes" {
+			leading++
+		}
+	}
+	if leading != 1 {
+		return fmt.Sprintf("%d subscriptions controllers say they lead", leading)
+	}
+	// Each distributed application on the first node of its list (a
+	// node that started first may run one until the other takes it over).
+	for app, want := range map[string]string{users.CoreName: r.core[0], timesvc.HubName: r.core[0],
+		documents.QueueName: r.core[1], subscriptions.HubName: r.core[1]} {
+		if w := r.where("distapp.running:" + app); w != want {
+			return fmt.Sprintf("%s runs on %q, not yet on %s", app, w, want)
 		}
 	}
 	for _, q := range []string{"documents", "documents.dead"} {

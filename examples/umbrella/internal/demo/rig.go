@@ -66,14 +66,30 @@ func startRig(ctx context.Context, c Config, dir string) (*rig, error) {
 		n := fmt.Sprintf("access-%d%s", i, host)
 		roles[n], r.names = "access", append(r.names, n)
 	}
+	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	// core-b first: it starts every hub, then core-a, starting, takes over
+	// those that prefer it (users_core, time_hub). Started together, each
+	// might start the hubs it found running nowhere, and one that is up
+	// all along never takes over: the placement would be luck.
+	if err := r.spawn(r.core[1], "core"); err != nil {
+		return r, err
+	}
+	if err := r.await(rctx, r.core[1]); err != nil {
+		return r, err
+	}
 	for _, n := range r.names {
+		if n == r.core[1] {
+			continue
+		}
 		if err := r.spawn(n, roles[n]); err != nil {
 			return r, err
 		}
 	}
-	rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 	for _, n := range r.names {
+		if n == r.core[1] {
+			continue
+		}
 		if err := r.await(rctx, n); err != nil {
 			return r, err
 		}

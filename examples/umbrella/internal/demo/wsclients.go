@@ -98,6 +98,7 @@ func (w *wsClients) open(ctx context.Context) error {
 						case errs <- fmt.Errorf("%s: %s", n, f.GetError()):
 						default:
 						}
+						once() // it will not be confirmed: open fails at once
 					}
 				}
 			}()
@@ -107,6 +108,8 @@ func (w *wsClients) open(ctx context.Context) error {
 	go func() { confirmed.Wait(); close(done) }()
 	select {
 	case <-done:
+	case err := <-errs:
+		return fmt.Errorf("websocket subscription: %w", err)
 	case <-ctx.Done():
 		return fmt.Errorf("websocket subscriptions not confirmed: %w", ctx.Err())
 	}
