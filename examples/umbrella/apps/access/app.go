@@ -21,6 +21,7 @@ const (
 	Subscribes  = "access.subscribes"  // subscriptions made
 	Failures    = "access.failures"    // subscriptions that failed
 	Retries     = "access.retries"     // subscriptions recorded at a second try or later
+	BadFrames   = "access.bad_frames"  // client frames that were not a ClientFrame
 	HTTP        = "access.http"        // fact: the HTTP server's address
 )
 

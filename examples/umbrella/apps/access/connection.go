@@ -71,9 +71,10 @@ func (c *connection) read(ctx context.Context, pid *actor.PID) {
 		if err != nil {
 			return
 		}
-		var f ClientFrame
-		if err := protojson.Unmarshal(b, &f); err != nil {
-			c.send(&ServerFrame{Op: &ServerFrame_Error{Error: "bad frame: " + err.Error()}})
+		f, err := ParseClientFrame(b)
+		if err != nil {
+			c.s.st.Add(BadFrames, 1)
+			c.send(&ServerFrame{Op: &ServerFrame_Error{Error: err.Error()}})
 			continue
 		}
 		switch op := f.Op.(type) {
