@@ -141,7 +141,7 @@ func Run(ctx context.Context, c Config) error {
 	}
 	rep := runScenario(ctx, c, rig)
 	rep.unclean, rep.leftover = rig.shutdown()
-	rep.render(c.Out, rig)
+	rep.render(c.Out, rig, c.Live)
 	if rep.failures() > 0 {
 		keepLogs = true
 		return fmt.Errorf("%w: %d checks failed (node logs in %s)", ErrServiceFailed, rep.failures(), dir)

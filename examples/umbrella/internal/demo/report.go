@@ -97,10 +97,10 @@ func (rep *report) verify(r *rig) {
 }
 
 // render prints the report: one screen.
-func (rep *report) render(w io.Writer, r *rig) {
+func (rep *report) render(w io.Writer, r *rig, live bool) {
 	var b strings.Builder
-	if rep.final != nil {
-		b.WriteString(rep.final.render(r, rep, false))
+	if live {
+		b.WriteString("\x1b[H\x1b[2J")
 	}
 	s, l, fo := rep.final, rep.load, rep.failover
 	fmt.Fprintf(&b, "\nREPORT  %v scenario on %d nodes, %s", rep.ended.Sub(rep.started).Round(100*time.Millisecond), len(r.names), r.provider())
@@ -108,6 +108,21 @@ func (rep *report) render(w io.Writer, r *rig) {
 		b.WriteString(" (interrupted)")
 	}
 	b.WriteString("\n")
+	if s != nil {
+		var hubs []string
+		for _, n := range r.names {
+			var here []string
+			for _, a := range s.statuses[n].GetApps() {
+				if strings.HasSuffix(a, "_core") || strings.HasSuffix(a, "_hub") || strings.HasSuffix(a, "_queue") {
+					here = append(here, a)
+				}
+			}
+			if len(here) > 0 {
+				hubs = append(hubs, short(n)+": "+strings.Join(here, ", "))
+			}
+		}
+		fmt.Fprintf(&b, "  hubs at the end  %s\n", strings.Join(hubs, "; "))
+	}
 	uok, _, uerrs := l.users.snapshot(rep.ended)
 	fmt.Fprintf(&b, "  users       %d ok, %d failed (%s); Sticky on the user id over %d replicas\n", uok, total(uerrs), kinds(uerrs), 2+r.cfg.Workers)
 	if !fo.killed.IsZero() && fo.victim != "" {
@@ -124,6 +139,16 @@ func (rep *report) render(w io.Writer, r *rig) {
 		fmt.Fprintf(&b, "  documents   %d uploaded: %d checked (%d nacks retried), %d dead-lettered (%s)\n",
 			l.clean.Load()+l.flaky.Load()+l.hopeless.Load()+l.exe.Load(), sum(s.statuses, documents.Checked),
 			sum(s.statuses, documents.Retried), sumPrefix(s.statuses, documents.DeadPrefix), deadKinds(s.statuses))
+	}
+	if s != nil {
+		for _, n := range r.byRole("access") {
+			p := s.proxies[n]
+			fmt.Fprintf(&b, "  %-11s %d WebSocket clients got %d events: %d copies crossed from the hub, fanned out to %d deliveries by the local proxy\n",
+				short(n), r.cfg.Clients, s.ws[n][1], p.GetPublished(), p.GetDelivered())
+		}
+		if s.subs != nil {
+			fmt.Fprintf(&b, "  subscriptions %d recorded by the leader, on %s\n", s.subs.GetTotal(), short(s.subs.GetLeader()))
+		}
 	}
 	rep.verify(r)
 	b.WriteString("CHECKS\n")
