@@ -2,7 +2,10 @@ package documents
 
 import (
 	"context"
+	"fmt"
 	"strings"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
@@ -40,6 +43,9 @@ func Checker(st *stats.Set) release.App {
 							check(w, t, st)
 						})
 					}),
+					supervisor.TaskSupervisor("tasks", supervisor.TaskSupervisorSpec{Funcs: map[string]supervisor.TaskFunc{
+						ScanTask: func(_ context.Context, args proto.Message) (proto.Message, error) { return scan(n, args, st) },
+					}}, actor.WithName(TaskSupervisorName)),
 					patterns.WorkerSpec("quarantine", func() *patterns.Worker {
 						return patterns.NewWorker(exchange.Named(cfg.DeadLetter), 16, patterns.AckOnReturn(func(_ context.Context, t *tasks.Task) error {
 							if dl, ok := t.Msg.(*tasks.DeadLetter); ok {
@@ -52,6 +58,30 @@ func Checker(st *stats.Set) release.App {
 			})
 		},
 	}
+}
+
+// The task supervisor of the application Checker: registered as
+// TaskSupervisorName on each checker node, it runs ScanTask for callers
+// on any node (actor.NamedPID(address, TaskSupervisorName)).
+const (
+	TaskSupervisorName = "documents.tasks"
+	ScanTask           = "scan"
+	Scanned            = "documents.scanned" // counter: scans run here
+)
+
+// scan checks a document at once, for supervisor.Async or Run on this
+// node: a Verdict, or an error for what is not a document.
+func scan(n *actor.Node, args proto.Message, st *stats.Set) (proto.Message, error) {
+	doc, ok := args.(*Document)
+	if !ok {
+		return nil, fmt.Errorf("documents: scan wants a Document, got %T", args)
+	}
+	st.Add(Scanned, 1)
+	v := &Verdict{Id: doc.GetId(), Clean: true, CheckedBy: n.Name()}
+	if strings.HasSuffix(doc.GetName(), ".exe") {
+		v.Clean, v.Reason = false, "an executable, not a document"
+	}
+	return v, nil
 }
 
 // check settles one delivery of a document.

@@ -10,6 +10,13 @@
 // "documents" and a quarantine worker of "documents.dead" that records
 // each dead document by cause.
 //
+// Each checker node also runs a task supervisor (TaskSupervisorName) with
+// one named function, ScanTask: a caller on any node picks the node and
+// runs a check there at once, supervisor.Async then Await (Elixir's
+// Task.Supervisor.async({sup, node}, fn) and Task.await), and gets a
+// Verdict or a typed error (the task failed or crashed, its node went
+// down, an unknown task name).
+//
 // A checker rejects a document named *.exe (dead-lettered at once, cause
 // REJECTED) and nacks the first FailFirst deliveries of a document (a
 // scanner briefly unavailable): below the delivery limit it is retried on

@@ -97,6 +97,78 @@ func (x *Document) GetFailFirst() uint32 {
 	return 0
 }
 
+// Verdict is what the task "scan" of a checker node's task supervisor
+// returns: a document checked at once, on the node the caller chose
+// (Elixir's Task.Supervisor.async({sup, node}, ...) + Task.await).
+type Verdict struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Clean  bool                   `protobuf:"varint,2,opt,name=clean,proto3" json:"clean,omitempty"`
+	Reason string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// checked_by names the node that ran the task.
+	CheckedBy     string `protobuf:"bytes,4,opt,name=checked_by,json=checkedBy,proto3" json:"checked_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Verdict) Reset() {
+	*x = Verdict{}
+	mi := &file_examples_umbrella_apps_documents_documents_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Verdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Verdict) ProtoMessage() {}
+
+func (x *Verdict) ProtoReflect() protoreflect.Message {
+	mi := &file_examples_umbrella_apps_documents_documents_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Verdict.ProtoReflect.Descriptor instead.
+func (*Verdict) Descriptor() ([]byte, []int) {
+	return file_examples_umbrella_apps_documents_documents_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Verdict) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Verdict) GetClean() bool {
+	if x != nil {
+		return x.Clean
+	}
+	return false
+}
+
+func (x *Verdict) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Verdict) GetCheckedBy() string {
+	if x != nil {
+		return x.CheckedBy
+	}
+	return ""
+}
+
 var File_examples_umbrella_apps_documents_documents_proto protoreflect.FileDescriptor
 
 const file_examples_umbrella_apps_documents_documents_proto_rawDesc = "" +
@@ -107,7 +179,13 @@ const file_examples_umbrella_apps_documents_documents_proto_rawDesc = "" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
-	"fail_first\x18\x04 \x01(\rR\tfailFirstBHZFgithub.com/switchboard-go/switchboard/examples/umbrella/apps/documentsb\x06proto3"
+	"fail_first\x18\x04 \x01(\rR\tfailFirst\"f\n" +
+	"\aVerdict\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05clean\x18\x02 \x01(\bR\x05clean\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"checked_by\x18\x04 \x01(\tR\tcheckedByBHZFgithub.com/switchboard-go/switchboard/examples/umbrella/apps/documentsb\x06proto3"
 
 var (
 	file_examples_umbrella_apps_documents_documents_proto_rawDescOnce sync.Once
@@ -121,9 +199,10 @@ func file_examples_umbrella_apps_documents_documents_proto_rawDescGZIP() []byte 
 	return file_examples_umbrella_apps_documents_documents_proto_rawDescData
 }
 
-var file_examples_umbrella_apps_documents_documents_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_examples_umbrella_apps_documents_documents_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_examples_umbrella_apps_documents_documents_proto_goTypes = []any{
 	(*Document)(nil), // 0: switchboard.examples.umbrella.documents.Document
+	(*Verdict)(nil),  // 1: switchboard.examples.umbrella.documents.Verdict
 }
 var file_examples_umbrella_apps_documents_documents_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -144,7 +223,7 @@ func file_examples_umbrella_apps_documents_documents_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_examples_umbrella_apps_documents_documents_proto_rawDesc), len(file_examples_umbrella_apps_documents_documents_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

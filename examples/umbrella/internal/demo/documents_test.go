@@ -2,14 +2,18 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/supervisor"
 )
 
 // Documents checked by the workers on the worker nodes: a clean one is
@@ -60,5 +64,35 @@ func TestDocumentsAckedRetriedAndDeadLettered(t *testing.T) {
 	sts := statusesNow(r)
 	if got := sum(sts, documents.Checked) + sumPrefix(sts, documents.DeadPrefix); got != 4 {
 		t.Fatalf("%d documents settled, want 4", got)
+	}
+}
+
+// The task "scan" runs on the worker node the caller picks, through that
+// node's task supervisor: a Verdict from that node, a typed error for an
+// unknown task.
+func TestDocumentsScanOnAChosenNode(t *testing.T) {
+	r := startTestRig(t, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, n := range r.byRole("worker") {
+		addr, _ := r.addr(n)
+		sup := actor.NamedPID(addr, documents.TaskSupervisorName)
+		for _, d := range []*documents.Document{{Id: "a", Name: "a.pdf"}, {Id: "b", Name: "b.exe"}} {
+			task, err := supervisor.Async(ctx, r.self, sup, documents.ScanTask, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := task.Await(ctx)
+			if err != nil {
+				t.Fatalf("scan of %s on %s: %v", d.GetName(), n, err)
+			}
+			vd := v.(*documents.Verdict)
+			if vd.GetCheckedBy() != n || vd.GetId() != d.GetId() || vd.GetClean() == strings.HasSuffix(d.GetName(), ".exe") {
+				t.Fatalf("scan of %s on %s: %v", d.GetName(), n, vd)
+			}
+		}
+		if _, err := supervisor.Run(ctx, r.self, sup, "nosuch", &documents.Document{}); !errors.Is(err, supervisor.ErrUnknownTask) {
+			t.Fatalf("an unknown task on %s: %v, want ErrUnknownTask", n, err)
+		}
 	}
 }

@@ -8,16 +8,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/timesvc"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/users"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/supervisor"
 )
 
 // load is the scenario's traffic: requests to users and time, uploads of
 // documents, each at a steady rate until stop.
 type load struct {
-	users, time, uploads *outcomes
+	users, time, uploads, scans *outcomes
 	// kinds of documents uploaded and accepted by the queue
 	clean, flaky, hopeless, exe atomic.Uint64
 	wg                          sync.WaitGroup
@@ -25,7 +29,7 @@ type load struct {
 }
 
 func startLoad(r *rig) *load {
-	l := &load{users: newOutcomes(), time: newOutcomes(), uploads: newOutcomes(), stop: make(chan struct{})}
+	l := &load{users: newOutcomes(), time: newOutcomes(), uploads: newOutcomes(), scans: newOutcomes(), stop: make(chan struct{})}
 	const userLoops = 4
 	per := max(r.cfg.Rate/userLoops, 1)
 	for i := range userLoops {
@@ -33,6 +37,7 @@ func startLoad(r *rig) *load {
 	}
 	l.every(10, func(uint64) { l.timeCall(r) })
 	l.every(10, func(seq uint64) { l.upload(r, seq) })
+	l.every(4, func(seq uint64) { l.scan(r, seq) })
 	return l
 }
 
@@ -112,4 +117,32 @@ func (l *load) upload(r *rig, seq uint64) {
 	if err == nil {
 		kind.Add(1)
 	}
+}
+
+// scan runs the task "scan" on the task supervisor of a worker node
+// chosen in turn, and awaits its Verdict.
+func (l *load) scan(r *rig, seq uint64) {
+	workers := r.byRole("worker")
+	node := workers[seq%uint64(len(workers))]
+	addr, ok := r.addr(node)
+	if !ok {
+		return
+	}
+	ctx, cancel := callCtx()
+	defer cancel()
+	sent := time.Now()
+	doc := &documents.Document{Id: fmt.Sprintf("s%d", seq), Name: fmt.Sprintf("scan-%d.pdf", seq)}
+	task, err := supervisor.Async(ctx, r.self, actor.NamedPID(addr, documents.TaskSupervisorName), documents.ScanTask, doc)
+	var by string
+	if err == nil {
+		var v proto.Message
+		if v, err = task.Await(ctx); err == nil {
+			if vd, ok := v.(*documents.Verdict); !ok || !vd.GetClean() || vd.GetCheckedBy() != node {
+				err = fmt.Errorf("scan on %s: verdict %v", node, v)
+			} else {
+				by = short(vd.GetCheckedBy())
+			}
+		}
+	}
+	l.scans.record(sent, time.Now(), by, err)
 }

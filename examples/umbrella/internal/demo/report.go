@@ -69,6 +69,8 @@ func (rep *report) verify(r *rig) {
 	}
 	tok, _, terrs := l.time.snapshot(rep.ended)
 	rep.expect(tok > 0 && total(terrs) <= tok/5, "time answered (%d ok, %d failed)", tok, total(terrs))
+	sok, _, serrs := l.scans.snapshot(rep.ended)
+	rep.expect(sok > 0 && total(serrs) <= sok/10, "scans run on the chosen worker node by Async/Await (%d ok, %d failed: %s)", sok, total(serrs), kinds(serrs))
 	checked, dead := sum(s.statuses, documents.Checked), sumPrefix(s.statuses, documents.DeadPrefix)
 	accepted := l.clean.Load() + l.flaky.Load() + l.hopeless.Load() + l.exe.Load()
 	rep.expect(rep.drained, "the document queues drained")
@@ -140,6 +142,8 @@ func (rep *report) render(w io.Writer, r *rig, live bool) {
 			l.clean.Load()+l.flaky.Load()+l.hopeless.Load()+l.exe.Load(), sum(s.statuses, documents.Checked),
 			sum(s.statuses, documents.Retried), sumPrefix(s.statuses, documents.DeadPrefix), deadKinds(s.statuses))
 	}
+	sok, _, serrs := l.scans.snapshot(rep.ended)
+	fmt.Fprintf(&b, "  scans       %d run on a chosen worker by its task supervisor (Async, Await), %d failed (%s)\n", sok, total(serrs), kinds(serrs))
 	if s != nil {
 		for _, n := range r.byRole("access") {
 			p := s.proxies[n]

@@ -117,7 +117,7 @@ func (s *snapshot) render(r *rig, rep *report, live bool) string {
 	for _, x := range []struct {
 		name string
 		o    *outcomes
-	}{{"users", rep.load.users}, {"time", rep.load.time}, {"uploads", rep.load.uploads}} {
+	}{{"users", rep.load.users}, {"time", rep.load.time}, {"uploads", rep.load.uploads}, {"scans", rep.load.scans}} {
 		ok, rate, errs := x.o.snapshot(now)
 		fmt.Fprintf(&b, "  %-8s %7.1f/s  %7d ok  errors: %s\n", x.name, rate, ok, kinds(errs))
 	}
