@@ -26,8 +26,11 @@ type server struct {
 	srv    *http.Server
 	ctx    context.Context
 	cancel context.CancelFunc
-	wg     sync.WaitGroup
 	seq    atomic.Uint64
+
+	mu     sync.Mutex
+	closed bool           // set by Terminate: no handler starts after it
+	wg     sync.WaitGroup // the server's goroutine and the handlers
 }
 
 func (s *server) Init(p *actor.Process) error {
@@ -53,6 +56,9 @@ func (s *server) Init(p *actor.Process) error {
 
 func (s *server) Terminate(*actor.Process, error) {
 	s.st.SetFact(HTTP, "")
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
 	s.cancel() // ends every connection's handler
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -62,12 +68,19 @@ func (s *server) Terminate(*actor.Process, error) {
 
 // serveWS serves one WebSocket client until it goes or the server stops.
 func (s *server) serveWS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "stopping", http.StatusServiceUnavailable)
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	defer s.wg.Done()
 	c, err := websocket.Accept(w, r, nil)
 	if err != nil {
 		return // Accept answered the client
 	}
-	s.wg.Add(1)
-	defer s.wg.Done()
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
 	s.st.Add(Clients, 1)

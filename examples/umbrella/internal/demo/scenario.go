@@ -101,7 +101,7 @@ loop:
 				fo.restarted = time.Now()
 				_, _, errsAtRestart = l.users.snapshot(fo.restarted)
 				takeoverDone = make(chan time.Time, 1)
-				go func() { takeoverDone <- r.awaitWhere(usersCoreEntry, fo.victim, 30*time.Second) }()
+				go func() { takeoverDone <- r.awaitWhere(ctx, usersCoreEntry, fo.victim, 30*time.Second) }()
 				go func() {
 					if err := r.spawn(fo.victim, "core"); err != nil {
 						restarted <- err
@@ -152,10 +152,10 @@ loop:
 }
 
 // awaitWhere waits until the directory entry is on node, and returns
-// when it saw it (zero after d).
-func (r *rig) awaitWhere(entry, node string, d time.Duration) time.Time {
+// when it saw it (zero after d, or once ctx ends).
+func (r *rig) awaitWhere(ctx context.Context, entry, node string, d time.Duration) time.Time {
 	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if r.where(entry) == node {
 			return time.Now()
 		}
