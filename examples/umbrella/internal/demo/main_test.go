@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/statuspb"
 )
@@ -18,7 +20,7 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == "node" {
 		os.Exit(node.Main(os.Args[2:]))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m) // the rig's clients, load and node end with it
 }
 
 // startTestRig starts the release (2 core, 3 worker, 2 access nodes, each
