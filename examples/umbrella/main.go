@@ -12,7 +12,8 @@
 //	go run ./examples/umbrella                  # the demo (make demo)
 //	go run ./examples/umbrella -forever         # until Ctrl-C
 //	go run ./examples/umbrella -consul 127.0.0.1:8500
-//	umbrella node -role worker -name w1@host -seeds 10.0.0.1:7000
+//	SWITCHBOARD_NODE_NAME=work-1@localhost SWITCHBOARD_NODE_SEEDS=127.0.0.1:7000 \
+//	  umbrella node -release worker     # one node, from releases/worker.toml
 //
 // See docs/umbrella.md.
 package main

@@ -20,10 +20,18 @@ func TestProfileUpdateReachesWebSocketClientsOncePerAccessNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	accessNodes := r.byRole("access")
-	hub0 := findPubSub(statusesNow(r), "profiles", "")
-	if hub0 == nil {
-		t.Fatal("no profiles hub")
+	// The rig's own clients' patterns are upstream first (each proxy
+	// subscribes to the hub on its own time after its first local
+	// subscriber to a pattern).
+	rigPatterns := map[int]bool{}
+	for i := range r.cfg.Clients {
+		rigPatterns[i%followed], rigPatterns[(i+3)%followed] = true, true
 	}
+	base := uint64(len(rigPatterns) * len(accessNodes))
+	eventually(t, 10*time.Second, "the rig's subscriptions upstream", func() (bool, string) {
+		h := findPubSub(statusesNow(r), "profiles", "")
+		return h.GetSubscriptions() == base, fmt.Sprintf("%d subscriptions on the hub, want %d", h.GetSubscriptions(), base)
+	})
 	var clients []*access.Client
 	for _, n := range accessNodes {
 		addr := statusesNow(r)[n].GetFacts()[access.HTTP]
@@ -47,8 +55,8 @@ func TestProfileUpdateReachesWebSocketClientsOncePerAccessNode(t *testing.T) {
 	// subscriber to a pattern: once per access node, not once per client.
 	eventually(t, 10*time.Second, "the proxies' subscriptions upstream", func() (bool, string) {
 		h := findPubSub(statusesNow(r), "profiles", "")
-		return h.GetSubscriptions() == hub0.GetSubscriptions()+uint64(len(accessNodes)),
-			fmt.Sprintf("%d subscriptions on the hub, %d before the clients", h.GetSubscriptions(), hub0.GetSubscriptions())
+		return h.GetSubscriptions() == base+uint64(len(accessNodes)),
+			fmt.Sprintf("%d subscriptions on the hub, %d before the clients", h.GetSubscriptions(), base)
 	})
 	before := statusesNow(r)
 	hub := findPubSub(before, "profiles", "")

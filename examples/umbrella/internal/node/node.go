@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/stats"
@@ -32,6 +34,7 @@ type Node struct {
 	rel  *release.Release
 	role string
 	st   *stats.Set
+	log  *slog.Logger
 }
 
 // Load reads and checks the release of o without starting anything.
@@ -73,12 +76,44 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{run: run, rel: rel, role: role, st: o.Stats}
+	n := &Node{run: run, rel: rel, role: role, st: o.Stats, log: o.Logger}
+	if n.log == nil {
+		n.log = slog.New(slog.DiscardHandler)
+	}
+	n.takeOver(ctx)
 	if _, err := run.Node().Spawn(ctx, &status{n: n}, actor.WithName(StatusProcess)); err != nil {
 		_ = run.Stop(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("status process: %w", err)
 	}
 	return n, nil
+}
+
+// takeOver takes the distributed applications that prefer this node over
+// from the node running them, as distapp does once when a node starts:
+// that attempt fails when the running node has not yet seen this one
+// join ("not a member"), and is not made again, so it is retried here
+// for up to 10 s, until the application runs here.
+func (n *Node) takeOver(ctx context.Context) {
+	dc, self := n.run.Distributed(), n.Actor().Name()
+	if dc == nil {
+		return
+	}
+	for _, a := range n.rel.Apps {
+		if !a.Distributed() || !slices.Contains(a.Nodes[0], self) {
+			continue
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(50 * time.Millisecond) {
+			w, ok := dc.Where(a.Name)
+			if ok && w == self {
+				break
+			}
+			if ok && w != "" {
+				if err := dc.Takeover(ctx, a.Name, self); err != nil {
+					n.log.Debug("takeover at start", "application", a.Name, "from", w, "err", err)
+				}
+			}
+		}
+	}
 }
 
 // Actor is the node.
