@@ -14,6 +14,7 @@
 //	go run ./examples/umbrella -consul 127.0.0.1:8500
 //	SWITCHBOARD_NODE_NAME=work-1@localhost SWITCHBOARD_NODE_SEEDS=127.0.0.1:7000 \
 //	  umbrella node -release worker     # one node, from releases/worker.toml
+//	go run ./examples/umbrella new -module example.com/shop ../shop   # a new project in this shape
 //
 // See docs/umbrella.md.
 package main
@@ -23,11 +24,15 @@ import (
 
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/demo"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
+	"github.com/switchboard-go/switchboard/examples/umbrella/internal/scaffold"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "node" {
 		os.Exit(node.Main(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "new" {
+		os.Exit(scaffold.Main(os.Args[2:]))
 	}
 	os.Exit(demo.Main(os.Args[1:]))
 }
