@@ -88,11 +88,10 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	return n, nil
 }
 
-// takeOver takes the distributed applications that prefer this node over
-// from the node running them, as distapp does once when a node starts:
-// that attempt fails when the running node has not yet seen this one
-// join ("not a member"), and is not made again, so it is retried here
-// for up to 10 s, until the application runs here.
+// takeOver waits, for up to 10 s, until the distributed applications that
+// prefer this node run here: distapp takes them over from the node running
+// them when this node starts (trying again while that node does not yet see
+// this one), and the node is reported ready once they have moved.
 func (n *Node) takeOver(ctx context.Context) {
 	dc, self := n.run.Distributed(), n.Actor().Name()
 	if dc == nil {
@@ -102,15 +101,9 @@ func (n *Node) takeOver(ctx context.Context) {
 		if !a.Distributed() || !slices.Contains(a.Nodes[0], self) {
 			continue
 		}
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(50 * time.Millisecond) {
-			w, ok := dc.Where(a.Name)
-			if ok && w == self {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(20 * time.Millisecond) {
+			if w, ok := dc.Where(a.Name); ok && w == self {
 				break
-			}
-			if ok && w != "" {
-				if err := dc.Takeover(ctx, a.Name, self); err != nil {
-					n.log.Debug("takeover at start", "application", a.Name, "from", w, "err", err)
-				}
 			}
 		}
 	}
