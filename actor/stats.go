@@ -43,6 +43,9 @@ type Stats struct {
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
 	RefusalsLogged, RefusalsSuppressed uint64
+	// FramesIn and FramesOut count the frames received from and sent to
+	// other nodes (ticks not included).
+	FramesIn, FramesOut uint64
 
 	PendingConns  int   // gauge: accepted connections in their handshake now
 	InflightBytes int64 // gauge: bytes of large frames being read or handled now
@@ -69,6 +72,7 @@ func (n *Node) Stats() Stats {
 		s.InflightWaits = ts.InflightWaits
 		s.Overloaded = ts.Overloaded
 		s.RefusalsLogged, s.RefusalsSuppressed = ts.RefusalsLogged, ts.RefusalsSuppressed
+		s.FramesIn, s.FramesOut = ts.FramesIn, ts.FramesOut
 		s.PendingConns, s.InflightBytes, s.QueuedBytes = ts.PendingConns, ts.InflightBytes, ts.QueuedBytes
 	}
 	return s
