@@ -55,6 +55,10 @@ var prelude = map[string]string{
 	"patterns":   modulePath + "/patterns",
 	"cluster":    modulePath + "/cluster",
 	"distapp":    modulePath + "/distapp",
+	"inspect":    modulePath + "/inspect",
+	"ops":        modulePath + "/ops",
+	"tracing":    modulePath + "/tracing",
+	"http":       "net/http",
 
 	"proto":       "google.golang.org/protobuf/proto",
 	"anypb":       "google.golang.org/protobuf/types/known/anypb",
