@@ -46,6 +46,10 @@ type Stats struct {
 	// FramesIn and FramesOut count the frames received from and sent to
 	// other nodes (ticks not included).
 	FramesIn, FramesOut uint64
+	// Spawned counts processes started by spawn requests (SpawnOn and its
+	// forms, from other nodes and this one); SpawnsRefused the requests
+	// refused: an unknown or refused name, a malformed request or args.
+	Spawned, SpawnsRefused uint64
 
 	PendingConns  int   // gauge: accepted connections in their handshake now
 	InflightBytes int64 // gauge: bytes of large frames being read or handled now
@@ -62,6 +66,8 @@ func (n *Node) Stats() Stats {
 		Crashes:        n.stats.crashes.Load(),
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
+		Spawned:        n.stats.spawned.Load(),
+		SpawnsRefused:  n.stats.spawnsRefused.Load(),
 	}
 	if n.tr != nil {
 		ts := n.tr.Stats()

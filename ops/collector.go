@@ -34,6 +34,8 @@ var nodeMetrics = []struct {
 }{
 	{desc("processes", "Live processes on the node."), true, func(s *actor.Stats) float64 { return float64(s.Processes) }},
 	{desc("process_crashes_total", "Processes that exited with a panic."), false, func(s *actor.Stats) float64 { return float64(s.Crashes) }},
+	{desc("spawned_total", "Processes started by spawn requests (SpawnOn and its forms)."), false, func(s *actor.Stats) float64 { return float64(s.Spawned) }},
+	{desc("spawns_refused_total", "Spawn requests refused (unknown or refused name, malformed request)."), false, func(s *actor.Stats) float64 { return float64(s.SpawnsRefused) }},
 	{desc("transport_frames_received_total", "Frames received from other nodes (ticks not included)."), false, func(s *actor.Stats) float64 { return float64(s.FramesIn) }},
 	{desc("transport_frames_sent_total", "Frames sent to other nodes (ticks not included)."), false, func(s *actor.Stats) float64 { return float64(s.FramesOut) }},
 	{desc("transport_bad_frames_total", "Frames from other nodes that were too large, undecodable or malformed."), false, func(s *actor.Stats) float64 { return float64(s.BadFrames) }},

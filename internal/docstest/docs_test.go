@@ -59,6 +59,7 @@ var prelude = map[string]string{
 	"ops":        modulePath + "/ops",
 	"tracing":    modulePath + "/tracing",
 	"http":       "net/http",
+	"release":    modulePath + "/release",
 
 	"proto":       "google.golang.org/protobuf/proto",
 	"anypb":       "google.golang.org/protobuf/types/known/anypb",
