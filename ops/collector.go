@@ -74,6 +74,19 @@ var (
 	exRejected     = desc("exchange_rejected_total", "Requests the exchange refused (middleware, strategy, bad request).", "exchange")
 	exNoController = desc("exchange_no_controller_total", "Requests the exchange had no controller for.", "exchange")
 	exControllers  = desc("exchange_controllers", "Controller connections of the exchange.", "exchange")
+	exKeyCounters  = []struct {
+		d   *prometheus.Desc
+		get func(*exchange.KeyStats) uint64
+	}{
+		{desc("exchange_keyed_runs_total", "Keyed requests sent to a controller (first runs and runs again).", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Runs }},
+		{desc("exchange_keyed_joined_total", "Keyed duplicates that waited for a run in flight.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Joined }},
+		{desc("exchange_keyed_replayed_total", "Keyed duplicates answered from memory.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Replayed }},
+		{desc("exchange_keyed_evicted_total", "Outcomes forgotten before their window ended, to stay within bounds.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Evicted }},
+		{desc("exchange_keyed_refused_total", "Keyed requests refused because runs in flight filled the bounds.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Refused }},
+		{desc("exchange_keyed_conflicts_total", "Keyed requests whose key was in the window with another payload.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Conflicts }},
+	}
+	exKeys     = desc("exchange_keys", "Keys the exchange holds now, runs in flight included.", "exchange")
+	exKeyBytes = desc("exchange_key_bytes", "Bytes of the keys and outcomes the exchange holds now.", "exchange")
 
 	psSubscriptions = desc("pubsub_subscriptions", "Subscriptions of the pub-sub exchange.", "exchange")
 	psSubscribers   = desc("pubsub_subscribers", "Distinct subscribers of the pub-sub exchange.", "exchange")
@@ -165,6 +178,11 @@ func (c *collector) exchange(ch chan<- prometheus.Metric, ex string, pid *actor.
 		ch <- prometheus.MustNewConstMetric(exRejected, prometheus.CounterValue, float64(info.Stats.Rejected), ex)
 		ch <- prometheus.MustNewConstMetric(exNoController, prometheus.CounterValue, float64(info.Stats.NoController), ex)
 		ch <- prometheus.MustNewConstMetric(exControllers, prometheus.GaugeValue, float64(len(info.Members)), ex)
+		for _, m := range exKeyCounters {
+			ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.get(&info.Stats.Keys)), ex)
+		}
+		ch <- prometheus.MustNewConstMetric(exKeys, prometheus.GaugeValue, float64(info.Stats.Keys.Keys), ex)
+		ch <- prometheus.MustNewConstMetric(exKeyBytes, prometheus.GaugeValue, float64(info.Stats.Keys.Bytes), ex)
 	case pubsub.Kind:
 		s, err := pubsub.Inspect(ctx, n, at)
 		if err != nil {
