@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/distapp"
+	"github.com/switchboard-go/switchboard/inspect"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -44,7 +45,8 @@ type Running struct {
 // embedded provider, or Consul if the file names an agent), the exchanges
 // (as the application ExchangesApp), the plain applications through a
 // supervisor.AppController in dependency order, then the distributed ones
-// through a distapp.Coordinator. Start returns once every application has
+// through a distapp.Coordinator, and last the node's inspector
+// (inspect.Start). Start returns once every application has
 // started (a distributed one: once this node takes part, running it or
 // standing by). If a step fails, Start undoes the ones before and returns
 // the error.
@@ -105,6 +107,10 @@ func (r *Release) Start(ctx context.Context, opts Options) (*Running, error) {
 		if err := run.dist.Start(ctx, spec); err != nil {
 			return fail("distributed application "+a.Name, err)
 		}
+	}
+	// The node answers inspections from any node (inspect, cmd/switchboard).
+	if _, err := inspect.Start(ctx, n, inspect.Sources{Apps: run.apps, DistApps: run.dist}); err != nil {
+		return fail("inspector", err)
 	}
 	return run, nil
 }
