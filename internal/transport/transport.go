@@ -60,7 +60,7 @@ type Config struct {
 	// ServerName is set), and ClientCAs with ClientAuth
 	// tls.RequireAndVerifyClientCert makes it mutual.
 	TLS          *tls.Config
-	Handler      func(from string, f *wire.Frame) // inbound frames, on the connection's goroutine
+	Handler      func(from string, f *wire.Frame) // inbound frames, on the connection's goroutine; f itself is reused once it returns, what its fields point to is not
 	PeerDown     func(addr string, err error)     // a connection to or from addr broke, or its handshake failed; err says why
 	MaxFrameSize int                              // default 64 MiB
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
@@ -407,8 +407,9 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	ck := &cork{t: t}
 	defer ck.end()
 	pc := t.peerStats.of(from)
+	f := &wire.Frame{} // reused: Config.Handler does not keep it
 	for {
-		f := &wire.Frame{}
+		f.Reset()
 		if err := t.read(cr, f, &buf); err != nil {
 			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, errUndecodable) {
 				pc.badFrames.Add(1)
