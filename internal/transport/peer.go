@@ -181,7 +181,7 @@ func (p *peer) serve() (err error) {
 	r := bufio.NewReaderSize(c, 512)
 	w := bufio.NewWriterSize(c, 64<<10)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	inc, err := t.greet(r, w, p.addr, nil)
+	side, err := t.greet(r, w, p.addr, nil)
 	if err != nil {
 		if !p.isClosed() {
 			t.handshakeFailed(p.addr, err)
@@ -190,7 +190,7 @@ func (p *peer) serve() (err error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	l := &live{}
-	l.init(c, p, p.addr, inc)
+	t.initLive(l, c, p, p.addr, side)
 	t.watch(l)
 	defer t.unwatch(l)
 	defer func() { err = l.reason(err) }() // cut by the watchdog: say so

@@ -70,7 +70,8 @@ type Config struct {
 	// connection ticks both ways every TickTime/4, and a peer from which
 	// nothing was read for TickTime is declared down (PeerDown with
 	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
-	// 4 s.
+	// 4 s. The handshake exchanges both sides' TickTimes, and a connection
+	// waits for the larger.
 	TickTime time.Duration
 	// Incarnation tells this life of the node from its others at the same
 	// address (see identity.go); default: the time Listen was called, in
