@@ -99,6 +99,7 @@ type nodeStats struct {
 	crashes        atomic.Uint64
 	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
+	repliesLost    atomic.Uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.

@@ -46,15 +46,16 @@ const defaultDirectGap = 20 * time.Microsecond
 var errPeerDown = errors.New("transport: peer down")
 
 // push sends or queues b, a frame with its length prefix: errPeerDown if
-// the peer is already down, ErrOverloaded if b is data (see bounded) and
-// does not fit the queue's MaxPeerQueueBytes; then nothing of b is queued.
-func (p *peer) push(b []byte, data bool) error {
+// the peer is already down, ErrOverloaded if b would make the queue
+// exceed room (its frame's bound, see Transport.room; 0: none); then
+// nothing of b is queued.
+func (p *peer) push(b []byte, room int64) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return errPeerDown
 	}
-	if q := p.queued.Load(); data && q > 0 && q+int64(len(b)) > int64(p.t.cfg.MaxPeerQueueBytes) {
+	if q := p.queued.Load(); room > 0 && q > 0 && q+int64(len(b)) > room {
 		p.mu.Unlock()
 		return p.overloaded(len(b))
 	}

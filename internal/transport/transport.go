@@ -261,7 +261,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
-	data := bounded(f)
+	room := t.room(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -282,7 +282,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if err := p.push(b, data); err != errPeerDown {
+		if err := p.push(b, room); err != errPeerDown {
 			if err != nil {
 				recycleFrame(b)
 			}

@@ -42,6 +42,7 @@ const (
 	Code_CODE_TIMEOUT    Code = 6
 	Code_CODE_UNHANDLED  Code = 7
 	Code_CODE_OTHER      Code = 8 // any other error; text carries its message
+	Code_CODE_OVERLOADED Code = 9 // actor.ErrOverloaded
 )
 
 // Enum value maps for Code.
@@ -56,6 +57,7 @@ var (
 		6: "CODE_TIMEOUT",
 		7: "CODE_UNHANDLED",
 		8: "CODE_OTHER",
+		9: "CODE_OVERLOADED",
 	}
 	Code_value = map[string]int32{
 		"CODE_NORMAL":     0,
@@ -67,6 +69,7 @@ var (
 		"CODE_TIMEOUT":    6,
 		"CODE_UNHANDLED":  7,
 		"CODE_OTHER":      8,
+		"CODE_OVERLOADED": 9,
 	}
 )
 
@@ -1452,7 +1455,7 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"4\n" +
 	"\x06Routed\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error*\xa9\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error*\xbe\x01\n" +
 	"\x04Code\x12\x0f\n" +
 	"\vCODE_NORMAL\x10\x00\x12\x11\n" +
 	"\rCODE_SHUTDOWN\x10\x01\x12\x0f\n" +
@@ -1463,7 +1466,8 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\fCODE_TIMEOUT\x10\x06\x12\x12\n" +
 	"\x0eCODE_UNHANDLED\x10\a\x12\x0e\n" +
 	"\n" +
-	"CODE_OTHER\x10\b*\x8d\x01\n" +
+	"CODE_OTHER\x10\b\x12\x13\n" +
+	"\x0fCODE_OVERLOADED\x10\t*\x8d\x01\n" +
 	"\aRefusal\x12\x10\n" +
 	"\fREFUSAL_NONE\x10\x00\x12\x13\n" +
 	"\x0fREFUSAL_VERSION\x10\x01\x12\x15\n" +
