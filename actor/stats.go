@@ -47,6 +47,9 @@ type Stats struct {
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
 	RefusalsLogged, RefusalsSuppressed uint64
+	// FramesIn and FramesOut count the frames received from and sent to
+	// other nodes (ticks not included).
+	FramesIn, FramesOut uint64
 	// Spawned counts processes started by spawn requests (SpawnOn and its
 	// forms, from other nodes and this one); SpawnsRefused the requests
 	// refused: an unknown or refused name, a malformed request or args.
@@ -80,6 +83,7 @@ func (n *Node) Stats() Stats {
 		s.InflightWaits = ts.InflightWaits
 		s.Overloaded = ts.Overloaded
 		s.RefusalsLogged, s.RefusalsSuppressed = ts.RefusalsLogged, ts.RefusalsSuppressed
+		s.FramesIn, s.FramesOut = ts.FramesIn, ts.FramesOut
 		s.PendingConns, s.InflightBytes, s.QueuedBytes = ts.PendingConns, ts.InflightBytes, ts.QueuedBytes
 	}
 	return s
