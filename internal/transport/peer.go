@@ -48,15 +48,16 @@ const defaultDirectGap = 20 * time.Microsecond
 var errPeerDown = errors.New("transport: peer down")
 
 // push sends or queues b, a frame with its length prefix: errPeerDown if
-// the peer is already down, ErrOverloaded if b is data (see bounded) and
-// does not fit the queue's MaxPeerQueueBytes; then nothing of b is queued.
-func (p *peer) push(b []byte, data bool) error {
+// the peer is already down, ErrOverloaded if b would make the queue
+// exceed room (its frame's bound, see Transport.room; 0: none); then
+// nothing of b is queued.
+func (p *peer) push(b []byte, room int64) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return errPeerDown
 	}
-	if q := p.queued.Load(); data && q > 0 && q+int64(len(b)) > int64(p.t.cfg.MaxPeerQueueBytes) {
+	if q := p.queued.Load(); room > 0 && q > 0 && q+int64(len(b)) > room {
 		p.mu.Unlock()
 		return p.overloaded(len(b))
 	}
@@ -185,7 +186,7 @@ func (p *peer) serve() (err error) {
 	r := bufio.NewReaderSize(c, 512)
 	w := bufio.NewWriterSize(c, handshakeBufSize) // the handshake and ticks; frames go out in one writev (write)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	inc, err := t.greet(r, w, p.addr, nil)
+	side, err := t.greet(r, w, p.addr, nil)
 	if err != nil {
 		if !p.isClosed() {
 			t.handshakeFailed(p.addr, err)
@@ -194,7 +195,7 @@ func (p *peer) serve() (err error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	l := &live{}
-	l.init(c, p, p.addr, inc)
+	t.initLive(l, c, p, p.addr, side)
 	t.watch(l)
 	defer t.unwatch(l)
 	defer func() { err = l.reason(err) }() // cut by the watchdog: say so

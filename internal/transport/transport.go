@@ -70,7 +70,8 @@ type Config struct {
 	// connection ticks both ways every TickTime/4, and a peer from which
 	// nothing was read for TickTime is declared down (PeerDown with
 	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
-	// 4 s.
+	// 4 s. The handshake exchanges both sides' TickTimes, and a connection
+	// waits for the larger.
 	TickTime time.Duration
 	// Incarnation tells this life of the node from its others at the same
 	// address (see identity.go); default: the time Listen was called, in
@@ -261,7 +262,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
-	data := bounded(f)
+	room := t.room(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -282,7 +283,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if err := p.push(b, data); err != errPeerDown {
+		if err := p.push(b, room); err != errPeerDown {
 			if err != nil {
 				recycleFrame(b)
 			}
