@@ -39,7 +39,7 @@
 // ErrHandshakeClosed.
 //
 // What a peer can make a node hold is bounded (see Limits): connections in
-// their handshake (a 512-byte reader each, 64 KiB only once authenticated;
+// their handshake (a 512-byte reader each, 64 KiB only once authenticated and busy;
 // beyond Limits.MaxPendingConns closed at once), the time a frame takes to
 // arrive once its length prefix has (Limits.FrameTimeout), the memory of
 // large frames being read and handled, node-wide (Limits.MaxInflightBytes),

@@ -15,7 +15,7 @@ import (
 //
 // Inbound, an accepted connection gets a goroutine, a 512-byte reader and
 // the handshake deadline (Config.DialTimeout) and nothing more until its
-// peer has proved the cookie; then it gets its 64 KiB read buffer. At most
+// peer has proved the cookie; then a 64 KiB read buffer while busy. At most
 // MaxPendingConns connections are in their handshake at once. Once a
 // frame's length prefix has arrived, the rest of it must arrive within
 // FrameTimeout. Frames larger than the read buffer count toward

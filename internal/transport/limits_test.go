@@ -35,7 +35,7 @@ func listenGated(t *testing.T, cfg Config, hold func(*wire.Frame) bool) (*Transp
 			<-gate
 		}
 		select { // beyond the sink's room, frames are dropped
-		case s.frames <- f:
+		case s.frames <- held(f):
 		default:
 		}
 	}
