@@ -183,6 +183,7 @@ func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt 
 	}
 	req := exchange.NewRequest(ex.Name, msg, rt, all)
 	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
+	req.Headers = o.headers
 	return req
 }
 

@@ -5,6 +5,7 @@ type RequestOption func(*requestOptions)
 
 type requestOptions struct {
 	tag, service, key, idem string
+	headers                 map[string]string
 }
 
 // WithTag labels the reply (the request tag); asynchronous replies carry it.

@@ -1173,8 +1173,11 @@ type Envelope struct {
 	Hops             uint32                 `protobuf:"varint,10,opt,name=hops,proto3" json:"hops,omitempty"`                                       // redirects so far
 	WantAll          bool                   `protobuf:"varint,11,opt,name=want_all,json=wantAll,proto3" json:"want_all,omitempty"`                  // the client wants every reply and their count first
 	ConnectionTag    string                 `protobuf:"bytes,12,opt,name=connection_tag,json=connectionTag,proto3" json:"connection_tag,omitempty"` // set by the exchange for the controller
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// headers travel with the request from the client through the exchange
+	// to the controller, for middleware (trace context, say).
+	Headers       map[string]string `protobuf:"bytes,13,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Envelope) Reset() {
@@ -1289,6 +1292,13 @@ func (x *Envelope) GetConnectionTag() string {
 		return x.ConnectionTag
 	}
 	return ""
+}
+
+func (x *Envelope) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
 }
 
 // Routed tells a client that wants every reply how many controllers got
@@ -1409,7 +1419,7 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\"V\n" +
 	"\aWelcome\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x123\n" +
-	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xaa\x03\n" +
+	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xa9\x04\n" +
 	"\bEnvelope\x12\x1a\n" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x1f\n" +
 	"\vrequest_tag\x18\x02 \x01(\tR\n" +
@@ -1427,7 +1437,11 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x04hops\x18\n" +
 	" \x01(\rR\x04hops\x12\x19\n" +
 	"\bwant_all\x18\v \x01(\bR\awantAll\x12%\n" +
-	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"4\n" +
+	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\x12A\n" +
+	"\aheaders\x18\r \x03(\v2'.switchboard.wire.Envelope.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
 	"\x06Routed\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error*\xa9\x01\n" +
@@ -1463,7 +1477,7 @@ func file_internal_wire_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_internal_wire_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
 	(Refusal)(0),      // 1: switchboard.wire.Refusal
@@ -1484,7 +1498,8 @@ var file_internal_wire_wire_proto_goTypes = []any{
 	(*Welcome)(nil),   // 16: switchboard.wire.Welcome
 	(*Envelope)(nil),  // 17: switchboard.wire.Envelope
 	(*Routed)(nil),    // 18: switchboard.wire.Routed
-	(*anypb.Any)(nil), // 19: google.protobuf.Any
+	nil,               // 19: switchboard.wire.Envelope.HeadersEntry
+	(*anypb.Any)(nil), // 20: google.protobuf.Any
 }
 var file_internal_wire_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
@@ -1499,20 +1514,21 @@ var file_internal_wire_wire_proto_depIdxs = []int32{
 	10, // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
 	10, // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
 	11, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	19, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	19, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	20, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	20, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
 	3,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	19, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	20, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
 	3,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
 	3,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
 	13, // 18: switchboard.wire.Hello.verify:type_name -> switchboard.wire.Verify
 	1,  // 19: switchboard.wire.Welcome.refused:type_name -> switchboard.wire.Refusal
-	19, // 20: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	20, // 20: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
+	19, // 21: switchboard.wire.Envelope.headers:type_name -> switchboard.wire.Envelope.HeadersEntry
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_internal_wire_wire_proto_init() }
@@ -1538,7 +1554,7 @@ func file_internal_wire_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
