@@ -45,7 +45,8 @@ func (d *Dashboard) collect(ctx context.Context) Snapshot {
 	wg.Wait()
 
 	now := d.cfg.Now()
-	snap := Snapshot{Time: now, Observer: n.Name(), Interval: d.cfg.Interval.Seconds()}
+	snap := Snapshot{Time: now, Observer: n.Name(), Interval: d.cfg.Interval.Seconds(),
+		Exchanges: []ExchangeView{}, PubSub: []PubSubView{}, Queues: []QueueView{}} // [] in JSON, not null
 	var answered, failed []NodeView
 	for _, r := range rounds {
 		if r.err != nil {
@@ -102,11 +103,12 @@ func (d *Dashboard) inspectNode(ctx context.Context, m cluster.Member) nodeRound
 		}
 	}
 	for _, a := range info.Applications {
-		app := AppView{Name: a.Name, Restart: a.Restart.String(), Tree: TreeView{ID: a.Name, Type: "supervisor", PID: pidString(a.Supervisor, names)}}
+		tree := inspect.Tree{ChildInfo: supervisor.ChildInfo{Child: supervisor.Child{PID: a.Supervisor, Type: supervisor.TypeSupervisor}}}
 		if t, err := inspect.SupervisionTree(ctx, n, a.Supervisor); err == nil {
-			app.Tree = treeView(t, names)
-			app.Tree.ID = a.Name
+			tree = t
 		}
+		app := AppView{Name: a.Name, Restart: a.Restart.String(), Tree: treeView(tree)}
+		app.Tree.ID = a.Name
 		v.Apps = append(v.Apps, app)
 	}
 	for _, a := range info.Distributed {
@@ -177,8 +179,13 @@ func queueView(ctx context.Context, n *actor.Node, addr exchange.Address, node s
 	return v
 }
 
-func treeView(t inspect.Tree, names map[string]string) TreeView {
-	v := TreeView{ID: t.ID, Type: "worker", PID: pidString(t.PID, names), Restarts: t.Restarts}
+// treeView shows t, with its PIDs as their ids alone: a tree lives on
+// one node (PIDs of other nodes cannot be children).
+func treeView(t inspect.Tree) TreeView {
+	v := TreeView{ID: t.ID, Type: "worker", Restarts: t.Restarts}
+	if t.PID != nil {
+		v.PID = "<" + strings.TrimPrefix(t.PID.GetId(), "@") + ">"
+	}
 	if t.Type == supervisor.TypeSupervisor {
 		v.Type, v.Strategy = "supervisor", t.Strategy.String()
 	}
@@ -186,7 +193,7 @@ func treeView(t inspect.Tree, names map[string]string) TreeView {
 		v.Restart = t.Restart.String()
 	}
 	for _, c := range t.Children {
-		v.Children = append(v.Children, treeView(c, names))
+		v.Children = append(v.Children, treeView(c))
 	}
 	return v
 }

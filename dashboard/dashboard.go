@@ -136,6 +136,7 @@ func (d *Dashboard) run() {
 		if !d.hub.watched() {
 			select {
 			case <-d.hub.wake:
+				t.Reset(d.cfg.Interval) // a round now, the next one Interval later
 			case <-d.ctx.Done():
 				return
 			}

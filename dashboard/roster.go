@@ -20,7 +20,7 @@ func newRoster(forget time.Duration) *roster {
 
 // update takes one round: the nodes that answered (up), and the members
 // that did not (Name, Address and Error set). A known node in neither has
-// left the cluster. It returns every node to show, by name.
+// gone from the cluster. It returns every node to show, by name.
 func (r *roster) update(now time.Time, answered, failed []NodeView) []NodeView {
 	seen := map[string]bool{}
 	for _, v := range answered {
@@ -34,7 +34,7 @@ func (r *roster) update(now time.Time, answered, failed []NodeView) []NodeView {
 	}
 	for name := range r.known {
 		if !seen[name] {
-			r.down(now, name, "", "left the cluster")
+			r.down(now, name, "", "gone from the cluster")
 		}
 	}
 	out := make([]NodeView, 0, len(r.known))

@@ -20,7 +20,7 @@ func TestRosterKeepsDownNodesUntilForgotten(t *testing.T) {
 	}
 	// b has left the cluster: still shown, down, until Forget.
 	got = r.update(t0.Add(time.Minute), []NodeView{{Name: "a"}}, nil)
-	if len(got) != 2 || got[1].Up || got[1].Error != "left the cluster" {
+	if len(got) != 2 || got[1].Up || got[1].Error != "gone from the cluster" {
 		t.Fatalf("round 3: %+v", got)
 	}
 	got = r.update(t0.Add(time.Minute+time.Second), []NodeView{{Name: "a"}}, nil)

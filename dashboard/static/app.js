@@ -125,6 +125,7 @@ function drawApps(s) {
 }
 
 function draw(s) {
+  for (const k of ["nodes", "exchanges", "queues", "pubsub"]) s[k] = s[k] || [];
   document.getElementById("observer").textContent = "served by " + s.observer;
   document.getElementById("time").textContent = new Date(s.time).toLocaleTimeString();
   drawNodes(s);
