@@ -6,6 +6,7 @@ type SpawnOption func(*spawnOptions)
 type spawnOptions struct {
 	name     string
 	trapExit bool
+	starter  *starter // a spawn request's, for spawnFor only
 }
 
 // WithName registers the new process under name before its Init runs; the

@@ -43,6 +43,13 @@ type Stats struct {
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
 	RefusalsLogged, RefusalsSuppressed uint64
+	// FramesIn and FramesOut count the frames received from and sent to
+	// other nodes (ticks not included).
+	FramesIn, FramesOut uint64
+	// Spawned counts processes started by spawn requests (SpawnOn and its
+	// forms, from other nodes and this one); SpawnsRefused the requests
+	// refused: an unknown or refused name, a malformed request or args.
+	Spawned, SpawnsRefused uint64
 
 	PendingConns  int   // gauge: accepted connections in their handshake now
 	InflightBytes int64 // gauge: bytes of large frames being read or handled now
@@ -59,6 +66,8 @@ func (n *Node) Stats() Stats {
 		Crashes:        n.stats.crashes.Load(),
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
+		Spawned:        n.stats.spawned.Load(),
+		SpawnsRefused:  n.stats.spawnsRefused.Load(),
 	}
 	if n.tr != nil {
 		ts := n.tr.Stats()
@@ -69,6 +78,7 @@ func (n *Node) Stats() Stats {
 		s.InflightWaits = ts.InflightWaits
 		s.Overloaded = ts.Overloaded
 		s.RefusalsLogged, s.RefusalsSuppressed = ts.RefusalsLogged, ts.RefusalsSuppressed
+		s.FramesIn, s.FramesOut = ts.FramesIn, ts.FramesOut
 		s.PendingConns, s.InflightBytes, s.QueuedBytes = ts.PendingConns, ts.InflightBytes, ts.QueuedBytes
 	}
 	return s

@@ -22,6 +22,9 @@ type Client struct {
 	// before sending); default exchange.DefaultMaxPayload. Requests within
 	// a node are not encoded and have no such bound.
 	MaxPayload int
+	// Intercept, if set, sees every request of Call and CallAll before it
+	// goes, and its outcome; see Interceptor. Nil costs nothing.
+	Intercept Interceptor
 }
 
 // NewClient returns a client that sends from node n.
@@ -40,13 +43,17 @@ type Reply struct {
 // actor.ErrNodeDown (the exchange's or the controller's node went away;
 // it comes as soon as the node before it learns of it), or the
 // controller's own error.
-func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (any, error) {
-	pend, _, err := c.send(ctx, ex, msg, false, opts)
+func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (v any, err error) {
+	var done func(error)
+	if c.Intercept != nil {
+		defer func() { finish(done, err) }()
+	}
+	pend, _, err := c.sendWith(ctx, ex, msg, false, opts, &done)
 	if err != nil {
 		return nil, err
 	}
 	defer pend.Release()
-	v, err := pend.Wait(ctx)
+	v, err = pend.Wait(ctx)
 	if err == nil {
 		if err := c.notAReply(ex, v); err != nil {
 			return nil, err
@@ -66,18 +73,21 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 // have answered: a node that goes down after its controller answered,
 // while CallAll still waits for others, is counted a second time (its
 // Reply.Err), and CallAll may return before a slower controller answers.
-func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) ([]Reply, error) {
+func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (out []Reply, err error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, hop, err := c.send(ctx, ex, msg, true, opts)
+	var done func(error)
+	if c.Intercept != nil {
+		defer func() { finish(done, err) }()
+	}
+	pend, hop, err := c.sendWith(ctx, ex, msg, true, opts, &done)
 	if err != nil {
 		return nil, err
 	}
 	defer pend.Release()
-	var out []Reply
 	want := -1 // the count comes from the exchange; replies may overtake it
 	for want < 0 || len(out) < want {
 		v, err := pend.Wait(ctx)
@@ -133,12 +143,21 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 // nodes after it (controllers') answer it themselves, or, if they go down
 // first, the node that forwarded it to them does (see actor.Node.Forward).
 func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, string, error) {
+	return c.sendWith(ctx, ex, msg, all, opts, nil)
+}
+
+// sendWith is send, with c.Intercept (if done is not nil) seeing the
+// request before it goes and its outcome in *done.
+func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption, done *func(error)) (actor.Pending, string, error) {
 	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
 	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
+	if done != nil && c.Intercept != nil {
+		*done = c.Intercept(ctx, req)
+	}
 	if err := req.ForwardTo(c.n, target); err != nil {
 		pend.Release()
 		return actor.Pending{}, "", c.clarify(ex, err)
