@@ -29,10 +29,7 @@ type nodeRound struct {
 // the dashboard's goroutine calls it (rates and roster are its own).
 func (d *Dashboard) collect(ctx context.Context) Snapshot {
 	n := d.cfg.Node
-	members := []cluster.Member{{Name: n.Name(), Address: n.Address()}}
-	if cl := cluster.From(n); cl != nil {
-		members = cl.Members()
-	}
+	members, viaErr := d.membersOf(ctx)
 	rounds := make([]nodeRound, len(members))
 	var wg sync.WaitGroup
 	for i, m := range members {
@@ -75,10 +72,41 @@ func (d *Dashboard) collect(ctx context.Context) Snapshot {
 	}
 	d.rates.roll()
 	snap.Nodes = d.roster.update(now, answered, failed)
+	if viaErr != nil {
+		snap.Errors = append(snap.Errors, "members from "+d.cfg.Via+": "+viaErr.Error())
+	}
 	for _, f := range failed {
 		snap.Errors = append(snap.Errors, "node "+f.Name+": "+f.Error)
 	}
 	return snap
+}
+
+// membersOf returns the members to ask: those of the node's cluster
+// (itself alone if it joined none), or those Via lists (the last ones it
+// listed, with its error, while it does not answer).
+func (d *Dashboard) membersOf(ctx context.Context) ([]cluster.Member, error) {
+	n := d.cfg.Node
+	if d.cfg.Via == "" {
+		if cl := cluster.From(n); cl != nil {
+			return cl.Members(), nil
+		}
+		return []cluster.Member{{Name: n.Name(), Address: n.Address()}}, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	info, err := inspect.Node(ctx, n, d.cfg.Via)
+	switch {
+	case err != nil:
+		if d.members == nil {
+			return []cluster.Member{{Name: d.cfg.Via, Address: d.cfg.Via}}, err
+		}
+		return d.members, err
+	case len(info.Members) == 0:
+		d.members = []cluster.Member{{Name: info.Name, Address: info.Address}}
+	default:
+		d.members = info.Members
+	}
+	return d.members, nil
 }
 
 // inspectNode asks the inspector of the node m, then each of its

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
 )
 
 // ErrInvalidConfig: a Config failed Validate.
@@ -25,6 +26,12 @@ type Config struct {
 	// Node is the node that asks the cluster; required. It shows the
 	// members of the cluster it joined, itself alone if none.
 	Node *actor.Node
+	// Via, if set, is the transport address of the node whose view of
+	// the cluster the dashboard shows (the members its inspector lists),
+	// for a Node that has not joined the cluster itself (the switchboard
+	// command's). While Via does not answer, the members it listed last
+	// are asked directly. Default: the members of Node's own cluster.
+	Via string
 	// Interval is the time between two snapshots while someone watches;
 	// default 1 s.
 	Interval time.Duration
@@ -79,8 +86,9 @@ var static embed.FS
 // http.Handler. Close stops it.
 type Dashboard struct {
 	cfg    Config
-	rates  *rates
-	roster *roster
+	rates   *rates
+	roster  *roster
+	members []cluster.Member // the last members Via listed
 	files  http.Handler
 	mux    *http.ServeMux
 

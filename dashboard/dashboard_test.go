@@ -230,3 +230,51 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("negative interval: %v", err)
 	}
 }
+
+// TestDashboardVia: the dashboard of a node outside the cluster (as the
+// switchboard command's) shows the members that Via lists; once Via stops,
+// it shows Via down and asks the other members it listed last directly.
+func TestDashboardVia(t *testing.T) {
+	c := switchboardtest.NewCluster(t, 2, switchboardtest.WithCookie("sesame"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, n := range c.Nodes() {
+		if _, err := inspect.Start(ctx, n, inspect.Sources{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	outside, err := actor.Start(actor.Config{Name: "outside@localhost", Listen: "127.0.0.1:0", Cookie: "sesame"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = outside.Stop(context.Background()) }()
+	d, err := dashboard.New(dashboard.Config{Node: outside, Via: c.Node(0).Address(), Interval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(d)
+	defer srv.Close()
+	defer func() { _ = d.Close() }()
+	s := openStream(t, srv.URL)
+	s.await(t, 20*time.Second, func(s dashboard.Snapshot) error {
+		var names []string
+		for _, n := range s.Nodes {
+			if n.Up {
+				names = append(names, n.Name)
+			}
+		}
+		if !slices.Equal(names, []string{"n1@localhost", "n2@localhost"}) || s.Observer != "outside@localhost" {
+			return fmt.Errorf("nodes up %v, observer %s", names, s.Observer)
+		}
+		return nil
+	})
+	c.Stop(0)
+	s.await(t, 20*time.Second, func(s dashboard.Snapshot) error {
+		n1, _ := node(s, "n1@localhost")
+		n2, _ := node(s, "n2@localhost")
+		if n1.Up || !n2.Up || len(s.Errors) == 0 || !strings.HasPrefix(s.Errors[0], "members from ") {
+			return fmt.Errorf("n1 %+v, n2 %+v, errors %q", n1, n2, s.Errors)
+		}
+		return nil
+	})
+}
