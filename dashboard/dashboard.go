@@ -85,12 +85,12 @@ var static embed.FS
 // Dashboard is the live web dashboard of a node's cluster, an
 // http.Handler. Close stops it.
 type Dashboard struct {
-	cfg    Config
+	cfg     Config
 	rates   *rates
 	roster  *roster
 	members []cluster.Member // the last members Via listed
-	files  http.Handler
-	mux    *http.ServeMux
+	files   http.Handler
+	mux     *http.ServeMux
 
 	hub     hub
 	ctx     context.Context // canceled by Close
