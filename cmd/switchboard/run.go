@@ -42,6 +42,7 @@ commands:
   leaders                  every request-response exchange's strategy and leader
   subscriptions [EXCHANGE] pub-sub subscriptions and proxies
   queues                   task queues: depth, in flight, workers
+  dashboard                serve the live web dashboard (--listen HOST:PORT) until interrupted
 
 flags:
 `
@@ -63,6 +64,9 @@ type session struct {
 }
 
 func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int {
+	if len(args) > 0 && args[0] == "dashboard" {
+		return dashboardMain(args[1:], stdout, stderr, env)
+	}
 	if len(args) == 0 || commands[args[0]] == nil {
 		fmt.Fprint(stderr, usage)
 		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
