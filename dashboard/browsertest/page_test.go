@@ -23,7 +23,7 @@ type page struct {
 }
 
 type pageNode struct{ Name, Status, Links string }
-type pageExchange struct{ Name, Node, Leader, Controllers string }
+type pageExchange struct{ Name, Node, Leader, Controllers, Rate string }
 type pageQueue struct{ Name, Node, Depth string }
 
 const readPage = `(() => {
@@ -32,7 +32,7 @@ const readPage = `(() => {
   return {
     Live: document.getElementById("live").textContent,
     Nodes: rows("nodes").map((r) => ({Name: text(r, 0), Status: text(r, 1), Links: text(r, 4)})),
-    Exchanges: rows("exchanges").map((r) => ({Name: text(r, 0), Node: text(r, 1), Leader: text(r, 3), Controllers: text(r, 4)})),
+    Exchanges: rows("exchanges").map((r) => ({Name: text(r, 0), Node: text(r, 1), Leader: text(r, 3), Controllers: text(r, 4), Rate: text(r, 6)})),
     Queues: rows("queues").map((r) => ({Name: text(r, 0), Node: text(r, 1), Depth: text(r, 2)})),
     Apps: [...document.querySelectorAll("#apps .app")].map((a) => a.dataset.app + " on " + a.dataset.node),
   };
