@@ -13,6 +13,7 @@ import (
 // HandleInspect returns, called on the process's own goroutine between
 // two messages, so it may read the server's fields without locks. Keep it
 // cheap and free of secrets: anyone holding the cluster's cookie can ask.
+// A panic in it is a crash of the process, as in any callback.
 type Inspector interface {
 	HandleInspect(p *Process) map[string]string
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/ops"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/switchboardtest"
 )
 
 // BenchmarkRequestMetrics is request-response with metrics off and on
@@ -53,7 +54,7 @@ func cpuTime() time.Duration {
 }
 
 func benchNode(b *testing.B, name string) *actor.Node {
-	n, err := actor.Start(actor.Config{Name: name, Listen: "127.0.0.1:0"})
+	n, err := actor.Start(actor.Config{Name: name})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,54 +62,30 @@ func benchNode(b *testing.B, name string) *actor.Node {
 	return n
 }
 
+// benchPair is an exchange and its controller on one node of a cluster of
+// two, and a client on that node or the other, instrumented if on.
 func benchPair(b *testing.B, remote, on bool) (*patterns.Client, exchange.Address) {
-	server := benchNode(b, "server@localhost")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := exchange.Start(ctx, server, exchange.Spec{Name: "ping", Strategy: exchange.RoundRobin}); err != nil {
-		b.Fatal(err)
+	tc := switchboardtest.NewCluster(b, 2)
+	server, cn := tc.Node(1), tc.Node(1)
+	if remote {
+		cn = tc.Node(0)
 	}
 	h := patterns.Handler(func(context.Context, *exchange.Request) (any, error) { return wrapperspb.String("pong"), nil })
-	var intercept patterns.Interceptor
+	c := patterns.NewClient(cn)
 	if on {
 		os, err := ops.New(ops.Config{Node: server, Standalone: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		h = os.InstrumentController(h)
-		intercept = os.Intercept
-	}
-	joined := make(chan struct{}, 1)
-	ctrl := patterns.NewController(exchange.Named("ping"), h)
-	ctrl.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.Leader); ok {
-			select {
-			case joined <- struct{}{}:
-			default:
-			}
+		oc, err := ops.New(ops.Config{Node: cn, Standalone: true})
+		if err != nil {
+			b.Fatal(err)
 		}
+		c.Intercept = oc.Intercept
 	}
-	if _, err := server.Spawn(ctx, ctrl); err != nil {
-		b.Fatal(err)
-	}
-	select {
-	case <-joined:
-	case <-ctx.Done():
-		b.Fatal("the controller did not join")
-	}
-	cn, ex := server, exchange.Named("ping")
-	if remote {
-		cn, ex = benchNode(b, "client@localhost"), exchange.At(server.Address(), "ping")
-		if on {
-			oc, err := ops.New(ops.Config{Node: cn, Standalone: true})
-			if err != nil {
-				b.Fatal(err)
-			}
-			intercept = oc.Intercept
-		}
-	}
-	c := patterns.NewClient(cn)
-	c.Intercept = intercept
+	ex := tc.StartExchange(1, exchange.Spec{Name: "ping", Strategy: exchange.RoundRobin})
+	tc.StartController(1, ex, patterns.NewController(ex, h))
 	return c, ex
 }
 

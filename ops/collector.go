@@ -53,6 +53,18 @@ var nodeMetrics = []struct {
 	{desc("transport_queued_bytes", "Bytes queued for other nodes now."), true, func(s *actor.Stats) float64 { return float64(s.QueuedBytes) }},
 }
 
+// The traffic with each other node, from actor.Node.PeerStats.
+var peerMetrics = []struct {
+	d   *prometheus.Desc
+	get func(*actor.PeerStats) uint64
+}{
+	{desc("transport_peer_frames_received_total", "Frames received from the peer (ticks not included).", "peer"), func(s *actor.PeerStats) uint64 { return s.FramesIn }},
+	{desc("transport_peer_frames_sent_total", "Frames sent to the peer (ticks not included).", "peer"), func(s *actor.PeerStats) uint64 { return s.FramesOut }},
+	{desc("transport_peer_received_bytes_total", "Bytes of the frames received from the peer.", "peer"), func(s *actor.PeerStats) uint64 { return s.BytesIn }},
+	{desc("transport_peer_sent_bytes_total", "Bytes of the frames sent to the peer.", "peer"), func(s *actor.PeerStats) uint64 { return s.BytesOut }},
+	{desc("transport_peer_bad_frames_total", "Frames from the peer that were too large or did not decode.", "peer"), func(s *actor.PeerStats) uint64 { return s.BadFrames }},
+}
+
 var (
 	clusterMembers  = desc("cluster_members", "Live members of the cluster as this node sees it, itself included.")
 	clusterNames    = desc("cluster_directory_names", "Live entries in the cluster's directory.")
@@ -106,6 +118,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			t = prometheus.GaugeValue
 		}
 		ch <- prometheus.MustNewConstMetric(m.d, t, m.get(&st))
+	}
+	for _, ps := range n.PeerStats() {
+		for _, m := range peerMetrics {
+			ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.get(&ps)), ps.Peer)
+		}
 	}
 	if cl := cluster.From(n); cl != nil {
 		cs := cl.Stats()

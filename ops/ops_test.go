@@ -245,6 +245,13 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		if fb := fams["b"]; value(fb, "switchboard_transport_frames_received_total") <= value(before, "switchboard_transport_frames_received_total") {
 			wrong = append(wrong, "b received no frames")
 		}
+		// Per peer: b's traffic with a, each way, and none refused.
+		fb := fams["b"]
+		in, out := value(fb, "switchboard_transport_peer_frames_received_total", "peer", a.Address()), value(fb, "switchboard_transport_peer_frames_sent_total", "peer", a.Address())
+		inB, outB := value(fb, "switchboard_transport_peer_received_bytes_total", "peer", a.Address()), value(fb, "switchboard_transport_peer_sent_bytes_total", "peer", a.Address())
+		if in < 13 || out < 6 || inB < 20*in || outB < 20*out || value(fb, "switchboard_transport_peer_bad_frames_total", "peer", a.Address()) != 0 {
+			wrong = append(wrong, fmt.Sprintf("b's traffic with a: %v frames in (%v bytes), %v out (%v bytes)", in, inB, out, outB))
+		}
 		if len(wrong) == 0 {
 			break
 		}

@@ -10,9 +10,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/switchboardtest"
 	"github.com/switchboard-go/switchboard/tracing"
 )
 
@@ -58,49 +58,19 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func benchNode(b *testing.B, name string) *actor.Node {
-	n, err := actor.Start(actor.Config{Name: name, Listen: "127.0.0.1:0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = n.Stop(context.Background()) })
-	return n
-}
-
+// benchPair is an exchange and its controller on one node of a cluster of
+// two and a client on the other, traced if tr is not nil.
 func benchPair(b *testing.B, tr *tracing.Tracing) (*patterns.Client, exchange.Address) {
-	server, client := benchNode(b, "server@localhost"), benchNode(b, "client@localhost")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	tc := switchboardtest.NewCluster(b, 2)
 	spec := exchange.Spec{Name: "ping", Strategy: exchange.RoundRobin}
 	h := patterns.Handler(func(context.Context, *exchange.Request) (any, error) { return wrapperspb.String("pong"), nil })
+	c := patterns.NewClient(tc.Node(0))
 	if tr != nil {
 		spec.Middleware = []exchange.Middleware{tr.Middleware()}
 		h = tr.Controller(h)
-	}
-	if _, err := exchange.Start(ctx, server, spec); err != nil {
-		b.Fatal(err)
-	}
-	joined := make(chan struct{}, 1)
-	ctrl := patterns.NewController(exchange.Named("ping"), h)
-	ctrl.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.Leader); ok {
-			select {
-			case joined <- struct{}{}:
-			default:
-			}
-		}
-	}
-	if _, err := server.Spawn(ctx, ctrl); err != nil {
-		b.Fatal(err)
-	}
-	select {
-	case <-joined:
-	case <-ctx.Done():
-		b.Fatal("the controller did not join")
-	}
-	c := patterns.NewClient(client)
-	if tr != nil {
 		c.Intercept = tr.Intercept
 	}
-	return c, exchange.At(server.Address(), "ping")
+	ex := tc.StartExchange(1, spec)
+	tc.StartController(1, ex, patterns.NewController(ex, h))
+	return c, ex
 }

@@ -334,4 +334,3 @@ func (s *pubsub) upstreamLost() {
 	s.backoff = min(max(2*s.backoff, minBackoff), time.Second)
 	s.p.SendAfter(s.backoff, resubscribe{})
 }
-

@@ -35,6 +35,7 @@ type peer struct {
 	scratch []byte       // writeHeld's buffer, under busy
 	tickDue bool         // the watchdog asks the writer for an empty frame (tick.go)
 	closed  bool
+	stats   *peerCounters // traffic with this peer, out
 }
 
 // defaultDirectGap: a frame sent sooner than this after the last one
@@ -100,11 +101,12 @@ func (p *peer) wrote(frames [][]byte, n int) int {
 	p.busy = false
 	p.queued.Add(-int64(n))
 	var left [][]byte
-	sent, off := 0, 0
+	sent, off, bytes := 0, 0, 0
 	for _, b := range frames {
 		end := off + len(b)
 		switch {
 		case end <= n:
+			bytes += len(b)
 			recycleFrame(b)
 			sent++
 		case off < n:
@@ -116,6 +118,7 @@ func (p *peer) wrote(frames [][]byte, n int) int {
 		off = end
 	}
 	p.t.framesOut.Add(uint64(sent))
+	p.countOut(sent, bytes)
 	if len(left) > 0 {
 		p.t.partial.Add(1)
 		p.queue = append(left, p.queue...)
@@ -261,10 +264,12 @@ func (p *peer) serve() (err error) {
 
 // write writes and flushes a batch of frames.
 func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
+	bytes := 0
 	for i, b := range batch {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
+		bytes += len(b)
 		p.queued.Add(-int64(len(b)))
 		recycleFrame(b) // bufio has copied or written it
 		batch[i] = nil
@@ -273,7 +278,17 @@ func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
 		return err
 	}
 	p.t.framesOut.Add(uint64(len(batch)))
+	p.countOut(len(batch), bytes)
 	return nil
+}
+
+// countOut counts frames and bytes written to the peer, ticks aside (a
+// tick is an empty frame, its 4-byte prefix alone).
+func (p *peer) countOut(frames, bytes int) {
+	if p.stats != nil && frames > 0 {
+		p.stats.framesOut.Add(uint64(frames))
+		p.stats.bytesOut.Add(uint64(bytes))
+	}
 }
 
 func (p *peer) isClosed() bool {

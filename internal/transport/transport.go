@@ -141,6 +141,7 @@ type Transport struct {
 	unconfirmed, timedOut atomic.Uint64
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
+	peerStats                                          peerTable     // traffic by peer
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 
 	// The limits' state and counters (see limits.go).
@@ -271,7 +272,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		if !ok {
 			// A new peer starts with the frame queued: one that fails fast
 			// (refused, unreachable) must not make Send dial twice.
-			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}}
+			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}, stats: t.peerStats.of(addr)}
 			p.queued.Store(int64(len(b)))
 			p.wake <- struct{}{}
 			t.peers[addr] = p
@@ -404,9 +405,13 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
+	pc := t.peerStats.of(from)
 	for {
 		f := &wire.Frame{}
 		if err := t.read(r, f, &buf); err != nil {
+			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, errUndecodable) {
+				pc.badFrames.Add(1)
+			}
 			if in.cut.Load() {
 				return
 			}
@@ -423,6 +428,8 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		}
 		if !isTick(f) {
 			t.framesIn.Add(1)
+			pc.framesIn.Add(1)
+			pc.bytesIn.Add(uint64(buf.size) + 4)
 			t.cfg.Handler(from, f)
 		}
 		ck.after(r)

@@ -175,17 +175,17 @@ func FuzzUnmarshalEnvelope(f *testing.F) {
 	f.Add([]byte{0x52, 0x00})                         // hops as bytes
 	f.Add([]byte{0x18, 0x01, 0x58, 0x02, 0x28, 0x7f}) // varints
 	// Headers: map entries of every shape proto accepts.
-	f.Add([]byte{0x6a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v'})                               // key, value
-	f.Add([]byte{0x6a, 0x06, 0x12, 0x01, 'v', 0x0a, 0x01, 'k'})                               // value first
-	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 'k'})                                                // no value
-	f.Add([]byte{0x6a, 0x00})                                                                 // empty entry
-	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 'k', 0x6a, 0x03, 0x0a, 0x01, 'k'})                   // a key twice
-	f.Add([]byte{0x6a, 0x06, 0x0a, 0x01, 'k', 0x0a, 0x01, 'j'})                               // key field twice
-	f.Add([]byte{0x6a, 0x05, 0x0a, 0x01, 'k', 0x18, 0x01})                                    // unknown field in an entry
-	f.Add([]byte{0x6a, 0x04, 0x08, 0x01, 0x12, 0x00})                                         // key as a varint
-	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 0xff})                                               // key not UTF-8
-	f.Add([]byte{0x68, 0x01})                                                                 // headers as a varint
-	f.Add([]byte{0x6a, 0x02, 0x0a, 0x05})                                                     // truncated key
+	f.Add([]byte{0x6a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v'})                                   // key, value
+	f.Add([]byte{0x6a, 0x06, 0x12, 0x01, 'v', 0x0a, 0x01, 'k'})                                   // value first
+	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 'k'})                                                    // no value
+	f.Add([]byte{0x6a, 0x00})                                                                     // empty entry
+	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 'k', 0x6a, 0x03, 0x0a, 0x01, 'k'})                       // a key twice
+	f.Add([]byte{0x6a, 0x06, 0x0a, 0x01, 'k', 0x0a, 0x01, 'j'})                                   // key field twice
+	f.Add([]byte{0x6a, 0x05, 0x0a, 0x01, 'k', 0x18, 0x01})                                        // unknown field in an entry
+	f.Add([]byte{0x6a, 0x04, 0x08, 0x01, 0x12, 0x00})                                             // key as a varint
+	f.Add([]byte{0x6a, 0x03, 0x0a, 0x01, 0xff})                                                   // key not UTF-8
+	f.Add([]byte{0x68, 0x01})                                                                     // headers as a varint
+	f.Add([]byte{0x6a, 0x02, 0x0a, 0x05})                                                         // truncated key
 	f.Add([]byte{0x0a, 0x01, 'x', 0x6a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v', 0x0a, 0x01, 'y'}) // between fields
 	f.Fuzz(agreesWithProto(wire.UnmarshalEnvelope))
 }
