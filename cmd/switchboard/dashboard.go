@@ -8,11 +8,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/dashboard"
 	"github.com/switchboard-go/switchboard/inspect"
 	"github.com/switchboard-go/switchboard/ops"
@@ -40,10 +38,7 @@ func runDashboard(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	fs := flag.NewFlagSet("switchboard dashboard", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, dashboardUsage); fs.PrintDefaults() }
-	getenv := func(k string) string { v, _ := env(k); return v }
-	node := fs.String("node", getenv("SWITCHBOARD_NODE"), "transport address (host:port) of any node of the cluster")
-	cookie := fs.String("cookie", getenv("SWITCHBOARD_COOKIE"), "the cluster's cookie")
-	cookieFile := fs.String("cookie-file", getenv("SWITCHBOARD_COOKIE_FILE"), "a file holding the cluster's cookie")
+	tg := targetFlags(fs, env)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the dashboard's HTTP server (port 0: a free one)")
 	interval := fs.Duration("interval", time.Second, "time between two snapshots of the cluster")
 	if err := fs.Parse(args); err != nil {
@@ -53,20 +48,10 @@ func runDashboard(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		fmt.Fprintf(stderr, "switchboard dashboard: unexpected %q\n", fs.Arg(0))
 		return exitUsage
 	}
-	if *node == "" {
-		fmt.Fprintln(stderr, "switchboard: --node (or SWITCHBOARD_NODE) is required")
+	if !tg.resolve(stderr) {
 		return exitUsage
 	}
-	if *cookieFile != "" && *cookie == "" {
-		b, err := os.ReadFile(*cookieFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard: %v\n", err)
-			return exitUsage
-		}
-		*cookie = strings.TrimSpace(string(b))
-	}
-	n, err := actor.Start(actor.Config{Name: fmt.Sprintf("switchboard-dashboard-%d@localhost", os.Getpid()), Listen: "127.0.0.1:0",
-		Cookie: *cookie, Logger: slog.New(slog.DiscardHandler)})
+	n, err := tg.start("switchboard-dashboard")
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
@@ -74,14 +59,14 @@ func runDashboard(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	defer func() { _ = n.Stop(context.Background()) }()
 	// The node must answer first: a wrong address or cookie is an exit
 	// code, not a page of errors.
-	s := &session{ctx: ctx, n: n, target: *node}
+	s := &session{ctx: ctx, n: n, target: *tg.node}
 	first, cancel := context.WithTimeout(ctx, 10*time.Second)
-	info, err := inspect.Node(first, n, *node)
+	info, err := inspect.Node(first, n, *tg.node)
 	cancel()
 	if err != nil {
 		return s.fail(stderr, err)
 	}
-	d, err := dashboard.New(dashboard.Config{Node: n, Via: *node, Interval: *interval, Logger: slog.New(slog.DiscardHandler)})
+	d, err := dashboard.New(dashboard.Config{Node: n, Via: *tg.node, Interval: *interval, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitUsage
