@@ -37,17 +37,30 @@ func Inspect(ctx context.Context, n *actor.Node, a Address) (Info, error) {
 	if !ok {
 		return Info{}, fmt.Errorf("%w: %q answered %T", ErrWrongKind, a.Name, v)
 	}
+	return infoFromProto(m), nil
+}
+
+func infoFromProto(m *inspectpb.ExchangeInfo) Info {
 	info := Info{Name: m.GetName(), Strategy: Strategy(m.GetStrategy()), Leader: m.GetLeader(),
 		Stats: Stats{Routed: m.GetRouted(), Rejected: m.GetRejected(), NoController: m.GetNoController(), BadDecisions: m.GetBadDecisions()}}
+	if k := m.GetKeys(); k != nil {
+		info.Stats.Keys = KeyStats{Runs: k.GetRuns(), Reruns: k.GetReruns(), Joined: k.GetJoined(), Replayed: k.GetReplayed(),
+			Expired: k.GetExpired(), Evicted: k.GetEvicted(), Refused: k.GetRefused(), Conflicts: k.GetConflicts(),
+			Keys: k.GetKeys(), Bytes: k.GetBytes()}
+	}
 	for _, mb := range m.GetMembers() {
 		info.Members = append(info.Members, Member{PID: mb.GetPid(), ServiceTag: mb.GetServiceTag(), ConnTag: mb.GetConnectionTag()})
 	}
-	return info, nil
+	return info
 }
 
 func (i Info) proto() *inspectpb.ExchangeInfo {
 	m := &inspectpb.ExchangeInfo{Name: i.Name, Strategy: int32(i.Strategy), Leader: i.Leader,
 		Routed: i.Stats.Routed, Rejected: i.Stats.Rejected, NoController: i.Stats.NoController, BadDecisions: i.Stats.BadDecisions}
+	if k := i.Stats.Keys; k != (KeyStats{}) {
+		m.Keys = &inspectpb.KeyStats{Runs: k.Runs, Reruns: k.Reruns, Joined: k.Joined, Replayed: k.Replayed,
+			Expired: k.Expired, Evicted: k.Evicted, Refused: k.Refused, Conflicts: k.Conflicts, Keys: k.Keys, Bytes: k.Bytes}
+	}
 	for _, mb := range i.Members {
 		m.Members = append(m.Members, &inspectpb.ExchangeMember{Pid: mb.PID, ServiceTag: mb.ServiceTag, ConnectionTag: mb.ConnTag})
 	}

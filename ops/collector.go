@@ -47,7 +47,8 @@ var nodeMetrics = []struct {
 	{desc("transport_slow_frames_total", "Connections cut because a frame did not arrive whole in time."), false, func(s *actor.Stats) float64 { return float64(s.SlowFrames) }},
 	{desc("transport_inflight_waits_total", "Large frames that waited for room under MaxInflightBytes."), false, func(s *actor.Stats) float64 { return float64(s.InflightWaits) }},
 	{desc("transport_overloaded_total", "Messages not sent because their node's queue was full."), false, func(s *actor.Stats) float64 { return float64(s.Overloaded) }},
-	{desc("transport_replies_dropped_total", "Replies dropped because their caller's node's queue was full."), false, func(s *actor.Stats) float64 { return float64(s.RepliesDropped) }},
+	{desc("transport_replies_dropped_total", "Replies dropped because their caller's node's queue was full (their callers told ErrOverloaded)."), false, func(s *actor.Stats) float64 { return float64(s.RepliesDropped) }},
+	{desc("transport_replies_lost_total", "Replies dropped whose callers could not be told either."), false, func(s *actor.Stats) float64 { return float64(s.RepliesLost) }},
 	{desc("transport_pending_connections", "Accepted connections in their handshake now."), true, func(s *actor.Stats) float64 { return float64(s.PendingConns) }},
 	{desc("transport_inflight_bytes", "Bytes of large frames being read or handled now."), true, func(s *actor.Stats) float64 { return float64(s.InflightBytes) }},
 	{desc("transport_queued_bytes", "Bytes queued for other nodes now."), true, func(s *actor.Stats) float64 { return float64(s.QueuedBytes) }},
@@ -74,6 +75,19 @@ var (
 	exRejected     = desc("exchange_rejected_total", "Requests the exchange refused (middleware, strategy, bad request).", "exchange")
 	exNoController = desc("exchange_no_controller_total", "Requests the exchange had no controller for.", "exchange")
 	exControllers  = desc("exchange_controllers", "Controller connections of the exchange.", "exchange")
+	exKeyCounters  = []struct {
+		d   *prometheus.Desc
+		get func(*exchange.KeyStats) uint64
+	}{
+		{desc("exchange_keyed_runs_total", "Keyed requests sent to a controller (first runs and runs again).", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Runs }},
+		{desc("exchange_keyed_joined_total", "Keyed duplicates that waited for a run in flight.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Joined }},
+		{desc("exchange_keyed_replayed_total", "Keyed duplicates answered from memory.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Replayed }},
+		{desc("exchange_keyed_evicted_total", "Outcomes forgotten before their window ended, to stay within bounds.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Evicted }},
+		{desc("exchange_keyed_refused_total", "Keyed requests refused because runs in flight filled the bounds.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Refused }},
+		{desc("exchange_keyed_conflicts_total", "Keyed requests whose key was in the window with another payload.", "exchange"), func(k *exchange.KeyStats) uint64 { return k.Conflicts }},
+	}
+	exKeys     = desc("exchange_keys", "Keys the exchange holds now, runs in flight included.", "exchange")
+	exKeyBytes = desc("exchange_key_bytes", "Bytes of the keys and outcomes the exchange holds now.", "exchange")
 
 	psSubscriptions = desc("pubsub_subscriptions", "Subscriptions of the pub-sub exchange.", "exchange")
 	psSubscribers   = desc("pubsub_subscribers", "Distinct subscribers of the pub-sub exchange.", "exchange")
@@ -165,6 +179,11 @@ func (c *collector) exchange(ch chan<- prometheus.Metric, ex string, pid *actor.
 		ch <- prometheus.MustNewConstMetric(exRejected, prometheus.CounterValue, float64(info.Stats.Rejected), ex)
 		ch <- prometheus.MustNewConstMetric(exNoController, prometheus.CounterValue, float64(info.Stats.NoController), ex)
 		ch <- prometheus.MustNewConstMetric(exControllers, prometheus.GaugeValue, float64(len(info.Members)), ex)
+		for _, m := range exKeyCounters {
+			ch <- prometheus.MustNewConstMetric(m.d, prometheus.CounterValue, float64(m.get(&info.Stats.Keys)), ex)
+		}
+		ch <- prometheus.MustNewConstMetric(exKeys, prometheus.GaugeValue, float64(info.Stats.Keys.Keys), ex)
+		ch <- prometheus.MustNewConstMetric(exKeyBytes, prometheus.GaugeValue, float64(info.Stats.Keys.Bytes), ex)
 	case pubsub.Kind:
 		s, err := pubsub.Inspect(ctx, n, at)
 		if err != nil {

@@ -180,7 +180,11 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		if i == 5 {
 			msg = "fail"
 		}
-		_, err := c.Call(ctxT(t), ex, wrapperspb.String(msg))
+		var opts []patterns.RequestOption
+		if i < 2 { // the same key twice: one run, one replay
+			opts = append(opts, patterns.WithIdempotencyKey("k1"))
+		}
+		_, err := c.Call(ctxT(t), ex, wrapperspb.String(msg), opts...)
 		if (err != nil) != (i == 5) {
 			t.Fatalf("call %d: %v", i, err)
 		}
@@ -208,11 +212,11 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 
 	want := map[string][]any{
 		// b: the exchange, its controller, pub-sub, the queue, the supervisor, the transport
-		"b switchboard_exchange_routed_total exchange=orders":                            {6.0},
+		"b switchboard_exchange_routed_total exchange=orders":                            {5.0}, // the replay is not routed
 		"b switchboard_exchange_controllers exchange=orders":                             {1.0},
-		"b switchboard_controller_requests_total exchange=orders result=ok":              {5.0},
+		"b switchboard_controller_requests_total exchange=orders result=ok":              {4.0},
 		"b switchboard_controller_requests_total exchange=orders result=error":           {1.0},
-		"b switchboard_controller_request_duration_seconds exchange=orders":              {6.0},
+		"b switchboard_controller_request_duration_seconds exchange=orders":              {5.0},
 		"b switchboard_pubsub_published_total exchange=news":                             {3.0},
 		"b switchboard_pubsub_delivered_total exchange=news":                             {3.0},
 		"b switchboard_pubsub_subscriptions exchange=news":                               {1.0},
@@ -222,6 +226,9 @@ func TestMetricsMoveWithTraffic(t *testing.T) {
 		"b switchboard_supervisor_restarts_total application=shop supervisor=shop":       {0.0},
 		"b switchboard_applications_running":                                             {1.0},
 		"b switchboard_scrape_errors":                                                    {0.0},
+		"b switchboard_exchange_keyed_runs_total exchange=orders":                        {1.0},
+		"b switchboard_exchange_keyed_replayed_total exchange=orders":                    {1.0},
+		"b switchboard_exchange_keys exchange=orders":                                    {1.0},
 		// a: its client's requests by result, their latencies
 		"a switchboard_client_requests_total exchange=orders result=ok":    {5.0},
 		"a switchboard_client_requests_total exchange=orders result=error": {1.0},

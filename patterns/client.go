@@ -22,8 +22,8 @@ type Client struct {
 	// before sending); default exchange.DefaultMaxPayload. Requests within
 	// a node are not encoded and have no such bound.
 	MaxPayload int
-	// Intercept, if set, sees every request of Call and CallAll before it
-	// goes, and its outcome; see Interceptor. Nil costs nothing.
+	// Intercept, if set, sees every request of Call (each try) and CallAll
+	// before it goes, and its outcome; see Interceptor. Nil costs nothing.
 	Intercept Interceptor
 }
 
@@ -43,12 +43,25 @@ type Reply struct {
 // actor.ErrNodeDown (the exchange's or the controller's node went away;
 // it comes as soon as the node before it learns of it), or the
 // controller's own error.
-func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (v any, err error) {
+//
+// A request with an idempotency key (WithIdempotencyKey), or marked
+// SafeToRepeat, is repeated after a try that got no answer, as Retry
+// says (DefaultRetry unless WithRetry); any other is sent once.
+func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (any, error) {
+	o := parseOptions(opts)
+	if o.idem != "" || o.safe || o.retry != nil {
+		return c.callRetrying(ctx, ex, msg, o)
+	}
+	return c.callOnce(ctx, ex, msg, o)
+}
+
+// callOnce is one try of Call.
+func (c *Client) callOnce(ctx context.Context, ex exchange.Address, msg any, o requestOptions) (v any, err error) {
 	var done func(error)
 	if c.Intercept != nil {
 		defer func() { finish(done, err) }()
 	}
-	pend, _, err := c.sendWith(ctx, ex, msg, false, opts, &done)
+	pend, _, err := c.sendWith(ctx, ex, msg, false, o, &done)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +86,14 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 // have answered: a node that goes down after its controller answered,
 // while CallAll still waits for others, is counted a second time (its
 // Reply.Err), and CallAll may return before a slower controller answers.
+//
+// CallAll takes no idempotency key (exchange.ErrKeyUnsupported): the
+// replies of many controllers are no one outcome to remember.
 func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (out []Reply, err error) {
+	o := parseOptions(opts)
+	if err := o.single("CallAll", false); err != nil {
+		return nil, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
@@ -83,7 +103,7 @@ func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts
 	if c.Intercept != nil {
 		defer func() { finish(done, err) }()
 	}
-	pend, hop, err := c.sendWith(ctx, ex, msg, true, opts, &done)
+	pend, hop, err := c.sendWith(ctx, ex, msg, true, o, &done)
 	if err != nil {
 		return nil, err
 	}
@@ -142,19 +162,19 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 // the node it went to (the exchange's). A request waits on that node; the
 // nodes after it (controllers') answer it themselves, or, if they go down
 // first, the node that forwarded it to them does (see actor.Node.Forward).
-func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, string, error) {
-	return c.sendWith(ctx, ex, msg, all, opts, nil)
+func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions) (actor.Pending, string, error) {
+	return c.sendWith(ctx, ex, msg, all, o, nil)
 }
 
 // sendWith is send, with c.Intercept (if done is not nil) seeing the
 // request before it goes and its outcome in *done.
-func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption, done *func(error)) (actor.Pending, string, error) {
+func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions, done *func(error)) (actor.Pending, string, error) {
 	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
-	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
+	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, o)
 	if done != nil && c.Intercept != nil {
 		*done = c.Intercept(ctx, req)
 	}
@@ -191,18 +211,14 @@ func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 }
 
 // build assembles a request for ex, answered to rt.
-func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, opts []RequestOption) *exchange.Request {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, o requestOptions) *exchange.Request {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())
 	}
 	req := exchange.NewRequest(ex.Name, msg, rt, all)
 	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
-	req.Headers = o.headers
+	req.Headers = o.headers // the request's own: WithHeader and WithHeaders made it
 	return req
 }
 

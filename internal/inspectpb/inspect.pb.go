@@ -73,6 +73,7 @@ type ExchangeInfo struct {
 	Rejected      uint64                 `protobuf:"varint,6,opt,name=rejected,proto3" json:"rejected,omitempty"`
 	NoController  uint64                 `protobuf:"varint,7,opt,name=no_controller,json=noController,proto3" json:"no_controller,omitempty"`
 	BadDecisions  uint64                 `protobuf:"varint,8,opt,name=bad_decisions,json=badDecisions,proto3" json:"bad_decisions,omitempty"`
+	Keys          *KeyStats              `protobuf:"bytes,9,opt,name=keys,proto3" json:"keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -163,6 +164,130 @@ func (x *ExchangeInfo) GetBadDecisions() uint64 {
 	return 0
 }
 
+func (x *ExchangeInfo) GetKeys() *KeyStats {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+// KeyStats counts an exchange's keyed requests (exchange.KeyStats).
+type KeyStats struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Runs          uint64                 `protobuf:"varint,1,opt,name=runs,proto3" json:"runs,omitempty"`
+	Reruns        uint64                 `protobuf:"varint,2,opt,name=reruns,proto3" json:"reruns,omitempty"`
+	Joined        uint64                 `protobuf:"varint,3,opt,name=joined,proto3" json:"joined,omitempty"`
+	Replayed      uint64                 `protobuf:"varint,4,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	Expired       uint64                 `protobuf:"varint,5,opt,name=expired,proto3" json:"expired,omitempty"`
+	Evicted       uint64                 `protobuf:"varint,6,opt,name=evicted,proto3" json:"evicted,omitempty"`
+	Refused       uint64                 `protobuf:"varint,7,opt,name=refused,proto3" json:"refused,omitempty"`
+	Conflicts     uint64                 `protobuf:"varint,8,opt,name=conflicts,proto3" json:"conflicts,omitempty"`
+	Keys          uint64                 `protobuf:"varint,9,opt,name=keys,proto3" json:"keys,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,10,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyStats) Reset() {
+	*x = KeyStats{}
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyStats) ProtoMessage() {}
+
+func (x *KeyStats) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyStats.ProtoReflect.Descriptor instead.
+func (*KeyStats) Descriptor() ([]byte, []int) {
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *KeyStats) GetRuns() uint64 {
+	if x != nil {
+		return x.Runs
+	}
+	return 0
+}
+
+func (x *KeyStats) GetReruns() uint64 {
+	if x != nil {
+		return x.Reruns
+	}
+	return 0
+}
+
+func (x *KeyStats) GetJoined() uint64 {
+	if x != nil {
+		return x.Joined
+	}
+	return 0
+}
+
+func (x *KeyStats) GetReplayed() uint64 {
+	if x != nil {
+		return x.Replayed
+	}
+	return 0
+}
+
+func (x *KeyStats) GetExpired() uint64 {
+	if x != nil {
+		return x.Expired
+	}
+	return 0
+}
+
+func (x *KeyStats) GetEvicted() uint64 {
+	if x != nil {
+		return x.Evicted
+	}
+	return 0
+}
+
+func (x *KeyStats) GetRefused() uint64 {
+	if x != nil {
+		return x.Refused
+	}
+	return 0
+}
+
+func (x *KeyStats) GetConflicts() uint64 {
+	if x != nil {
+		return x.Conflicts
+	}
+	return 0
+}
+
+func (x *KeyStats) GetKeys() uint64 {
+	if x != nil {
+		return x.Keys
+	}
+	return 0
+}
+
+func (x *KeyStats) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 type ExchangeMember struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Pid           *actor.PID             `protobuf:"bytes,1,opt,name=pid,proto3" json:"pid,omitempty"`
@@ -174,7 +299,7 @@ type ExchangeMember struct {
 
 func (x *ExchangeMember) Reset() {
 	*x = ExchangeMember{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[2]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +311,7 @@ func (x *ExchangeMember) String() string {
 func (*ExchangeMember) ProtoMessage() {}
 
 func (x *ExchangeMember) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[2]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +324,7 @@ func (x *ExchangeMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeMember.ProtoReflect.Descriptor instead.
 func (*ExchangeMember) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{2}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ExchangeMember) GetPid() *actor.PID {
@@ -232,7 +357,7 @@ type PubSubInspect struct {
 
 func (x *PubSubInspect) Reset() {
 	*x = PubSubInspect{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[3]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -244,7 +369,7 @@ func (x *PubSubInspect) String() string {
 func (*PubSubInspect) ProtoMessage() {}
 
 func (x *PubSubInspect) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[3]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -257,7 +382,7 @@ func (x *PubSubInspect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PubSubInspect.ProtoReflect.Descriptor instead.
 func (*PubSubInspect) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{3}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{4}
 }
 
 type PubSubInfo struct {
@@ -281,7 +406,7 @@ type PubSubInfo struct {
 
 func (x *PubSubInfo) Reset() {
 	*x = PubSubInfo{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[4]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -293,7 +418,7 @@ func (x *PubSubInfo) String() string {
 func (*PubSubInfo) ProtoMessage() {}
 
 func (x *PubSubInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[4]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -306,7 +431,7 @@ func (x *PubSubInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PubSubInfo.ProtoReflect.Descriptor instead.
 func (*PubSubInfo) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{4}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PubSubInfo) GetName() string {
@@ -411,7 +536,7 @@ type Subscription struct {
 
 func (x *Subscription) Reset() {
 	*x = Subscription{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[5]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -423,7 +548,7 @@ func (x *Subscription) String() string {
 func (*Subscription) ProtoMessage() {}
 
 func (x *Subscription) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[5]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -436,7 +561,7 @@ func (x *Subscription) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscription.ProtoReflect.Descriptor instead.
 func (*Subscription) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{5}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Subscription) GetSubscriber() *actor.PID {
@@ -469,7 +594,7 @@ type SupervisorInspect struct {
 
 func (x *SupervisorInspect) Reset() {
 	*x = SupervisorInspect{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[6]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +606,7 @@ func (x *SupervisorInspect) String() string {
 func (*SupervisorInspect) ProtoMessage() {}
 
 func (x *SupervisorInspect) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[6]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +619,7 @@ func (x *SupervisorInspect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupervisorInspect.ProtoReflect.Descriptor instead.
 func (*SupervisorInspect) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{6}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{7}
 }
 
 type SupervisorInfo struct {
@@ -508,7 +633,7 @@ type SupervisorInfo struct {
 
 func (x *SupervisorInfo) Reset() {
 	*x = SupervisorInfo{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[7]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +645,7 @@ func (x *SupervisorInfo) String() string {
 func (*SupervisorInfo) ProtoMessage() {}
 
 func (x *SupervisorInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[7]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +658,7 @@ func (x *SupervisorInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupervisorInfo.ProtoReflect.Descriptor instead.
 func (*SupervisorInfo) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{7}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SupervisorInfo) GetStrategy() int32 {
@@ -570,7 +695,7 @@ type SupervisedChild struct {
 
 func (x *SupervisedChild) Reset() {
 	*x = SupervisedChild{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[8]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +707,7 @@ func (x *SupervisedChild) String() string {
 func (*SupervisedChild) ProtoMessage() {}
 
 func (x *SupervisedChild) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[8]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +720,7 @@ func (x *SupervisedChild) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SupervisedChild.ProtoReflect.Descriptor instead.
 func (*SupervisedChild) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{8}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SupervisedChild) GetId() string {
@@ -642,7 +767,7 @@ type NodeInspect struct {
 
 func (x *NodeInspect) Reset() {
 	*x = NodeInspect{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[9]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +779,7 @@ func (x *NodeInspect) String() string {
 func (*NodeInspect) ProtoMessage() {}
 
 func (x *NodeInspect) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[9]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +792,7 @@ func (x *NodeInspect) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInspect.ProtoReflect.Descriptor instead.
 func (*NodeInspect) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{9}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{10}
 }
 
 type NodeInfo struct {
@@ -689,7 +814,7 @@ type NodeInfo struct {
 
 func (x *NodeInfo) Reset() {
 	*x = NodeInfo{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[10]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +826,7 @@ func (x *NodeInfo) String() string {
 func (*NodeInfo) ProtoMessage() {}
 
 func (x *NodeInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[10]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +839,7 @@ func (x *NodeInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeInfo.ProtoReflect.Descriptor instead.
 func (*NodeInfo) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{10}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *NodeInfo) GetName() string {
@@ -806,7 +931,7 @@ type ExchangeRef struct {
 
 func (x *ExchangeRef) Reset() {
 	*x = ExchangeRef{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[11]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +943,7 @@ func (x *ExchangeRef) String() string {
 func (*ExchangeRef) ProtoMessage() {}
 
 func (x *ExchangeRef) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[11]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +956,7 @@ func (x *ExchangeRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeRef.ProtoReflect.Descriptor instead.
 func (*ExchangeRef) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{11}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ExchangeRef) GetName() string {
@@ -859,7 +984,7 @@ type Application struct {
 
 func (x *Application) Reset() {
 	*x = Application{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[12]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -871,7 +996,7 @@ func (x *Application) String() string {
 func (*Application) ProtoMessage() {}
 
 func (x *Application) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[12]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -884,7 +1009,7 @@ func (x *Application) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Application.ProtoReflect.Descriptor instead.
 func (*Application) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{12}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Application) GetName() string {
@@ -920,7 +1045,7 @@ type DistributedApp struct {
 
 func (x *DistributedApp) Reset() {
 	*x = DistributedApp{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[13]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -932,7 +1057,7 @@ func (x *DistributedApp) String() string {
 func (*DistributedApp) ProtoMessage() {}
 
 func (x *DistributedApp) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[13]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -945,7 +1070,7 @@ func (x *DistributedApp) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DistributedApp.ProtoReflect.Descriptor instead.
 func (*DistributedApp) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{13}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DistributedApp) GetName() string {
@@ -986,7 +1111,7 @@ type ClusterMember struct {
 
 func (x *ClusterMember) Reset() {
 	*x = ClusterMember{}
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[14]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1123,7 @@ func (x *ClusterMember) String() string {
 func (*ClusterMember) ProtoMessage() {}
 
 func (x *ClusterMember) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_inspectpb_inspect_proto_msgTypes[14]
+	mi := &file_internal_inspectpb_inspect_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1136,7 @@ func (x *ClusterMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterMember.ProtoReflect.Descriptor instead.
 func (*ClusterMember) Descriptor() ([]byte, []int) {
-	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{14}
+	return file_internal_inspectpb_inspect_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ClusterMember) GetName() string {
@@ -1033,7 +1158,7 @@ var File_internal_inspectpb_inspect_proto protoreflect.FileDescriptor
 const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\n" +
 	" internal/inspectpb/inspect.proto\x12\x13switchboard.inspect\x1a\x0factor/pid.proto\"\x11\n" +
-	"\x0fExchangeInspect\"\xab\x02\n" +
+	"\x0fExchangeInspect\"\xde\x02\n" +
 	"\fExchangeInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bstrategy\x18\x02 \x01(\x05R\bstrategy\x12.\n" +
@@ -1042,7 +1167,20 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\x06routed\x18\x05 \x01(\x04R\x06routed\x12\x1a\n" +
 	"\brejected\x18\x06 \x01(\x04R\brejected\x12#\n" +
 	"\rno_controller\x18\a \x01(\x04R\fnoController\x12#\n" +
-	"\rbad_decisions\x18\b \x01(\x04R\fbadDecisions\"\x82\x01\n" +
+	"\rbad_decisions\x18\b \x01(\x04R\fbadDecisions\x121\n" +
+	"\x04keys\x18\t \x01(\v2\x1d.switchboard.inspect.KeyStatsR\x04keys\"\x80\x02\n" +
+	"\bKeyStats\x12\x12\n" +
+	"\x04runs\x18\x01 \x01(\x04R\x04runs\x12\x16\n" +
+	"\x06reruns\x18\x02 \x01(\x04R\x06reruns\x12\x16\n" +
+	"\x06joined\x18\x03 \x01(\x04R\x06joined\x12\x1a\n" +
+	"\breplayed\x18\x04 \x01(\x04R\breplayed\x12\x18\n" +
+	"\aexpired\x18\x05 \x01(\x04R\aexpired\x12\x18\n" +
+	"\aevicted\x18\x06 \x01(\x04R\aevicted\x12\x18\n" +
+	"\arefused\x18\a \x01(\x04R\arefused\x12\x1c\n" +
+	"\tconflicts\x18\b \x01(\x04R\tconflicts\x12\x12\n" +
+	"\x04keys\x18\t \x01(\x04R\x04keys\x12\x14\n" +
+	"\x05bytes\x18\n" +
+	" \x01(\x04R\x05bytes\"\x82\x01\n" +
 	"\x0eExchangeMember\x12(\n" +
 	"\x03pid\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x03pid\x12\x1f\n" +
 	"\vservice_tag\x18\x02 \x01(\tR\n" +
@@ -1132,46 +1270,48 @@ func file_internal_inspectpb_inspect_proto_rawDescGZIP() []byte {
 	return file_internal_inspectpb_inspect_proto_rawDescData
 }
 
-var file_internal_inspectpb_inspect_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_internal_inspectpb_inspect_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_internal_inspectpb_inspect_proto_goTypes = []any{
 	(*ExchangeInspect)(nil),   // 0: switchboard.inspect.ExchangeInspect
 	(*ExchangeInfo)(nil),      // 1: switchboard.inspect.ExchangeInfo
-	(*ExchangeMember)(nil),    // 2: switchboard.inspect.ExchangeMember
-	(*PubSubInspect)(nil),     // 3: switchboard.inspect.PubSubInspect
-	(*PubSubInfo)(nil),        // 4: switchboard.inspect.PubSubInfo
-	(*Subscription)(nil),      // 5: switchboard.inspect.Subscription
-	(*SupervisorInspect)(nil), // 6: switchboard.inspect.SupervisorInspect
-	(*SupervisorInfo)(nil),    // 7: switchboard.inspect.SupervisorInfo
-	(*SupervisedChild)(nil),   // 8: switchboard.inspect.SupervisedChild
-	(*NodeInspect)(nil),       // 9: switchboard.inspect.NodeInspect
-	(*NodeInfo)(nil),          // 10: switchboard.inspect.NodeInfo
-	(*ExchangeRef)(nil),       // 11: switchboard.inspect.ExchangeRef
-	(*Application)(nil),       // 12: switchboard.inspect.Application
-	(*DistributedApp)(nil),    // 13: switchboard.inspect.DistributedApp
-	(*ClusterMember)(nil),     // 14: switchboard.inspect.ClusterMember
-	nil,                       // 15: switchboard.inspect.NodeInfo.CountersEntry
-	(*actor.PID)(nil),         // 16: switchboard.actor.PID
+	(*KeyStats)(nil),          // 2: switchboard.inspect.KeyStats
+	(*ExchangeMember)(nil),    // 3: switchboard.inspect.ExchangeMember
+	(*PubSubInspect)(nil),     // 4: switchboard.inspect.PubSubInspect
+	(*PubSubInfo)(nil),        // 5: switchboard.inspect.PubSubInfo
+	(*Subscription)(nil),      // 6: switchboard.inspect.Subscription
+	(*SupervisorInspect)(nil), // 7: switchboard.inspect.SupervisorInspect
+	(*SupervisorInfo)(nil),    // 8: switchboard.inspect.SupervisorInfo
+	(*SupervisedChild)(nil),   // 9: switchboard.inspect.SupervisedChild
+	(*NodeInspect)(nil),       // 10: switchboard.inspect.NodeInspect
+	(*NodeInfo)(nil),          // 11: switchboard.inspect.NodeInfo
+	(*ExchangeRef)(nil),       // 12: switchboard.inspect.ExchangeRef
+	(*Application)(nil),       // 13: switchboard.inspect.Application
+	(*DistributedApp)(nil),    // 14: switchboard.inspect.DistributedApp
+	(*ClusterMember)(nil),     // 15: switchboard.inspect.ClusterMember
+	nil,                       // 16: switchboard.inspect.NodeInfo.CountersEntry
+	(*actor.PID)(nil),         // 17: switchboard.actor.PID
 }
 var file_internal_inspectpb_inspect_proto_depIdxs = []int32{
-	16, // 0: switchboard.inspect.ExchangeInfo.leader:type_name -> switchboard.actor.PID
-	2,  // 1: switchboard.inspect.ExchangeInfo.members:type_name -> switchboard.inspect.ExchangeMember
-	16, // 2: switchboard.inspect.ExchangeMember.pid:type_name -> switchboard.actor.PID
-	5,  // 3: switchboard.inspect.PubSubInfo.subscriptions:type_name -> switchboard.inspect.Subscription
-	16, // 4: switchboard.inspect.PubSubInfo.upstream_pid:type_name -> switchboard.actor.PID
-	16, // 5: switchboard.inspect.Subscription.subscriber:type_name -> switchboard.actor.PID
-	8,  // 6: switchboard.inspect.SupervisorInfo.children:type_name -> switchboard.inspect.SupervisedChild
-	16, // 7: switchboard.inspect.SupervisedChild.pid:type_name -> switchboard.actor.PID
-	12, // 8: switchboard.inspect.NodeInfo.applications:type_name -> switchboard.inspect.Application
-	13, // 9: switchboard.inspect.NodeInfo.distributed:type_name -> switchboard.inspect.DistributedApp
-	14, // 10: switchboard.inspect.NodeInfo.members:type_name -> switchboard.inspect.ClusterMember
-	15, // 11: switchboard.inspect.NodeInfo.counters:type_name -> switchboard.inspect.NodeInfo.CountersEntry
-	11, // 12: switchboard.inspect.NodeInfo.exchanges:type_name -> switchboard.inspect.ExchangeRef
-	16, // 13: switchboard.inspect.Application.supervisor:type_name -> switchboard.actor.PID
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	17, // 0: switchboard.inspect.ExchangeInfo.leader:type_name -> switchboard.actor.PID
+	3,  // 1: switchboard.inspect.ExchangeInfo.members:type_name -> switchboard.inspect.ExchangeMember
+	2,  // 2: switchboard.inspect.ExchangeInfo.keys:type_name -> switchboard.inspect.KeyStats
+	17, // 3: switchboard.inspect.ExchangeMember.pid:type_name -> switchboard.actor.PID
+	6,  // 4: switchboard.inspect.PubSubInfo.subscriptions:type_name -> switchboard.inspect.Subscription
+	17, // 5: switchboard.inspect.PubSubInfo.upstream_pid:type_name -> switchboard.actor.PID
+	17, // 6: switchboard.inspect.Subscription.subscriber:type_name -> switchboard.actor.PID
+	9,  // 7: switchboard.inspect.SupervisorInfo.children:type_name -> switchboard.inspect.SupervisedChild
+	17, // 8: switchboard.inspect.SupervisedChild.pid:type_name -> switchboard.actor.PID
+	13, // 9: switchboard.inspect.NodeInfo.applications:type_name -> switchboard.inspect.Application
+	14, // 10: switchboard.inspect.NodeInfo.distributed:type_name -> switchboard.inspect.DistributedApp
+	15, // 11: switchboard.inspect.NodeInfo.members:type_name -> switchboard.inspect.ClusterMember
+	16, // 12: switchboard.inspect.NodeInfo.counters:type_name -> switchboard.inspect.NodeInfo.CountersEntry
+	12, // 13: switchboard.inspect.NodeInfo.exchanges:type_name -> switchboard.inspect.ExchangeRef
+	17, // 14: switchboard.inspect.Application.supervisor:type_name -> switchboard.actor.PID
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_internal_inspectpb_inspect_proto_init() }
@@ -1185,7 +1325,7 @@ func file_internal_inspectpb_inspect_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_inspectpb_inspect_proto_rawDesc), len(file_internal_inspectpb_inspect_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

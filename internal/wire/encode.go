@@ -59,8 +59,8 @@ func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 // AppendEnvelope appends e's protobuf encoding to b.
 func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	n, ok := sizeEnvelope(e)
-	if !ok {
-		return proto.MarshalOptions{}.MarshalAppend(b, e)
+	if !ok { // headers in key order there too, as here
+		return proto.MarshalOptions{Deterministic: len(e.GetHeaders()) > 1}.MarshalAppend(b, e)
 	}
 	b = slices.Grow(b, n)
 	b = appendString(b, 1, e.Exchange)
