@@ -2,6 +2,7 @@
 // its nodes:
 //
 //	switchboard nodes|apps|tree|exchanges|controllers|leaders|subscriptions|queues [flags] [name]
+//	switchboard dashboard [--listen HOST:PORT] [flags]
 //
 // Flags: --node ADDR (a node's transport address; default
 // $SWITCHBOARD_NODE), --cookie (default $SWITCHBOARD_COOKIE) or

@@ -7,9 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -42,6 +39,7 @@ commands:
   leaders                  every request-response exchange's strategy and leader
   subscriptions [EXCHANGE] pub-sub subscriptions and proxies
   queues                   task queues: depth, in flight, workers
+  dashboard                serve the live web dashboard (--listen HOST:PORT) until interrupted
 
 flags:
 `
@@ -63,6 +61,9 @@ type session struct {
 }
 
 func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int {
+	if len(args) > 0 && args[0] == "dashboard" {
+		return dashboardMain(args[1:], stdout, stderr, env)
+	}
 	if len(args) == 0 || commands[args[0]] == nil {
 		fmt.Fprint(stderr, usage)
 		if len(args) > 0 && args[0] != "-h" && args[0] != "--help" && args[0] != "help" {
@@ -73,10 +74,7 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 	cmd := commands[args[0]]
 	fs := flag.NewFlagSet("switchboard "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	getenv := func(k string) string { v, _ := env(k); return v }
-	node := fs.String("node", getenv("SWITCHBOARD_NODE"), "transport address (host:port) of any node of the cluster")
-	cookie := fs.String("cookie", getenv("SWITCHBOARD_COOKIE"), "the cluster's cookie")
-	cookieFile := fs.String("cookie-file", getenv("SWITCHBOARD_COOKIE_FILE"), "a file holding the cluster's cookie")
+	tg := targetFlags(fs, env)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound of the whole command")
 	// Flags may come before and after the names: parse up to each name,
@@ -91,28 +89,18 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		}
 		names, rest = append(names, fs.Arg(0)), fs.Args()[1:]
 	}
-	if *node == "" {
-		fmt.Fprintln(stderr, "switchboard: --node (or SWITCHBOARD_NODE) is required")
+	if !tg.resolve(stderr) {
 		return exitUsage
-	}
-	if *cookieFile != "" && *cookie == "" {
-		b, err := os.ReadFile(*cookieFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard: %v\n", err)
-			return exitUsage
-		}
-		*cookie = strings.TrimSpace(string(b))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	n, err := actor.Start(actor.Config{Name: fmt.Sprintf("switchboard-%d@localhost", os.Getpid()), Listen: "127.0.0.1:0",
-		Cookie: *cookie, Logger: slog.New(slog.DiscardHandler)})
+	n, err := tg.start("switchboard")
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
 	}
 	defer func() { _ = n.Stop(context.Background()) }()
-	s := &session{ctx: ctx, n: n, target: *node}
+	s := &session{ctx: ctx, n: n, target: *tg.node}
 	v, table, err := cmd(s, names)
 	if err != nil {
 		return s.fail(stderr, err)
