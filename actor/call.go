@@ -158,11 +158,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 	}
 	if n.isLocal(to) {
 		if t := n.local(to); t != nil {
-			if cast {
-				t.enqueue(&castMsg{msg: msg})
-			} else {
-				t.enqueue(guard(msg))
-			}
+			return t.admit(msg, cast)
 		}
 		return nil
 	}

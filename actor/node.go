@@ -96,6 +96,7 @@ type nodeStats struct {
 	crashes        atomic.Uint64
 	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
+	mailboxFull    atomic.Uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.

@@ -4,8 +4,9 @@ package actor
 type SpawnOption func(*spawnOptions)
 
 type spawnOptions struct {
-	name     string
-	trapExit bool
+	name         string
+	trapExit     bool
+	mailboxLimit int
 }
 
 // WithName registers the new process under name before its Init runs; the

@@ -40,6 +40,9 @@ type Process struct {
 	watch  map[Ref]*PID    // monitors this process holds
 	direct atomic.Pointer[DirectCalls]
 
+	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
+	limit   int        // WithMailboxLimit, 0 for none
+
 	// Owned by the process goroutine.
 	trapExit   bool
 	stopReq    bool
@@ -145,8 +148,10 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		mons:     map[monKey]*PID{},
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
+		limit:    o.mailboxLimit,
 	}
-	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp)), id)
+	props := pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp), pa.WithMailbox(p.mailboxProducer()))
+	pid, err := n.system.Root.SpawnNamed(props, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}
