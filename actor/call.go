@@ -158,7 +158,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 	}
 	if n.isLocal(to) {
 		if t := n.local(to); t != nil {
-			return t.admit(msg, cast)
+			return t.admit(from, msg, cast)
 		}
 		return nil
 	}

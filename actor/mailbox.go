@@ -11,8 +11,9 @@ import (
 // default). A Send or Cast from this node to the process while limit
 // messages wait is not queued and returns ErrOverloaded; one from another
 // node is dropped on arrival. Both are counted in Stats.MailboxFull. Calls,
-// replies and signals (exits, downs) are never refused: a caller waits for
-// its answer, so calls bound themselves.
+// replies, signals (exits, downs) and what the process sends itself (its
+// timers: SendAfter) are never refused: a caller waits for its answer, so
+// calls bound themselves.
 //
 // It is for processes that a fast producer can outrun: an exchange's
 // inbox, a subscriber. Backlog reads how many messages wait.
@@ -53,10 +54,11 @@ func (p *Process) full() bool {
 	return p.limit > 0 && p.mailbox.UserMessageCount() >= p.limit
 }
 
-// admit queues a Send (cast false) or Cast to p unless its mailbox is
-// full, which is counted and returned as ErrOverloaded.
-func (p *Process) admit(msg any, cast bool) error {
-	if p.full() {
+// admit queues a Send (cast false) or Cast from to p unless its mailbox
+// is full, which is counted and returned as ErrOverloaded. What p sends
+// itself (its timers, its kicks) is always taken.
+func (p *Process) admit(from *PID, msg any, cast bool) error {
+	if p.full() && from != p.pid {
 		p.node.stats.mailboxFull.Add(1)
 		return fmt.Errorf("%w: the mailbox of %s holds %d messages", ErrOverloaded, FormatPID(p.pid), p.limit)
 	}

@@ -17,10 +17,13 @@ func TestMailboxLimitRefusesSendsWhileFull(t *testing.T) {
 	b := newNode(t, Config{Name: "b@localhost", Listen: "127.0.0.1:0"})
 	gate, busy := make(chan struct{}), make(chan struct{}, 1)
 	got := make(chan any, 4*limit)
-	pid := spawn(t, a, &fn{info: func(_ *Process, msg any) {
+	selfErr := make(chan error, 1)
+	pid := spawn(t, a, &fn{info: func(p *Process, msg any) {
 		if s, ok := msg.(*wrapperspb.StringValue); ok && s.Value == "hold" {
 			busy <- struct{}{}
 			<-gate
+			// Still full: what a process sends itself is always taken.
+			selfErr <- p.Send(p.Self(), wrapperspb.Int64(int64(limit)))
 			return
 		}
 		got <- msg
@@ -58,7 +61,10 @@ func TestMailboxLimitRefusesSendsWhileFull(t *testing.T) {
 	if err := recv(t, callErr); err != nil {
 		t.Fatalf("call to a full mailbox: %v", err)
 	}
-	for i := range limit {
+	if err := recv(t, selfErr); err != nil {
+		t.Fatalf("send to itself while full: %v", err)
+	}
+	for i := range limit + 1 {
 		if v := recv(t, got).(*wrapperspb.Int64Value); v.Value != int64(i) {
 			t.Fatalf("message %d is %d", i, v.Value)
 		}

@@ -94,7 +94,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 		}
 		if t := n.procByID(f.To); t != nil {
 			_, cast := b.(*wire.Frame_Cast)
-			_ = t.admit(msg, cast) // a full mailbox drops it, counted
+			_ = t.admit(nil, msg, cast) // a full mailbox drops it, counted
 		}
 	case *wire.Frame_Link:
 		if !n.addLink(f.To, from) {
