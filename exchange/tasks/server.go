@@ -53,6 +53,7 @@ type tasksServer struct {
 	kicked   bool        // a tasksDispatch is in the mailbox
 	stopTick func() bool // cancels the next sweep
 	dead     deadLetters
+	overflow blocked // submissions waiting for room (OverflowBlock)
 }
 
 // The queue's messages to itself.
@@ -85,6 +86,7 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 	if s.stopTick != nil {
 		s.stopTick()
 	}
+	s.overflow.release(s.p.Node())
 	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
 
@@ -115,8 +117,11 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 }
 
 func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int) error {
+	if s.overflow.waiting() { // behind those already waiting (OverflowBlock)
+		return s.park(msg, enc, prio)
+	}
 	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
-		return err
+		return s.overflowed(msg, enc, prio, err)
 	}
 	s.kick()
 	return nil
@@ -160,7 +165,10 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 		s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	case deadAnswer:
 		s.dead.answered(m)
+	case tasksUnblock:
+		s.unblock(true)
 	}
+	s.unblock(false)
 	s.flush()
 }
 

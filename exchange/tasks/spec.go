@@ -39,6 +39,16 @@ type Spec struct {
 	// MaxPayload bounds a task's payload from another node; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
+	// Overflow is what a submission to a full queue (MaxQueue) meets:
+	// exchange.OverflowReject (the default: ErrQueueFull at once),
+	// OverflowBlock (it waits for room up to BlockTimeout, then
+	// ErrQueueFull) or OverflowDropOldest (the oldest ready task of the
+	// lowest priority is dead-lettered with DEAD_CAUSE_OVERFLOW to make
+	// room). See overflow.go and docs/tasks.md, Backpressure.
+	Overflow exchange.Overflow
+	// BlockTimeout bounds a submission's wait under OverflowBlock;
+	// default DefaultBlockTimeout.
+	BlockTimeout time.Duration
 }
 
 // Defaults and limits of task queues.
@@ -47,6 +57,7 @@ const (
 	DefaultMaxDeliveries = 20
 	DefaultMaxQueue      = 1_000_000
 	DefaultMaxPriority   = 9
+	DefaultBlockTimeout  = 5 * time.Second // as a call's default deadline
 	// Unlimited, as MaxDeliveries or MaxQueue, removes the bound.
 	Unlimited = -1
 	// MaxPrefetch is the highest prefetch limit a worker may ask for (as
@@ -72,6 +83,11 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: %q dead-letters to itself", exchange.ErrInvalidSpec, s.Name)
 	case s.DeadLetterKey != "" && s.DeadLetter.Name == "":
 		return fmt.Errorf("%w: DeadLetterKey without DeadLetter", exchange.ErrInvalidSpec)
+	case s.BlockTimeout < 0:
+		return fmt.Errorf("%w: negative BlockTimeout", exchange.ErrInvalidSpec)
+	}
+	if err := s.Overflow.Validate(); err != nil {
+		return err
 	}
 	if s.DeadLetterKey != "" {
 		if _, err := topic.ParseKey(s.DeadLetterKey); err != nil {
@@ -96,6 +112,9 @@ func (s *Spec) defaults() {
 	}
 	if s.MaxPayload == 0 {
 		s.MaxPayload = exchange.DefaultMaxPayload
+	}
+	if s.BlockTimeout == 0 {
+		s.BlockTimeout = DefaultBlockTimeout
 	}
 }
 
