@@ -194,10 +194,30 @@ func (n *Node) Reply(to ReplyTo, val any, err error) {
 	}
 }
 
+// TryReply is Reply that says whether the reply went: ErrOverloaded if
+// the queue for the caller's node is full (nothing was sent, and it is not
+// counted as dropped: the caller may try again, as a stream's producer
+// does), or the error Reply would have swallowed (the caller's node is
+// down, this one stopping). A reply within the node always goes.
+func (n *Node) TryReply(to ReplyTo, val any, err error) error {
+	if to.to.ref == 0 {
+		return nil
+	}
+	return n.sendReply(to.to, val, err)
+}
+
 func (n *Node) reply(to replyTo, val any, err error) {
+	if errors.Is(n.sendReply(to, val, err), ErrOverloaded) {
+		// Its node does not read: an error would not get through either.
+		n.stats.repliesDropped.Add(1)
+	}
+}
+
+// sendReply sends a reply and says whether it went (see TryReply).
+func (n *Node) sendReply(to replyTo, val any, err error) error {
 	if to.addr == n.addr {
 		n.pending.complete(to.ref, val, err)
-		return
+		return nil
 	}
 	r := &wire.Reply{Ref: to.ref}
 	if err != nil {
@@ -211,15 +231,13 @@ func (n *Node) reply(to replyTo, val any, err error) {
 			defer recyclePayload(buf) // sendFrame has copied it into its frame
 		}
 	}
-	switch err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); {
-	case errors.Is(err, ErrMessageTooLarge):
+	err = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
+	if errors.Is(err, ErrMessageTooLarge) {
 		// The caller must not wait for a reply that cannot travel.
 		r.Payload, r.Error = nil, encodeError(err)
-		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
-	case errors.Is(err, ErrOverloaded):
-		// Its node does not read: an error would not get through either.
-		n.stats.repliesDropped.Add(1)
+		return n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
 	}
+	return err
 }
 
 // payloadBufs recycles the encodings of replies to other nodes, so that a
