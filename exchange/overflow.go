@@ -10,8 +10,8 @@ type Overflow int
 
 const (
 	// OverflowReject (the default) refuses the message: a task's
-	// producer gets an error (tasks.ErrQueueFull, which also matches
-	// actor.ErrOverloaded), a pub-sub subscriber misses it. Counted.
+	// producer gets tasks.ErrQueueFull, a pub-sub subscriber misses it.
+	// Counted.
 	OverflowReject Overflow = iota
 	// OverflowBlock holds the message until the queue has room or the
 	// producer's deadline passes, and then rejects it as OverflowReject:
