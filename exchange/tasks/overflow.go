@@ -33,7 +33,8 @@ type tasksUnblock struct{}
 type blocked struct {
 	subs  []waitingSubmission
 	head  int
-	armed bool // a tasksUnblock is on its way
+	armed bool        // a tasksUnblock is on its way
+	stop  func() bool // cancels it
 }
 
 type waitingSubmission struct {
@@ -59,6 +60,9 @@ func (b *blocked) pop() {
 // release answers every waiting submission when the queue stops: none
 // was queued, so the producer may submit again elsewhere.
 func (b *blocked) release(n *actor.Node) {
+	if b.stop != nil {
+		b.stop()
+	}
 	for ; b.waiting(); b.pop() {
 		n.Reply(b.subs[b.head].rt, nil, fmt.Errorf("%w: the queue stopped while the task waited for room", exchange.ErrExchangeNotFound))
 	}
@@ -109,7 +113,7 @@ func (s *tasksServer) armUnblock() {
 		return
 	}
 	b.armed = true
-	s.p.SendAfter(max(time.Until(b.subs[b.head].until), 0), tasksUnblock{})
+	b.stop = s.p.SendAfter(max(time.Until(b.subs[b.head].until), 0), tasksUnblock{})
 }
 
 // unblock queues the waiting submissions the queue has room for, in
