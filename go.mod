@@ -3,6 +3,7 @@ module github.com/switchboard-go/switchboard
 go 1.26.7
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/asynkron/protoactor-go v0.0.0-20240822202345-3c0e61ca19c9
 	github.com/hashicorp/consul/api v1.26.1
 	go.uber.org/goleak v1.3.0

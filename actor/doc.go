@@ -24,6 +24,15 @@
 // Names are registered per node (Register, Whereis, WithName) and released
 // when their process exits, so a restarted process can take its name back.
 //
+// Remote spawn is opt-in, name by name (Ergo's EnableSpawn): a node allows
+// a SpawnFactory under a name with AllowSpawn, optionally for some nodes
+// only, and another node starts a process from it with SpawnOn (Erlang's
+// spawn/4), or SpawnLinkOn and SpawnMonitorOn from a process (spawn_link,
+// spawn_monitor: the link or monitor is in place before the new process
+// runs). Names not allowed are ErrUnknownSpawn, nodes not allowed
+// ErrSpawnRefused, a failed factory or Init ErrInit; a node that is down
+// is ErrNodeDown at once.
+//
 // Between nodes, messages must be protobuf messages; they travel as frames
 // of package internal/wire over the node's own TCP transport, in order from
 // one node to another.

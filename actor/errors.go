@@ -45,6 +45,16 @@ var (
 	// return it too.
 	ErrOverloaded = errors.New("actor: node overloaded")
 
+	// ErrUnknownSpawn: the node spawns nothing under that name for other
+	// nodes (see Node.AllowSpawn).
+	ErrUnknownSpawn = errors.New("actor: unknown spawn name")
+	// ErrSpawnRefused: the node allows that name to be spawned, but not by
+	// the caller's node.
+	ErrSpawnRefused = errors.New("actor: spawn refused")
+	// ErrInvalidSpawn: AllowSpawn without a name or a factory, a factory
+	// that returned no server, or a malformed spawn request.
+	ErrInvalidSpawn = errors.New("actor: invalid spawn")
+
 	// ErrShutdown is the exit reason of an orderly shutdown, as Erlang's
 	// shutdown. A reason that wraps it is a shutdown too ({shutdown, Term}).
 	ErrShutdown = errors.New("actor: shutdown")

@@ -9,11 +9,13 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/switchboard-go/switchboard/internal/spawnpb"
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-// FuzzFrame feeds arbitrary bytes, decoded as a frame, to a node's router:
-// it must never panic, and the node must keep answering calls.
+// FuzzFrame feeds arbitrary bytes, decoded as a frame, to a node's router
+// (spawn requests included): it must never panic, and the node must keep
+// answering calls.
 func FuzzFrame(f *testing.F) {
 	payload, _ := anypb.New(wrapperspb.String("x"))
 	seeds := []*wire.Frame{
@@ -23,6 +25,11 @@ func FuzzFrame(f *testing.F) {
 		{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: "$1", Body: &wire.Frame_Monitor{Monitor: &wire.Monitor{Ref: 3}}},
 		{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: "$1", Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "nonsense"}}}},
 	}
+	args, _ := anypb.New(wrapperspb.String("x"))
+	spawnReq, _ := anypb.New(&spawnpb.SpawnRequest{Name: "echo", Args: args, Link: true, MonitorRef: 9, TimeoutNanos: int64(time.Second)})
+	seeds = append(seeds,
+		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 2, Payload: spawnReq}}},
+		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 3, Payload: payload}}})
 	for _, s := range seeds {
 		b, _ := proto.Marshal(s)
 		f.Add(b)
@@ -38,6 +45,9 @@ func FuzzFrame(f *testing.F) {
 	})
 	pid, err := n.Spawn(ctxT(f), &fn{})
 	if err != nil {
+		f.Fatal(err)
+	}
+	if err := n.AllowSpawn("echo", echoFactory(nil)); err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

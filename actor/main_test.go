@@ -28,6 +28,10 @@ func TestMain(m *testing.M) {
 		runBoundsChild()
 		return
 	}
+	if os.Getenv(spawnChildEnv) != "" { // see spawn_process_test.go
+		runSpawnChild()
+		return
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -73,22 +73,23 @@ type Node struct {
 	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
 	halt   *PID // the sender of Stop's shutdown signals, which end even processes that trap exits
 
-	procs    sync.Map // process id -> *Process
-	values   sync.Map // SetValue's attachments
-	seq      atomic.Uint64
-	refs     atomic.Uint64
-	pending  pendingTable
-	forwards forwardLog // calls forwarded to other nodes, answered if those go down
-	names    registry
-	stats    nodeStats
-	epoch    time.Time
-	sweepers sync.WaitGroup
-	quit     chan struct{} // closed by Stop: ends the sweeper
-	stopping atomic.Bool
-	spawning sync.RWMutex // spawns hold it for reading until their process is findable
-	stopOnce sync.Once
-	stopErr  error
-	done     chan struct{}
+	procs      sync.Map // process id -> *Process
+	values     sync.Map // SetValue's attachments
+	seq        atomic.Uint64
+	refs       atomic.Uint64
+	pending    pendingTable
+	forwards   forwardLog // calls forwarded to other nodes, answered if those go down
+	names      registry
+	spawnables spawnables
+	stats      nodeStats
+	epoch      time.Time
+	sweepers   sync.WaitGroup
+	quit       chan struct{} // closed by Stop: ends the sweeper
+	stopping   atomic.Bool
+	spawning   sync.RWMutex // spawns hold it for reading until their process is findable
+	stopOnce   sync.Once
+	stopErr    error
+	done       chan struct{}
 }
 
 type nodeStats struct {
@@ -97,6 +98,8 @@ type nodeStats struct {
 	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
 	mailboxFull    atomic.Uint64
+	spawned        atomic.Uint64
+	spawnsRefused  atomic.Uint64
 }
 
 // Start creates a node and, if cfg.Listen is set, starts its transport.

@@ -7,6 +7,7 @@ type spawnOptions struct {
 	name         string
 	trapExit     bool
 	mailboxLimit int
+	starter      *starter // a spawn request's, for spawnFor only
 }
 
 // WithName registers the new process under name before its Init runs; the

@@ -42,6 +42,9 @@ type Process struct {
 
 	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
 	limit   int        // WithMailboxLimit, 0 for none
+	// starter is set for a process that a spawn request started, until its
+	// Init has returned; see spawnFor.
+	starter *starter
 
 	// Owned by the process goroutine.
 	trapExit   bool
@@ -149,6 +152,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
 		limit:    o.mailboxLimit,
+		starter:  o.starter,
 	}
 	props := pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp), pa.WithMailbox(p.mailboxProducer()))
 	pid, err := n.system.Root.SpawnNamed(props, id)
@@ -183,6 +187,13 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		p.mu.Lock()
 		p.parent = parent.pid
 		p.links[keyOf(parent.pid)] = parent.pid
+		p.mu.Unlock()
+	}
+	if p.starter != nil {
+		p.mu.Lock()
+		if !p.exited {
+			p.adoptStarter()
+		}
 		p.mu.Unlock()
 	}
 	n.procs.Store(id, p)
@@ -243,6 +254,18 @@ func (p *Process) init() {
 				err = &PanicError{Value: r, Stack: debug.Stack()}
 			}
 		}()
+		if st := p.starter; st != nil {
+			s, berr := st.build()
+			if berr != nil {
+				err = berr
+				return
+			}
+			if s == nil {
+				err = fmt.Errorf("%w: the factory returned no server", ErrInvalidSpawn)
+				return
+			}
+			p.server = s
+		}
 		err = p.server.Init(p)
 	}()
 	if err == nil && p.stopReq {
@@ -253,11 +276,15 @@ func (p *Process) init() {
 	}
 	if err != nil {
 		p.node.unlinkParent(p, p.node.local(p.parent))
+		p.dropStarter()
 		p.finish(err)
-		p.initCh <- fmt.Errorf("%w: %w", ErrInit, err)
+		err = fmt.Errorf("%w: %w", ErrInit, err)
+		p.initCh <- err
+		p.answerStarter(err)
 		return
 	}
 	p.initCh <- nil
+	p.answerStarter(nil)
 }
 
 func (p *Process) dispatch(m any) {

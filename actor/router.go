@@ -56,6 +56,10 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			n.reply(rt, nil, err)
 			return err
 		}
+		if f.To == spawnID {
+			n.spawnFor(from, rt, msg)
+			return nil
+		}
 		t := n.procByID(f.To)
 		if t != nil {
 			if d := t.direct.Load(); d != nil && !t.dead.Load() && (*d)(msg, ReplyTo{to: rt}) {

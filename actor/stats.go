@@ -48,6 +48,10 @@ type Stats struct {
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
 	RefusalsLogged, RefusalsSuppressed uint64
+	// Spawned counts processes started by spawn requests (SpawnOn and its
+	// forms, from other nodes and this one); SpawnsRefused the requests
+	// refused: an unknown or refused name, a malformed request or args.
+	Spawned, SpawnsRefused uint64
 
 	PendingConns  int   // gauge: accepted connections in their handshake now
 	InflightBytes int64 // gauge: bytes of large frames being read or handled now
@@ -65,6 +69,8 @@ func (n *Node) Stats() Stats {
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
 		MailboxFull:    n.stats.mailboxFull.Load(),
+		Spawned:        n.stats.spawned.Load(),
+		SpawnsRefused:  n.stats.spawnsRefused.Load(),
 	}
 	if n.tr != nil {
 		ts := n.tr.Stats()

@@ -23,6 +23,15 @@
 // after a normal exit, and otherwise every other application and the node
 // are stopped.
 //
+// A task supervisor (StartTaskSupervisor, or TaskSupervisor in a tree) is
+// Elixir's Task.Supervisor for named functions: it runs the TaskFuncs of
+// its spec, one linked process per task, for callers on any node. Async
+// starts one on the supervisor at a PID (actor.NamedPID(address, name)
+// on another node) and Await returns its result, or a *TaskError
+// (ErrTaskFailed, ErrTaskCrashed), ErrUnknownTask, actor.ErrNodeDown (as
+// soon as the supervisor's node is seen going away), actor.ErrTimeout;
+// Run is both at once, as Erlang's rpc:call.
+//
 // The functions that query or change a supervisor (StartChild, WhichChildren,
 // …) are calls and work on supervisors of the caller's node.
 package supervisor

@@ -35,3 +35,18 @@ var (
 	// exit takes the node down (permanent, or transient and abnormal).
 	ErrApplicationExited = errors.New("supervisor: application exited")
 )
+
+// Errors of task supervisors (Async, Await, Run).
+var (
+	// ErrUnknownTask: the task supervisor runs no function of that name.
+	ErrUnknownTask = errors.New("supervisor: unknown task")
+	// ErrTooManyTasks: the task supervisor runs TaskSupervisorSpec.MaxTasks
+	// tasks already.
+	ErrTooManyTasks = errors.New("supervisor: too many tasks")
+	// ErrTaskFailed is the Reason of a *TaskError whose function returned
+	// an error.
+	ErrTaskFailed = errors.New("supervisor: task failed")
+	// ErrTaskCrashed is the Reason of a *TaskError whose function panicked
+	// or whose process was killed before it returned.
+	ErrTaskCrashed = errors.New("supervisor: task crashed")
+)

@@ -55,6 +55,7 @@ var prelude = map[string]string{
 	"patterns":   modulePath + "/patterns",
 	"cluster":    modulePath + "/cluster",
 	"distapp":    modulePath + "/distapp",
+	"release":    modulePath + "/release",
 
 	"proto":       "google.golang.org/protobuf/proto",
 	"anypb":       "google.golang.org/protobuf/types/known/anypb",
