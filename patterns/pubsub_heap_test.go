@@ -117,12 +117,8 @@ func (s *childSubscriber) Init(p *actor.Process) error {
 func TestPubSubFrozenRemoteSubscriberKeepsHeapBounded(t *testing.T) {
 	const queue, inbox, total, size = 8 << 20, 1000, 20_000, 4 << 10
 	// Long ticks: the frozen node is not declared down during the flood.
-	n, err := actor.Start(actor.Config{Name: "pub@localhost", Listen: "127.0.0.1:0", Logger: quiet(),
+	n := nodeWith(t, actor.Config{Name: "pub@localhost", Listen: "127.0.0.1:0", Logger: quiet(),
 		TickTime: time.Minute, Limits: actor.Limits{MaxPeerQueueBytes: queue}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(ctxT(t)) })
 	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "feed", MaxInbox: inbox}); err != nil {
 		t.Fatal(err)
 	}

@@ -82,16 +82,7 @@ func seq(from, to int64) []int64 {
 // each counted; once it reads it gets new messages again.
 func TestPubSubOverflowReject(t *testing.T) {
 	const backlog, total = 100, 2000
-	n := node(t, "a@localhost", false)
-	ex := exchange.Named("feed")
-	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "feed", MaxBacklog: backlog}); err != nil {
-		t.Fatal(err)
-	}
-	g := newGated(t, n, ex, total)
-	publish(t, n, ex, 0, 1)
-	recv(t, g.busy)
-	publish(t, n, ex, 1, total)
-	st := awaitStats(t, n, ex, func(s pubsub.Stats) bool { return s.Published == total })
+	n, ex, g, st := floodHeld(t, pubsub.Spec{Name: "feed", MaxBacklog: backlog}, total)
 	if st.Delivered != 1+backlog || st.Overflowed != total-1-backlog || st.Dropped != 0 || st.Blocked != 0 {
 		t.Fatalf("stats %+v: want %d delivered, %d overflowed", st, 1+backlog, total-1-backlog)
 	}
@@ -106,16 +97,7 @@ func TestPubSubOverflowReject(t *testing.T) {
 // gets what its mailbox held and the newest, and the drops are counted.
 func TestPubSubOverflowDropOldest(t *testing.T) {
 	const backlog, total = 100, 2000
-	n := node(t, "a@localhost", false)
-	ex := exchange.Named("feed")
-	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "feed", MaxBacklog: backlog, Overflow: exchange.OverflowDropOldest}); err != nil {
-		t.Fatal(err)
-	}
-	g := newGated(t, n, ex, total)
-	publish(t, n, ex, 0, 1)
-	recv(t, g.busy)
-	publish(t, n, ex, 1, total)
-	st := awaitStats(t, n, ex, func(s pubsub.Stats) bool { return s.Published == total })
+	n, ex, g, st := floodHeld(t, pubsub.Spec{Name: "feed", MaxBacklog: backlog, Overflow: exchange.OverflowDropOldest}, total)
 	if st.Delivered != 1+backlog || st.Held != backlog || st.Dropped != total-1-2*backlog || st.Overflowed != 0 {
 		t.Fatalf("stats %+v: want %d delivered, %d held, %d dropped", st, 1+backlog, backlog, total-1-2*backlog)
 	}
@@ -168,6 +150,24 @@ func TestPubSubOverflowBlock(t *testing.T) {
 	if st.Delivered != uint64(accepted) || st.Blocked == 0 || st.Overflowed != 0 {
 		t.Fatalf("stats %+v: want %d delivered, blocked, none overflowed", st, accepted)
 	}
+}
+
+// floodHeld starts the pub-sub exchange of spec (named "feed") and a
+// gated subscriber, and publishes the values 0..total-1 while the
+// subscriber holds the first; it returns the exchange's counters once it
+// has taken them all.
+func floodHeld(t *testing.T, spec pubsub.Spec, total int64) (*actor.Node, exchange.Address, *gated, pubsub.Stats) {
+	t.Helper()
+	n := node(t, "a@localhost", false)
+	ex := exchange.Named(spec.Name)
+	if _, err := pubsub.Start(ctxT(t), n, spec); err != nil {
+		t.Fatal(err)
+	}
+	g := newGated(t, n, ex, int(total))
+	publish(t, n, ex, 0, 1)
+	recv(t, g.busy)
+	publish(t, n, ex, 1, total)
+	return n, ex, g, awaitStats(t, n, ex, func(s pubsub.Stats) bool { return s.Published == uint64(total) })
 }
 
 // publish publishes the values from..to-1 under feed.x.

@@ -43,18 +43,9 @@ func TestStreamProducerWaitsForRoomInsteadOfDropping(t *testing.T) {
 	// Long ticks: the client's node is held on purpose, and a tick is not
 	// a frame it reads.
 	start := func(name string, limits actor.Limits) *actor.Node {
-		n, err := actor.Start(actor.Config{Name: name, Listen: "127.0.0.1:0", Logger: quiet(), TickTime: time.Minute, Limits: limits})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = n.Stop(ctx)
-		})
-		return n
+		return nodeWith(t, actor.Config{Name: name, Listen: "127.0.0.1:0", Logger: quiet(), TickTime: time.Minute, Limits: limits})
 	}
-	a := start("a@localhost", actor.Limits{})                        // the client
+	a := start("a@localhost", actor.Limits{})                         // the client
 	c := start("c@localhost", actor.Limits{MaxPeerQueueBytes: queue}) // the exchange and the producer
 	startExchange(t, c, exchange.Spec{Name: "s", Strategy: exchange.RoundRobin})
 	ex := exchange.At(c.Address(), "s")
