@@ -37,9 +37,9 @@
 // (Limits.MaxPeerQueueBytes), and a process spawned WithMailboxLimit takes
 // at most that many Sends and Casts waiting in its mailbox; past either,
 // Send and Cast return ErrOverloaded (a message from another node to a full
-// mailbox is dropped), counted in Stats. SendBounded lets a producer that
-// owns a policy (an exchange) bound a consumer's mailbox, Backlog reads
-// one, and TryReply says whether a reply found room.
+// mailbox is dropped), counted in Stats. Backlog reads a local mailbox's
+// length, so that a producer that owns a policy (an exchange) can bound a
+// consumer's mailbox, and TryReply says whether a reply found room.
 //
 // Between nodes, messages must be protobuf messages; they travel as frames
 // of package internal/wire over the node's own TCP transport, in order from

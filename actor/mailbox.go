@@ -6,10 +6,6 @@ import (
 	pa "github.com/asynkron/protoactor-go/actor"
 )
 
-// errBacklogFull is SendBounded's refusal: one value, so that a producer
-// refusing many messages to a slow consumer allocates nothing for it.
-var errBacklogFull = fmt.Errorf("%w: the process's backlog is at the sender's bound", ErrOverloaded)
-
 // WithMailboxLimit bounds the messages from Send and Cast waiting in the
 // new process's mailbox to limit (values below 1 mean no bound, the
 // default). A Send or Cast from this node to the process while limit
@@ -72,26 +68,4 @@ func (p *Process) admit(from *PID, msg any, cast bool) error {
 		p.enqueue(guard(msg))
 	}
 	return nil
-}
-
-// SendBounded is Send to a process that takes msg only while fewer than
-// limit messages wait in its mailbox (limit below 1: no bound): to a local
-// process whose mailbox holds limit or more it sends nothing and returns
-// ErrOverloaded, which is not counted (the caller counts what it does
-// about it). To another node it is Send, whose queue bound applies. It is
-// how a producer that owns a policy (an exchange: block, reject, drop the
-// oldest) keeps its consumers' mailboxes bounded.
-func (p *Process) SendBounded(pid *PID, msg any, limit int) error {
-	n := p.node
-	if limit < 1 || pid == nil || !n.isLocal(pid) || n.stopping.Load() {
-		return n.post(p.pid, pid, msg, false)
-	}
-	t := n.local(pid)
-	if t == nil {
-		return nil // as Send: a message to a dead process is dropped
-	}
-	if t.backlog() >= limit {
-		return errBacklogFull
-	}
-	return t.admit(p.pid, msg, false)
 }

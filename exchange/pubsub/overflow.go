@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -10,9 +11,9 @@ import (
 )
 
 // The policy of Spec.Overflow, applied per subscriber: send hands a
-// message to a subscriber within MaxBacklog (actor's SendBounded, which
-// reads a local mailbox's length, or the per-node queue's bound for one on
-// another node), and decides what happens when it is at its bound.
+// message to a subscriber within MaxBacklog (for one on this node, the
+// length of its mailbox; for one on another node, the bound of this node's
+// queue for it), and decides what happens when it is at its bound.
 
 const (
 	flushEvery   = 2 * time.Millisecond  // how often held messages are offered again
@@ -32,8 +33,34 @@ func (s *Spec) defaults() {
 	}
 }
 
-// limit is the bound for SendBounded: 0 for none.
+// limit is the bound of a subscriber's backlog: 0 for none.
 func (s *pubsub) limit() int { return max(s.spec.MaxBacklog, 0) }
+
+// errBacklogFull: trySend found the subscriber at MaxBacklog.
+var errBacklogFull = fmt.Errorf("%w: the subscriber's backlog is full", actor.ErrOverloaded)
+
+// trySend sends msg to sub unless it is at its bound (ErrOverloaded). The
+// length of a local subscriber's mailbox is read only when the room known
+// from the last reading is used up: a subscriber that keeps up costs one
+// reading per MaxBacklog messages, not one per message (a reading of a
+// mailbox that its own goroutine drains is a cache miss). Its room only
+// grows between readings, as it takes messages; what other senders put in
+// its mailbox counts at the next reading.
+func (s *pubsub) trySend(sub *subscriber, msg any) error {
+	if limit := s.limit(); limit > 0 && sub.local {
+		if sub.room <= 0 {
+			backlog, ok := s.p.Node().Backlog(sub.pid)
+			if !ok {
+				return nil // gone: as a Send to it, dropped
+			}
+			if sub.room = limit - backlog; sub.room <= 0 {
+				return errBacklogFull
+			}
+		}
+		sub.room--
+	}
+	return s.p.Send(sub.pid, msg)
+}
 
 // send delivers msg (a *Message or a *pubsubpb.Delivery) to sub under the
 // exchange's policy.
@@ -43,7 +70,7 @@ func (s *pubsub) send(sub *subscriber, msg any) {
 		s.flushSub(sub)
 		return
 	}
-	err := s.p.SendBounded(sub.pid, msg, s.limit())
+	err := s.trySend(sub, msg)
 	if !errors.Is(err, actor.ErrOverloaded) {
 		s.sent(sub, msg, err)
 		return
@@ -58,7 +85,7 @@ func (s *pubsub) send(sub *subscriber, msg any) {
 	}
 }
 
-// sent counts a delivery that SendBounded took (err nil) or that failed
+// sent counts a delivery that trySend made (err nil) or that failed
 // for another reason than a full queue (this node stopping: nothing to
 // count).
 func (s *pubsub) sent(sub *subscriber, msg any, err error) {
@@ -97,7 +124,7 @@ func (s *pubsub) block(sub *subscriber, msg any) {
 			return
 		case <-time.After(min(wait, left)):
 		}
-		if err := s.p.SendBounded(sub.pid, msg, s.limit()); !errors.Is(err, actor.ErrOverloaded) {
+		if err := s.trySend(sub, msg); !errors.Is(err, actor.ErrOverloaded) {
 			s.sent(sub, msg, err)
 			return
 		}
@@ -131,7 +158,7 @@ func (s *pubsub) hold(sub *subscriber, msg any) {
 func (s *pubsub) flushSub(sub *subscriber) {
 	for sub.held.len() > 0 {
 		msg := sub.held.front()
-		err := s.p.SendBounded(sub.pid, msg, s.limit())
+		err := s.trySend(sub, msg)
 		if errors.Is(err, actor.ErrOverloaded) {
 			return
 		}

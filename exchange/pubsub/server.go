@@ -49,6 +49,8 @@ type subscriber struct {
 	held    held                   // messages waiting for room (OverflowDropOldest)
 	holding bool                   // in pubsub.holding
 	stuck   bool                   // waited out a BlockTimeout and has had no room since
+	local   bool                   // on this node: its mailbox is read
+	room    int                    // messages it can take before its mailbox is read again
 }
 
 // pubsub is the process of a pub-sub exchange or proxy.
@@ -252,7 +254,7 @@ func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
 	key := pidKey(pid)
 	sub := s.subs[key]
 	if sub == nil {
-		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}}
+		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}, local: pid.Address == s.p.Node().Address()}
 	}
 	added, err := s.trie.Add(pattern, subKey{sub: sub, tag: tag})
 	if err != nil || !added {
