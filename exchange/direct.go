@@ -60,6 +60,7 @@ func direct(spec *Spec) bool {
 // connection's reader goroutine, from the router's snapshot: it forwards
 // the envelope as it arrived (its payload is not decoded here), to one
 // controller. Anything else — another message, a request for every reply,
+// a keyed one (it comes back through the exchange, see keyed.go),
 // one without payload, an expired or oversized one, a group without
 // controllers — it leaves to the exchange's goroutine, which answers it as
 // HandleCall always did. The snapshot changes when the exchange's
@@ -68,7 +69,7 @@ func direct(spec *Spec) bool {
 // ErrNoProcess from its node, as when it dies just after being picked.
 func (s *server) routeDirect(msg any, _ actor.ReplyTo) bool {
 	env, ok := msg.(*wire.Envelope)
-	if !ok || env.GetWantAll() || env.GetRequestId() == 0 || env.GetPayload() == nil ||
+	if !ok || env.GetWantAll() || env.GetRequestId() == 0 || env.GetIdempotencyKey() != "" || env.GetPayload() == nil ||
 		len(env.GetPayload().GetValue()) > s.spec.MaxPayload {
 		return false
 	}

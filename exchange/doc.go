@@ -15,7 +15,10 @@
 // behalf (actor.Node.Forward). Middleware runs around routing; the
 // strategy picks controllers; the exchange forwards the call to them and
 // drops out: each controller's HandleCall return value goes straight to
-// the client. In one node a request travels as a *Request, unencoded;
+// the client. A request with an idempotency key is the exception: the
+// exchange runs it on one controller, takes the answer itself, and
+// answers the request and its duplicates with it for a window (see
+// Idempotency). In one node a request travels as a *Request, unencoded;
 // between nodes as a protobuf envelope. Errors the client sees
 // (ErrNoController, ErrRejected, ErrTooLarge, …) work with errors.Is on
 // any node. Package patterns has the client side and a ready controller.

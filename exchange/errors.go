@@ -27,3 +27,19 @@ var (
 	// not of the request, which went nowhere.
 	ErrBadDecision = errors.New("exchange: bad routing decision")
 )
+
+// Errors of keyed requests (Request.IdempotencyKey); see Idempotency.
+var (
+	// ErrKeyUnsupported: a request with an idempotency key that cannot be
+	// de-duplicated: one that wants every reply (CallAll), a stream or an
+	// interaction, whose answers are more than one reply.
+	ErrKeyUnsupported = errors.New("exchange: idempotency key not supported")
+	// ErrKeyReused: the request's idempotency key is in the exchange's
+	// window with another payload (or service tag): a client reused a key
+	// for another request. Nothing ran.
+	ErrKeyReused = errors.New("exchange: idempotency key reused with another request")
+	// ErrKeysFull: runs in flight fill the exchange's bounds of keys
+	// (Idempotency.MaxKeys, MaxBytes), or a key's waiting duplicates
+	// theirs: the request did not run. It is safe to repeat later.
+	ErrKeysFull = errors.New("exchange: idempotency keys full")
+)

@@ -52,6 +52,11 @@ func (m *members) has(pid *actor.PID) bool {
 	return slices.ContainsFunc(m.list, func(x Member) bool { return samePID(x.PID, pid) })
 }
 
+// hasConn reports whether connection c is in the table.
+func (m *members) hasConn(c Member) bool {
+	return slices.ContainsFunc(m.list, func(x Member) bool { return samePID(x.PID, c.PID) && x.ConnTag == c.ConnTag })
+}
+
 // appoint recomputes the leader: the leader stays while it has a
 // connection; otherwise the controller of the oldest connection leads. It
 // reports whether the leader changed.

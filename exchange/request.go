@@ -20,7 +20,7 @@ type Request struct {
 	Tag            string    // the client's label for the reply (request tag)
 	ServiceTag     string    // only controllers of this group, if set
 	RoutingKey     string    // the sticky signature, if set
-	IdempotencyKey string    // for later use by patterns
+	IdempotencyKey string    // runs once within the exchange's window (see Idempotency)
 	ConnTag        string    // set by the exchange: the controller connection it came through
 	Deadline       time.Time // after it, nobody waits for the reply
 	Msg            any       // the payload; a protobuf message when it crosses nodes

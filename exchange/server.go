@@ -50,6 +50,8 @@ type server struct {
 	p       *actor.Process
 	stats   Stats
 	routed  atomic.Uint64 // Stats.Routed, also counted by routeDirect
+	keys    *keyTable     // keyed requests (keyed.go)
+	now     func() time.Time
 }
 
 // Stats are an exchange's counters, from Inspect.
@@ -58,6 +60,8 @@ type Stats struct {
 	// BadDecisions counts the requests among Rejected that a Func
 	// strategy's Route decided wrongly (ErrBadDecision).
 	BadDecisions uint64
+	// Keys counts the keyed requests (Request.IdempotencyKey).
+	Keys KeyStats
 }
 
 // Info describes an exchange, from Inspect.
@@ -86,7 +90,7 @@ func Inspect(ctx context.Context, n *actor.Node, a Address) (Info, error) {
 
 func newServer(spec Spec) *server {
 	spec.defaults()
-	s := &server{spec: spec, mons: map[string]actor.Ref{}}
+	s := &server{spec: spec, mons: map[string]actor.Ref{}, keys: newKeyTable(spec.Idempotency), now: time.Now}
 	s.router = newRouter(&s.spec, &s.members)
 	s.chain = s.dispatch
 	for i := len(spec.Middleware) - 1; i >= 0; i-- {
@@ -109,9 +113,11 @@ func (s *server) Init(p *actor.Process) error {
 	return nil
 }
 
-// Terminate withdraws the exchange from the directory.
+// Terminate withdraws the exchange from the directory and answers the
+// keyed requests in flight.
 func (s *server) Terminate(p *actor.Process, _ error) {
 	directory.Withdraw(p, RegisteredName(s.spec.Name))
+	s.stopKeyed()
 }
 
 // HandleCall routes requests; the reply comes from the controllers, so the
@@ -147,7 +153,8 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 			s.stats.BadDecisions++
 		}
 		if !errors.Is(err, ErrNoController) && !errors.Is(err, ErrRejected) && !errors.Is(err, ErrRedirectLoop) &&
-			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrBadDecision) {
+			!errors.Is(err, ErrExchangeNotFound) && !errors.Is(err, ErrBadRequest) && !errors.Is(err, ErrBadDecision) &&
+			!errors.Is(err, ErrKeyUnsupported) && !errors.Is(err, ErrKeyReused) && !errors.Is(err, ErrKeysFull) {
 			err = fmt.Errorf("%w: %w", ErrRejected, err)
 		}
 		p.DeferReply()
@@ -162,24 +169,20 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 	return nil, nil
 }
 
-// dispatch is the end of the middleware chain: route and forward.
+// dispatch is the end of the middleware chain: route and forward (keyed
+// requests: see keyed.go).
 func (s *server) dispatch(req *Request) error {
+	if req.IdempotencyKey != "" {
+		return s.dispatchKeyed(req)
+	}
 	targets, redirect, err := s.router.route(req)
 	if err != nil {
 		return err
 	}
-	n := s.p.Node()
 	if redirect != "" {
-		req.hops++
-		if req.hops > s.spec.MaxHops {
-			return fmt.Errorf("%w: %d hops", ErrRedirectLoop, req.hops)
-		}
-		if n.Whereis(RegisteredName(redirect)) == nil {
-			return fmt.Errorf("%w: redirect to %q", ErrExchangeNotFound, redirect)
-		}
-		req.Exchange = redirect
-		return req.ForwardTo(n, Named(redirect).PID(n))
+		return s.redirect(req, redirect)
 	}
+	n := s.p.Node()
 	if req.wantAll {
 		n.Reply(req.replyTo, routed(len(targets)), nil)
 	}
@@ -198,9 +201,26 @@ func (s *server) dispatch(req *Request) error {
 	return nil
 }
 
-// HandleInfo keeps the member table: joins, leaves, and deaths.
+// redirect passes req on to the exchange named to, on this node.
+func (s *server) redirect(req *Request, to string) error {
+	n := s.p.Node()
+	req.hops++
+	if req.hops > s.spec.MaxHops {
+		return fmt.Errorf("%w: %d hops", ErrRedirectLoop, req.hops)
+	}
+	if n.Whereis(RegisteredName(to)) == nil {
+		return fmt.Errorf("%w: redirect to %q", ErrExchangeNotFound, to)
+	}
+	req.Exchange = to
+	return req.ForwardTo(n, Named(to).PID(n))
+}
+
+// HandleInfo keeps the member table (joins, leaves, and deaths) and takes
+// the answers of keyed runs.
 func (s *server) HandleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
+	case *keyedReply:
+		s.settle(m.key, m.run, m.val, m.err)
 	case *exchangepb.Join:
 		s.join(p, Member{PID: m.GetController(), ServiceTag: m.GetServiceTag(), ConnTag: m.GetConnectionTag()})
 	case *exchangepb.Leave:
@@ -209,6 +229,7 @@ func (s *server) HandleInfo(p *actor.Process, msg any) {
 		if ref, ok := s.mons[pidKey(m.PID)]; ok && ref == m.Ref {
 			delete(s.mons, pidKey(m.PID))
 			s.gone(p, s.members.leave(m.PID, "", true))
+			s.controllerDied(m.PID, m.Reason)
 		}
 	}
 }
@@ -294,6 +315,7 @@ func (s *server) send(p *actor.Process, to *actor.PID, msg any) {
 
 func (s *server) info() Info {
 	s.stats.Routed = s.routed.Load()
+	s.stats.Keys = s.keys.snapshot()
 	return Info{Name: s.spec.Name, Strategy: s.spec.Strategy, Leader: s.members.leader,
 		Members: append([]Member(nil), s.members.list...), Stats: s.stats}
 }

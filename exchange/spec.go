@@ -95,6 +95,8 @@ type Spec struct {
 	MaxPayload int
 	// MaxHops bounds redirects; default 8.
 	MaxHops int
+	// Idempotency bounds the memory of keyed requests' outcomes.
+	Idempotency Idempotency
 }
 
 // Validate reports what is wrong with the spec, wrapping ErrInvalidSpec.
@@ -111,7 +113,7 @@ func (s Spec) Validate() error {
 	case s.MaxPayload < 0 || s.MaxHops < 0:
 		return fmt.Errorf("%w: negative limit", ErrInvalidSpec)
 	}
-	return nil
+	return s.Idempotency.validate()
 }
 
 func (s *Spec) defaults() {
@@ -121,6 +123,7 @@ func (s *Spec) defaults() {
 	if s.MaxHops == 0 {
 		s.MaxHops = 8
 	}
+	s.Idempotency.defaults()
 }
 
 // DefaultMaxPayload is the default bound of a request's payload.

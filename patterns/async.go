@@ -22,7 +22,16 @@ type Response struct {
 // exchange, the request tag and the value or error (actor.ErrTimeout if
 // none came by ctx's deadline, or the node's CallTimeout). It is the seed's
 // messaging:request/4. For a Broadcast exchange the first reply is the one.
+//
+// A request with an idempotency key runs once within the exchange's
+// window, as with Call, but Request sends it once: WithRetry and
+// SafeToRepeat are ErrInvalidOption here.
 func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string, msg any, replyTo *actor.PID, opts ...RequestOption) error {
+	o := parseOptions(opts)
+	if err := o.single("Request", true); err != nil {
+		return err
+	}
+	o.tag = tag
 	target, err := check(ctx, n, ex, msg, 0)
 	if err != nil {
 		return err
@@ -34,7 +43,7 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 	if err != nil {
 		return err
 	}
-	req := build(ctx, n, ex, msg, rt, false, append(opts, WithTag(tag)))
+	req := build(ctx, n, ex, msg, rt, false, o)
 	if err = req.ForwardTo(n, target); err != nil {
 		n.Cancel(rt) // the caller has the error; no Response follows it
 	}

@@ -40,8 +40,21 @@ type Reply struct {
 // actor.ErrNodeDown (the exchange's or the controller's node went away;
 // it comes as soon as the node before it learns of it), or the
 // controller's own error.
+//
+// A request with an idempotency key (WithIdempotencyKey), or marked
+// SafeToRepeat, is repeated after a try that got no answer, as Retry
+// says (DefaultRetry unless WithRetry); any other is sent once.
 func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (any, error) {
-	pend, _, err := c.send(ctx, ex, msg, false, opts)
+	o := parseOptions(opts)
+	if o.idem != "" || o.safe || o.retry != nil {
+		return c.callRetrying(ctx, ex, msg, o)
+	}
+	return c.callOnce(ctx, ex, msg, o)
+}
+
+// callOnce is one try of Call.
+func (c *Client) callOnce(ctx context.Context, ex exchange.Address, msg any, o requestOptions) (any, error) {
+	pend, _, err := c.send(ctx, ex, msg, false, o)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +79,20 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 // have answered: a node that goes down after its controller answered,
 // while CallAll still waits for others, is counted a second time (its
 // Reply.Err), and CallAll may return before a slower controller answers.
+//
+// CallAll takes no idempotency key (exchange.ErrKeyUnsupported): the
+// replies of many controllers are no one outcome to remember.
 func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) ([]Reply, error) {
+	o := parseOptions(opts)
+	if err := o.single("CallAll", false); err != nil {
+		return nil, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, hop, err := c.send(ctx, ex, msg, true, opts)
+	pend, hop, err := c.send(ctx, ex, msg, true, o)
 	if err != nil {
 		return nil, err
 	}
@@ -132,13 +152,13 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 // the node it went to (the exchange's). A request waits on that node; the
 // nodes after it (controllers') answer it themselves, or, if they go down
 // first, the node that forwarded it to them does (see actor.Node.Forward).
-func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, opts []RequestOption) (actor.Pending, string, error) {
+func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions) (actor.Pending, string, error) {
 	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
-	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, opts)
+	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, o)
 	if err := req.ForwardTo(c.n, target); err != nil {
 		pend.Release()
 		return actor.Pending{}, "", c.clarify(ex, err)
@@ -172,11 +192,7 @@ func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 }
 
 // build assembles a request for ex, answered to rt.
-func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, opts []RequestOption) *exchange.Request {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, o requestOptions) *exchange.Request {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())

@@ -9,7 +9,10 @@
 // controller instead, with exchange.Membership.
 //
 // The reply goes from the controller straight to the client, never back
-// through the exchange. A client holds no process or goroutine: replies
+// through the exchange — except for a request with an idempotency key
+// (WithIdempotencyKey): the exchange runs each key once within its window
+// and answers every duplicate with that run's outcome, and Call repeats a
+// keyed request that got no answer (Retry). A client holds no process or goroutine: replies
 // land in its node's table of pending requests. Every request has a
 // deadline (ctx's, or the node's CallTimeout) and ends with a reply or a
 // typed error: exchange.ErrExchangeNotFound, ErrNoController, ErrRejected,

@@ -21,14 +21,20 @@ import (
 // actor.ErrNodeDown as soon as the controller's node goes away. ctx's
 // deadline, or the node's CallTimeout, bounds the whole interaction,
 // answers included. Across nodes, answers must be protobuf messages. A
-// controller that asks nothing makes Interact a Call.
+// controller that asks nothing makes Interact a Call. An interaction
+// takes no idempotency key (exchange.ErrKeyUnsupported): its questions
+// are answers of the controller too.
 func (c *Client) Interact(ctx context.Context, ex exchange.Address, msg any, answer func(ctx context.Context, question any) (any, error), opts ...RequestOption) (any, error) {
+	o := parseOptions(opts)
+	if err := o.single("Interact", false); err != nil {
+		return nil, err
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, _, err := c.send(ctx, ex, msg, false, opts)
+	pend, _, err := c.send(ctx, ex, msg, false, o)
 	if err != nil {
 		return nil, err
 	}

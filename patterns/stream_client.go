@@ -25,7 +25,9 @@ import (
 // that at most that many are on their way at any time. ctx's deadline (or
 // the node's CallTimeout) bounds the opening; after it, only ctx ends the
 // stream. Each range over the sequence sends the request anew. Use an
-// exchange that sends a request to one controller (not Broadcast).
+// exchange that sends a request to one controller (not Broadcast). A
+// stream takes no idempotency key (exchange.ErrKeyUnsupported): its chunks
+// are no one outcome to remember.
 //
 //	for chunk, err := range client.Stream(ctx, exchange.Named("files"), wrapperspb.String(path)) {
 //		if err != nil {
@@ -102,8 +104,12 @@ type consumer struct {
 
 // openStream sends the request, waits for the producer's StreamOpen and
 // grants it the first window.
-func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o streamOptions) (*consumer, error) {
-	pend, _, err := c.send(ctx, ex, msg, false, o.req)
+func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, so streamOptions) (*consumer, error) {
+	o := parseOptions(so.req)
+	if err := o.single("Stream", false); err != nil {
+		return nil, err
+	}
+	pend, _, err := c.send(ctx, ex, msg, false, o)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +125,11 @@ func (c *Client) openStream(ctx context.Context, ex exchange.Address, msg any, o
 	s := &consumer{
 		n:           c.n,
 		prod:        actor.NewReplyTo(open.GetAddress(), open.GetRef()),
-		outstanding: o.window,
-		refill:      max(1, o.window/2),
+		outstanding: so.window,
+		refill:      max(1, so.window/2),
 	}
 	s.chunks = c.n.NewPending(ctx, open.GetAddress(), true)
-	c.n.Reply(s.prod, &patternspb.StreamCredit{Chunks: uint32(o.window), ReplyAddress: c.n.Address(), ReplyRef: s.chunks.ReplyTo().Ref()}, nil)
+	c.n.Reply(s.prod, &patternspb.StreamCredit{Chunks: uint32(so.window), ReplyAddress: c.n.Address(), ReplyRef: s.chunks.ReplyTo().Ref()}, nil)
 	return s, nil
 }
 

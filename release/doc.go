@@ -42,7 +42,8 @@
 //	[exchanges.users]                 # static exchange points, started first
 //	kind = "request"                  # request, pubsub or tasks
 //	strategy = "round_robin"          # broadcast, round_robin, leader, leader_round_robin, sticky
-//	                                  # max_payload, max_hops
+//	                                  # max_payload, max_hops, idempotency_window,
+//	                                  # idempotency_max_keys, idempotency_max_bytes
 //	[exchanges.profile-events]
 //	kind = "pubsub"                   # upstream, upstream_node (a proxy), max_payload
 //	[exchanges.documents]

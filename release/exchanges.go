@@ -48,6 +48,9 @@ var exchangeKeys = map[string][]keySpec{
 		{"strategy", kString, "broadcast"},
 		{"max_payload", kInt, 0},
 		{"max_hops", kInt, 0},
+		{"idempotency_window", kDuration, time.Duration(0)},
+		{"idempotency_max_keys", kInt, 0},
+		{"idempotency_max_bytes", kInt, 0},
 	},
 	KindPubSub: {
 		{"upstream", kString, ""},
@@ -121,7 +124,9 @@ func (d *decoder) exchanges(p toml.Primitive) ([]ExchangeConfig, error) {
 			if !ok {
 				return nil, fail("strategy", "strategy %q: one of broadcast, round_robin, leader, leader_round_robin, sticky (sticky_func and func need code: start such an exchange in an application)", v["strategy"])
 			}
-			cfg.Request = exchange.Spec{Name: name, Strategy: s, MaxPayload: v["max_payload"].(int), MaxHops: v["max_hops"].(int)}
+			cfg.Request = exchange.Spec{Name: name, Strategy: s, MaxPayload: v["max_payload"].(int), MaxHops: v["max_hops"].(int),
+				Idempotency: exchange.Idempotency{Window: v["idempotency_window"].(time.Duration),
+					MaxKeys: v["idempotency_max_keys"].(int), MaxBytes: v["idempotency_max_bytes"].(int)}}
 			verr = cfg.Request.Validate()
 		case KindPubSub:
 			cfg.PubSub = pubsub.Spec{Name: name, MaxPayload: v["max_payload"].(int),

@@ -2,7 +2,9 @@ package release_test
 
 import (
 	"testing"
+	"time"
 
+	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/release"
 )
 
@@ -12,7 +14,8 @@ func TestFullFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Exchanges) != 4 || r.Exchanges[2].Tasks.MaxDeliveries != 5 || r.Exchanges[1].PubSub.Upstream.Node != "127.0.0.1:7001" {
+	if len(r.Exchanges) != 4 || r.Exchanges[2].Tasks.MaxDeliveries != 5 || r.Exchanges[1].PubSub.Upstream.Node != "127.0.0.1:7001" ||
+		r.Exchanges[0].Request.Idempotency != (exchange.Idempotency{Window: 10 * time.Minute, MaxKeys: 1000}) {
 		t.Errorf("exchanges %+v", r.Exchanges)
 	}
 	if web := r.Apps[1]; !web.Distributed() || len(web.Nodes) != 2 || len(web.Nodes[1]) != 2 {
