@@ -9,10 +9,14 @@ import "fmt"
 type Overflow int
 
 const (
-	// OverflowReject (the default) refuses the message: a task's
-	// producer gets tasks.ErrQueueFull, a pub-sub subscriber misses it.
-	// Counted.
-	OverflowReject Overflow = iota
+	// OverflowDefault (the zero value) is the exchange's own default: a
+	// task queue rejects (OverflowReject), a pub-sub exchange blocks
+	// (OverflowBlock), so that neither loses a message to a consumer that
+	// is slow for a while.
+	OverflowDefault Overflow = iota
+	// OverflowReject refuses the message: a task's producer gets
+	// tasks.ErrQueueFull, a pub-sub subscriber misses it. Counted.
+	OverflowReject
 	// OverflowBlock holds the message until the queue has room or the
 	// producer's deadline passes, and then rejects it as OverflowReject:
 	// the producer slows down to the consumer's pace. Counted as blocked.
@@ -26,6 +30,8 @@ const (
 // String returns the policy's name.
 func (o Overflow) String() string {
 	switch o {
+	case OverflowDefault:
+		return "default"
 	case OverflowReject:
 		return "reject"
 	case OverflowBlock:
@@ -38,7 +44,7 @@ func (o Overflow) String() string {
 
 // Validate reports an unknown policy, wrapping ErrInvalidSpec.
 func (o Overflow) Validate() error {
-	if o < OverflowReject || o > OverflowDropOldest {
+	if o < OverflowDefault || o > OverflowDropOldest {
 		return fmt.Errorf("%w: unknown overflow policy %d", ErrInvalidSpec, int(o))
 	}
 	return nil

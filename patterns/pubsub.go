@@ -70,17 +70,24 @@ func Publish(ctx context.Context, n *actor.Node, ex exchange.Address, key string
 	if !errors.Is(err, actor.ErrOverloaded) {
 		return err
 	}
-	return awaitRoom(ctx, n, err, func() error { return pubsub.PublishTo(n, target, key, msg, 0) })
+	return awaitRoom(ctx, n, target, err, func() error { return pubsub.PublishTo(n, target, key, msg, 0) })
 }
 
 // awaitRoom retries send, which last failed with overloaded, with a
 // backoff until it succeeds or fails otherwise, or until ctx ends (or the
 // node's CallTimeout passes, without a deadline): then it returns the last
-// ErrOverloaded.
-func awaitRoom(ctx context.Context, n *actor.Node, overloaded error, send func() error) error {
+// ErrOverloaded. For a target on this node it tries again only once the
+// target's mailbox has drained to half what it held at the refusal, so
+// that a producer ahead of its exchange waits once per half a mailbox, not
+// once per message.
+func awaitRoom(ctx context.Context, n *actor.Node, target *actor.PID, overloaded error, send func() error) error {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())
+	}
+	lowWater := -1
+	if b, ok := n.Backlog(target); ok {
+		lowWater = b / 2
 	}
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
@@ -95,6 +102,9 @@ func awaitRoom(ctx context.Context, n *actor.Node, overloaded error, send func()
 			return fmt.Errorf("%w (waited for room until: %w)", overloaded, ctx.Err())
 		case <-t.C:
 		}
+		if b, ok := n.Backlog(target); ok && b > lowWater {
+			continue
+		}
 		err := send()
 		if !errors.Is(err, actor.ErrOverloaded) {
 			return err
@@ -107,5 +117,5 @@ func awaitRoom(ctx context.Context, n *actor.Node, overloaded error, send func()
 // its inbox in microseconds), and then no longer than a blink.
 const (
 	roomFirstWait = 20 * time.Microsecond
-	roomMaxWait   = 2 * time.Millisecond
+	roomMaxWait   = time.Millisecond
 )

@@ -119,7 +119,7 @@ func TestPubSubFrozenRemoteSubscriberKeepsHeapBounded(t *testing.T) {
 	// Long ticks: the frozen node is not declared down during the flood.
 	n := nodeWith(t, actor.Config{Name: "pub@localhost", Listen: "127.0.0.1:0", Logger: quiet(),
 		TickTime: time.Minute, Limits: actor.Limits{MaxPeerQueueBytes: queue}})
-	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "feed", MaxInbox: inbox}); err != nil {
+	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "feed", MaxInbox: inbox, Overflow: exchange.OverflowReject}); err != nil {
 		t.Fatal(err)
 	}
 	ex := exchange.Named("feed")

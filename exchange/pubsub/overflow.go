@@ -76,7 +76,7 @@ func (s *pubsub) send(sub *subscriber, msg any) {
 		return
 	}
 	switch s.spec.Overflow {
-	case exchange.OverflowBlock:
+	case exchange.OverflowBlock, exchange.OverflowDefault:
 		s.block(sub, msg)
 	case exchange.OverflowDropOldest:
 		s.hold(sub, msg)
@@ -112,6 +112,7 @@ func (s *pubsub) block(sub *subscriber, msg any) {
 	}
 	s.stats.Blocked++
 	deadline := time.Now().Add(s.spec.BlockTimeout)
+	n := s.p.Node()
 	for wait := firstBackoff; ; wait = min(2*wait, maxBackoff) {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -123,6 +124,12 @@ func (s *pubsub) block(sub *subscriber, msg any) {
 		case <-s.p.Done():
 			return
 		case <-time.After(min(wait, left)):
+		}
+		// A local subscriber gets messages again once it has taken half
+		// its bound: one wait per MaxBacklog/2 messages, not one per
+		// message, for a subscriber a little slower than its producers.
+		if b, ok := n.Backlog(sub.pid); sub.local && ok && b > s.limit()/2 {
+			continue
 		}
 		if err := s.trySend(sub, msg); !errors.Is(err, actor.ErrOverloaded) {
 			s.sent(sub, msg, err)

@@ -43,12 +43,13 @@ type Spec struct {
 	// at its bound.
 	MaxBacklog int
 	// Overflow is the policy for a subscriber at MaxBacklog:
-	// exchange.OverflowReject (the default: it misses the message,
-	// counted in Stats.Overflowed), OverflowBlock (the exchange waits
-	// for room up to BlockTimeout, taking no publish meanwhile, so that
-	// its inbox fills and publishers wait), OverflowDropOldest (the
-	// exchange holds up to MaxBacklog more messages for the subscriber
-	// and drops the oldest of them, counted in Stats.Dropped).
+	// OverflowBlock (the default, exchange.OverflowDefault: the exchange
+	// waits for room up to BlockTimeout, taking no publish meanwhile, so
+	// that its inbox fills and publishers wait; it goes on once the
+	// subscriber has taken half its bound), exchange.OverflowReject (it
+	// misses the message, counted in Stats.Overflowed), OverflowDropOldest
+	// (the exchange holds up to MaxBacklog more messages for the
+	// subscriber and drops the oldest of them, counted in Stats.Dropped).
 	Overflow exchange.Overflow
 	// BlockTimeout bounds one wait under OverflowBlock; after it the
 	// message is rejected for that subscriber. Default DefaultBlockTimeout.

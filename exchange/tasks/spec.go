@@ -40,7 +40,8 @@ type Spec struct {
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
 	// Overflow is what a submission to a full queue (MaxQueue) meets:
-	// exchange.OverflowReject (the default: ErrQueueFull at once),
+	// exchange.OverflowReject (the default, OverflowDefault: ErrQueueFull
+	// at once),
 	// OverflowBlock (it waits for room up to BlockTimeout, then
 	// ErrQueueFull) or OverflowDropOldest (the oldest ready task of the
 	// lowest priority is dead-lettered with DEAD_CAUSE_OVERFLOW to make
