@@ -42,6 +42,7 @@ func (d *deadLetters) add(dead []deadTask) {
 				continue
 			}
 			s.p.Node().Logger().Info("dead task discarded", "exchange", s.spec.Name, "id", t.id, "reason", t.reason)
+			s.q.markDone(t.id)
 		}
 		return
 	}
@@ -108,6 +109,7 @@ func (d *deadLetters) answered(a deadAnswer) {
 		d.warn(a.err)
 		return
 	}
+	d.s.q.markDone(a.letter.GetId())
 	d.warned = false
 }
 
@@ -127,7 +129,7 @@ func (d *deadLetters) message(pid *actor.PID, l *DeadLetter) (any, error) {
 	key := d.s.spec.DeadLetterKey
 	switch {
 	case key == "":
-		return submission(n, pid, l, 0, 0)
+		return submission(n, pid, Submission{Msg: l}, 0)
 	case pid.Address == n.Address():
 		return &pubsubpb.PublishLocal{Key: key, Value: l}, nil
 	}

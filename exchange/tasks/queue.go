@@ -32,8 +32,10 @@ type taskQueue struct {
 	nextID   uint64
 	stats    Stats
 	free     []*task
+	journal  bool // durable: the ids of tasks done go to done, for the log
 
 	// The outbox, emptied by the queue process after each event.
+	done []uint64      // tasks acked or dead since, in a durable queue
 	busy []*taskWorker // workers with deliveries or revocations to send
 	dead []deadTask
 }
@@ -45,6 +47,7 @@ type task struct {
 	enc        *anypb.Any // its encoded form, as received from another node or once encoded
 	prio       uint8
 	deliveries uint32
+	key        string // the producer's idempotency key, or ""
 	tag        uint64 // the current delivery's tag, while in flight
 	worker     *taskWorker
 	last       *taskWorker // the worker it came back from, to be avoided
@@ -224,7 +227,7 @@ func (q *taskQueue) requeue(t *task, from *taskWorker, reason string) {
 func (q *taskQueue) kill(t *task, cause DeadCause, reason string) {
 	q.dead = append(q.dead, deadTask{id: t.id, msg: t.msg, enc: t.enc, prio: t.prio,
 		deliveries: t.deliveries, cause: cause, reason: reason})
-	q.stats.DeadLettered++
+	q.stats.DeadLettered++ // a durable queue's log marks it done once its dead letter is accepted (deadLetters)
 	q.release(t)
 }
 
@@ -243,6 +246,14 @@ func (q *taskQueue) settle(w *taskWorker, tag uint64) (*task, error) {
 	return t, nil
 }
 
+// markDone records, in a durable queue, that task id is done: its log
+// says so at the next commit.
+func (q *taskQueue) markDone(id uint64) {
+	if q.journal {
+		q.done = append(q.done, id)
+	}
+}
+
 // ack completes a task: it is never delivered again.
 func (q *taskQueue) ack(w *taskWorker, tag uint64) error {
 	t, err := q.settle(w, tag)
@@ -250,6 +261,7 @@ func (q *taskQueue) ack(w *taskWorker, tag uint64) error {
 		return err
 	}
 	q.stats.Acked++
+	q.markDone(t.id)
 	q.release(t)
 	return nil
 }

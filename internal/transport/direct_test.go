@@ -114,7 +114,7 @@ func TestFullSocketLeavesTheRestToTheWriter(t *testing.T) {
 		Listen: "127.0.0.1:0",
 		Handler: func(_ string, f *wire.Frame) {
 			hold.Do(func() { <-gate })
-			got <- f
+			got <- held(f)
 		},
 		PeerDown: func(string, error) {},
 	})
