@@ -2,11 +2,11 @@
 
 .PHONY: demo test bench bench-compare proto consul
 
-## demo: run the demo (a supervision tree restarting a crashing worker)
+## demo: the umbrella example on seven OS-process nodes: a minute of traffic, a kill -9 and its failover, a report (docs/umbrella.md)
 demo:
 	go run ./examples/umbrella
 
-## test: install Consul if missing, then go vet and go test -race ./..., in the root module and in bench/
+## test: install Consul and chromium if missing, then go vet and go test -race ./..., in the root module, bench/ and dashboard/browsertest/
 test:
 	scripts/test.sh
 

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	pa "github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
 // Process is a running process as its own callbacks see it: Self, the node,
@@ -40,6 +42,8 @@ type Process struct {
 	watch  map[Ref]*PID    // monitors this process holds
 	direct atomic.Pointer[DirectCalls]
 
+	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
+	limit   int        // WithMailboxLimit, 0 for none
 	// starter is set for a process that a spawn request started, until its
 	// Init has returned; see spawnFor.
 	starter *starter
@@ -149,9 +153,11 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		mons:     map[monKey]*PID{},
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
+		limit:    o.mailboxLimit,
 		starter:  o.starter,
 	}
-	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp)), id)
+	props := pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp), pa.WithMailbox(p.mailboxProducer()))
+	pid, err := n.system.Root.SpawnNamed(props, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}
@@ -294,6 +300,10 @@ func (p *Process) dispatch(m any) {
 	}()
 	switch m := m.(type) {
 	case *callMsg:
+		if _, ok := m.msg.(*wire.InspectProcess); ok {
+			p.node.reply(m.from, p.inspect(), nil)
+			return
+		}
 		p.cur, p.deferred = m, false
 		reply, err := p.server.HandleCall(p, m.msg)
 		if !p.deferred {

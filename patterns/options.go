@@ -11,16 +11,20 @@ type RequestOption func(*requestOptions)
 
 type requestOptions struct {
 	tag, service, key, idem string
+	headers                 map[string]string
 	retry                   *Retry
 	safe                    bool
 }
 
 func parseOptions(opts []RequestOption) requestOptions {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) == 0 { // the options escape: no allocation without them
+		return requestOptions{}
 	}
-	return o
+	o := new(requestOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
 }
 
 // single checks the options of a request whose answer is not one reply
