@@ -1,6 +1,7 @@
 package tasks
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -160,4 +162,27 @@ func TestReplicatedQueueInAMinorityConfirmsNothing(t *testing.T) {
 	if !errors.Is(err, ErrNotLeader) {
 		t.Fatalf("submit in a minority: %v, want ErrNotLeader", err)
 	}
+}
+
+// A replica's FSM takes any bytes as an entry or a snapshot: an entry
+// that is no sequence of intact frames of TaskRecords is refused with an
+// error (counted), never a panic, and a snapshot the same.
+func FuzzReplicaFSM(f *testing.F) {
+	good := appendRecord(nil, &taskspb.TaskRecord{Op: &taskspb.TaskRecord_Stored{Stored: &taskspb.TaskStored{Id: 7, Key: "k", AtUnixNano: 1}}})
+	good = appendRecord(good, &taskspb.TaskRecord{Op: &taskspb.TaskRecord_Done{Done: &taskspb.TaskDone{Ids: []uint64{7}}}})
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsm := newReplicaFSM(time.Minute)
+		res := fsm.Apply(&raft.Log{Type: raft.LogCommand, Data: data})
+		if err, _ := res.(error); err != nil && fsm.bad.Load() != 1 {
+			t.Fatalf("refused entry not counted: %v", err)
+		}
+		_ = fsm.Restore(io.NopCloser(bytes.NewReader(data)))
+		_ = fsm.state()
+		if _, err := fsm.Snapshot(); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
