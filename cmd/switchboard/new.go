@@ -12,6 +12,7 @@ import (
 // own flags.
 var standalone = map[string]func(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int{
 	"new":  cmdNew,
+	"node": cmdNode,
 }
 
 // cmdNew is "new -module M DIR": the umbrella scaffold of
