@@ -24,7 +24,7 @@ func cmdCall(s *session, args []string) (any, func(io.Writer), error) {
 	}
 	v, err := patterns.NewClient(s.n).Call(s.ctx, e.at(), msg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("call %s on %s: %w", e.Name, e.Node, err)
 	}
 	view, text := reply(v)
 	return view, func(w io.Writer) { fmt.Fprintln(w, text) }, nil

@@ -71,4 +71,3 @@ func cmdNode(args []string, stdout, stderr io.Writer, _ func(string) (string, bo
 	fmt.Fprintln(stdout, "stopped")
 	return exitOK
 }
-

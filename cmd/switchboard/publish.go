@@ -10,7 +10,9 @@ import (
 
 // published is what publish and submit print.
 type published struct {
-	Exchange, Node, Key, Type string
+	Exchange, Node string
+	Key            string `json:",omitempty"`
+	Type           string
 }
 
 // cmdPublish is "publish EXCHANGE KEY MSG": one message to the pub-sub
@@ -28,8 +30,10 @@ func cmdPublish(s *session, args []string) (any, func(io.Writer), error) {
 		return nil, nil, err
 	}
 	if err := patterns.Publish(s.ctx, s.n, e.at(), args[1], msg); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("publish to %s on %s: %w", e.Name, e.Node, err)
 	}
 	p := published{Exchange: e.Name, Node: e.Node, Key: args[1], Type: s.msgType}
-	return p, func(w io.Writer) { fmt.Fprintf(w, "published %s to %s on %s, key %s\n", p.Type, p.Exchange, p.Node, p.Key) }, nil
+	return p, func(w io.Writer) {
+		fmt.Fprintf(w, "published %s to %s on %s, key %s\n", p.Type, p.Exchange, p.Node, p.Key)
+	}, nil
 }

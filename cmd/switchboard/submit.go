@@ -23,7 +23,7 @@ func cmdSubmit(s *session, args []string) (any, func(io.Writer), error) {
 		return nil, nil, err
 	}
 	if err := patterns.NewTasks(s.n).Submit(s.ctx, e.at(), msg); err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("submit to %s on %s: %w", e.Name, e.Node, err)
 	}
 	p := published{Exchange: e.Name, Node: e.Node, Type: s.msgType}
 	return p, func(w io.Writer) { fmt.Fprintf(w, "submitted %s to %s on %s\n", p.Type, p.Exchange, p.Node) }, nil
