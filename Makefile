@@ -6,7 +6,7 @@
 demo:
 	go run ./examples/umbrella
 
-## test: install Consul if missing, then go vet and go test -race ./..., in the root module and in bench/
+## test: install Consul and chromium if missing, then go vet and go test -race ./..., in the root module, bench/ and dashboard/browsertest/
 test:
 	scripts/test.sh
 

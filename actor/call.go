@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -80,15 +79,20 @@ func (n *Node) sendCall(from, to *PID, msg any, rt replyTo) error {
 		}
 		return nil
 	}
-	payload, err := pack(msg)
+	o := getOut()
+	defer o.put()
+	payload, err := o.pack(msg)
 	if err != nil {
 		return err
 	}
-	c := &wire.Call{Ref: rt.ref, Payload: payload}
+	o.c.Ref, o.c.Payload = rt.ref, payload
 	if rt.addr != n.addr {
-		c.ReplyAddress = rt.addr
+		o.c.ReplyAddress = rt.addr
 	}
-	return n.sendFrame(to.Address, &wire.Frame{From: toWire(from), To: to.Id, Body: &wire.Frame_Call{Call: c}})
+	o.call.Call = &o.c
+	o.sender(from)
+	o.f.To, o.f.Body = to.Id, &o.call
+	return n.sendFrame(to.Address, &o.f)
 }
 
 func hasDeadline(ctx context.Context) bool {
@@ -158,11 +162,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 	}
 	if n.isLocal(to) {
 		if t := n.local(to); t != nil {
-			if cast {
-				t.enqueue(&castMsg{msg: msg})
-			} else {
-				t.enqueue(guard(msg))
-			}
+			return t.admit(from, msg, cast)
 		}
 		return nil
 	}
@@ -198,67 +198,71 @@ func (n *Node) Reply(to ReplyTo, val any, err error) {
 	}
 }
 
-func (n *Node) reply(to replyTo, val any, err error) {
+// TryReply is Reply that says whether the reply went: ErrOverloaded if
+// the queue for the caller's node is full (nothing was sent, not even the
+// error Reply would send in its place, and it is not counted as dropped:
+// the caller may try again, as a stream's producer does), or the error
+// Reply would have swallowed (the caller's node is down, this one
+// stopping). A reply within the node always goes.
+func (n *Node) TryReply(to ReplyTo, val any, err error) error {
+	if to.to.ref == 0 {
+		return nil
+	}
+	return n.sendReply(to.to, val, err, true)
+}
+
+func (n *Node) reply(to replyTo, val any, err error) { _ = n.sendReply(to, val, err, false) }
+
+// sendReply sends a reply and says whether it went; with try, one that
+// does not fit the queue for its node is left to the caller (TryReply).
+func (n *Node) sendReply(to replyTo, val any, err error, try bool) error {
 	if to.addr == n.addr {
 		n.pending.complete(to.ref, val, err)
-		return
+		return nil
 	}
-	r := &wire.Reply{Ref: to.ref}
+	o := getOut()
+	defer o.put()
+	r := &o.r
+	r.Ref = to.ref
 	if err != nil {
 		r.Error = encodeError(err)
 	} else if val != nil {
-		payload, buf, perr := packPooled(val)
+		payload, perr := o.pack(val)
 		if perr != nil {
 			r.Error = encodeError(perr)
 		} else {
 			r.Payload = payload
-			defer recyclePayload(buf) // sendFrame has copied it into its frame
 		}
 	}
-	switch err := n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}); {
-	case errors.Is(err, ErrMessageTooLarge):
+	o.reply.Reply = r
+	o.f.Body = &o.reply
+	serr := n.sendFrame(to.addr, &o.f)
+	switch {
+	case errors.Is(serr, ErrMessageTooLarge):
 		// The caller must not wait for a reply that cannot travel.
-		r.Payload, r.Error = nil, encodeError(err)
-		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
-	case errors.Is(err, ErrOverloaded):
-		// Its node does not read: an error would not get through either.
+		r.Payload, r.Error = nil, encodeError(serr)
+		return n.sendFrame(to.addr, &o.f)
+	case errors.Is(serr, ErrOverloaded) && !try:
+		// Its node reads too slowly for the reply: the caller is told, with
+		// an error of a few bytes that has room beyond the queue's bound
+		// (see Limits.MaxPeerQueueBytes), instead of waiting for its
+		// deadline. An error reply that did not fit is lost.
 		n.stats.repliesDropped.Add(1)
+		if r.Payload == nil {
+			n.stats.repliesLost.Add(1)
+			return serr
+		}
+		r.Payload, r.Error = nil, &wire.Error{Code: wire.Code_CODE_OVERLOADED, Text: ErrOverloaded.Error() + ": the reply did not fit the queue to its node"}
+		if errors.Is(n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}), ErrOverloaded) {
+			n.stats.repliesLost.Add(1)
+		}
 	}
+	return serr
 }
 
-// payloadBufs recycles the encodings of replies to other nodes, so that a
-// stream of large replies (chunks) does not allocate one each: the
-// transport copies a payload into its frame before sendFrame returns.
-var payloadBufs sync.Pool
-
-// keepPayloadBuf is the largest payload buffer that is recycled.
+// keepPayloadBuf is the largest payload buffer that is kept for reuse
+// (see outFrame).
 const keepPayloadBuf = 4 << 20
-
-// packPooled is pack into a recycled buffer; give it back with
-// recyclePayload once the payload has been sent.
-func packPooled(msg any) (*anypb.Any, *[]byte, error) {
-	m, ok := msg.(proto.Message)
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: %T", ErrNotSerializable, msg)
-	}
-	bp, _ := payloadBufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	b, err := proto.MarshalOptions{}.MarshalAppend((*bp)[:0], m)
-	if err != nil {
-		payloadBufs.Put(bp)
-		return nil, nil, err
-	}
-	*bp = b
-	return &anypb.Any{TypeUrl: "type.googleapis.com/" + string(m.ProtoReflect().Descriptor().FullName()), Value: b}, bp, nil
-}
-
-func recyclePayload(bp *[]byte) {
-	if cap(*bp) <= keepPayloadBuf {
-		payloadBufs.Put(bp)
-	}
-}
 
 func pack(msg any) (*anypb.Any, error) {
 	m, ok := msg.(proto.Message)

@@ -97,11 +97,8 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			return err
 		}
 		if t := n.procByID(f.To); t != nil {
-			if _, ok := b.(*wire.Frame_Cast); ok {
-				t.enqueue(&castMsg{msg: msg})
-			} else {
-				t.enqueue(guard(msg))
-			}
+			_, cast := b.(*wire.Frame_Cast)
+			_ = t.admit(nil, msg, cast) // a full mailbox drops it, counted
 		}
 	case *wire.Frame_Link:
 		if !n.addLink(f.To, from) {
@@ -190,6 +187,7 @@ var codes = []struct {
 	{wire.Code_CODE_NODE_DOWN, ErrNodeDown},
 	{wire.Code_CODE_TIMEOUT, ErrTimeout},
 	{wire.Code_CODE_UNHANDLED, ErrUnhandled},
+	{wire.Code_CODE_OVERLOADED, ErrOverloaded},
 }
 
 // encodeError turns an error or exit reason into its wire form; a sentinel of

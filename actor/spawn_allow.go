@@ -123,14 +123,16 @@ func (n *Node) spawnFor(from *PID, rt replyTo, msg any) {
 		st.mon = &monKey{addr: from.Address, ref: Ref(r)}
 	}
 	o := spawnOptions{name: req.GetRegister(), trapExit: req.GetTrapExit(), starter: st}
+	// Counted first: the process may answer its caller (an Init error)
+	// before startProcess returns.
+	n.stats.spawned.Add(1)
 	n.spawning.RLock()
 	_, _, err = n.startProcess(BaseServer{}, nil, []SpawnOption{func(so *spawnOptions) { *so = o }})
 	n.spawning.RUnlock()
 	if err != nil {
+		n.stats.spawned.Add(^uint64(0))
 		n.reply(rt, nil, err)
-		return
 	}
-	n.stats.spawned.Add(1)
 }
 
 // adoptStarter sets up, on a process being started, the link and monitor

@@ -36,9 +36,18 @@ type Stats struct {
 	// full (Limits.MaxPeerQueueBytes): those whose Send, Cast, Call or
 	// Forward returned ErrOverloaded, and the replies dropped.
 	Overloaded uint64
-	// RepliesDropped counts the replies among Overloaded: their callers
-	// were not told.
+	// MailboxFull counts messages from Send and Cast that a process
+	// spawned WithMailboxLimit did not take because its mailbox was full:
+	// refused with ErrOverloaded on this node, dropped on arrival from
+	// another.
+	MailboxFull uint64
+	// RepliesDropped counts the replies among Overloaded: their values
+	// were dropped, and their callers told with ErrOverloaded unless the
+	// error did not fit either (RepliesLost).
 	RepliesDropped uint64
+	// RepliesLost counts the replies dropped whose callers could not be
+	// told either: they time out, or learn that the node is down.
+	RepliesLost uint64
 	// RefusalsLogged and RefusalsSuppressed count the refused connections
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
@@ -66,6 +75,8 @@ func (n *Node) Stats() Stats {
 		Crashes:        n.stats.crashes.Load(),
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
+		MailboxFull:    n.stats.mailboxFull.Load(),
+		RepliesLost:    n.stats.repliesLost.Load(),
 		Spawned:        n.stats.spawned.Load(),
 		SpawnsRefused:  n.stats.spawnsRefused.Load(),
 	}

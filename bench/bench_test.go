@@ -87,7 +87,7 @@ func TestHarnessTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Erlang seed, published", "idle controller", "5,122.3", "| three nodes | sequential 10 |", "*Bare TCP* is the floor"} {
+	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Switchboard ÷ NATS", "≥ 1.2× NATS", "µs |", "Erlang seed, published", "idle controller", "5,122.3", "| three nodes | sequential 10 |", "*Bare TCP* is the floor"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

@@ -63,8 +63,9 @@ func (r Run) Failed() string { return r.Outcome.Err }
 
 // ProcCPU is one process's CPU during a run, in % of one core.
 type ProcCPU struct {
-	Role    string  `json:"role"`
-	Percent float64 `json:"percent"`
+	Role    string        `json:"role"`
+	Percent float64       `json:"percent"`
+	Time    time.Duration `json:"time"` // user + system over the run
 }
 
 // ProcMem is one process's resident memory at the end of a topology.
@@ -218,8 +219,8 @@ func summary(r Run) string {
 		cpu = append(cpu, fmt.Sprintf("%s %.0f%%", c.Role, c.Percent))
 	}
 	l := r.Outcome.Latency
-	return fmt.Sprintf("%9s cycles/s  p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
-		fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
+	return fmt.Sprintf("%9s cycles/s  %s CPU per cycle  p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
+		fmtCPU(r.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
 }
 
 // deploy starts the processes of sys in topo and its client.
@@ -390,7 +391,7 @@ func (h *harness) measure(d *deployment, topo Topology, shape Shape) Run {
 			continue
 		}
 		ours += after - before[i]
-		r.CPU = append(r.CPU, ProcCPU{Role: p.role, Percent: percentOf(after-before[i], r.Wall)})
+		r.CPU = append(r.CPU, ProcCPU{Role: p.role, Percent: percentOf(after-before[i], r.Wall), Time: after - before[i]})
 	}
 	r.Steal = percentOf(steal1-steal0, r.Wall)
 	r.Others = max(0, percentOf(busy1-busy0-(steal1-steal0)-ours, r.Wall))

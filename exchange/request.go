@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -52,27 +53,53 @@ func (r *Request) Expired(now time.Time) bool { return !r.Deadline.IsZero() && n
 // envelope to a remote one. If pid's node goes down before pid answers, n
 // answers r's ReplyTo with actor.ErrNodeDown (see actor.Node.Forward).
 func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error {
-	var msg any = r
-	if pid.Address != n.Address() {
-		env, err := r.envelope()
-		if err != nil {
-			return err
-		}
-		msg = env
+	if pid.Address == n.Address() {
+		return n.Forward(pid, r, r.replyTo)
 	}
-	return n.Forward(pid, msg, r.replyTo)
+	o := envOuts.Get().(*envOut)
+	defer o.put()
+	env, err := r.envelope(o)
+	if err != nil {
+		return err
+	}
+	return n.Forward(pid, env, r.replyTo) // encoded before it returns: o is free again
 }
 
-func (r *Request) envelope() (*wire.Envelope, error) {
+// envOut is an envelope with its payload's Any and buffer, reused: an
+// envelope to another node is encoded before Forward returns.
+type envOut struct {
+	e   wire.Envelope
+	a   anypb.Any
+	buf []byte
+}
+
+var envOuts = sync.Pool{New: func() any { return new(envOut) }}
+
+// keepEnvBuf is the largest payload buffer an envOut keeps.
+const keepEnvBuf = 1 << 20
+
+func (o *envOut) put() {
+	o.e = wire.Envelope{}
+	o.a.TypeUrl, o.a.Value = "", nil
+	if cap(o.buf) > keepEnvBuf {
+		o.buf = nil
+	}
+	envOuts.Put(o)
+}
+
+// envelope is r as the envelope it crosses nodes in, built in o.
+func (r *Request) envelope(o *envOut) (*wire.Envelope, error) {
 	m, ok := r.Msg.(proto.Message)
 	if !ok {
 		return nil, fmt.Errorf("%w: %w: %T", ErrBadRequest, actor.ErrNotSerializable, r.Msg)
 	}
-	payload, err := anypb.New(m)
+	b, err := proto.MarshalOptions{}.MarshalAppend(o.buf[:0], m)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 	}
-	env := &wire.Envelope{
+	o.buf = b
+	o.a.TypeUrl, o.a.Value = wire.TypeURL(m), b
+	o.e = wire.Envelope{
 		Exchange:       r.Exchange,
 		RequestTag:     r.Tag,
 		RequestId:      r.replyTo.Ref(),
@@ -80,16 +107,16 @@ func (r *Request) envelope() (*wire.Envelope, error) {
 		ServiceTag:     r.ServiceTag,
 		RoutingKey:     r.RoutingKey,
 		IdempotencyKey: r.IdempotencyKey,
-		Payload:        payload,
+		Payload:        &o.a,
 		Hops:           uint32(r.hops),
 		WantAll:        r.wantAll,
 		ConnectionTag:  r.ConnTag,
 		Headers:        r.Headers,
 	}
 	if !r.Deadline.IsZero() {
-		env.DeadlineUnixNano = r.Deadline.UnixNano()
+		o.e.DeadlineUnixNano = r.Deadline.UnixNano()
 	}
-	return env, nil
+	return &o.e, nil
 }
 
 // AsRequest returns the request in msg, as a controller or an exchange

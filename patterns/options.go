@@ -17,11 +17,14 @@ type requestOptions struct {
 }
 
 func parseOptions(opts []RequestOption) requestOptions {
-	var o requestOptions
-	for _, opt := range opts {
-		opt(&o)
+	if len(opts) == 0 { // the options escape: no allocation without them
+		return requestOptions{}
 	}
-	return o
+	o := new(requestOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
 }
 
 // single checks the options of a request whose answer is not one reply

@@ -11,8 +11,9 @@ import (
 // standalone are the commands that ask no running node: they parse their
 // own flags.
 var standalone = map[string]func(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int{
-	"new":  cmdNew,
-	"node": cmdNode,
+	"dashboard": dashboardMain,
+	"new":       cmdNew,
+	"node":      cmdNode,
 }
 
 // cmdNew is "new -module M DIR": the umbrella scaffold of

@@ -7,9 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -48,6 +45,8 @@ commands:
   node --release FILE      runs a node from a release file (see switchboard node -h)
   new -module M DIR        scaffolds an umbrella project in DIR
 
+  dashboard                serve the live web dashboard (--listen HOST:PORT) until interrupted
+
 MSG is JSON of --type (default google.protobuf.StringValue: '"hi"').
 
 flags:
@@ -85,10 +84,7 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 	cmd := commands[args[0]]
 	fs := flag.NewFlagSet("switchboard "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	getenv := func(k string) string { v, _ := env(k); return v }
-	node := fs.String("node", getenv("SWITCHBOARD_NODE"), "transport address (host:port) of any node of the cluster")
-	cookie := fs.String("cookie", getenv("SWITCHBOARD_COOKIE"), "the cluster's cookie")
-	cookieFile := fs.String("cookie-file", getenv("SWITCHBOARD_COOKIE_FILE"), "a file holding the cluster's cookie")
+	tg := targetFlags(fs, env)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound of the whole command")
 	msgType := fs.String("type", defaultType, "protobuf type of MSG (call, publish, submit)")
@@ -104,28 +100,18 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		}
 		names, rest = append(names, fs.Arg(0)), fs.Args()[1:]
 	}
-	if *node == "" {
-		fmt.Fprintln(stderr, "switchboard: --node (or SWITCHBOARD_NODE) is required")
+	if !tg.resolve(stderr) {
 		return exitUsage
-	}
-	if *cookieFile != "" && *cookie == "" {
-		b, err := os.ReadFile(*cookieFile)
-		if err != nil {
-			fmt.Fprintf(stderr, "switchboard: %v\n", err)
-			return exitUsage
-		}
-		*cookie = strings.TrimSpace(string(b))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	n, err := actor.Start(actor.Config{Name: fmt.Sprintf("switchboard-%d@localhost", os.Getpid()), Listen: "127.0.0.1:0",
-		Cookie: *cookie, Logger: slog.New(slog.DiscardHandler)})
+	n, err := tg.start("switchboard")
 	if err != nil {
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitError
 	}
 	defer func() { _ = n.Stop(context.Background()) }()
-	s := &session{ctx: ctx, n: n, target: *node, msgType: *msgType}
+	s := &session{ctx: ctx, n: n, target: *tg.node, msgType: *msgType}
 	v, table, err := cmd(s, names)
 	if err != nil {
 		return s.fail(stderr, err)

@@ -58,6 +58,7 @@ var prelude = map[string]string{
 	"inspect":    modulePath + "/inspect",
 	"ops":        modulePath + "/ops",
 	"tracing":    modulePath + "/tracing",
+	"dashboard":  modulePath + "/dashboard",
 	"http":       "net/http",
 	"release":    modulePath + "/release",
 

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"encoding/binary"
 )
 
@@ -32,7 +31,7 @@ type cork struct {
 // after is called once a frame from r has been handled: it corks while r
 // holds another whole frame and writes the held frames when the burst ends
 // or has gone on for maxCorked frames.
-func (c *cork) after(r *bufio.Reader) {
+func (c *cork) after(r byteSource) {
 	more := wholeFrame(r)
 	switch {
 	case more && !c.on:
@@ -58,7 +57,7 @@ func (c *cork) end() {
 }
 
 // wholeFrame reports whether r holds a whole frame, length prefix included.
-func wholeFrame(r *bufio.Reader) bool {
+func wholeFrame(r byteSource) bool {
 	if r.Buffered() < 4 {
 		return false
 	}

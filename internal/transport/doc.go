@@ -9,8 +9,9 @@
 // speaks only for the node it authenticated as (identity.go). Then the
 // dialer writes frames, each a 4-byte big-endian length and the protobuf
 // encoding, and the listener writes nothing but ticks: both sides tick
-// when idle, and a peer from which nothing came for Config.TickTime is
-// declared down (tick.go). A frame sent to an idle
+// when idle, and a peer from which nothing came for Config.TickTime (the
+// larger of both sides', which the handshake exchanges) is declared down
+// (tick.go). A frame sent to an idle
 // connection (nothing queued, nothing being written, no frame written by
 // a sender in the last 20 µs) is written at once by the sending goroutine,
 // with one non-blocking write; the rest of it, if the socket takes only
@@ -38,7 +39,7 @@
 // ErrHandshakeClosed.
 //
 // What a peer can make a node hold is bounded (see Limits): connections in
-// their handshake (a 512-byte reader each, 64 KiB only once authenticated;
+// their handshake (a 512-byte reader each, 64 KiB only once authenticated and busy;
 // beyond Limits.MaxPendingConns closed at once), the time a frame takes to
 // arrive once its length prefix has (Limits.FrameTimeout), the memory of
 // large frames being read and handled, node-wide (Limits.MaxInflightBytes),

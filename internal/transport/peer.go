@@ -33,6 +33,7 @@ type peer struct {
 	last    time.Time    // when the last frame was written at once
 	held    bool         // in Transport.held: a reader writes the queue when its burst ends
 	scratch []byte       // writeHeld's buffer, under busy
+	iov     [][]byte     // write's vector, under busy
 	tickDue bool         // the watchdog asks the writer for an empty frame (tick.go)
 	closed  bool
 	stats   *peerCounters // traffic with this peer, out
@@ -47,15 +48,16 @@ const defaultDirectGap = 20 * time.Microsecond
 var errPeerDown = errors.New("transport: peer down")
 
 // push sends or queues b, a frame with its length prefix: errPeerDown if
-// the peer is already down, ErrOverloaded if b is data (see bounded) and
-// does not fit the queue's MaxPeerQueueBytes; then nothing of b is queued.
-func (p *peer) push(b []byte, data bool) error {
+// the peer is already down, ErrOverloaded if b would make the queue
+// exceed room (its frame's bound, see Transport.room; 0: none); then
+// nothing of b is queued.
+func (p *peer) push(b []byte, room int64) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return errPeerDown
 	}
-	if q := p.queued.Load(); data && q > 0 && q+int64(len(b)) > int64(p.t.cfg.MaxPeerQueueBytes) {
+	if q := p.queued.Load(); room > 0 && q > 0 && q+int64(len(b)) > room {
 		p.mu.Unlock()
 		return p.overloaded(len(b))
 	}
@@ -182,9 +184,9 @@ func (p *peer) serve() (err error) {
 	defer c.Close()
 
 	r := bufio.NewReaderSize(c, 512)
-	w := bufio.NewWriterSize(c, 64<<10)
+	w := bufio.NewWriterSize(c, handshakeBufSize) // the handshake and ticks; frames go out in one writev (write)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	inc, err := t.greet(r, w, p.addr, nil)
+	side, err := t.greet(r, w, p.addr, nil)
 	if err != nil {
 		if !p.isClosed() {
 			t.handshakeFailed(p.addr, err)
@@ -193,7 +195,7 @@ func (p *peer) serve() (err error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	l := &live{}
-	l.init(c, p, p.addr, inc)
+	t.initLive(l, c, p, p.addr, side)
 	t.watch(l)
 	defer t.unwatch(l)
 	defer func() { err = l.reason(err) }() // cut by the watchdog: say so
@@ -216,6 +218,9 @@ func (p *peer) serve() (err error) {
 			p.direct = newDirectWrite(raw)
 			p.mu.Unlock()
 		}
+	}
+	if p.direct == nil { // TLS: frames are batched into records through a large buffer
+		w = bufio.NewWriterSize(c, 64<<10)
 	}
 	for {
 		select {
@@ -247,7 +252,7 @@ func (p *peer) serve() (err error) {
 		p.queue = p.spare[:0]
 		p.busy = true
 		p.mu.Unlock()
-		err := p.write(w, batch)
+		err := p.write(c, w, batch)
 		p.mu.Lock()
 		p.busy = false
 		p.spare = batch
@@ -262,9 +267,29 @@ func (p *peer) serve() (err error) {
 	}
 }
 
-// write writes and flushes a batch of frames.
-func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
+// write writes a batch of frames: to a TCP connection in one writev (no
+// copy, no write buffer to keep per connection), to others (TLS) through
+// w, flushed. p.busy is set.
+func (p *peer) write(c net.Conn, w *bufio.Writer, batch [][]byte) error {
 	bytes := 0
+	if p.direct != nil {
+		p.iov = append(p.iov[:0], batch...) // WriteTo consumes its slice
+		bufs := net.Buffers(p.iov)
+		_, err := bufs.WriteTo(c)
+		clear(p.iov[:cap(p.iov)])
+		if err != nil {
+			return err
+		}
+		for i, b := range batch {
+			bytes += len(b)
+			p.queued.Add(-int64(len(b)))
+			recycleFrame(b)
+			batch[i] = nil
+		}
+		p.t.framesOut.Add(uint64(len(batch)))
+		p.countOut(len(batch), bytes)
+		return nil
+	}
 	for i, b := range batch {
 		if _, err := w.Write(b); err != nil {
 			return err

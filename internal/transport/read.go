@@ -2,13 +2,11 @@ package transport
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -48,7 +46,7 @@ func (fr *frameReader) done() {
 // counted here: too large or undecodable in BadFrames, too slow in
 // SlowFrames. The deadline is cleared after the frame; a deadline between
 // frames (the liveness ticks') is set before each length prefix is read.
-func (fr *frameReader) next(r *bufio.Reader, m proto.Message) error {
+func (fr *frameReader) next(r byteSource, m proto.Message) error {
 	fr.done()
 	t := fr.t
 	size, err := readHeader(r, t.cfg.MaxFrameSize)
@@ -91,14 +89,10 @@ func (fr *frameReader) next(r *bufio.Reader, m proto.Message) error {
 }
 
 // authenticated returns the reader of a connection whose handshake is
-// done, reading from c: the 64 KiB one, which takes over what the
+// done, reading from c: a connReader, which takes over what the
 // handshake's small reader had buffered beyond the handshake (nothing,
 // from an honest dialer, which waits for the Welcome).
-func authenticated(small *bufio.Reader, c io.Reader) *bufio.Reader {
-	n := small.Buffered()
-	if n == 0 {
-		return bufio.NewReaderSize(c, readBufSize)
-	}
-	rest, _ := small.Peek(n)
-	return bufio.NewReaderSize(io.MultiReader(bytes.NewReader(slices.Clone(rest)), c), readBufSize)
+func authenticated(small *bufio.Reader, c io.Reader) *connReader {
+	rest, _ := small.Peek(small.Buffered())
+	return newConnReader(c, rest)
 }

@@ -60,7 +60,7 @@ type Config struct {
 	// ServerName is set), and ClientCAs with ClientAuth
 	// tls.RequireAndVerifyClientCert makes it mutual.
 	TLS          *tls.Config
-	Handler      func(from string, f *wire.Frame) // inbound frames, on the connection's goroutine
+	Handler      func(from string, f *wire.Frame) // inbound frames, on the connection's goroutine; f itself is reused once it returns, what its fields point to is not
 	PeerDown     func(addr string, err error)     // a connection to or from addr broke, or its handshake failed; err says why
 	MaxFrameSize int                              // default 64 MiB
 	DialTimeout  time.Duration                    // bounds a dial and its handshake; default 2 s
@@ -70,7 +70,8 @@ type Config struct {
 	// connection ticks both ways every TickTime/4, and a peer from which
 	// nothing was read for TickTime is declared down (PeerDown with
 	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
-	// 4 s.
+	// 4 s. The handshake exchanges both sides' TickTimes, and a connection
+	// waits for the larger.
 	TickTime time.Duration
 	// Incarnation tells this life of the node from its others at the same
 	// address (see identity.go); default: the time Listen was called, in
@@ -261,7 +262,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
-	data := bounded(f)
+	room := t.room(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -282,7 +283,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if err := p.push(b, data); err != errPeerDown {
+		if err := p.push(b, room); err != errPeerDown {
 			if err != nil {
 				recycleFrame(b)
 			}
@@ -394,21 +395,23 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		t.mu.Unlock()
 		_ = c.Close()
 	}()
-	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // the 64 KiB one once authenticated
+	r := bufio.NewReaderSize(in.live.counting(c), handshakeBufSize) // a connReader once authenticated
 	from, ok := t.open(c, r, in)
 	if !ok {
 		return
 	}
 	defer t.unwatch(&in.live)
-	r = authenticated(r, in.live.counting(c))
+	cr := authenticated(r, in.live.counting(c))
+	defer cr.release()
 	buf := t.newFrameReader(c, &in.live)
 	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
 	pc := t.peerStats.of(from)
+	f := &wire.Frame{} // reused: Config.Handler does not keep it
 	for {
-		f := &wire.Frame{}
-		if err := t.read(r, f, &buf); err != nil {
+		f.Reset()
+		if err := t.read(cr, f, &buf); err != nil {
 			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, errUndecodable) {
 				pc.badFrames.Add(1)
 			}
@@ -432,7 +435,7 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 			pc.bytesIn.Add(uint64(buf.size) + 4)
 			t.cfg.Handler(from, f)
 		}
-		ck.after(r)
+		ck.after(cr)
 	}
 }
 
@@ -441,23 +444,36 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 // keep, so one buffer serves a connection's frames up to keepReadBuf; a
 // larger frame gets a buffer of its own, which the decoded frame keeps
 // (wire.UnmarshalFrameOwned) instead of a copy.
-func (t *Transport) read(r *bufio.Reader, m proto.Message, fr *frameReader) error {
+func (t *Transport) read(r byteSource, m proto.Message, fr *frameReader) error {
 	return fr.next(r, m)
 }
 
-// frameBufs recycles the buffers of frames once written (see Send and
-// peer), so that a stream of large frames does not allocate one each.
-var frameBufs sync.Pool
+// Frame buffers, once written, are recycled (see Send and peer), so that
+// neither a stream of small frames nor one of large frames allocates a
+// buffer each. Small ones go to smallFrameBufs, a free list that takes and
+// gives []byte as they are (a sync.Pool boxes each Put: an allocation per
+// frame); it holds at most smallFrameBufs' capacity of smallFrameBuf bytes
+// each. Larger ones go to frameBufs, which the collector may empty.
+var (
+	smallFrameBufs = make(chan []byte, 256)
+	frameBufs      sync.Pool
+)
 
-// keepFrameBuf is the largest frame buffer that is recycled.
-const keepFrameBuf = 4 << 20
+const (
+	smallFrameBuf = 16 << 10
+	keepFrameBuf  = 4 << 20 // the largest frame buffer that is recycled
+)
 
 // marshalFrame encodes f into a recycled buffer, length prefix included,
 // so that the frame is one write.
 func marshalFrame(f *wire.Frame) ([]byte, error) {
 	var b []byte
-	if p, ok := frameBufs.Get().(*[]byte); ok {
-		b = (*p)[:0]
+	select {
+	case b = <-smallFrameBufs:
+	default:
+		if p, ok := frameBufs.Get().(*[]byte); ok {
+			b = (*p)[:0]
+		}
 	}
 	b = append(b, 0, 0, 0, 0)
 	b, err := wire.AppendFrame(b, f)
@@ -470,14 +486,24 @@ func marshalFrame(f *wire.Frame) ([]byte, error) {
 
 // recycleFrame gives back the buffer of a frame that has been written.
 func recycleFrame(b []byte) {
-	if cap(b) <= keepFrameBuf {
-		b = b[:0]
-		frameBufs.Put(&b)
+	switch c := cap(b); {
+	case c <= smallFrameBuf:
+		select {
+		case smallFrameBufs <- b[:0]:
+		default:
+		}
+	case c <= keepFrameBuf:
+		bp := new([]byte) // not &b: b would move to the heap on every call
+		*bp = b[:0]
+		frameBufs.Put(bp)
 	}
 }
 
-// keepReadBuf is the largest read buffer a connection keeps between frames.
-const keepReadBuf = 4 << 20
+// keepReadBuf is the largest read buffer a connection keeps between frames:
+// an idle connection holds no more than it (and its connReader's small
+// buffer). A larger frame gets a buffer of its own, which the decoded
+// frame aliases instead of copying.
+const keepReadBuf = 16 << 10
 
 // readMsg reads one length-prefixed message of at most limit bytes into m.
 func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
@@ -485,7 +511,7 @@ func readMsg(r *bufio.Reader, m proto.Message, limit int) error {
 	return readMsgInto(r, m, limit, &buf)
 }
 
-func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) error {
+func readMsgInto(r byteSource, m proto.Message, limit int, keep *[]byte) error {
 	size, err := readHeader(r, limit)
 	if err != nil {
 		return err
@@ -497,12 +523,16 @@ func readMsgInto(r *bufio.Reader, m proto.Message, limit int, keep *[]byte) erro
 var errUndecodable = errors.New("transport: undecodable frame")
 
 // readHeader reads a length prefix of at most limit.
-func readHeader(r *bufio.Reader, limit int) (int, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+func readHeader(r byteSource, limit int) (int, error) {
+	hdr, err := r.Peek(4) // not io.ReadFull into an array: that array escapes, an allocation per frame
+	if err != nil {
+		if len(hdr) > 0 && err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
 		return 0, err
 	}
-	size := binary.BigEndian.Uint32(hdr[:])
+	size := binary.BigEndian.Uint32(hdr)
+	_, _ = r.Discard(4)
 	if int64(size) > int64(limit) {
 		return 0, fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, size)
 	}
@@ -511,7 +541,7 @@ func readHeader(r *bufio.Reader, limit int) (int, error) {
 
 // readBody reads the size bytes of a message into *keep, or into a buffer
 // of its own if *keep is smaller, and decodes them into m.
-func readBody(r *bufio.Reader, m proto.Message, size int, keep *[]byte) error {
+func readBody(r byteSource, m proto.Message, size int, keep *[]byte) error {
 	buf, own := *keep, false
 	if cap(buf) < size {
 		buf = make([]byte, size)

@@ -46,7 +46,7 @@ func listenWith(t *testing.T, cfg Config) (*Transport, *sink) {
 		warns:  make(chan string, 10),
 	}
 	cfg.Listen = "127.0.0.1:0"
-	cfg.Handler = func(_ string, f *wire.Frame) { s.frames <- f }
+	cfg.Handler = func(_ string, f *wire.Frame) { s.frames <- held(f) }
 	cfg.PeerDown = func(addr string, err error) { s.down <- addr; s.why <- err }
 	cfg.Logger = slog.New(warnings(s.warns))
 	tr, err := Listen(cfg)
@@ -56,6 +56,10 @@ func listenWith(t *testing.T, cfg Config) (*Transport, *sink) {
 	t.Cleanup(func() { _ = tr.Close() })
 	return tr, s
 }
+
+// held is a copy of f that a handler may keep: the transport reuses f for
+// the next frame (not what its fields point to).
+func held(f *wire.Frame) *wire.Frame { return &wire.Frame{From: f.From, To: f.To, Body: f.Body} }
 
 // warnings is a slog handler that sends the message of every warning to ch,
 // dropping it if ch is full.
