@@ -28,12 +28,22 @@ func NewTasks(n *actor.Node) *Tasks { return &Tasks{n: n} }
 // SubmitOption sets a field of one submission.
 type SubmitOption func(*submitOptions)
 
-type submitOptions struct{ priority int }
+type submitOptions struct {
+	priority int
+	key      string
+}
 
 // WithPriority gives the task a priority, from 0 (the default) to the
 // queue's MaxPriority: higher priorities are delivered first, FIFO within
 // a priority.
 func WithPriority(p int) SubmitOption { return func(o *submitOptions) { o.priority = p } }
+
+// WithKey gives the task an idempotency key (JetStream's Msg-Id): the
+// queue takes one task per key within its DedupWindow and confirms the
+// others without queueing them, so a producer whose confirm was lost
+// (a timeout, a node down) submits again with the same key, safely. In a
+// durable queue the window survives the queue's restart.
+func WithKey(key string) SubmitOption { return func(o *submitOptions) { o.key = key } }
 
 // Submit hands msg to the task queue ex and returns once the queue holds
 // it: a nil error is the queue's acknowledgement (as a RabbitMQ publisher
@@ -55,7 +65,8 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 	if err != nil {
 		return err
 	}
-	err = tasks.SubmitTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+	sub := tasks.Submission{Msg: msg, Priority: o.priority, Key: o.key}
+	err = tasks.SubmitTo(ctx, t.n, ex, pid, sub, t.MaxPayload)
 	switch {
 	case cached && errors.Is(err, exchange.ErrExchangeNotFound):
 		// Not delivered: the queue may have moved since it was resolved.
@@ -63,11 +74,63 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 		if pid, _, err = t.resolve(ctx, ex); err != nil {
 			return err
 		}
-		return tasks.SubmitTo(ctx, t.n, ex, pid, msg, o.priority, t.MaxPayload)
+		return tasks.SubmitTo(ctx, t.n, ex, pid, sub, t.MaxPayload)
 	case errors.Is(err, actor.ErrNodeDown):
 		t.pids.Delete(ex) // resolve anew next time
 	}
 	return err
+}
+
+// SubmitAsync sends msg to the task queue ex and returns at once with
+// its confirm (as JetStream's PublishAsync): keep many submissions in
+// flight and Wait for each Confirm later. A nil error from Wait is the
+// queue's confirm, as Submit's; an error from SubmitAsync means nothing
+// was sent. Errors from Wait that say the queue is not where it was
+// (exchange.ErrExchangeNotFound, actor.ErrNodeDown) make the next
+// submission resolve the queue again; resubmit with the same WithKey to
+// retry without risking a duplicate.
+func (t *Tasks) SubmitAsync(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) (*Confirm, error) {
+	var o submitOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if ex.Name == "" {
+		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
+	}
+	pid, _, err := t.resolve(ctx, ex)
+	if err != nil {
+		return nil, err
+	}
+	c, err := tasks.SubmitAsync(ctx, t.n, ex, pid, tasks.Submission{Msg: msg, Priority: o.priority, Key: o.key}, t.MaxPayload)
+	if err != nil {
+		t.forget(ex, err)
+		return nil, err
+	}
+	return &Confirm{c: c, t: t, ex: ex}, nil
+}
+
+// Confirm is the pending confirm of one SubmitAsync.
+type Confirm struct {
+	c  *tasks.Confirm
+	t  *Tasks
+	ex exchange.Address
+}
+
+// Wait returns the queue's confirm once it comes: nil when the queue
+// holds the task (a durable one: stored it), or the error Submit would
+// have returned; see tasks.Confirm.
+func (c *Confirm) Wait() error {
+	err := c.c.Wait()
+	c.t.forget(c.ex, err)
+	return err
+}
+
+// forget drops the queue's cached address after an error saying that it
+// may have moved.
+func (t *Tasks) forget(ex exchange.Address, err error) {
+	if errors.Is(err, exchange.ErrExchangeNotFound) || errors.Is(err, actor.ErrNodeDown) {
+		t.pids.Delete(ex)
+	}
 }
 
 // resolve returns the queue's PID (a NamedPID, valid across restarts of

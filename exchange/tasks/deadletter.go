@@ -123,7 +123,7 @@ func (d *deadLetters) message(pid *actor.PID, l *DeadLetter) (any, error) {
 	key := d.s.spec.DeadLetterKey
 	switch {
 	case key == "":
-		return submission(n, pid, l, 0, 0)
+		return submission(n, pid, Submission{Msg: l}, 0)
 	case pid.Address == n.Address():
 		return &pubsubpb.PublishLocal{Key: key, Value: l}, nil
 	}

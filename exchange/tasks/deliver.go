@@ -14,7 +14,7 @@ func (s *tasksServer) deliver(w *taskWorker) {
 	if w.pid.Address == s.p.Node().Address() {
 		tasks := make([]Task, len(batch))
 		for i, t := range batch {
-			tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg}
+			tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg, Key: t.key}
 		}
 		s.send(w.pid, &Batch{Queue: s.spec.Name, Tasks: tasks})
 	} else {
@@ -33,7 +33,7 @@ func (s *tasksServer) deliver(w *taskWorker) {
 			if out == nil {
 				out = &taskspb.TaskDeliveries{Queue: s.spec.Name, Tasks: make([]*taskspb.TaskDelivery, 0, len(batch))}
 			}
-			out.Tasks = append(out.Tasks, &taskspb.TaskDelivery{Tag: t.tag, Id: t.id, Priority: uint32(t.prio), Deliveries: t.deliveries, Payload: t.enc})
+			out.Tasks = append(out.Tasks, &taskspb.TaskDelivery{Tag: t.tag, Id: t.id, Priority: uint32(t.prio), Deliveries: t.deliveries, Payload: t.enc, Key: t.key})
 			if size += len(t.enc.GetValue()); size >= maxDeliveryBytes {
 				s.send(w.pid, out)
 				out, size = nil, 0

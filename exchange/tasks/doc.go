@@ -12,6 +12,15 @@
 // it. Workers see the queue's events (*WorkerJoined, *Revoked,
 // *AcksRefused) through Event.
 //
+// A queue with Spec.Dir is durable: each task is written to a log of
+// segment files (seglog.go) and synced before its submission is
+// confirmed, with one fsync for every task waiting for it (group commit);
+// acks mark tasks done there, and a queue started on the same directory
+// delivers every confirmed task not acked. SubmitAsync returns a Confirm
+// to wait for later, so a producer keeps many in flight. A task's key
+// (Submission.Key) makes the queue take it once within Spec.DedupWindow,
+// a window that a durable queue keeps across restarts.
+//
 // The queue's state is pure logic, fed events and the time by its
 // process (the scenarios in testdata/ drive it directly). Package
 // patterns has the producer (Tasks) and the worker (Worker). See

@@ -23,4 +23,9 @@ var (
 	ErrTagRevoked = errors.New("tasks: delivery tag revoked")
 	// ErrBadPrefetch: a prefetch limit outside 1..MaxPrefetch.
 	ErrBadPrefetch = errors.New("tasks: bad prefetch limit")
+	// ErrStore: a durable queue could not read or write its log; a
+	// submission that gets it was not confirmed.
+	ErrStore = errors.New("tasks: durable store failed")
+	// ErrBadKey: an idempotency key longer than MaxKeyLen.
+	ErrBadKey = errors.New("tasks: bad idempotency key")
 )

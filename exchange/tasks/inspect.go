@@ -31,6 +31,11 @@ type Stats struct {
 	// offered again every sweep.
 	DeadLetterPending int
 	Discarded         uint64 // dead tasks dropped because the queue has no dead-letter target
+
+	Duplicates uint64 // submissions confirmed without queueing: their key was in the window
+	Stored     uint64 // durable: tasks written to the log
+	Syncs      uint64 // durable: fsyncs of the log (each confirms every task written before it)
+	Restored   uint64 // durable: tasks reloaded from the log at the queue's start
 }
 
 // Inspect returns the gauges and counters of the task queue at a.
@@ -53,6 +58,7 @@ func Inspect(ctx context.Context, n *actor.Node, a exchange.Address) (Stats, err
 		Acked: s.GetAcked(), Nacked: s.GetNacked(), Expired: s.GetExpired(), Rejected: s.GetRejected(),
 		RefusedAcks: s.GetRefusedAcks(), DeadLettered: s.GetDeadLettered(),
 		DeadLetterPending: int(s.GetDeadLetterPending()), Discarded: s.GetDiscarded(),
+		Duplicates: s.GetDuplicates(), Stored: s.GetStored(), Syncs: s.GetSyncs(), Restored: s.GetRestored(),
 	}, nil
 }
 
@@ -63,5 +69,6 @@ func (s *Stats) proto() *taskspb.TaskQueueStats {
 		Acked: s.Acked, Nacked: s.Nacked, Expired: s.Expired, Rejected: s.Rejected,
 		RefusedAcks: s.RefusedAcks, DeadLettered: s.DeadLettered,
 		DeadLetterPending: uint64(s.DeadLetterPending), Discarded: s.Discarded,
+		Duplicates: s.Duplicates, Stored: s.Stored, Syncs: s.Syncs, Restored: s.Restored,
 	}
 }

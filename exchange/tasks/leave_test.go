@@ -55,7 +55,7 @@ func TestTasksWorkerLeaveGivesBackItsTasks(t *testing.T) {
 	if _, ok := next(w1, "TaskWorkerJoined").(*taskspb.TaskWorkerJoined); !ok {
 		t.Fatal("w1's first message is not TaskWorkerJoined")
 	}
-	if _, err := n.Call(ctx, q, &localSubmission{Msg: "job"}); err != nil {
+	if _, err := n.Call(ctx, q, &Submission{Msg: "job"}); err != nil {
 		t.Fatal(err)
 	}
 	first, ok := next(w1, "delivery").(*Batch)

@@ -17,6 +17,10 @@ type Task struct {
 	Priority   int
 	Deliveries int // how many times the task was delivered, this one included
 	Msg        any // the payload; a protobuf message when it crossed nodes
+	// Key is the producer's idempotency key (Submission.Key), if it gave
+	// one: the key for a worker's idempotent effects, the same on every
+	// delivery, across restarts, and for a producer's retry.
+	Key string
 }
 
 // Redelivered reports whether the task was delivered before (AMQP's
@@ -63,7 +67,7 @@ func AsTasks(msg any) (queue string, tasks []Task, bad []Undecodable, ok bool) {
 				continue
 			}
 			tasks = append(tasks, Task{Queue: m.GetQueue(), Tag: d.GetTag(), ID: d.GetId(),
-				Priority: int(d.GetPriority()), Deliveries: int(d.GetDeliveries()), Msg: v})
+				Priority: int(d.GetPriority()), Deliveries: int(d.GetDeliveries()), Msg: v, Key: d.GetKey()})
 		}
 		return m.GetQueue(), tasks, bad, true
 	}

@@ -32,8 +32,10 @@ type taskQueue struct {
 	nextID   uint64
 	stats    Stats
 	free     []*task
+	journal  bool // durable: the ids of tasks done go to done, for the log
 
 	// The outbox, emptied by the queue process after each event.
+	done []uint64      // tasks acked or dead since, in a durable queue
 	busy []*taskWorker // workers with deliveries or revocations to send
 	dead []deadTask
 }
@@ -45,6 +47,7 @@ type task struct {
 	enc        *anypb.Any // its encoded form, as received from another node or once encoded
 	prio       uint8
 	deliveries uint32
+	key        string // the producer's idempotency key, or ""
 	tag        uint64 // the current delivery's tag, while in flight
 	worker     *taskWorker
 	last       *taskWorker // the worker it came back from, to be avoided
@@ -225,6 +228,9 @@ func (q *taskQueue) kill(t *task, cause DeadCause, reason string) {
 	q.dead = append(q.dead, deadTask{id: t.id, msg: t.msg, enc: t.enc, prio: t.prio,
 		deliveries: t.deliveries, cause: cause, reason: reason})
 	q.stats.DeadLettered++
+	if q.journal {
+		q.done = append(q.done, t.id)
+	}
 	q.release(t)
 }
 
@@ -250,6 +256,9 @@ func (q *taskQueue) ack(w *taskWorker, tag uint64) error {
 		return err
 	}
 	q.stats.Acked++
+	if q.journal {
+		q.done = append(q.done, t.id)
+	}
 	q.release(t)
 	return nil
 }

@@ -53,6 +53,17 @@ func (r *readyQueue) pop() *task {
 	return t
 }
 
+// each calls fn with every ready task, highest priority first, FIFO
+// within a priority.
+func (r *readyQueue) each(fn func(*task)) {
+	for p := len(r.levels) - 1; p >= 0; p-- {
+		d := &r.levels[p]
+		for i := 0; i < d.n; i++ {
+			fn(d.buf[(d.head+i)&(len(d.buf)-1)])
+		}
+	}
+}
+
 // taskDeque is a ring buffer of tasks that grows and shrinks by halves.
 type taskDeque struct {
 	buf  []*task
@@ -76,6 +87,8 @@ func (d *taskDeque) pushFront(t *task) {
 }
 
 func (d *taskDeque) front() *task { return d.buf[d.head] }
+
+func (d *taskDeque) back() *task { return d.buf[(d.head+d.n-1)&(len(d.buf)-1)] }
 
 func (d *taskDeque) popFront() *task {
 	t := d.buf[d.head]

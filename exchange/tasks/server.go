@@ -20,8 +20,8 @@ import (
 // RegisteredName(spec.Name) as any exchange (so Address.Resolve finds it,
 // on this node or through the cluster's directory), not linked to
 // anything; in an application use ChildSpec, so that a supervisor
-// restarts it. The queue holds tasks in memory: they live as long as it
-// does.
+// restarts it. The queue holds tasks in memory, and with Spec.Dir in a log
+// on disk too: without it they live as long as the process does.
 func Start(ctx context.Context, n *actor.Node, spec Spec) (*actor.PID, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -53,6 +53,9 @@ type tasksServer struct {
 	kicked   bool        // a tasksDispatch is in the mailbox
 	stopTick func() bool // cancels the next sweep
 	dead     deadLetters
+	keys     *keyWindow // the idempotency keys seen, once one came
+	d        *durable   // the log of a durable queue, or nil
+	segBytes int64      // tests: the segment size that triggers a snapshot (0: defaultSegmentBytes)
 }
 
 // The queue's messages to itself.
@@ -75,15 +78,31 @@ func (s *tasksServer) now() int64 { return int64(time.Since(s.epoch)) }
 func (s *tasksServer) Init(p *actor.Process) error {
 	s.p, s.epoch = p, time.Now()
 	s.dead.init(s)
+	if s.spec.Dir != "" {
+		s.q.journal = true
+		d, err := openDurable(s, s.spec.Dir, time.Now().UnixNano())
+		if err != nil {
+			return err
+		}
+		s.d = d
+		if s.segBytes > 0 {
+			d.segmentBytes = s.segBytes
+		}
+	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	return nil
 }
 
-// Terminate stops the sweeper and withdraws the queue from the directory.
+// Terminate stops the sweeper, syncs and closes a durable queue's log,
+// and withdraws the queue from the directory.
 func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 	if s.stopTick != nil {
 		s.stopTick()
+	}
+	if s.d != nil {
+		s.d.close(s.q.done)
+		s.q.done = s.q.done[:0]
 	}
 	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
@@ -91,8 +110,8 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 // HandleCall takes submissions and answers inspections.
 func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
-	case *localSubmission:
-		return nil, s.submit(m.Msg, nil, m.Priority)
+	case *Submission:
+		return nil, s.submit(m.Msg, nil, m.Priority, m.Key)
 	case *taskspb.TaskSubmit:
 		a := m.GetPayload()
 		if a == nil {
@@ -105,21 +124,97 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 		}
-		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)))
+		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)), m.GetKey())
 	case *taskspb.TaskInspect:
 		st := s.q.snapshot()
 		st.DeadLetterPending = s.dead.pending()
+		if s.d != nil {
+			st.Syncs = s.d.log.syncs.Load()
+		}
 		return st.proto(), nil
 	}
 	return nil, actor.ErrUnhandled
 }
 
-func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int) error {
-	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+// submit queues a task. A task whose key is in the window is a
+// duplicate: confirmed (once the first is stored), not queued. In a
+// durable queue the confirm waits until the log is synced (DeferReply).
+func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int, key string) error {
+	if key == "" && s.d == nil {
+		if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+			return err
+		}
+		s.kick()
+		return nil
+	}
+	return s.submitKept(msg, enc, prio, key)
+}
+
+// submitKept is submit with a key, or to a durable queue.
+func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) error {
+	var now int64
+	if key != "" {
+		if len(key) > MaxKeyLen {
+			return fmt.Errorf("%w: %d bytes, limit %d", ErrBadKey, len(key), MaxKeyLen)
+		}
+		now = time.Now().UnixNano() // wall clock: a durable queue's window outlives the process
+		if e, ok := s.keyWindow().lookup(key, now); ok {
+			s.q.stats.Duplicates++
+			if s.d != nil && e.seq > s.d.synced {
+				s.d.wait(e.seq)
+			}
+			return nil
+		}
+	}
+	if s.d != nil {
+		if s.d.failed != nil {
+			return s.d.failed
+		}
+		if enc == nil {
+			a, err := encode(msg)
+			if err != nil {
+				return fmt.Errorf("%w: a durable queue stores protobuf messages: %w", actor.ErrNotSerializable, err)
+			}
+			enc = a
+		}
+	}
+	seq, err := s.accept(msg, enc, prio, key, now)
+	if err != nil {
 		return err
 	}
-	s.kick()
+	if s.d != nil {
+		s.d.wait(seq)
+	}
 	return nil
+}
+
+// accept queues a task that passed the key window: into the queue, the
+// log of a durable queue (seq is the commit that syncs it, for its
+// confirm to wait for) and the window. A submission that waited for room
+// comes in here too.
+func (s *tasksServer) accept(msg any, enc *anypb.Any, prio int, key string, now int64) (seq uint64, err error) {
+	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+		return 0, err
+	}
+	if key != "" {
+		s.q.ready.levels[prio].back().key = key // the task just queued
+	}
+	if s.d != nil {
+		seq = s.d.stored(s.q.nextID, prio, key, now, enc)
+	}
+	if key != "" {
+		s.keys.add(key, now, s.q.nextID, seq)
+	}
+	s.kick()
+	return seq, nil
+}
+
+// keyWindow returns the queue's window of idempotency keys.
+func (s *tasksServer) keyWindow() *keyWindow {
+	if s.keys == nil {
+		s.keys = newKeyWindow(int64(s.spec.DedupWindow), s.spec.MaxKeys)
+	}
+	return s.keys
 }
 
 // kick asks for a dispatch after the messages already in the mailbox, so
@@ -160,6 +255,10 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 		s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	case deadAnswer:
 		s.dead.answered(m)
+	case tasksSynced:
+		if s.d != nil {
+			s.d.onSynced(m)
+		}
 	}
 	s.flush()
 }
@@ -234,6 +333,10 @@ func (s *tasksServer) flush() {
 	if len(q.dead) > 0 {
 		s.dead.add(q.dead)
 		q.dead = q.dead[:0]
+	}
+	if s.d != nil {
+		s.d.commit(q.done)
+		q.done = q.done[:0]
 	}
 }
 

@@ -39,6 +39,22 @@ type Spec struct {
 	// MaxPayload bounds a task's payload from another node; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
+	// Dir, if set, makes the queue durable: every task is written to a log
+	// in this directory and synced before its submission is confirmed,
+	// acked tasks are marked done there, and a queue started again on the
+	// same directory (after a crash, a kill -9, a restart by its
+	// supervisor) resumes with every confirmed task not yet acked. One
+	// queue per directory. A durable queue stores protobuf payloads only
+	// (actor.ErrNotSerializable otherwise). See docs/tasks.md, Durability.
+	Dir string
+	// DedupWindow is how long the queue remembers a task's idempotency
+	// key (patterns.WithKey): a task submitted again with that key within
+	// the window is confirmed and not queued. In a durable queue the window
+	// survives restarts. Default DefaultDedupWindow.
+	DedupWindow time.Duration
+	// MaxKeys bounds the keys remembered; past it the oldest is forgotten
+	// early. Default DefaultMaxKeys.
+	MaxKeys int
 }
 
 // Defaults and limits of task queues.
@@ -47,6 +63,8 @@ const (
 	DefaultMaxDeliveries = 20
 	DefaultMaxQueue      = 1_000_000
 	DefaultMaxPriority   = 9
+	DefaultDedupWindow   = 2 * time.Minute // as JetStream's duplicate window
+	DefaultMaxKeys       = 1_000_000
 	// Unlimited, as MaxDeliveries or MaxQueue, removes the bound.
 	Unlimited = -1
 	// MaxPrefetch is the highest prefetch limit a worker may ask for (as
@@ -68,6 +86,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: MaxPriority %d outside 0..255", exchange.ErrInvalidSpec, s.MaxPriority)
 	case s.MaxPayload < 0:
 		return fmt.Errorf("%w: negative MaxPayload", exchange.ErrInvalidSpec)
+	case s.DedupWindow < 0 || s.MaxKeys < 0:
+		return fmt.Errorf("%w: negative DedupWindow or MaxKeys", exchange.ErrInvalidSpec)
 	case s.DeadLetter.Name == s.Name && s.DeadLetter.Node == "":
 		return fmt.Errorf("%w: %q dead-letters to itself", exchange.ErrInvalidSpec, s.Name)
 	case s.DeadLetterKey != "" && s.DeadLetter.Name == "":
@@ -96,6 +116,12 @@ func (s *Spec) defaults() {
 	}
 	if s.MaxPayload == 0 {
 		s.MaxPayload = exchange.DefaultMaxPayload
+	}
+	if s.DedupWindow == 0 {
+		s.DedupWindow = DefaultDedupWindow
+	}
+	if s.MaxKeys == 0 {
+		s.MaxKeys = DefaultMaxKeys
 	}
 }
 

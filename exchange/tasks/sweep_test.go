@@ -59,7 +59,7 @@ func TestTasksSweepTimerRevokesAndRedelivers(t *testing.T) {
 	if _, ok := next("taskspb.TaskWorkerJoined").(*taskspb.TaskWorkerJoined); !ok {
 		t.Fatal("the worker's first message is not taskspb.TaskWorkerJoined")
 	}
-	if _, err := n.Call(ctx, q, &localSubmission{Msg: "job"}); err != nil {
+	if _, err := n.Call(ctx, q, &Submission{Msg: "job"}); err != nil {
 		t.Fatal(err)
 	}
 	first, ok := next("delivery").(*Batch)

@@ -33,9 +33,12 @@ const (
 // the queue answers once it holds the task (an empty reply) or with an
 // error (ErrQueueFull, ErrBadPriority, ErrTooLarge, ErrBadRequest).
 type TaskSubmit struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Payload       *anypb.Any             `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
-	Priority      uint32                 `protobuf:"varint,2,opt,name=priority,proto3" json:"priority,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Payload  *anypb.Any             `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
+	Priority uint32                 `protobuf:"varint,2,opt,name=priority,proto3" json:"priority,omitempty"`
+	// key, if set, is the task's idempotency key: a second task with the
+	// same key within the queue's DedupWindow is confirmed and not queued.
+	Key           string `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -82,6 +85,13 @@ func (x *TaskSubmit) GetPriority() uint32 {
 		return x.Priority
 	}
 	return 0
+}
+
+func (x *TaskSubmit) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
 }
 
 // TaskWorkerJoin registers a worker with a task queue (basic.consume with
@@ -258,6 +268,7 @@ type TaskDelivery struct {
 	Priority      uint32                 `protobuf:"varint,3,opt,name=priority,proto3" json:"priority,omitempty"`
 	Deliveries    uint32                 `protobuf:"varint,4,opt,name=deliveries,proto3" json:"deliveries,omitempty"`
 	Payload       *anypb.Any             `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	Key           string                 `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"` // the producer's idempotency key, if it gave one
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -325,6 +336,13 @@ func (x *TaskDelivery) GetPayload() *anypb.Any {
 		return x.Payload
 	}
 	return nil
+}
+
+func (x *TaskDelivery) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
 }
 
 // TaskDeliveries carries deliveries to a worker on another node.
@@ -690,6 +708,10 @@ type TaskQueueStats struct {
 	Discarded         uint64                 `protobuf:"varint,14,opt,name=discarded,proto3" json:"discarded,omitempty"`
 	RefusedAcks       uint64                 `protobuf:"varint,15,opt,name=refused_acks,json=refusedAcks,proto3" json:"refused_acks,omitempty"`
 	Rejected          uint64                 `protobuf:"varint,16,opt,name=rejected,proto3" json:"rejected,omitempty"`
+	Duplicates        uint64                 `protobuf:"varint,17,opt,name=duplicates,proto3" json:"duplicates,omitempty"`
+	Stored            uint64                 `protobuf:"varint,18,opt,name=stored,proto3" json:"stored,omitempty"`
+	Syncs             uint64                 `protobuf:"varint,19,opt,name=syncs,proto3" json:"syncs,omitempty"`
+	Restored          uint64                 `protobuf:"varint,20,opt,name=restored,proto3" json:"restored,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -836,15 +858,392 @@ func (x *TaskQueueStats) GetRejected() uint64 {
 	return 0
 }
 
+func (x *TaskQueueStats) GetDuplicates() uint64 {
+	if x != nil {
+		return x.Duplicates
+	}
+	return 0
+}
+
+func (x *TaskQueueStats) GetStored() uint64 {
+	if x != nil {
+		return x.Stored
+	}
+	return 0
+}
+
+func (x *TaskQueueStats) GetSyncs() uint64 {
+	if x != nil {
+		return x.Syncs
+	}
+	return 0
+}
+
+func (x *TaskQueueStats) GetRestored() uint64 {
+	if x != nil {
+		return x.Restored
+	}
+	return 0
+}
+
+// TaskRecord is one record of a durable task queue's log (exchange/tasks
+// seglog.go): a task stored, tasks done, or an idempotency key still in
+// its window. Replaying the records in order rebuilds the queue.
+type TaskRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Op:
+	//
+	//	*TaskRecord_Stored
+	//	*TaskRecord_Done
+	//	*TaskRecord_Key
+	//	*TaskRecord_Head
+	Op            isTaskRecord_Op `protobuf_oneof:"op"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskRecord) Reset() {
+	*x = TaskRecord{}
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskRecord) ProtoMessage() {}
+
+func (x *TaskRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskRecord.ProtoReflect.Descriptor instead.
+func (*TaskRecord) Descriptor() ([]byte, []int) {
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TaskRecord) GetOp() isTaskRecord_Op {
+	if x != nil {
+		return x.Op
+	}
+	return nil
+}
+
+func (x *TaskRecord) GetStored() *TaskStored {
+	if x != nil {
+		if x, ok := x.Op.(*TaskRecord_Stored); ok {
+			return x.Stored
+		}
+	}
+	return nil
+}
+
+func (x *TaskRecord) GetDone() *TaskDone {
+	if x != nil {
+		if x, ok := x.Op.(*TaskRecord_Done); ok {
+			return x.Done
+		}
+	}
+	return nil
+}
+
+func (x *TaskRecord) GetKey() *TaskKeySeen {
+	if x != nil {
+		if x, ok := x.Op.(*TaskRecord_Key); ok {
+			return x.Key
+		}
+	}
+	return nil
+}
+
+func (x *TaskRecord) GetHead() *TaskLogHead {
+	if x != nil {
+		if x, ok := x.Op.(*TaskRecord_Head); ok {
+			return x.Head
+		}
+	}
+	return nil
+}
+
+type isTaskRecord_Op interface {
+	isTaskRecord_Op()
+}
+
+type TaskRecord_Stored struct {
+	Stored *TaskStored `protobuf:"bytes,1,opt,name=stored,proto3,oneof"`
+}
+
+type TaskRecord_Done struct {
+	Done *TaskDone `protobuf:"bytes,2,opt,name=done,proto3,oneof"`
+}
+
+type TaskRecord_Key struct {
+	Key *TaskKeySeen `protobuf:"bytes,3,opt,name=key,proto3,oneof"`
+}
+
+type TaskRecord_Head struct {
+	Head *TaskLogHead `protobuf:"bytes,4,opt,name=head,proto3,oneof"`
+}
+
+func (*TaskRecord_Stored) isTaskRecord_Op() {}
+
+func (*TaskRecord_Done) isTaskRecord_Op() {}
+
+func (*TaskRecord_Key) isTaskRecord_Op() {}
+
+func (*TaskRecord_Head) isTaskRecord_Op() {}
+
+// TaskLogHead starts a compacted log: ids below next_id were issued
+// before, so none is issued again.
+type TaskLogHead struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NextId        uint64                 `protobuf:"varint,1,opt,name=next_id,json=nextId,proto3" json:"next_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskLogHead) Reset() {
+	*x = TaskLogHead{}
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskLogHead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskLogHead) ProtoMessage() {}
+
+func (x *TaskLogHead) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskLogHead.ProtoReflect.Descriptor instead.
+func (*TaskLogHead) Descriptor() ([]byte, []int) {
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TaskLogHead) GetNextId() uint64 {
+	if x != nil {
+		return x.NextId
+	}
+	return 0
+}
+
+// TaskStored is a task accepted by a durable queue.
+type TaskStored struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Priority      uint32                 `protobuf:"varint,2,opt,name=priority,proto3" json:"priority,omitempty"`
+	Key           string                 `protobuf:"bytes,3,opt,name=key,proto3" json:"key,omitempty"`
+	AtUnixNano    int64                  `protobuf:"varint,4,opt,name=at_unix_nano,json=atUnixNano,proto3" json:"at_unix_nano,omitempty"` // when the key was first seen
+	Payload       *anypb.Any             `protobuf:"bytes,5,opt,name=payload,proto3" json:"payload,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskStored) Reset() {
+	*x = TaskStored{}
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskStored) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskStored) ProtoMessage() {}
+
+func (x *TaskStored) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskStored.ProtoReflect.Descriptor instead.
+func (*TaskStored) Descriptor() ([]byte, []int) {
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TaskStored) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *TaskStored) GetPriority() uint32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *TaskStored) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *TaskStored) GetAtUnixNano() int64 {
+	if x != nil {
+		return x.AtUnixNano
+	}
+	return 0
+}
+
+func (x *TaskStored) GetPayload() *anypb.Any {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+// TaskDone says tasks will not be delivered again (acked, or
+// dead-lettered).
+type TaskDone struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []uint64               `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskDone) Reset() {
+	*x = TaskDone{}
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskDone) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskDone) ProtoMessage() {}
+
+func (x *TaskDone) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskDone.ProtoReflect.Descriptor instead.
+func (*TaskDone) Descriptor() ([]byte, []int) {
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *TaskDone) GetIds() []uint64 {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+// TaskKeySeen keeps an idempotency key whose task is done for the rest of
+// its window, in a compacted log.
+type TaskKeySeen struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	AtUnixNano    int64                  `protobuf:"varint,2,opt,name=at_unix_nano,json=atUnixNano,proto3" json:"at_unix_nano,omitempty"`
+	Id            uint64                 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskKeySeen) Reset() {
+	*x = TaskKeySeen{}
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskKeySeen) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskKeySeen) ProtoMessage() {}
+
+func (x *TaskKeySeen) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_taskspb_tasks_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskKeySeen.ProtoReflect.Descriptor instead.
+func (*TaskKeySeen) Descriptor() ([]byte, []int) {
+	return file_internal_taskspb_tasks_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *TaskKeySeen) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *TaskKeySeen) GetAtUnixNano() int64 {
+	if x != nil {
+		return x.AtUnixNano
+	}
+	return 0
+}
+
+func (x *TaskKeySeen) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
 var File_internal_taskspb_tasks_proto protoreflect.FileDescriptor
 
 const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\n" +
-	"\x1cinternal/taskspb/tasks.proto\x12\x14switchboard.exchange\x1a\x0factor/pid.proto\x1a\x19google/protobuf/any.proto\"X\n" +
+	"\x1cinternal/taskspb/tasks.proto\x12\x14switchboard.exchange\x1a\x0factor/pid.proto\x1a\x19google/protobuf/any.proto\"j\n" +
 	"\n" +
 	"TaskSubmit\x12.\n" +
 	"\apayload\x18\x01 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x1a\n" +
-	"\bpriority\x18\x02 \x01(\rR\bpriority\"g\n" +
+	"\bpriority\x18\x02 \x01(\rR\bpriority\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\"g\n" +
 	"\x0eTaskWorkerJoin\x12.\n" +
 	"\x06worker\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x06worker\x12%\n" +
 	"\x0eprefetch_limit\x18\x02 \x01(\rR\rprefetchLimit\"A\n" +
@@ -853,7 +1252,7 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\x10TaskWorkerJoined\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x123\n" +
 	"\tqueue_pid\x18\x02 \x01(\v2\x16.switchboard.actor.PIDR\bqueuePid\x12%\n" +
-	"\x0eprefetch_limit\x18\x03 \x01(\rR\rprefetchLimit\"\x9c\x01\n" +
+	"\x0eprefetch_limit\x18\x03 \x01(\rR\rprefetchLimit\"\xae\x01\n" +
 	"\fTaskDelivery\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\x04R\x03tag\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\x04R\x02id\x12\x1a\n" +
@@ -861,7 +1260,8 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\n" +
 	"deliveries\x18\x04 \x01(\rR\n" +
 	"deliveries\x12.\n" +
-	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\"`\n" +
+	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\"`\n" +
 	"\x0eTaskDeliveries\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x128\n" +
 	"\x05tasks\x18\x02 \x03(\v2\".switchboard.exchange.TaskDeliveryR\x05tasks\"L\n" +
@@ -882,7 +1282,7 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
 	"\x04tags\x18\x02 \x03(\x04R\x04tags\x12\x16\n" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\"\r\n" +
-	"\vTaskInspect\"\xe5\x03\n" +
+	"\vTaskInspect\"\xcf\x04\n" +
 	"\x0eTaskQueueStats\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x14\n" +
 	"\x05ready\x18\x02 \x01(\x04R\x05ready\x12\x1b\n" +
@@ -900,7 +1300,37 @@ const file_internal_taskspb_tasks_proto_rawDesc = "" +
 	"\x13dead_letter_pending\x18\r \x01(\x04R\x11deadLetterPending\x12\x1c\n" +
 	"\tdiscarded\x18\x0e \x01(\x04R\tdiscarded\x12!\n" +
 	"\frefused_acks\x18\x0f \x01(\x04R\vrefusedAcks\x12\x1a\n" +
-	"\brejected\x18\x10 \x01(\x04R\brejectedB8Z6github.com/switchboard-go/switchboard/internal/taskspbb\x06proto3"
+	"\brejected\x18\x10 \x01(\x04R\brejected\x12\x1e\n" +
+	"\n" +
+	"duplicates\x18\x11 \x01(\x04R\n" +
+	"duplicates\x12\x16\n" +
+	"\x06stored\x18\x12 \x01(\x04R\x06stored\x12\x14\n" +
+	"\x05syncs\x18\x13 \x01(\x04R\x05syncs\x12\x1a\n" +
+	"\brestored\x18\x14 \x01(\x04R\brestored\"\xf4\x01\n" +
+	"\n" +
+	"TaskRecord\x12:\n" +
+	"\x06stored\x18\x01 \x01(\v2 .switchboard.exchange.TaskStoredH\x00R\x06stored\x124\n" +
+	"\x04done\x18\x02 \x01(\v2\x1e.switchboard.exchange.TaskDoneH\x00R\x04done\x125\n" +
+	"\x03key\x18\x03 \x01(\v2!.switchboard.exchange.TaskKeySeenH\x00R\x03key\x127\n" +
+	"\x04head\x18\x04 \x01(\v2!.switchboard.exchange.TaskLogHeadH\x00R\x04headB\x04\n" +
+	"\x02op\"&\n" +
+	"\vTaskLogHead\x12\x17\n" +
+	"\anext_id\x18\x01 \x01(\x04R\x06nextId\"\x9c\x01\n" +
+	"\n" +
+	"TaskStored\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1a\n" +
+	"\bpriority\x18\x02 \x01(\rR\bpriority\x12\x10\n" +
+	"\x03key\x18\x03 \x01(\tR\x03key\x12 \n" +
+	"\fat_unix_nano\x18\x04 \x01(\x03R\n" +
+	"atUnixNano\x12.\n" +
+	"\apayload\x18\x05 \x01(\v2\x14.google.protobuf.AnyR\apayload\"\x1c\n" +
+	"\bTaskDone\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\x04R\x03ids\"Q\n" +
+	"\vTaskKeySeen\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12 \n" +
+	"\fat_unix_nano\x18\x02 \x01(\x03R\n" +
+	"atUnixNano\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x04R\x02idB8Z6github.com/switchboard-go/switchboard/internal/taskspbb\x06proto3"
 
 var (
 	file_internal_taskspb_tasks_proto_rawDescOnce sync.Once
@@ -914,7 +1344,7 @@ func file_internal_taskspb_tasks_proto_rawDescGZIP() []byte {
 	return file_internal_taskspb_tasks_proto_rawDescData
 }
 
-var file_internal_taskspb_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_internal_taskspb_tasks_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_internal_taskspb_tasks_proto_goTypes = []any{
 	(*TaskSubmit)(nil),       // 0: switchboard.exchange.TaskSubmit
 	(*TaskWorkerJoin)(nil),   // 1: switchboard.exchange.TaskWorkerJoin
@@ -928,23 +1358,33 @@ var file_internal_taskspb_tasks_proto_goTypes = []any{
 	(*TaskAckRefused)(nil),   // 9: switchboard.exchange.TaskAckRefused
 	(*TaskInspect)(nil),      // 10: switchboard.exchange.TaskInspect
 	(*TaskQueueStats)(nil),   // 11: switchboard.exchange.TaskQueueStats
-	(*anypb.Any)(nil),        // 12: google.protobuf.Any
-	(*actor.PID)(nil),        // 13: switchboard.actor.PID
+	(*TaskRecord)(nil),       // 12: switchboard.exchange.TaskRecord
+	(*TaskLogHead)(nil),      // 13: switchboard.exchange.TaskLogHead
+	(*TaskStored)(nil),       // 14: switchboard.exchange.TaskStored
+	(*TaskDone)(nil),         // 15: switchboard.exchange.TaskDone
+	(*TaskKeySeen)(nil),      // 16: switchboard.exchange.TaskKeySeen
+	(*anypb.Any)(nil),        // 17: google.protobuf.Any
+	(*actor.PID)(nil),        // 18: switchboard.actor.PID
 }
 var file_internal_taskspb_tasks_proto_depIdxs = []int32{
-	12, // 0: switchboard.exchange.TaskSubmit.payload:type_name -> google.protobuf.Any
-	13, // 1: switchboard.exchange.TaskWorkerJoin.worker:type_name -> switchboard.actor.PID
-	13, // 2: switchboard.exchange.TaskWorkerLeave.worker:type_name -> switchboard.actor.PID
-	13, // 3: switchboard.exchange.TaskWorkerJoined.queue_pid:type_name -> switchboard.actor.PID
-	12, // 4: switchboard.exchange.TaskDelivery.payload:type_name -> google.protobuf.Any
+	17, // 0: switchboard.exchange.TaskSubmit.payload:type_name -> google.protobuf.Any
+	18, // 1: switchboard.exchange.TaskWorkerJoin.worker:type_name -> switchboard.actor.PID
+	18, // 2: switchboard.exchange.TaskWorkerLeave.worker:type_name -> switchboard.actor.PID
+	18, // 3: switchboard.exchange.TaskWorkerJoined.queue_pid:type_name -> switchboard.actor.PID
+	17, // 4: switchboard.exchange.TaskDelivery.payload:type_name -> google.protobuf.Any
 	4,  // 5: switchboard.exchange.TaskDeliveries.tasks:type_name -> switchboard.exchange.TaskDelivery
-	13, // 6: switchboard.exchange.TaskAcks.worker:type_name -> switchboard.actor.PID
+	18, // 6: switchboard.exchange.TaskAcks.worker:type_name -> switchboard.actor.PID
 	6,  // 7: switchboard.exchange.TaskAcks.rejects:type_name -> switchboard.exchange.TaskReject
-	8,  // [8:8] is the sub-list for method output_type
-	8,  // [8:8] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	14, // 8: switchboard.exchange.TaskRecord.stored:type_name -> switchboard.exchange.TaskStored
+	15, // 9: switchboard.exchange.TaskRecord.done:type_name -> switchboard.exchange.TaskDone
+	16, // 10: switchboard.exchange.TaskRecord.key:type_name -> switchboard.exchange.TaskKeySeen
+	13, // 11: switchboard.exchange.TaskRecord.head:type_name -> switchboard.exchange.TaskLogHead
+	17, // 12: switchboard.exchange.TaskStored.payload:type_name -> google.protobuf.Any
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_internal_taskspb_tasks_proto_init() }
@@ -952,13 +1392,19 @@ func file_internal_taskspb_tasks_proto_init() {
 	if File_internal_taskspb_tasks_proto != nil {
 		return
 	}
+	file_internal_taskspb_tasks_proto_msgTypes[12].OneofWrappers = []any{
+		(*TaskRecord_Stored)(nil),
+		(*TaskRecord_Done)(nil),
+		(*TaskRecord_Key)(nil),
+		(*TaskRecord_Head)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_taskspb_tasks_proto_rawDesc), len(file_internal_taskspb_tasks_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
