@@ -2,7 +2,7 @@
 
 .PHONY: demo test bench bench-compare proto consul
 
-## demo: run the demo (a supervision tree restarting a crashing worker)
+## demo: the umbrella example on seven OS-process nodes: a minute of traffic, a kill -9 and its failover, a report (docs/umbrella.md)
 demo:
 	go run ./examples/umbrella
 

@@ -221,8 +221,19 @@ func (n *Node) reply(to replyTo, val any, err error) {
 		r.Payload, r.Error = nil, encodeError(err)
 		_ = n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}})
 	case errors.Is(err, ErrOverloaded):
-		// Its node does not read: an error would not get through either.
+		// Its node reads too slowly for the reply: the caller is told, with
+		// an error of a few bytes that has room beyond the queue's bound
+		// (see Limits.MaxPeerQueueBytes), instead of waiting for its
+		// deadline. An error reply that did not fit is lost.
 		n.stats.repliesDropped.Add(1)
+		if r.Payload == nil {
+			n.stats.repliesLost.Add(1)
+			return
+		}
+		r.Payload, r.Error = nil, &wire.Error{Code: wire.Code_CODE_OVERLOADED, Text: ErrOverloaded.Error() + ": the reply did not fit the queue to its node"}
+		if errors.Is(n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}), ErrOverloaded) {
+			n.stats.repliesLost.Add(1)
+		}
 	}
 }
 

@@ -46,10 +46,11 @@ type Limits struct {
 	// that does not fit is not queued at all, never in part: Send, Cast,
 	// Call and Forward to that node return ErrOverloaded at once (so do the
 	// APIs built on them), and a reply that does not fit is dropped
-	// (Stats.RepliesDropped; its caller times out or learns that the node
-	// is down). Links, monitors, exit signals and downs are always queued.
-	// A message is taken into an empty queue even if it is larger. Default
-	// 64 MiB.
+	// (Stats.RepliesDropped): its caller gets ErrOverloaded instead, in an
+	// error reply that may take MaxPeerQueueBytes/16 more (if even that is
+	// full, the caller times out or learns that the node is down). Links,
+	// monitors, exit signals and downs are always queued. A message is
+	// taken into an empty queue even if it is larger. Default 64 MiB.
 	MaxPeerQueueBytes int
 }
 

@@ -51,8 +51,11 @@ type Config struct {
 	// idle, and a node from which nothing came for TickTime (stopped with
 	// SIGSTOP, a stalled VM, a cable pulled) is declared down within
 	// TickTime + TickTime/4: its links break, its monitors fire and calls
-	// waiting on it fail, with ErrNodeDown. Default 4 s. Both ends of a
-	// connection should use the same value.
+	// waiting on it fail, with ErrNodeDown. Default 4 s. Nodes say their
+	// TickTime when they connect, and a connection between two that differ
+	// uses the larger on both ends (logged at info level): a node is then
+	// declared down within the larger + TickTime/4, and never for a
+	// silence shorter than its own ticks.
 	TickTime time.Duration
 	// Limits bound what other nodes can make this one hold: connections in
 	// their handshake, frames being read, messages queued for a node that
@@ -97,6 +100,7 @@ type nodeStats struct {
 	crashes        atomic.Uint64
 	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
+	repliesLost    atomic.Uint64
 	spawned        atomic.Uint64
 	spawnsRefused  atomic.Uint64
 }

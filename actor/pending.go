@@ -1,16 +1,22 @@
 package actor
 
 import (
+	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 )
 
 // pendingTable holds the calls of a node that wait for a reply: one reusable
 // waiter per call in flight, keyed by request id, in shards so that
 // concurrent callers rarely share a lock. Replies are matched by id; no
 // process or future is created per call.
+//
+// A reply names no sender (an exchange's controller answers the client
+// directly, a forwarder answers for a node that went down), so the id is
+// what makes a reply the answer to a call: ids are random 64-bit numbers,
+// not a sequence, and a peer that sees the ids of the calls sent to it
+// learns nothing about the others. A forged reply matches a call in flight
+// with a chance of (calls in flight) / 2^64.
 type pendingTable struct {
-	next   atomic.Uint64
 	shards [pendingShards]pendingShard
 	pool   sync.Pool
 }
@@ -58,14 +64,28 @@ func (t *pendingTable) add(addr string, deadline int64) *waiter {
 	return t.insert(w)
 }
 
-// insert gives w a new request id and puts it in its shard.
+// insert gives w a new request id and puts it in its shard. The id comes
+// from the runtime's ChaCha8 generator (math/rand/v2's, seeded by the
+// operating system, a few nanoseconds a call): unpredictable from the
+// ids seen before it. 0 is no id (ReplyTo.IsZero), and an id in use is
+// drawn again.
 func (t *pendingTable) insert(w *waiter) *waiter {
-	w.ref = t.next.Add(1)
-	s := &t.shards[w.ref%pendingShards]
-	s.mu.Lock()
-	s.m[w.ref] = w
-	s.mu.Unlock()
-	return w
+	for {
+		ref := rand.Uint64()
+		if ref == 0 {
+			continue
+		}
+		s := &t.shards[ref%pendingShards]
+		s.mu.Lock()
+		if _, taken := s.m[ref]; taken {
+			s.mu.Unlock()
+			continue
+		}
+		w.ref = ref
+		s.m[ref] = w
+		s.mu.Unlock()
+		return w
+	}
 }
 
 // addForward registers a waiter whose reply goes to p's mailbox.

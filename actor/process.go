@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	pa "github.com/asynkron/protoactor-go/actor"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
 // Process is a running process as its own callbacks see it: Self, the node,
@@ -294,6 +296,10 @@ func (p *Process) dispatch(m any) {
 	}()
 	switch m := m.(type) {
 	case *callMsg:
+		if _, ok := m.msg.(*wire.InspectProcess); ok {
+			p.node.reply(m.from, p.inspect(), nil)
+			return
+		}
 		p.cur, p.deferred = m, false
 		reply, err := p.server.HandleCall(p, m.msg)
 		if !p.deferred {

@@ -190,6 +190,7 @@ var codes = []struct {
 	{wire.Code_CODE_NODE_DOWN, ErrNodeDown},
 	{wire.Code_CODE_TIMEOUT, ErrTimeout},
 	{wire.Code_CODE_UNHANDLED, ErrUnhandled},
+	{wire.Code_CODE_OVERLOADED, ErrOverloaded},
 }
 
 // encodeError turns an error or exit reason into its wire form; a sentinel of

@@ -36,13 +36,20 @@ type Stats struct {
 	// full (Limits.MaxPeerQueueBytes): those whose Send, Cast, Call or
 	// Forward returned ErrOverloaded, and the replies dropped.
 	Overloaded uint64
-	// RepliesDropped counts the replies among Overloaded: their callers
-	// were not told.
+	// RepliesDropped counts the replies among Overloaded: their values
+	// were dropped, and their callers told with ErrOverloaded unless the
+	// error did not fit either (RepliesLost).
 	RepliesDropped uint64
+	// RepliesLost counts the replies dropped whose callers could not be
+	// told either: they time out, or learn that the node is down.
+	RepliesLost uint64
 	// RefusalsLogged and RefusalsSuppressed count the refused connections
 	// (Refused and PendingRefused) logged as a warning, and those the
 	// rate limit kept out of the log.
 	RefusalsLogged, RefusalsSuppressed uint64
+	// FramesIn and FramesOut count the frames received from and sent to
+	// other nodes (ticks not included).
+	FramesIn, FramesOut uint64
 	// Spawned counts processes started by spawn requests (SpawnOn and its
 	// forms, from other nodes and this one); SpawnsRefused the requests
 	// refused: an unknown or refused name, a malformed request or args.
@@ -63,6 +70,7 @@ func (n *Node) Stats() Stats {
 		Crashes:        n.stats.crashes.Load(),
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
+		RepliesLost:    n.stats.repliesLost.Load(),
 		Spawned:        n.stats.spawned.Load(),
 		SpawnsRefused:  n.stats.spawnsRefused.Load(),
 	}
@@ -75,6 +83,7 @@ func (n *Node) Stats() Stats {
 		s.InflightWaits = ts.InflightWaits
 		s.Overloaded = ts.Overloaded
 		s.RefusalsLogged, s.RefusalsSuppressed = ts.RefusalsLogged, ts.RefusalsSuppressed
+		s.FramesIn, s.FramesOut = ts.FramesIn, ts.FramesOut
 		s.PendingConns, s.InflightBytes, s.QueuedBytes = ts.PendingConns, ts.InflightBytes, ts.QueuedBytes
 	}
 	return s

@@ -47,6 +47,7 @@ type (
 	attemptDone    struct{ a *attemptRun }
 	lostMsg        struct{ gen uint64 }
 	handingTimeout struct{ gen uint64 }
+	retryTakeover  struct{} // a takeover at startup failed: try it again
 )
 
 // manager is the process that runs one distributed application on one
@@ -72,6 +73,8 @@ type manager struct {
 	backoff time.Duration // before trying again after a failed start
 	wakeAt  time.Time
 	unsub   func()
+	// tries counts the failed takeovers at startup (evaluate).
+	tries int
 
 	handTo  string    // handing: the node taking over
 	handRef actor.Ref // handing: monitor of its manager
@@ -123,6 +126,11 @@ func (m *manager) HandleInfo(p *actor.Process, msg any) {
 	case tickMsg:
 		m.evaluate()
 		p.SendAfter(tickEvery, tickMsg{})
+	case retryTakeover:
+		if m.going && m.phase == standby {
+			m.st.startup = true // decide takes it over again if it still should
+			m.evaluate()
+		}
 	case wakeMsg:
 		if msg.at.Equal(m.wakeAt) {
 			m.wakeAt = time.Time{}
@@ -205,7 +213,9 @@ func (m *manager) evaluate() {
 		m.cancelAttempt()
 	case takeover:
 		if err := m.takeoverFrom(d.from); err != nil {
-			m.log.Warn("distributed application: takeover failed", "from", d.from, "err", err)
+			m.takeoverFailed(d.from, err)
+		} else {
+			m.tries = 0
 		}
 	}
 	if !d.wake.IsZero() && !d.wake.Equal(m.wakeAt) {

@@ -74,6 +74,25 @@ func (m *manager) takeoverFrom(from string) error {
 	return nil
 }
 
+// Takeovers at startup are tried again after a failure, up to
+// startupTries times in all, waiting 100 ms, 200 ms, ... at most 1 s between
+// tries (about 6 s in all): a node that has just joined is often not yet a
+// member in the running node's view, which refuses the Release until it is.
+const startupTries = 10
+
+// takeoverFailed schedules the next try of a takeover at startup, or gives
+// up: the application then stays where it runs.
+func (m *manager) takeoverFailed(from string, err error) {
+	m.tries++
+	if m.tries >= startupTries {
+		m.log.Warn("distributed application: takeover failed; it stays where it runs", "from", from, "tries", m.tries, "err", err)
+		m.tries = 0
+		return
+	}
+	m.log.Info("distributed application: takeover failed; trying again", "from", from, "tries", m.tries, "err", err)
+	m.p.SendAfter(min(time.Duration(m.tries)*100*time.Millisecond, time.Second), retryTakeover{})
+}
+
 // release is O's side of step 1.
 func (m *manager) release(r *distapppb.Release) error {
 	if m.phase != running {

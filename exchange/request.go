@@ -24,6 +24,11 @@ type Request struct {
 	ConnTag        string    // set by the exchange: the controller connection it came through
 	Deadline       time.Time // after it, nobody waits for the reply
 	Msg            any       // the payload; a protobuf message when it crosses nodes
+	// Headers travel with the request to the controllers, for middleware
+	// (a trace context, say); nil if none. Middleware that adds one on the
+	// exchange sets it in a copy (SetHeader), as the map may be the
+	// client's.
+	Headers map[string]string
 
 	replyTo actor.ReplyTo
 	wantAll bool
@@ -79,6 +84,7 @@ func (r *Request) envelope() (*wire.Envelope, error) {
 		Hops:           uint32(r.hops),
 		WantAll:        r.wantAll,
 		ConnectionTag:  r.ConnTag,
+		Headers:        r.Headers,
 	}
 	if !r.Deadline.IsZero() {
 		env.DeadlineUnixNano = r.Deadline.UnixNano()
@@ -113,6 +119,7 @@ func fromEnvelope(env *wire.Envelope, maxPayload int) (*Request, error) {
 		RoutingKey:     env.GetRoutingKey(),
 		IdempotencyKey: env.GetIdempotencyKey(),
 		ConnTag:        env.GetConnectionTag(),
+		Headers:        env.GetHeaders(),
 		replyTo:        actor.NewReplyTo(env.GetReplyAddress(), env.GetRequestId()),
 		wantAll:        env.GetWantAll(),
 		hops:           int(env.GetHops()),

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/internal/directory"
 	"github.com/switchboard-go/switchboard/internal/exchangepb"
+	"github.com/switchboard-go/switchboard/internal/inspectpb"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -73,21 +74,6 @@ type Info struct {
 	Stats    Stats
 }
 
-type inspectReq struct{}
-
-// Inspect returns what the exchange at a looks like now.
-func Inspect(ctx context.Context, n *actor.Node, a Address) (Info, error) {
-	pid, err := a.Resolve(ctx, n)
-	if err != nil {
-		return Info{}, err
-	}
-	v, err := n.Call(ctx, pid, inspectReq{})
-	if err != nil {
-		return Info{}, err
-	}
-	return v.(Info), nil
-}
-
 func newServer(spec Spec) *server {
 	spec.defaults()
 	s := &server{spec: spec, mons: map[string]actor.Ref{}, keys: newKeyTable(spec.Idempotency), now: time.Now}
@@ -123,8 +109,8 @@ func (s *server) Terminate(p *actor.Process, _ error) {
 // HandleCall routes requests; the reply comes from the controllers, so the
 // exchange defers it and passes its ReplyTo on. Errors are its own reply.
 func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
-	if _, ok := msg.(inspectReq); ok {
-		return s.info(), nil
+	if _, ok := msg.(*inspectpb.ExchangeInspect); ok {
+		return s.info().proto(), nil
 	}
 	req, ok, err := AsRequest(msg, s.spec.MaxPayload)
 	if !ok {

@@ -22,6 +22,9 @@ type Client struct {
 	// before sending); default exchange.DefaultMaxPayload. Requests within
 	// a node are not encoded and have no such bound.
 	MaxPayload int
+	// Intercept, if set, sees every request of Call (each try) and CallAll
+	// before it goes, and its outcome; see Interceptor. Nil costs nothing.
+	Intercept Interceptor
 }
 
 // NewClient returns a client that sends from node n.
@@ -53,13 +56,17 @@ func (c *Client) Call(ctx context.Context, ex exchange.Address, msg any, opts ..
 }
 
 // callOnce is one try of Call.
-func (c *Client) callOnce(ctx context.Context, ex exchange.Address, msg any, o requestOptions) (any, error) {
-	pend, _, err := c.send(ctx, ex, msg, false, o)
+func (c *Client) callOnce(ctx context.Context, ex exchange.Address, msg any, o requestOptions) (v any, err error) {
+	var done func(error)
+	if c.Intercept != nil {
+		defer func() { finish(done, err) }()
+	}
+	pend, _, err := c.sendWith(ctx, ex, msg, false, o, &done)
 	if err != nil {
 		return nil, err
 	}
 	defer pend.Release()
-	v, err := pend.Wait(ctx)
+	v, err = pend.Wait(ctx)
 	if err == nil {
 		if err := c.notAReply(ex, v); err != nil {
 			return nil, err
@@ -82,7 +89,7 @@ func (c *Client) callOnce(ctx context.Context, ex exchange.Address, msg any, o r
 //
 // CallAll takes no idempotency key (exchange.ErrKeyUnsupported): the
 // replies of many controllers are no one outcome to remember.
-func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) ([]Reply, error) {
+func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts ...RequestOption) (out []Reply, err error) {
 	o := parseOptions(opts)
 	if err := o.single("CallAll", false); err != nil {
 		return nil, err
@@ -92,12 +99,15 @@ func (c *Client) CallAll(ctx context.Context, ex exchange.Address, msg any, opts
 		ctx, cancel = context.WithTimeout(ctx, c.n.CallTimeout())
 		defer cancel()
 	}
-	pend, hop, err := c.send(ctx, ex, msg, true, o)
+	var done func(error)
+	if c.Intercept != nil {
+		defer func() { finish(done, err) }()
+	}
+	pend, hop, err := c.sendWith(ctx, ex, msg, true, o, &done)
 	if err != nil {
 		return nil, err
 	}
 	defer pend.Release()
-	var out []Reply
 	want := -1 // the count comes from the exchange; replies may overtake it
 	for want < 0 || len(out) < want {
 		v, err := pend.Wait(ctx)
@@ -153,12 +163,21 @@ func CallAs[T any](ctx context.Context, c *Client, ex exchange.Address, msg any,
 // nodes after it (controllers') answer it themselves, or, if they go down
 // first, the node that forwarded it to them does (see actor.Node.Forward).
 func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions) (actor.Pending, string, error) {
+	return c.sendWith(ctx, ex, msg, all, o, nil)
+}
+
+// sendWith is send, with c.Intercept (if done is not nil) seeing the
+// request before it goes and its outcome in *done.
+func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions, done *func(error)) (actor.Pending, string, error) {
 	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
 	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, o)
+	if done != nil && c.Intercept != nil {
+		*done = c.Intercept(ctx, req)
+	}
 	if err := req.ForwardTo(c.n, target); err != nil {
 		pend.Release()
 		return actor.Pending{}, "", c.clarify(ex, err)
@@ -199,6 +218,7 @@ func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt 
 	}
 	req := exchange.NewRequest(ex.Name, msg, rt, all)
 	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
+	req.Headers = o.headers // the request's own: WithHeader and WithHeaders made it
 	return req
 }
 

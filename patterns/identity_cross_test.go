@@ -74,7 +74,8 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	nd := make([]byte, 32)
 	_, _ = rand.Read(nd)
 	const node, inc = "impostor@localhost", 42
-	send(&wire.Hello{Version: 3, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc})
+	const tick = 4_000_000 // µs
+	send(&wire.Hello{Version: 4, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc, TickTimeUs: tick})
 	first := recv()
 	var wel wire.Welcome
 	if proto.Unmarshal(first, &wel) == nil && wel.Refused != wire.Refusal_REFUSAL_NONE {
@@ -87,10 +88,12 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	// HMAC-SHA256(cookie) over the role and the transcript, each part
 	// length-prefixed (wire.proto).
 	m := hmac.New(sha256.New, []byte(cookie))
-	var incs [16]byte
+	var incs [32]byte
 	binary.BigEndian.PutUint64(incs[:8], inc)
 	binary.BigEndian.PutUint64(incs[8:], ch.Incarnation)
-	for _, part := range [][]byte{[]byte("switchboard/3 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
+	binary.BigEndian.PutUint64(incs[16:], tick)
+	binary.BigEndian.PutUint64(incs[24:], ch.TickTimeUs)
+	for _, part := range [][]byte{[]byte("switchboard/4 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
 		[]byte(ch.Node), []byte(addr), incs[:], {0}, nil, nil} {
 		var size [4]byte
 		binary.BigEndian.PutUint32(size[:], uint32(len(part)))

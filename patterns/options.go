@@ -11,6 +11,7 @@ type RequestOption func(*requestOptions)
 
 type requestOptions struct {
 	tag, service, key, idem string
+	headers                 map[string]string
 	retry                   *Retry
 	safe                    bool
 }

@@ -137,3 +137,44 @@ func stopNode(t testing.TB, n *actor.Node) {
 		t.Fatal(err)
 	}
 }
+
+// A durable queue's dead task is done in its log only once its
+// dead-letter target has it: a task rejected while the target is missing
+// waits for it across a restart (delivered again, at least once); a task
+// discarded for want of a target, or accepted by it, is gone.
+func TestDurableDeadLettersWaitForTheirTarget(t *testing.T) {
+	ex := exchange.Named("jobs")
+	for _, target := range []string{"", "missing", "up"} {
+		t.Run("target="+target, func(t *testing.T) {
+			dir := t.TempDir()
+			spec := tasks.Spec{Name: "jobs", Dir: dir}
+			if target != "" {
+				spec.DeadLetter = exchange.Named(target) // not started: the letter waits
+			}
+			n1 := node(t, "a@localhost", false)
+			if target == "up" {
+				startTasks(t, n1, tasks.Spec{Name: "up"})
+			}
+			startTasks(t, n1, spec)
+			submit(t, NewTasks(n1), ex, "poison", WithKey("p"))
+			w := startWorker(t, n1, ex, "w1", 1, holdAll)
+			d := w.next(t)
+			if err := w.w.Reject(d.task.Tag, "cannot"); err != nil {
+				t.Fatal(err)
+			}
+			waitStats(t, n1, ex, func(s tasks.Stats) bool { return s.DeadLettered == 1 && (target != "up" || s.DeadLetterPending == 0) })
+			stopNode(t, n1)
+
+			n2 := node(t, "b@localhost", false)
+			startTasks(t, n2, spec)
+			s := waitStats(t, n2, ex, func(tasks.Stats) bool { return true })
+			want := 0
+			if target == "missing" {
+				want = 1
+			}
+			if s.Restored != uint64(want) {
+				t.Fatalf("restored %d; want %d", s.Restored, want)
+			}
+		})
+	}
+}

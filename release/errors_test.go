@@ -27,7 +27,7 @@ func TestErrors(t *testing.T) {
 		{"unknown key", goodHead + "[apps.db]\n[apps.web.env]\nprot = 80\n", nil, release.ErrUnknownKey,
 			`r.toml:5: apps.web.env.prot: unknown key: known keys: port, host, debug, timeout, ratio, peers`},
 		{"unknown node key", goodHead + "listen_on = \"x\"\n", nil, release.ErrUnknownKey,
-			`r.toml:3: node.listen_on: unknown key: known keys: name, listen, cookie, cookie_file, tick_time, seeds, lock_dir, consul`},
+			`r.toml:3: node.listen_on: unknown key: known keys: name, listen, cookie, cookie_file, tick_time, seeds, lock_dir, consul, metrics_addr`},
 		{"unknown table", goodHead + "[application.web]\n", nil, release.ErrUnknownKey,
 			`r.toml:3: application: unknown key: known keys: node, apps, exchanges`},
 		{"wrong type", goodHead + "[apps.db]\n[apps.web.env]\nport = \"80\"\n", nil, release.ErrWrongType,

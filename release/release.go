@@ -43,6 +43,9 @@ type NodeConfig struct {
 	Seeds   []string
 	LockDir string
 	Consul  string
+	// MetricsAddr, if set, is where the node serves /metrics, /healthz
+	// and /readyz (package ops; host:port, port 0 picks a free one).
+	MetricsAddr string
 }
 
 // AppConfig is an application of a release file.
@@ -135,6 +138,7 @@ var nodeKeys = []keySpec{
 	{"seeds", kStrings, []string(nil)},
 	{"lock_dir", kString, ""},
 	{"consul", kString, ""},
+	{"metrics_addr", kString, ""},
 }
 
 func (d *decoder) node(t map[string]toml.Primitive, dir string) (NodeConfig, error) {
@@ -145,7 +149,7 @@ func (d *decoder) node(t map[string]toml.Primitive, dir string) (NodeConfig, err
 	n := NodeConfig{
 		Name: v["name"].(string), Listen: v["listen"].(string), Cookie: v["cookie"].(string),
 		TickTime: v["tick_time"].(time.Duration), Seeds: v["seeds"].([]string),
-		LockDir: v["lock_dir"].(string), Consul: v["consul"].(string),
+		LockDir: v["lock_dir"].(string), Consul: v["consul"].(string), MetricsAddr: v["metrics_addr"].(string),
 	}
 	at := func(key string) int {
 		if p, ok := t[key]; ok {

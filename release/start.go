@@ -12,6 +12,8 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/distapp"
+	"github.com/switchboard-go/switchboard/inspect"
+	"github.com/switchboard-go/switchboard/ops"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -36,6 +38,7 @@ type Running struct {
 	cl    *cluster.Cluster
 	apps  *supervisor.AppController
 	dist  *distapp.Coordinator
+	ops   *ops.Server // the metrics endpoint, if the release has one
 	stop  sync.Once
 	stErr error
 }
@@ -44,7 +47,9 @@ type Running struct {
 // embedded provider, or Consul if the file names an agent), the exchanges
 // (as the application ExchangesApp), the plain applications through a
 // supervisor.AppController in dependency order, then the distributed ones
-// through a distapp.Coordinator. Start returns once every application has
+// through a distapp.Coordinator, and last the node's inspector
+// (inspect.Start) and, with node.metrics_addr, its metrics endpoint
+// (package ops). Start returns once every application has
 // started (a distributed one: once this node takes part, running it or
 // standing by). If a step fails, Start undoes the ones before and returns
 // the error.
@@ -106,7 +111,42 @@ func (r *Release) Start(ctx context.Context, opts Options) (*Running, error) {
 			return fail("distributed application "+a.Name, err)
 		}
 	}
+	// The node answers inspections from any node (inspect, cmd/switchboard).
+	if _, err := inspect.Start(ctx, n, inspect.Sources{Apps: run.apps, DistApps: run.dist}); err != nil {
+		return fail("inspector", err)
+	}
+	if r.Node.MetricsAddr != "" {
+		if err := run.serveMetrics(); err != nil {
+			return fail("metrics endpoint "+r.Node.MetricsAddr, err)
+		}
+	}
 	return run, nil
+}
+
+// serveMetrics opens the node's /metrics, /healthz and /readyz; the node
+// is ready once its plain applications run.
+func (run *Running) serveMetrics() error {
+	var ready []string
+	for _, a := range run.rel.Apps {
+		if !a.Distributed() {
+			ready = append(ready, a.Name)
+		}
+	}
+	o, err := ops.New(ops.Config{Node: run.node, Apps: run.apps, ReadyApps: ready})
+	if err != nil {
+		return err
+	}
+	run.ops, err = ops.Listen(run.rel.Node.MetricsAddr, o)
+	return err
+}
+
+// MetricsAddr is the address of the node's metrics endpoint ("" if the
+// release has none): node.metrics_addr, its port chosen if that was 0.
+func (run *Running) MetricsAddr() string {
+	if run.ops == nil {
+		return ""
+	}
+	return run.ops.Addr()
 }
 
 const stopTimeout = 30 * time.Second // for the undoing of a failed Start
@@ -198,6 +238,9 @@ func (run *Running) Stop(ctx context.Context) error {
 			}
 		}
 		errs = append(errs, run.node.Stop(ctx))
+		if run.ops != nil {
+			errs = append(errs, run.ops.Close(ctx))
+		}
 		run.stErr = errors.Join(errs...)
 	})
 	return run.stErr

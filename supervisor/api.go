@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/inspectpb"
 )
 
 // Start starts a top-level supervisor on n (not linked to any process). It
@@ -221,6 +222,8 @@ func (s *server) HandleCall(p *actor.Process, msg any) (any, error) {
 			}
 		}
 		return n, nil
+	case *inspectpb.SupervisorInspect:
+		return s.inspect(), nil
 	}
 	return nil, actor.ErrUnhandled
 }

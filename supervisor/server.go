@@ -16,6 +16,8 @@ type child struct {
 	pid  *actor.PID // nil when not running
 	args any        // StartChildWith's argument, for SimpleOneForOne restarts
 	seq  uint64     // identifies the record, also for SimpleOneForOne children
+
+	restarts uint64 // times this child's exit made the supervisor restart
 }
 
 // server is the supervisor process. Everything here runs on its goroutine.
@@ -27,6 +29,7 @@ type server struct {
 	window   restartWindow
 	now      func() time.Time
 	seq      uint64
+	restarts uint64 // restarts applied, for Inspect
 }
 
 // retry asks the supervisor to try again a restart that failed.
@@ -114,6 +117,8 @@ func (s *server) restart(p *actor.Process, i int) {
 		return
 	}
 	c := s.children[i]
+	c.restarts++
+	s.restarts++
 	p.Node().Logger().Info("restarting", "supervisor", actor.FormatPID(p.Self()), "child", c.spec.ID, "strategy", s.spec.Strategy.String())
 	group := []*child{c}
 	switch s.spec.Strategy {

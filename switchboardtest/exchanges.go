@@ -121,7 +121,8 @@ func (c *Cluster) StartController(i int, ex exchange.Address, srv actor.Server) 
 }
 
 // inspect inspects the exchange ex, as n resolves it, from the node that
-// runs it: exchange.Inspect answers only there.
+// runs it (exchange.Inspect works from any node; from there it needs no
+// hop).
 func (c *Cluster) inspect(ctx context.Context, n *actor.Node, ex exchange.Address) (exchange.Info, error) {
 	pid, err := ex.Resolve(ctx, n)
 	if err != nil {

@@ -2,7 +2,6 @@ package pubsub
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/topic"
 	"github.com/switchboard-go/switchboard/internal/directory"
+	"github.com/switchboard-go/switchboard/internal/inspectpb"
 	"github.com/switchboard-go/switchboard/internal/pubsubpb"
 )
 
@@ -58,8 +58,7 @@ type pubsub struct {
 }
 
 type (
-	inspectPubSub struct{}
-	resubscribe   struct{}
+	resubscribe struct{}
 )
 
 const maxPublishHops = 8
@@ -93,10 +92,10 @@ func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
 		return &pubsubpb.Subscribed{Changed: changed}, err
 	case *pubsubpb.Unsubscribe:
 		return &pubsubpb.Subscribed{Changed: s.unsubscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag())}, nil
-	case inspectPubSub:
-		st := s.stats
-		st.Subscriptions, st.Subscribers, st.Upstream = s.trie.Len(), len(s.subs), len(s.upPatterns)
-		return st, nil
+	case *inspectpb.PubSubInspect:
+		return s.describe(), nil
+	case *inspectpb.ExchangeInspect: // another kind's inspection: not a publish
+		return nil, actor.ErrUnhandled
 	}
 	// A publish sent as a call is answered once routed.
 	return nil, s.route(msg)
@@ -334,20 +333,4 @@ func (s *pubsub) upstreamLost() {
 	}
 	s.backoff = min(max(2*s.backoff, minBackoff), time.Second)
 	s.p.SendAfter(s.backoff, resubscribe{})
-}
-
-// Inspect returns the counters of the pub-sub exchange at a.
-func Inspect(ctx context.Context, n *actor.Node, a exchange.Address) (Stats, error) {
-	pid, err := a.Resolve(ctx, n)
-	if err != nil {
-		return Stats{}, err
-	}
-	if pid.Address != n.Address() {
-		return Stats{}, errors.New("exchange: Inspect works on the local node only")
-	}
-	v, err := n.Call(ctx, pid, inspectPubSub{})
-	if err != nil {
-		return Stats{}, err
-	}
-	return v.(Stats), nil
 }

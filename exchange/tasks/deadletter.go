@@ -38,6 +38,7 @@ func (d *deadLetters) add(dead []deadTask) {
 		s.q.stats.Discarded += uint64(len(dead))
 		for _, t := range dead {
 			s.p.Node().Logger().Info("dead task discarded", "exchange", s.spec.Name, "id", t.id, "reason", t.reason)
+			s.q.markDone(t.id)
 		}
 		return
 	}
@@ -104,6 +105,7 @@ func (d *deadLetters) answered(a deadAnswer) {
 		d.warn(a.err)
 		return
 	}
+	d.s.q.markDone(a.letter.GetId())
 	d.warned = false
 }
 

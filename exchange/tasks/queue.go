@@ -227,10 +227,7 @@ func (q *taskQueue) requeue(t *task, from *taskWorker, reason string) {
 func (q *taskQueue) kill(t *task, cause DeadCause, reason string) {
 	q.dead = append(q.dead, deadTask{id: t.id, msg: t.msg, enc: t.enc, prio: t.prio,
 		deliveries: t.deliveries, cause: cause, reason: reason})
-	q.stats.DeadLettered++
-	if q.journal {
-		q.done = append(q.done, t.id)
-	}
+	q.stats.DeadLettered++ // a durable queue's log marks it done once its dead letter is accepted (deadLetters)
 	q.release(t)
 }
 
@@ -249,6 +246,14 @@ func (q *taskQueue) settle(w *taskWorker, tag uint64) (*task, error) {
 	return t, nil
 }
 
+// markDone records, in a durable queue, that task id is done: its log
+// says so at the next commit.
+func (q *taskQueue) markDone(id uint64) {
+	if q.journal {
+		q.done = append(q.done, id)
+	}
+}
+
 // ack completes a task: it is never delivered again.
 func (q *taskQueue) ack(w *taskWorker, tag uint64) error {
 	t, err := q.settle(w, tag)
@@ -256,9 +261,7 @@ func (q *taskQueue) ack(w *taskWorker, tag uint64) error {
 		return err
 	}
 	q.stats.Acked++
-	if q.journal {
-		q.done = append(q.done, t.id)
-	}
+	q.markDone(t.id)
 	q.release(t)
 	return nil
 }

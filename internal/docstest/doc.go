@@ -32,7 +32,8 @@
 //
 // The prelude: bytes, context, errors, fmt, io, log, slog, os, strings,
 // sync, time; actor, supervisor, exchange, pubsub (exchange/pubsub), tasks
-// (exchange/tasks), topic (exchange/topic), patterns, cluster, distapp, release; and
+// (exchange/tasks), topic (exchange/topic), patterns, cluster, distapp, release,
+// inspect, ops, tracing, http (net/http); and
 // protobuf's proto, anypb, durationpb, emptypb, structpb, timestamppb and
 // wrapperspb. A fragment's own variable may shadow a package name (then it
 // cannot use that package too: name the variable otherwise). Besides, the package example.com/shop/shoppb is the Go code

@@ -55,6 +55,10 @@ var prelude = map[string]string{
 	"patterns":   modulePath + "/patterns",
 	"cluster":    modulePath + "/cluster",
 	"distapp":    modulePath + "/distapp",
+	"inspect":    modulePath + "/inspect",
+	"ops":        modulePath + "/ops",
+	"tracing":    modulePath + "/tracing",
+	"http":       "net/http",
 	"release":    modulePath + "/release",
 
 	"proto":       "google.golang.org/protobuf/proto",

@@ -9,8 +9,9 @@
 // speaks only for the node it authenticated as (identity.go). Then the
 // dialer writes frames, each a 4-byte big-endian length and the protobuf
 // encoding, and the listener writes nothing but ticks: both sides tick
-// when idle, and a peer from which nothing came for Config.TickTime is
-// declared down (tick.go). A frame sent to an idle
+// when idle, and a peer from which nothing came for Config.TickTime (the
+// larger of both sides', which the handshake exchanges) is declared down
+// (tick.go). A frame sent to an idle
 // connection (nothing queued, nothing being written, no frame written by
 // a sender in the last 20 µs) is written at once by the sending goroutine,
 // with one non-blocking write; the rest of it, if the socket takes only

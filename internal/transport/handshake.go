@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"syscall"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -24,17 +25,22 @@ import (
 // peer that speaks the protocol passes; a cookie on one side only fails.
 // Before it welcomes a dialer, the listener has the dialer's address
 // confirm the dial (verify.go): the cookie proves membership of the
-// cluster, the dialback proves which member.
+// cluster, the dialback proves which member. Each side says its TickTime,
+// and the connection's silence bound is the larger (tick.go).
 
 const (
-	protocolVersion = 3
+	protocolVersion = 4
 	nonceSize       = 32
 	// maxHandshakeMsg bounds the messages read before the peer has proved
 	// itself, so that a stranger cannot make a node allocate MaxFrameSize.
 	maxHandshakeMsg = 4 << 10
 
-	roleDialer   = "switchboard/3 dialer"
-	roleListener = "switchboard/3 listener"
+	roleDialer   = "switchboard/4 dialer"
+	roleListener = "switchboard/4 listener"
+
+	// maxPeerTickTime caps the TickTime a peer says it has, so that the
+	// silence bound of its connection stays a duration.
+	maxPeerTickTime = 24 * time.Hour
 )
 
 // transcript is what both digests of a handshake cover besides the cookie
@@ -45,16 +51,25 @@ type transcript struct {
 	listenerNode               string
 	to                         string // the address the dialer dialed
 	dialerInc, listenerInc     uint64
+	dialerTick, listenerTick   uint64       // TickTimes, in microseconds
 	verify                     *wire.Verify // nil: a connection for frames
+}
+
+// peerSide is what a handshake tells of the node at the other end.
+type peerSide struct {
+	inc  uint64        // its incarnation
+	tick time.Duration // its TickTime
 }
 
 // digest is HMAC-SHA256(cookie, role || the transcript), each part
 // length-prefixed so that no two transcripts concatenate alike.
 func (tr *transcript) digest(cookie, role string) []byte {
 	m := hmac.New(sha256.New, []byte(cookie))
-	var incs [16]byte
+	var incs [32]byte
 	binary.BigEndian.PutUint64(incs[:8], tr.dialerInc)
 	binary.BigEndian.PutUint64(incs[8:], tr.listenerInc)
+	binary.BigEndian.PutUint64(incs[16:], tr.dialerTick)
+	binary.BigEndian.PutUint64(incs[24:], tr.listenerTick)
 	verify := []byte{0}
 	if tr.verify != nil {
 		verify = []byte{1}
@@ -73,6 +88,16 @@ func (tr *transcript) digest(cookie, role string) []byte {
 	return m.Sum(nil)
 }
 
+// tickMicros is the TickTime this transport says in its handshakes: in
+// microseconds, never 0.
+func (t *Transport) tickMicros() uint64 { return uint64(max(t.cfg.TickTime.Microseconds(), 1)) }
+
+// peerTick is the TickTime a peer said, in microseconds, as a duration
+// under maxPeerTickTime.
+func peerTick(us uint64) time.Duration {
+	return time.Duration(min(us, uint64(maxPeerTickTime/time.Microsecond))) * time.Microsecond
+}
+
 func newNonce() []byte {
 	b := make([]byte, nonceSize)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
@@ -80,55 +105,60 @@ func newNonce() []byte {
 }
 
 // greet runs the dialer's side of the handshake on a new connection to
-// the address to, and returns the listener's incarnation. With v set it
-// is a dialback: it asks the listener whether it is dialing this node
-// with v's nonces, and a nil error means yes.
-func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.Verify) (uint64, error) {
-	tr := transcript{dialerNonce: newNonce(), dialerAddr: t.addr, dialerNode: t.cfg.Node, to: to, dialerInc: t.inc, verify: v}
+// the address to, and returns what the listener said of itself. With v
+// set it is a dialback: it asks the listener whether it is dialing this
+// node with v's nonces, and a nil error means yes.
+func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.Verify) (peerSide, error) {
+	tr := transcript{dialerNonce: newNonce(), dialerAddr: t.addr, dialerNode: t.cfg.Node, to: to, dialerInc: t.inc,
+		dialerTick: t.tickMicros(), verify: v}
 	if v == nil { // a dialback is no dial of ours: nobody may confirm it
 		d := t.dials.start(tr.dialerNonce)
 		defer t.dials.end(d)
 	}
 	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: t.addr, Node: t.cfg.Node, Nonce: tr.dialerNonce,
-		To: to, Incarnation: t.inc, Verify: v}); err != nil {
-		return 0, handshakeErr(err)
+		To: to, Incarnation: t.inc, Verify: v, TickTimeUs: tr.dialerTick}); err != nil {
+		return peerSide{}, handshakeErr(err)
 	}
 	var ch wire.Challenge
 	if err := readMsg(r, &ch, maxHandshakeMsg); err != nil {
-		return 0, handshakeErr(err)
+		return peerSide{}, handshakeErr(err)
 	}
 	if len(ch.GetNonce()) != nonceSize {
-		return 0, fmt.Errorf("%w: the listener's nonce has %d bytes", ErrHandshake, len(ch.GetNonce()))
+		return peerSide{}, fmt.Errorf("%w: the listener's nonce has %d bytes", ErrHandshake, len(ch.GetNonce()))
+	}
+	if ch.GetTickTimeUs() == 0 {
+		return peerSide{}, fmt.Errorf("%w: the listener says no tick time", ErrHandshake)
 	}
 	tr.listenerNonce, tr.listenerNode, tr.listenerInc = ch.GetNonce(), ch.GetNode(), ch.GetIncarnation()
+	tr.listenerTick = ch.GetTickTimeUs()
 	if v == nil {
 		t.dials.challenged(tr.dialerNonce, tr.listenerNonce) // before the Proof: the listener confirms after it
 	}
 	if err := sendMsg(w, &wire.Proof{Digest: tr.digest(t.cfg.Cookie, roleDialer)}); err != nil {
-		return 0, handshakeErr(err)
+		return peerSide{}, handshakeErr(err)
 	}
 	var wel wire.Welcome
 	if err := readMsg(r, &wel, maxHandshakeMsg); err != nil {
-		return 0, handshakeErr(err)
+		return peerSide{}, handshakeErr(err)
 	}
 	switch wel.GetRefused() {
 	case wire.Refusal_REFUSAL_NONE:
 	case wire.Refusal_REFUSAL_COOKIE:
-		return 0, fmt.Errorf("%w: the listener refused our proof", ErrBadCookie)
+		return peerSide{}, fmt.Errorf("%w: the listener refused our proof", ErrBadCookie)
 	case wire.Refusal_REFUSAL_UNCONFIRMED:
 		if v != nil {
-			return 0, fmt.Errorf("%w: %s is not dialing us with those nonces", ErrUnconfirmed, to)
+			return peerSide{}, fmt.Errorf("%w: %s is not dialing us with those nonces", ErrUnconfirmed, to)
 		}
-		return 0, fmt.Errorf("%w: the listener could not confirm our address %s", ErrUnconfirmed, t.addr)
+		return peerSide{}, fmt.Errorf("%w: the listener could not confirm our address %s", ErrUnconfirmed, t.addr)
 	case wire.Refusal_REFUSAL_MISDIRECTED:
-		return 0, fmt.Errorf("%w: the listener is not %s", ErrMisdirected, to)
+		return peerSide{}, fmt.Errorf("%w: the listener is not %s", ErrMisdirected, to)
 	default:
-		return 0, fmt.Errorf("%w: the listener refused the connection: %v", ErrHandshake, wel.GetRefused())
+		return peerSide{}, fmt.Errorf("%w: the listener refused the connection: %v", ErrHandshake, wel.GetRefused())
 	}
 	if !hmac.Equal(wel.GetDigest(), tr.digest(t.cfg.Cookie, roleListener)) {
-		return 0, fmt.Errorf("%w: the listener's proof does not match", ErrBadCookie)
+		return peerSide{}, fmt.Errorf("%w: the listener's proof does not match", ErrBadCookie)
 	}
-	return tr.listenerInc, nil
+	return peerSide{inc: tr.listenerInc, tick: peerTick(tr.listenerTick)}, nil
 }
 
 // errAnswered ends a connection that was a dialback, answered: not a
@@ -136,10 +166,10 @@ func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.V
 var errAnswered = errors.New("transport: dialback answered")
 
 // welcome runs the listener's side of the handshake on an accepted
-// connection and returns the dialer's address and incarnation, once that
-// address has confirmed the dial. A dialback is answered here and ends
-// with errAnswered.
-func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, uint64, error) {
+// connection and returns the dialer's address and what it said of
+// itself, once that address has confirmed the dial. A dialback is
+// answered here and ends with errAnswered.
+func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide, error) {
 	// The dialback must end before the dialer gives up on its handshake,
 	// which its own DialTimeout bounds.
 	ctx, cancel := t.bound(t.cfg.DialTimeout * 3 / 4)
@@ -147,33 +177,34 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, uint64, e
 
 	var h wire.Hello
 	if err := readMsg(r, &h, maxHandshakeMsg); err != nil {
-		return "", 0, handshakeErr(err)
+		return "", peerSide{}, handshakeErr(err)
 	}
-	refuse := func(why wire.Refusal, err error) (string, uint64, error) {
+	refuse := func(why wire.Refusal, err error) (string, peerSide, error) {
 		_ = sendMsg(w, &wire.Welcome{Refused: why})
-		return "", 0, err
+		return "", peerSide{}, err
 	}
 	if h.GetVersion() != protocolVersion {
 		return refuse(wire.Refusal_REFUSAL_VERSION,
 			fmt.Errorf("%w: protocol version %d from %q; want %d", ErrHandshake, h.GetVersion(), h.GetAddress(), protocolVersion))
 	}
 	v := h.GetVerify()
-	if h.GetAddress() == "" || len(h.GetNonce()) != nonceSize || h.GetTo() == "" ||
+	if h.GetAddress() == "" || len(h.GetNonce()) != nonceSize || h.GetTo() == "" || h.GetTickTimeUs() == 0 ||
 		(v != nil && (len(v.GetDialerNonce()) != nonceSize || len(v.GetListenerNonce()) != nonceSize)) {
-		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: hello without address, nonce or destination", ErrHandshake))
+		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: hello without address, nonce, destination or tick time", ErrHandshake))
 	}
 	if !t.designates(ctx, h.GetTo()) {
 		return refuse(wire.Refusal_REFUSAL_MISDIRECTED,
 			fmt.Errorf("%w: %s (node %q) says it dialed %s", ErrMisdirected, h.GetAddress(), h.GetNode(), h.GetTo()))
 	}
 	tr := transcript{dialerNonce: h.GetNonce(), listenerNonce: newNonce(), dialerAddr: h.GetAddress(), dialerNode: h.GetNode(),
-		listenerNode: t.cfg.Node, to: h.GetTo(), dialerInc: h.GetIncarnation(), listenerInc: t.inc, verify: v}
-	if err := sendMsg(w, &wire.Challenge{Node: t.cfg.Node, Nonce: tr.listenerNonce, Incarnation: t.inc}); err != nil {
-		return "", 0, handshakeErr(err)
+		listenerNode: t.cfg.Node, to: h.GetTo(), dialerInc: h.GetIncarnation(), listenerInc: t.inc,
+		dialerTick: h.GetTickTimeUs(), listenerTick: t.tickMicros(), verify: v}
+	if err := sendMsg(w, &wire.Challenge{Node: t.cfg.Node, Nonce: tr.listenerNonce, Incarnation: t.inc, TickTimeUs: tr.listenerTick}); err != nil {
+		return "", peerSide{}, handshakeErr(err)
 	}
 	var p wire.Proof
 	if err := readMsg(r, &p, maxHandshakeMsg); err != nil {
-		return "", 0, handshakeErr(err)
+		return "", peerSide{}, handshakeErr(err)
 	}
 	if !hmac.Equal(p.GetDigest(), tr.digest(t.cfg.Cookie, roleDialer)) {
 		return refuse(wire.Refusal_REFUSAL_COOKIE,
@@ -186,16 +217,16 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, uint64, e
 			t.log.Info("denied a dial that is not ours", "asker", h.GetAddress())
 		}
 		_ = sendMsg(w, welcome)
-		return "", 0, errAnswered
+		return "", peerSide{}, errAnswered
 	}
 	if err := t.confirm(ctx, h.GetAddress(), h.GetNonce(), tr.listenerNonce); err != nil {
 		t.unconfirmed.Add(1)
 		return refuse(wire.Refusal_REFUSAL_UNCONFIRMED, fmt.Errorf("%w: %s (node %q): %w", ErrUnconfirmed, h.GetAddress(), h.GetNode(), err))
 	}
 	if err := sendMsg(w, welcome); err != nil {
-		return "", 0, handshakeErr(err)
+		return "", peerSide{}, handshakeErr(err)
 	}
-	return h.GetAddress(), h.GetIncarnation(), nil
+	return h.GetAddress(), peerSide{inc: h.GetIncarnation(), tick: peerTick(h.GetTickTimeUs())}, nil
 }
 
 // handshakeErr wraps an I/O error of the handshake: ErrHandshakeClosed if

@@ -64,7 +64,7 @@ func fuzzTransport(f *testing.F) *Transport {
 func FuzzWelcome(f *testing.F) {
 	tr := fuzzTransport(f)
 	hello := func(mod func(*wire.Hello)) *wire.Hello {
-		h := &wire.Hello{Version: protocolVersion, Address: "127.0.0.1:9", Node: "x@h", Nonce: newNonce(), To: tr.Addr(), Incarnation: 1}
+		h := &wire.Hello{Version: protocolVersion, Address: "127.0.0.1:9", Node: "x@h", Nonce: newNonce(), To: tr.Addr(), Incarnation: 1, TickTimeUs: 4e6}
 		mod(h)
 		return h
 	}
@@ -74,6 +74,8 @@ func FuzzWelcome(f *testing.F) {
 	f.Add(stream(hello(func(h *wire.Hello) { h.To = "localhost:1" }), proof))
 	f.Add(stream(hello(func(h *wire.Hello) { h.Version = 2 })))
 	f.Add(stream(hello(func(h *wire.Hello) { h.Nonce = nil })))
+	f.Add(stream(hello(func(h *wire.Hello) { h.TickTimeUs = 0 })))
+	f.Add(stream(hello(func(h *wire.Hello) { h.TickTimeUs = 1<<64 - 1 }), proof))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff}) // a 4 GiB Hello
 	f.Add(append(stream(hello(func(*wire.Hello) {})), 0x7f, 0xff, 0xff, 0xff))
 	f.Add([]byte{0, 0, 0, 3, 0xff, 0xff, 0xff})
@@ -97,12 +99,14 @@ func FuzzWelcome(f *testing.F) {
 // to the dialer's handshake (and to a dialback's): the same rules.
 func FuzzGreet(f *testing.F) {
 	tr := fuzzTransport(f)
-	ch := &wire.Challenge{Node: "y@h", Nonce: newNonce(), Incarnation: 2}
+	ch := &wire.Challenge{Node: "y@h", Nonce: newNonce(), Incarnation: 2, TickTimeUs: 4e6}
 	f.Add(stream(ch, &wire.Welcome{Digest: make([]byte, 32)}), false)
 	f.Add(stream(ch, &wire.Welcome{Refused: wire.Refusal_REFUSAL_UNCONFIRMED}), true)
 	f.Add(stream(ch, &wire.Welcome{Refused: wire.Refusal_REFUSAL_MISDIRECTED}), false)
 	f.Add(stream(&wire.Welcome{Refused: wire.Refusal_REFUSAL_VERSION}), false)
 	f.Add(stream(&wire.Challenge{Nonce: []byte{1}}), false)
+	f.Add(stream(&wire.Challenge{Node: "y@h", Nonce: newNonce(), Incarnation: 2}, &wire.Welcome{Digest: make([]byte, 32)}), false) // no tick time
+	f.Add(stream(&wire.Challenge{Node: "y@h", Nonce: newNonce(), Incarnation: 2, TickTimeUs: 1<<64 - 1}, &wire.Welcome{Digest: make([]byte, 32)}), false)
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff}, false)
 	f.Fuzz(func(t *testing.T, data []byte, verify bool) {
 		var v *wire.Verify

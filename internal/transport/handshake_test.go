@@ -105,7 +105,7 @@ func TestDialerRefusesListenerWithoutCookie(t *testing.T) {
 	if err := readMsg(r, &h, maxHandshakeMsg); err != nil {
 		t.Fatal(err)
 	}
-	if err := sendMsg(w, &wire.Challenge{Node: "impostor", Nonce: newNonce()}); err != nil {
+	if err := sendMsg(w, &wire.Challenge{Node: "impostor", Nonce: newNonce(), TickTimeUs: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if err := readMsg(r, &p, maxHandshakeMsg); err != nil {
@@ -132,11 +132,13 @@ func TestListenerRefusesOtherVersionsAndMalformedHellos(t *testing.T) {
 		want  wire.Refusal
 	}{
 		{&wire.Hello{Version: 2, Address: "x", Nonce: newNonce(), To: b.Addr()}, wire.Refusal_REFUSAL_VERSION},
-		{&wire.Hello{Version: protocolVersion, Address: "x", To: b.Addr()}, wire.Refusal_REFUSAL_MALFORMED},
-		{&wire.Hello{Version: protocolVersion, Nonce: newNonce(), To: b.Addr()}, wire.Refusal_REFUSAL_MALFORMED},
-		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce()}, wire.Refusal_REFUSAL_MALFORMED},
-		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: b.Addr(), Verify: &wire.Verify{DialerNonce: newNonce()}}, wire.Refusal_REFUSAL_MALFORMED},
-		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: "127.0.0.1:1"}, wire.Refusal_REFUSAL_MISDIRECTED},
+		{&wire.Hello{Version: 3, Address: "x", Nonce: newNonce(), To: b.Addr(), TickTimeUs: 1}, wire.Refusal_REFUSAL_VERSION},
+		{&wire.Hello{Version: protocolVersion, Address: "x", To: b.Addr(), TickTimeUs: 1}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Nonce: newNonce(), To: b.Addr(), TickTimeUs: 1}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), TickTimeUs: 1}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: b.Addr()}, wire.Refusal_REFUSAL_MALFORMED}, // no tick time
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: b.Addr(), TickTimeUs: 1, Verify: &wire.Verify{DialerNonce: newNonce()}}, wire.Refusal_REFUSAL_MALFORMED},
+		{&wire.Hello{Version: protocolVersion, Address: "x", Nonce: newNonce(), To: "127.0.0.1:1", TickTimeUs: 1}, wire.Refusal_REFUSAL_MISDIRECTED},
 	} {
 		c, err := net.Dial("tcp", b.Addr())
 		if err != nil {
@@ -157,8 +159,8 @@ func TestListenerRefusesOtherVersionsAndMalformedHellos(t *testing.T) {
 		_ = c.Close()
 		wait(t, sb.warns)
 	}
-	if got := b.Stats().Refused; got != 6 {
-		t.Fatalf("refused = %d; want 6", got)
+	if got := b.Stats().Refused; got != 8 {
+		t.Fatalf("refused = %d; want 8", got)
 	}
 }
 
@@ -168,7 +170,7 @@ func TestDigestCoversEveryPart(t *testing.T) {
 	nd, nl := bytes.Repeat([]byte{1}, nonceSize), bytes.Repeat([]byte{2}, nonceSize)
 	base := func() transcript {
 		return transcript{dialerNonce: nd, listenerNonce: nl, dialerAddr: "127.0.0.1:1", dialerNode: "a@h",
-			listenerNode: "b@h", to: "127.0.0.1:2", dialerInc: 1, listenerInc: 2}
+			listenerNode: "b@h", to: "127.0.0.1:2", dialerInc: 1, listenerInc: 2, dialerTick: 3, listenerTick: 4}
 	}
 	tr := base()
 	want := tr.digest("c", roleDialer)
@@ -183,6 +185,8 @@ func TestDigestCoversEveryPart(t *testing.T) {
 		"listener node":   func(tr *transcript) { tr.listenerNode = "x@h" },
 		"to":              func(tr *transcript) { tr.to = "127.0.0.1:3" },
 		"incarnations":    func(tr *transcript) { tr.dialerInc, tr.listenerInc = 2, 1 },
+		"tick times":      func(tr *transcript) { tr.dialerTick, tr.listenerTick = 4, 3 },
+		"a tick time":     func(tr *transcript) { tr.listenerTick = 5 },
 		"a verify":        func(tr *transcript) { tr.verify = v },
 		"verify nonces":   func(tr *transcript) { tr.verify = &wire.Verify{DialerNonce: nl, ListenerNonce: nd} },
 		"an empty verify": func(tr *transcript) { tr.verify = &wire.Verify{} },
@@ -272,7 +276,7 @@ func TestListenerClosedDuringHandshakeIsNoRefusal(t *testing.T) {
 	for _, send := range []func(w *bufio.Writer) error{
 		func(*bufio.Writer) error { return nil }, // closes before its hello
 		func(w *bufio.Writer) error { // closes after it, before its proof
-			return sendMsg(w, &wire.Hello{Version: protocolVersion, Address: "x", Node: "x@h", Nonce: newNonce(), To: b.Addr()})
+			return sendMsg(w, &wire.Hello{Version: protocolVersion, Address: "x", Node: "x@h", Nonce: newNonce(), To: b.Addr(), TickTimeUs: 1})
 		},
 	} {
 		c, err := net.Dial("tcp", b.Addr())

@@ -56,9 +56,9 @@ var (
 func (t *Transport) open(c net.Conn, r *bufio.Reader, in *inbound) (string, bool) {
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
 	err := serverHandshake(c)
-	from, inc := "", uint64(0)
+	from, side := "", peerSide{}
 	if err == nil {
-		from, inc, err = t.welcome(r, bufio.NewWriterSize(c, 512))
+		from, side, err = t.welcome(r, bufio.NewWriterSize(c, 512))
 	}
 	t.pending.Add(-1) // see admit
 	if err != nil {
@@ -68,7 +68,7 @@ func (t *Transport) open(c net.Conn, r *bufio.Reader, in *inbound) (string, bool
 		return "", false
 	}
 	_ = c.SetDeadline(time.Time{})
-	in.live.init(c, nil, from, inc)
+	t.initLive(&in.live, c, nil, from, side)
 	if !t.establish(in) {
 		return "", false
 	}

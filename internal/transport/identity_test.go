@@ -85,15 +85,15 @@ func TestImpostorIsRefused(t *testing.T) {
 	}
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r, w := bufio.NewReader(c), bufio.NewWriter(c)
-	tr := transcript{dialerNonce: newNonce(), dialerAddr: a.Addr(), to: b.Addr()}
-	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: a.Addr(), Nonce: tr.dialerNonce, To: b.Addr()}); err != nil {
+	tr := transcript{dialerNonce: newNonce(), dialerAddr: a.Addr(), to: b.Addr(), dialerTick: 1}
+	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: a.Addr(), Nonce: tr.dialerNonce, To: b.Addr(), TickTimeUs: 1}); err != nil {
 		t.Fatal(err)
 	}
 	var ch wire.Challenge
 	if err := readMsg(r, &ch, maxHandshakeMsg); err != nil {
 		t.Fatal(err)
 	}
-	tr.listenerNonce, tr.listenerNode, tr.listenerInc = ch.Nonce, ch.Node, ch.Incarnation
+	tr.listenerNonce, tr.listenerNode, tr.listenerInc, tr.listenerTick = ch.Nonce, ch.Node, ch.Incarnation, ch.TickTimeUs
 	if err := sendMsg(w, &wire.Proof{Digest: tr.digest("k", roleDialer)}); err != nil {
 		t.Fatal(err)
 	}

@@ -70,9 +70,11 @@ type Limits struct {
 	// does not fit is not queued at all, never half, and Send returns
 	// ErrOverloaded; signals (links, monitors, exits, downs) are always
 	// queued, since dropping one would break a link or a monitor, and they
-	// are small. A frame is taken into an empty queue even if it is larger,
-	// so a queue holds at most max(MaxPeerQueueBytes, MaxFrameSize) of data
-	// frames. Default 64 MiB.
+	// are small. A reply that carries an error and no value may take
+	// MaxPeerQueueBytes/16 more, so that a caller whose reply did not fit
+	// can be told. A frame is taken into an empty queue even if it is
+	// larger, so a queue holds at most max(MaxPeerQueueBytes, MaxFrameSize)
+	// + MaxPeerQueueBytes/16 of data frames. Default 64 MiB.
 	MaxPeerQueueBytes int
 }
 
@@ -123,14 +125,22 @@ func inflightCost(size int) int { return 2 * size }
 // whose messages are at most maxHandshakeMsg and read through it.
 const handshakeBufSize = 512
 
-// bounded reports whether f is data, which MaxPeerQueueBytes bounds: a
-// call, a reply, a cast or an info. Signals and anything else are not.
-func bounded(f *wire.Frame) bool {
-	switch f.Body.(type) {
-	case *wire.Frame_Call, *wire.Frame_Reply, *wire.Frame_Cast, *wire.Frame_Info:
-		return true
+// room is the bound on the bytes queued for a peer that f may be queued
+// under: MaxPeerQueueBytes for data (a call, a reply, a cast or an info),
+// a sixteenth more for a reply that carries only an error (what a node
+// sends when the reply itself did not fit), 0 (none) for signals and
+// anything else.
+func (t *Transport) room(f *wire.Frame) int64 {
+	switch b := f.Body.(type) {
+	case *wire.Frame_Reply:
+		if b.Reply.GetPayload() == nil && b.Reply.GetError() != nil {
+			return int64(t.cfg.MaxPeerQueueBytes) + int64(t.cfg.MaxPeerQueueBytes/16)
+		}
+		return int64(t.cfg.MaxPeerQueueBytes)
+	case *wire.Frame_Call, *wire.Frame_Cast, *wire.Frame_Info:
+		return int64(t.cfg.MaxPeerQueueBytes)
 	}
-	return false
+	return 0
 }
 
 // overloaded is the error of a data frame that did not fit p's queue.

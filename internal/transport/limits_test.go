@@ -388,6 +388,51 @@ func TestPeerQueueIsBounded(t *testing.T) {
 	waitFor(t, "the queue drains", func() bool { return a.Stats().QueuedBytes == 0 })
 }
 
+// A reply that carries only an error has a sixteenth of MaxPeerQueueBytes
+// beyond the bound, so that a node can tell a caller whose reply did not
+// fit: with the queue full to the byte for small data frames, a reply with
+// a value is refused and one with an error is queued, until the sixteenth
+// is full too.
+func TestErrorRepliesHaveRoomBeyondTheBound(t *testing.T) {
+	const bound = 256 << 10
+	a, _ := listenWith(t, Config{Limits: Limits{MaxPeerQueueBytes: bound}})
+	b, _, _ := listenGated(t, Config{TickTime: time.Minute}, func(*wire.Frame) bool { return true })
+	addr := b.Addr()
+	fill := func(size int) {
+		f := &wire.Frame{To: "x", Body: &wire.Frame_Info{Info: &wire.Payload{Payload: &anypb.Any{TypeUrl: "t", Value: make([]byte, size)}}}}
+		for start := time.Now(); a.Send(addr, f) == nil; {
+			if time.Since(start) > 30*time.Second {
+				t.Fatalf("no ErrOverloaded in 30 s")
+			}
+		}
+	}
+	fill(1000)
+	fill(1) // now no frame larger than a few bytes fits
+	value := &wire.Frame{Body: &wire.Frame_Reply{Reply: &wire.Reply{Ref: 1, Payload: &anypb.Any{TypeUrl: "t"}}}}
+	if err := a.Send(addr, value); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("a reply with a value to a full queue: %v; want ErrOverloaded", err)
+	}
+	text := "actor: node overloaded: the reply did not fit the queue to its node"
+	failed := &wire.Frame{Body: &wire.Frame_Reply{Reply: &wire.Reply{Ref: 1, Error: &wire.Error{Code: wire.Code_CODE_OVERLOADED, Text: text}}}}
+	errs := 0
+	var err error
+	for ; err == nil; errs++ {
+		if errs > bound {
+			t.Fatal("error replies are not bounded")
+		}
+		err = a.Send(addr, failed)
+	}
+	errs--
+	if !errors.Is(err, ErrOverloaded) || errs == 0 {
+		t.Fatalf("%d error replies queued, then %v; want some, then ErrOverloaded", errs, err)
+	}
+	q := a.Stats().QueuedBytes
+	t.Logf("%d error replies queued beyond the bound; queued %d bytes", errs, q)
+	if q > bound+bound/16 {
+		t.Fatalf("queued %d bytes; want at most %d", q, bound+bound/16)
+	}
+}
+
 // A reader waiting for room under MaxInflightBytes reads nothing, but its
 // peer is not silent: the watchdog (tick.go) does not cut it. Here one
 // peer trickles a large frame, holding room, for many tick times; another

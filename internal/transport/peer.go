@@ -35,6 +35,7 @@ type peer struct {
 	scratch []byte       // writeHeld's buffer, under busy
 	tickDue bool         // the watchdog asks the writer for an empty frame (tick.go)
 	closed  bool
+	stats   *peerCounters // traffic with this peer, out
 }
 
 // defaultDirectGap: a frame sent sooner than this after the last one
@@ -46,15 +47,16 @@ const defaultDirectGap = 20 * time.Microsecond
 var errPeerDown = errors.New("transport: peer down")
 
 // push sends or queues b, a frame with its length prefix: errPeerDown if
-// the peer is already down, ErrOverloaded if b is data (see bounded) and
-// does not fit the queue's MaxPeerQueueBytes; then nothing of b is queued.
-func (p *peer) push(b []byte, data bool) error {
+// the peer is already down, ErrOverloaded if b would make the queue
+// exceed room (its frame's bound, see Transport.room; 0: none); then
+// nothing of b is queued.
+func (p *peer) push(b []byte, room int64) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return errPeerDown
 	}
-	if q := p.queued.Load(); data && q > 0 && q+int64(len(b)) > int64(p.t.cfg.MaxPeerQueueBytes) {
+	if q := p.queued.Load(); room > 0 && q > 0 && q+int64(len(b)) > room {
 		p.mu.Unlock()
 		return p.overloaded(len(b))
 	}
@@ -100,11 +102,12 @@ func (p *peer) wrote(frames [][]byte, n int) int {
 	p.busy = false
 	p.queued.Add(-int64(n))
 	var left [][]byte
-	sent, off := 0, 0
+	sent, off, bytes := 0, 0, 0
 	for _, b := range frames {
 		end := off + len(b)
 		switch {
 		case end <= n:
+			bytes += len(b)
 			recycleFrame(b)
 			sent++
 		case off < n:
@@ -116,6 +119,7 @@ func (p *peer) wrote(frames [][]byte, n int) int {
 		off = end
 	}
 	p.t.framesOut.Add(uint64(sent))
+	p.countOut(sent, bytes)
 	if len(left) > 0 {
 		p.t.partial.Add(1)
 		p.queue = append(left, p.queue...)
@@ -181,7 +185,7 @@ func (p *peer) serve() (err error) {
 	r := bufio.NewReaderSize(c, 512)
 	w := bufio.NewWriterSize(c, 64<<10)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	inc, err := t.greet(r, w, p.addr, nil)
+	side, err := t.greet(r, w, p.addr, nil)
 	if err != nil {
 		if !p.isClosed() {
 			t.handshakeFailed(p.addr, err)
@@ -190,7 +194,7 @@ func (p *peer) serve() (err error) {
 	}
 	_ = c.SetDeadline(time.Time{})
 	l := &live{}
-	l.init(c, p, p.addr, inc)
+	t.initLive(l, c, p, p.addr, side)
 	t.watch(l)
 	defer t.unwatch(l)
 	defer func() { err = l.reason(err) }() // cut by the watchdog: say so
@@ -261,10 +265,12 @@ func (p *peer) serve() (err error) {
 
 // write writes and flushes a batch of frames.
 func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
+	bytes := 0
 	for i, b := range batch {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
+		bytes += len(b)
 		p.queued.Add(-int64(len(b)))
 		recycleFrame(b) // bufio has copied or written it
 		batch[i] = nil
@@ -273,7 +279,17 @@ func (p *peer) write(w *bufio.Writer, batch [][]byte) error {
 		return err
 	}
 	p.t.framesOut.Add(uint64(len(batch)))
+	p.countOut(len(batch), bytes)
 	return nil
+}
+
+// countOut counts frames and bytes written to the peer, ticks aside (a
+// tick is an empty frame, its 4-byte prefix alone).
+func (p *peer) countOut(frames, bytes int) {
+	if p.stats != nil && frames > 0 {
+		p.stats.framesOut.Add(uint64(frames))
+		p.stats.bytesOut.Add(uint64(bytes))
+	}
 }
 
 func (p *peer) isClosed() bool {

@@ -24,6 +24,7 @@ type frameReader struct {
 	live *live // c's liveness: a wait for room is not the peer's silence
 	keep []byte
 	held int64
+	size int // the last frame's length, prefix excluded
 }
 
 // newFrameReader starts reading frames from c, whose liveness is l; call
@@ -51,6 +52,7 @@ func (fr *frameReader) next(r *bufio.Reader, m proto.Message) error {
 	fr.done()
 	t := fr.t
 	size, err := readHeader(r, t.cfg.MaxFrameSize)
+	fr.size = size
 	if err != nil {
 		if errors.Is(err, ErrFrameTooLarge) {
 			t.badFrames.Add(1)

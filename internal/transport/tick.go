@@ -19,16 +19,24 @@ import (
 //     interval, TickTime/4, unless a frame is being written or queued;
 //   - the listener writes one byte, 0, every tick interval;
 //   - each side counts what it reads, and a watchdog declares the peer down
-//     when ticksPerTickTime checks in a row, one per interval, found
-//     nothing read since the previous one: the connection is closed and
-//     PeerDown reports ErrPeerTimeout.
+//     when the checks of a whole tick time in a row, one per interval,
+//     found nothing read since the previous one: the connection is closed
+//     and PeerDown reports ErrPeerTimeout.
+//
+// The tick time of a connection is the larger of its two nodes' TickTimes,
+// which the handshake exchanges (as Erlang's net_ticktime should be, but
+// unlike Erlang nothing is refused): each side ticks at its own interval,
+// every one of which is shorter than a quarter of the connection's tick
+// time, and waits for the connection's tick time, so a node with a
+// shorter TickTime does not declare a live peer with a longer one down.
 //
 // The bound: a peer that stops (SIGSTOP, a stalled VM, a cable pulled) is
-// declared down between TickTime and TickTime + TickTime/4 after the last
-// byte read from it, and a live one never is while its ticks arrive less
-// than 3/4 TickTime late. One goroutine per transport sends the ticks and
-// checks every connection; the decision (live.silent) is a pure function
-// of the read counts it is given.
+// declared down between T and T + TickTime/4 after the last byte read from
+// it, where T is the connection's tick time and TickTime this node's, and
+// a live one never is while its ticks arrive less than T - TickTime/4
+// late. One goroutine per transport sends the ticks and checks every
+// connection; the decision (live.silent) is a pure function of the read
+// counts it is given.
 
 // ticksPerTickTime is how many tick intervals make a TickTime.
 const ticksPerTickTime = 4
@@ -45,6 +53,8 @@ type live struct {
 	p     *peer // outbound: its ticks take the writer's turn; nil: inbound
 	addr  string
 	inc   uint64        // the peer's incarnation
+	tick  time.Duration // the connection's tick time: the larger of both sides'
+	limit int           // quiet checks that make the peer silent; 0: ticksPerTickTime
 	reads atomic.Uint64 // reads that returned bytes
 	why   atomic.Pointer[error]
 
@@ -54,19 +64,28 @@ type live struct {
 	stalled bool // a tick could not be written back: write no more
 }
 
-func (l *live) init(c net.Conn, p *peer, addr string, inc uint64) {
-	l.c, l.p, l.addr, l.inc = c, p, addr, inc
+// initLive sets l up for a connection to addr whose handshake said side,
+// and logs it if both sides' TickTimes differ.
+func (t *Transport) initLive(l *live, c net.Conn, p *peer, addr string, side peerSide) {
+	l.c, l.p, l.addr, l.inc = c, p, addr, side.inc
+	l.tick = max(t.cfg.TickTime, side.tick)
+	every := t.tickInterval()
+	l.limit = max(int((l.tick+every-1)/every), ticksPerTickTime)
+	if side.tick != t.cfg.TickTime {
+		t.log.Info("tick times differ: the connection uses the larger", "peer", addr,
+			"ours", t.cfg.TickTime, "theirs", side.tick, "tick_time", l.tick)
+	}
 }
 
 // silent takes the read count at a check and reports whether the peer has
-// been silent for ticksPerTickTime checks in a row.
+// been silent for l.limit checks in a row.
 func (l *live) silent(reads uint64) bool {
 	if reads != l.seen {
 		l.seen, l.quiet = reads, 0
 		return false
 	}
 	l.quiet++
-	return l.quiet >= ticksPerTickTime
+	return l.quiet >= max(l.limit, ticksPerTickTime)
 }
 
 // cut closes the connection with why as the reason it broke, unless it
@@ -188,8 +207,8 @@ func (t *Transport) beat() {
 		ls[i] = nil
 		if l.silent(l.reads.Load()) {
 			t.timedOut.Add(1)
-			t.log.Info("peer silent", "peer", l.addr, "tick_time", t.cfg.TickTime)
-			l.cut(fmt.Errorf("%w: nothing read for %v (tick time)", ErrPeerTimeout, t.cfg.TickTime))
+			t.log.Info("peer silent", "peer", l.addr, "tick_time", l.tick)
+			l.cut(fmt.Errorf("%w: nothing read for %v (tick time)", ErrPeerTimeout, l.tick))
 			continue
 		}
 		if l.stalled {

@@ -70,7 +70,8 @@ type Config struct {
 	// connection ticks both ways every TickTime/4, and a peer from which
 	// nothing was read for TickTime is declared down (PeerDown with
 	// ErrPeerTimeout) within TickTime + TickTime/4; see tick.go. Default
-	// 4 s.
+	// 4 s. The handshake exchanges both sides' TickTimes, and a connection
+	// waits for the larger.
 	TickTime time.Duration
 	// Incarnation tells this life of the node from its others at the same
 	// address (see identity.go); default: the time Listen was called, in
@@ -141,6 +142,7 @@ type Transport struct {
 	unconfirmed, timedOut atomic.Uint64
 
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
+	peerStats                                          peerTable     // traffic by peer
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
 
 	// The limits' state and counters (see limits.go).
@@ -260,7 +262,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		recycleFrame(b)
 		return fmt.Errorf("%w: %d bytes", ErrFrameTooLarge, len(b)-4)
 	}
-	data := bounded(f)
+	room := t.room(f)
 	for {
 		t.mu.Lock()
 		if t.done {
@@ -271,7 +273,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 		if !ok {
 			// A new peer starts with the frame queued: one that fails fast
 			// (refused, unreachable) must not make Send dial twice.
-			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}}
+			p = &peer{t: t, addr: addr, wake: make(chan struct{}, 1), queue: [][]byte{b}, stats: t.peerStats.of(addr)}
 			p.queued.Store(int64(len(b)))
 			p.wake <- struct{}{}
 			t.peers[addr] = p
@@ -281,7 +283,7 @@ func (t *Transport) Send(addr string, f *wire.Frame) error {
 			return nil
 		}
 		t.mu.Unlock()
-		if err := p.push(b, data); err != errPeerDown {
+		if err := p.push(b, room); err != errPeerDown {
 			if err != nil {
 				recycleFrame(b)
 			}
@@ -404,9 +406,13 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 	defer buf.done()
 	ck := &cork{t: t}
 	defer ck.end()
+	pc := t.peerStats.of(from)
 	for {
 		f := &wire.Frame{}
 		if err := t.read(r, f, &buf); err != nil {
+			if errors.Is(err, ErrFrameTooLarge) || errors.Is(err, errUndecodable) {
+				pc.badFrames.Add(1)
+			}
 			if in.cut.Load() {
 				return
 			}
@@ -423,6 +429,8 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		}
 		if !isTick(f) {
 			t.framesIn.Add(1)
+			pc.framesIn.Add(1)
+			pc.bytesIn.Add(uint64(buf.size) + 4)
 			t.cfg.Handler(from, f)
 		}
 		ck.after(r)

@@ -346,6 +346,8 @@ func (d *decoder) envelope(b []byte, e *Envelope) bool {
 			e.WantAll, ok = f.v != 0, varint
 		case 12:
 			e.ConnectionTag, ok = d.str(f)
+		case 13:
+			ok = d.header(f, &e.Headers)
 		}
 		return ok
 	})

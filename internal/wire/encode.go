@@ -59,8 +59,8 @@ func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 // AppendEnvelope appends e's protobuf encoding to b.
 func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	n, ok := sizeEnvelope(e)
-	if !ok {
-		return proto.MarshalOptions{}.MarshalAppend(b, e)
+	if !ok { // headers in key order there too, as here
+		return proto.MarshalOptions{Deterministic: len(e.GetHeaders()) > 1}.MarshalAppend(b, e)
 	}
 	b = slices.Grow(b, n)
 	b = appendString(b, 1, e.Exchange)
@@ -77,6 +77,7 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 		b = appendUint(b, 11, 1)
 	}
 	b = appendString(b, 12, e.ConnectionTag)
+	b = appendHeaders(b, 13, e.Headers)
 	return b, nil
 }
 
@@ -133,10 +134,14 @@ func sizeEnvelope(e *Envelope) (int, bool) {
 			return 0, false
 		}
 	}
+	h, ok := sizeHeaders(13, e.Headers)
+	if !ok {
+		return 0, false
+	}
 	n := sizeString(1, e.Exchange) + sizeString(2, e.RequestTag) + sizeUint(3, e.RequestId) +
 		sizeString(4, e.ReplyAddress) + sizeUint(5, uint64(e.DeadlineUnixNano)) + sizeString(6, e.ServiceTag) +
 		sizeString(7, e.RoutingKey) + sizeString(8, e.IdempotencyKey) + sizeAnyField(9, e.Payload) +
-		sizeUint(10, uint64(e.Hops)) + sizeString(12, e.ConnectionTag)
+		sizeUint(10, uint64(e.Hops)) + sizeString(12, e.ConnectionTag) + h
 	if e.WantAll {
 		n += 2
 	}

@@ -42,6 +42,7 @@ const (
 	Code_CODE_TIMEOUT    Code = 6
 	Code_CODE_UNHANDLED  Code = 7
 	Code_CODE_OTHER      Code = 8 // any other error; text carries its message
+	Code_CODE_OVERLOADED Code = 9 // actor.ErrOverloaded
 )
 
 // Enum value maps for Code.
@@ -56,6 +57,7 @@ var (
 		6: "CODE_TIMEOUT",
 		7: "CODE_UNHANDLED",
 		8: "CODE_OTHER",
+		9: "CODE_OVERLOADED",
 	}
 	Code_value = map[string]int32{
 		"CODE_NORMAL":     0,
@@ -67,6 +69,7 @@ var (
 		"CODE_TIMEOUT":    6,
 		"CODE_UNHANDLED":  7,
 		"CODE_OTHER":      8,
+		"CODE_OVERLOADED": 9,
 	}
 )
 
@@ -103,7 +106,7 @@ type Refusal int32
 const (
 	Refusal_REFUSAL_NONE        Refusal = 0 // accepted
 	Refusal_REFUSAL_VERSION     Refusal = 1 // the Hello's protocol version is not the listener's
-	Refusal_REFUSAL_MALFORMED   Refusal = 2 // the Hello lacks an address, a 32-byte nonce or its to
+	Refusal_REFUSAL_MALFORMED   Refusal = 2 // the Hello lacks an address, a 32-byte nonce, its to or its tick time
 	Refusal_REFUSAL_COOKIE      Refusal = 3 // the Proof does not match the listener's cookie
 	Refusal_REFUSAL_MISDIRECTED Refusal = 4 // the Hello's to names another node
 	Refusal_REFUSAL_UNCONFIRMED Refusal = 5 // the claimed address did not confirm the dial (or, to a Verify: no such dial here)
@@ -857,8 +860,11 @@ type Hello struct {
 	To      string                 `protobuf:"bytes,5,opt,name=to,proto3" json:"to,omitempty"`       // the address the dialer dialed
 	// incarnation tells apart the lives of a node at one address: a node that
 	// restarted has another, and its old processes are gone.
-	Incarnation   uint64  `protobuf:"fixed64,6,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
-	Verify        *Verify `protobuf:"bytes,7,opt,name=verify,proto3" json:"verify,omitempty"` // set: not a connection for frames, a dialback
+	Incarnation uint64  `protobuf:"fixed64,6,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	Verify      *Verify `protobuf:"bytes,7,opt,name=verify,proto3" json:"verify,omitempty"` // set: not a connection for frames, a dialback
+	// tick_time_us is the dialer's TickTime in microseconds (never 0): the
+	// connection's silence bound is the larger of both sides'.
+	TickTimeUs    uint64 `protobuf:"varint,8,opt,name=tick_time_us,json=tickTimeUs,proto3" json:"tick_time_us,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -942,6 +948,13 @@ func (x *Hello) GetVerify() *Verify {
 	return nil
 }
 
+func (x *Hello) GetTickTimeUs() uint64 {
+	if x != nil {
+		return x.TickTimeUs
+	}
+	return 0
+}
+
 // Verify asks the listener whether it is dialing the sender, now, on a
 // connection whose Hello carried dialer_nonce and whose Challenge carried
 // listener_nonce.
@@ -1003,6 +1016,7 @@ type Challenge struct {
 	Node          string                 `protobuf:"bytes,1,opt,name=node,proto3" json:"node,omitempty"`
 	Nonce         []byte                 `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"` // 32 random bytes
 	Incarnation   uint64                 `protobuf:"fixed64,3,opt,name=incarnation,proto3" json:"incarnation,omitempty"`
+	TickTimeUs    uint64                 `protobuf:"varint,4,opt,name=tick_time_us,json=tickTimeUs,proto3" json:"tick_time_us,omitempty"` // the listener's TickTime, as the Hello's
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1054,6 +1068,13 @@ func (x *Challenge) GetNonce() []byte {
 func (x *Challenge) GetIncarnation() uint64 {
 	if x != nil {
 		return x.Incarnation
+	}
+	return 0
+}
+
+func (x *Challenge) GetTickTimeUs() uint64 {
+	if x != nil {
+		return x.TickTimeUs
 	}
 	return 0
 }
@@ -1173,8 +1194,11 @@ type Envelope struct {
 	Hops             uint32                 `protobuf:"varint,10,opt,name=hops,proto3" json:"hops,omitempty"`                                       // redirects so far
 	WantAll          bool                   `protobuf:"varint,11,opt,name=want_all,json=wantAll,proto3" json:"want_all,omitempty"`                  // the client wants every reply and their count first
 	ConnectionTag    string                 `protobuf:"bytes,12,opt,name=connection_tag,json=connectionTag,proto3" json:"connection_tag,omitempty"` // set by the exchange for the controller
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// headers travel with the request from the client through the exchange
+	// to the controller, for middleware (trace context, say).
+	Headers       map[string]string `protobuf:"bytes,13,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Envelope) Reset() {
@@ -1291,6 +1315,13 @@ func (x *Envelope) GetConnectionTag() string {
 	return ""
 }
 
+func (x *Envelope) GetHeaders() map[string]string {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
 // Routed tells a client that wants every reply how many controllers got
 // the request.
 type Routed struct {
@@ -1389,7 +1420,7 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\"I\n" +
 	"\x04Down\x12\x10\n" +
 	"\x03ref\x18\x01 \x01(\x04R\x03ref\x12/\n" +
-	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"\xc9\x01\n" +
+	"\x06reason\x18\x02 \x01(\v2\x17.switchboard.wire.ErrorR\x06reason\"\xeb\x01\n" +
 	"\x05Hello\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\rR\aversion\x12\x18\n" +
 	"\aaddress\x18\x02 \x01(\tR\aaddress\x12\x12\n" +
@@ -1397,19 +1428,23 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x05nonce\x18\x04 \x01(\fR\x05nonce\x12\x0e\n" +
 	"\x02to\x18\x05 \x01(\tR\x02to\x12 \n" +
 	"\vincarnation\x18\x06 \x01(\x06R\vincarnation\x120\n" +
-	"\x06verify\x18\a \x01(\v2\x18.switchboard.wire.VerifyR\x06verify\"R\n" +
+	"\x06verify\x18\a \x01(\v2\x18.switchboard.wire.VerifyR\x06verify\x12 \n" +
+	"\ftick_time_us\x18\b \x01(\x04R\n" +
+	"tickTimeUs\"R\n" +
 	"\x06Verify\x12!\n" +
 	"\fdialer_nonce\x18\x01 \x01(\fR\vdialerNonce\x12%\n" +
-	"\x0elistener_nonce\x18\x02 \x01(\fR\rlistenerNonce\"W\n" +
+	"\x0elistener_nonce\x18\x02 \x01(\fR\rlistenerNonce\"y\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12 \n" +
-	"\vincarnation\x18\x03 \x01(\x06R\vincarnation\"\x1f\n" +
+	"\vincarnation\x18\x03 \x01(\x06R\vincarnation\x12 \n" +
+	"\ftick_time_us\x18\x04 \x01(\x04R\n" +
+	"tickTimeUs\"\x1f\n" +
 	"\x05Proof\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\"V\n" +
 	"\aWelcome\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x123\n" +
-	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xaa\x03\n" +
+	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xa9\x04\n" +
 	"\bEnvelope\x12\x1a\n" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x1f\n" +
 	"\vrequest_tag\x18\x02 \x01(\tR\n" +
@@ -1427,10 +1462,14 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x04hops\x18\n" +
 	" \x01(\rR\x04hops\x12\x19\n" +
 	"\bwant_all\x18\v \x01(\bR\awantAll\x12%\n" +
-	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\"4\n" +
+	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\x12A\n" +
+	"\aheaders\x18\r \x03(\v2'.switchboard.wire.Envelope.HeadersEntryR\aheaders\x1a:\n" +
+	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
 	"\x06Routed\x12\x14\n" +
 	"\x05count\x18\x01 \x01(\rR\x05count\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error*\xa9\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error*\xbe\x01\n" +
 	"\x04Code\x12\x0f\n" +
 	"\vCODE_NORMAL\x10\x00\x12\x11\n" +
 	"\rCODE_SHUTDOWN\x10\x01\x12\x0f\n" +
@@ -1441,7 +1480,8 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\fCODE_TIMEOUT\x10\x06\x12\x12\n" +
 	"\x0eCODE_UNHANDLED\x10\a\x12\x0e\n" +
 	"\n" +
-	"CODE_OTHER\x10\b*\x8d\x01\n" +
+	"CODE_OTHER\x10\b\x12\x13\n" +
+	"\x0fCODE_OVERLOADED\x10\t*\x8d\x01\n" +
 	"\aRefusal\x12\x10\n" +
 	"\fREFUSAL_NONE\x10\x00\x12\x13\n" +
 	"\x0fREFUSAL_VERSION\x10\x01\x12\x15\n" +
@@ -1463,7 +1503,7 @@ func file_internal_wire_wire_proto_rawDescGZIP() []byte {
 }
 
 var file_internal_wire_wire_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_internal_wire_wire_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_internal_wire_wire_proto_goTypes = []any{
 	(Code)(0),         // 0: switchboard.wire.Code
 	(Refusal)(0),      // 1: switchboard.wire.Refusal
@@ -1484,7 +1524,8 @@ var file_internal_wire_wire_proto_goTypes = []any{
 	(*Welcome)(nil),   // 16: switchboard.wire.Welcome
 	(*Envelope)(nil),  // 17: switchboard.wire.Envelope
 	(*Routed)(nil),    // 18: switchboard.wire.Routed
-	(*anypb.Any)(nil), // 19: google.protobuf.Any
+	nil,               // 19: switchboard.wire.Envelope.HeadersEntry
+	(*anypb.Any)(nil), // 20: google.protobuf.Any
 }
 var file_internal_wire_wire_proto_depIdxs = []int32{
 	0,  // 0: switchboard.wire.Error.code:type_name -> switchboard.wire.Code
@@ -1499,20 +1540,21 @@ var file_internal_wire_wire_proto_depIdxs = []int32{
 	10, // 9: switchboard.wire.Frame.monitor:type_name -> switchboard.wire.Monitor
 	10, // 10: switchboard.wire.Frame.demonitor:type_name -> switchboard.wire.Monitor
 	11, // 11: switchboard.wire.Frame.down:type_name -> switchboard.wire.Down
-	19, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
-	19, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
+	20, // 12: switchboard.wire.Call.payload:type_name -> google.protobuf.Any
+	20, // 13: switchboard.wire.Reply.payload:type_name -> google.protobuf.Any
 	3,  // 14: switchboard.wire.Reply.error:type_name -> switchboard.wire.Error
-	19, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
+	20, // 15: switchboard.wire.Payload.payload:type_name -> google.protobuf.Any
 	3,  // 16: switchboard.wire.Exit.reason:type_name -> switchboard.wire.Error
 	3,  // 17: switchboard.wire.Down.reason:type_name -> switchboard.wire.Error
 	13, // 18: switchboard.wire.Hello.verify:type_name -> switchboard.wire.Verify
 	1,  // 19: switchboard.wire.Welcome.refused:type_name -> switchboard.wire.Refusal
-	19, // 20: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	20, // 20: switchboard.wire.Envelope.payload:type_name -> google.protobuf.Any
+	19, // 21: switchboard.wire.Envelope.headers:type_name -> switchboard.wire.Envelope.HeadersEntry
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_internal_wire_wire_proto_init() }
@@ -1538,7 +1580,7 @@ func file_internal_wire_wire_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_wire_wire_proto_rawDesc), len(file_internal_wire_wire_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
