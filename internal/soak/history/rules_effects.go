@@ -1,0 +1,82 @@
+package history
+
+import "fmt"
+
+// checkTasks: every confirmed task has its effect applied.
+func checkTasks(h *hist) []Violation {
+	applied := map[string]bool{}
+	for _, e := range h.effects {
+		applied[e.Key] = true
+	}
+	var lost []string
+	for _, op := range h.ops {
+		if op.Kind == OpTask && op.Outcome == OutcomeOK && !applied[op.Key] {
+			lost = append(lost, op.ID)
+		}
+	}
+	if len(lost) == 0 {
+		return nil
+	}
+	return []Violation{{Rule: RuleTaskLost, Ops: lost,
+		Detail: fmt.Sprintf("%d confirmed tasks never applied", len(lost))}}
+}
+
+// checkEffects: no key's effect applied twice.
+func checkEffects(h *hist) []Violation {
+	count := map[string]int{}
+	var order []string
+	for _, e := range h.effects {
+		if count[e.Key] == 0 {
+			order = append(order, e.Key)
+		}
+		count[e.Key]++
+	}
+	byKey := map[string][]string{}
+	for _, op := range h.ops {
+		if op.Key != "" && (op.Kind == OpTask || op.Kind == OpKeyed) {
+			byKey[op.Key] = append(byKey[op.Key], op.ID)
+		}
+	}
+	var vs []Violation
+	for _, k := range order {
+		if count[k] > 1 {
+			vs = append(vs, Violation{Rule: RuleAppliedTwice, Ops: byKey[k],
+				Detail: fmt.Sprintf("key %q applied %d times", k, count[k])})
+		}
+	}
+	return vs
+}
+
+// checkDeadlines: every operation with a deadline ended by it plus the
+// margin, and a failure names a typed error.
+func checkDeadlines(h *hist, cfg Config) []Violation {
+	var hung, late, untyped []string
+	for _, op := range h.ops {
+		if op.Outcome == OutcomeError && (op.Err == "" || op.Err == ErrUntyped) {
+			untyped = append(untyped, op.ID)
+		}
+		if op.Deadline.IsZero() {
+			continue
+		}
+		switch {
+		case op.Complete.IsZero() || op.Outcome == "":
+			hung = append(hung, op.ID)
+		case op.Complete.After(op.Deadline.Add(cfg.Margin)):
+			late = append(late, op.ID)
+		}
+	}
+	var vs []Violation
+	if len(hung) > 0 {
+		vs = append(vs, Violation{Rule: RuleHang, Ops: hung,
+			Detail: fmt.Sprintf("%d operations never answered", len(hung))})
+	}
+	if len(late) > 0 {
+		vs = append(vs, Violation{Rule: RuleHang, Ops: late,
+			Detail: fmt.Sprintf("%d operations answered later than deadline + %v", len(late), cfg.Margin)})
+	}
+	if len(untyped) > 0 {
+		vs = append(vs, Violation{Rule: RuleUntyped, Ops: untyped,
+			Detail: fmt.Sprintf("%d failures without a typed error", len(untyped))})
+	}
+	return vs
+}

@@ -1,0 +1,126 @@
+package history
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// Summary is what a history holds, in numbers.
+type Summary struct {
+	Ops      map[string]OpCount       // by operation kind
+	Faults   map[string]int           // by fault kind
+	Failures map[string]int           // by typed error
+	Outage   map[string]time.Duration // longest unavailability by exchange
+	// P99 of successful operations' latency, invoked during a fault and outside.
+	P99Fault, P99Calm time.Duration
+	Gaps              int // events missed by a subscriber whose node (or the publisher's) a fault touched
+	Violations        int
+}
+
+// OpCount counts operations of one kind by outcome.
+type OpCount struct{ Total, OK, Failed, Open int }
+
+func summarise(h *hist) Summary {
+	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}}
+	var fault, calm []time.Duration
+	type state struct {
+		down  bool
+		since time.Time
+	}
+	ex := map[string]*state{}
+	for _, op := range h.ops {
+		c := s.Ops[op.Kind]
+		c.Total++
+		switch op.Outcome {
+		case OutcomeOK:
+			c.OK++
+			if !op.Complete.IsZero() {
+				if h.duringFault(op.Invoke) {
+					fault = append(fault, op.Complete.Sub(op.Invoke))
+				} else {
+					calm = append(calm, op.Complete.Sub(op.Invoke))
+				}
+			}
+		case OutcomeError:
+			c.Failed++
+			s.Failures[op.Err]++
+		default:
+			c.Open++
+		}
+		s.Ops[op.Kind] = c
+		if op.Exchange == "" || op.Outcome == "" {
+			continue
+		}
+		st := ex[op.Exchange]
+		if st == nil {
+			st = &state{}
+			ex[op.Exchange] = st
+			s.Outage[op.Exchange] = 0
+		}
+		switch {
+		case op.Outcome == OutcomeError && !st.down:
+			st.down, st.since = true, op.Invoke
+		case op.Outcome == OutcomeOK && st.down:
+			st.down = false
+			s.Outage[op.Exchange] = max(s.Outage[op.Exchange], op.Invoke.Sub(st.since))
+		}
+	}
+	for name, st := range ex {
+		if st.down {
+			s.Outage[name] = max(s.Outage[name], h.end.Sub(st.since))
+		}
+	}
+	for _, f := range h.faults {
+		s.Faults[f.Kind]++
+	}
+	s.P99Fault, s.P99Calm = p99(fault), p99(calm)
+	return s
+}
+
+func p99(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[(len(ds)*99+99)/100-1]
+}
+
+// Print writes the summary as tables.
+func (s Summary) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "operation\ttotal\tok\tfailed\tunanswered\t")
+	for _, k := range sortedKeys(s.Ops) {
+		c := s.Ops[k]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", k, c.Total, c.OK, c.Failed, c.Open)
+	}
+	fmt.Fprintln(tw, "\t\t\t\t\t")
+	fmt.Fprintln(tw, "fault\tinjected\t")
+	for _, k := range sortedKeys(s.Faults) {
+		fmt.Fprintf(tw, "%s\t%d\t\n", k, s.Faults[k])
+	}
+	fmt.Fprintln(tw, "\t\t")
+	fmt.Fprintln(tw, "failure\tcount\t")
+	for _, k := range sortedKeys(s.Failures) {
+		fmt.Fprintf(tw, "%s\t%d\t\n", k, s.Failures[k])
+	}
+	fmt.Fprintln(tw, "\t\t")
+	fmt.Fprintln(tw, "exchange\tlongest unavailability\t")
+	for _, k := range sortedKeys(s.Outage) {
+		fmt.Fprintf(tw, "%s\t%v\t\n", k, s.Outage[k].Round(time.Millisecond))
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))
+	fmt.Fprintf(w, "event gaps (excused by a fault): %d\nviolations: %d\n", s.Gaps, s.Violations)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
