@@ -19,12 +19,14 @@ type page struct {
 	Nodes     []pageNode
 	Exchanges []pageExchange
 	Queues    []pageQueue
+	Pubsub    []pagePubsub
 	Apps      []string // "app on node"
 }
 
 type pageNode struct{ Name, Status, Links string }
 type pageExchange struct{ Name, Node, Leader, Controllers, Rate string }
 type pageQueue struct{ Name, Node, Depth string }
+type pagePubsub struct{ Name, Node, Upstream string }
 
 const readPage = `(() => {
   const rows = (id) => [...document.querySelectorAll("#" + id + " tbody tr")].filter((r) => r.cells.length > 1);
@@ -34,6 +36,7 @@ const readPage = `(() => {
     Nodes: rows("nodes").map((r) => ({Name: text(r, 0), Status: text(r, 1), Links: text(r, 4)})),
     Exchanges: rows("exchanges").map((r) => ({Name: text(r, 0), Node: text(r, 1), Leader: text(r, 3), Controllers: text(r, 4), Rate: text(r, 6)})),
     Queues: rows("queues").map((r) => ({Name: text(r, 0), Node: text(r, 1), Depth: text(r, 2)})),
+    Pubsub: rows("pubsub").map((r) => ({Name: text(r, 0), Node: text(r, 1), Upstream: text(r, 6)})),
     Apps: [...document.querySelectorAll("#apps .app")].map((a) => a.dataset.app + " on " + a.dataset.node),
   };
 })()`
