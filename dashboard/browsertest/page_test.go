@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -105,18 +106,22 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// screenshot writes the page to $SWITCHBOARD_SCREENSHOTS/name, if set.
+// screenshot writes the page to $SWITCHBOARD_SCREENSHOTS/name, if set;
+// a relative directory is one of the repository (docs: docs/).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("SWITCHBOARD_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", "..", dir) // the test runs in dashboard/browsertest
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(dir+"/"+name, png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s/%s (%d bytes)", dir, name, len(png))
