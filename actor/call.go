@@ -162,11 +162,7 @@ func (n *Node) post(from, to *PID, msg any, cast bool) error {
 	}
 	if n.isLocal(to) {
 		if t := n.local(to); t != nil {
-			if cast {
-				t.enqueue(&castMsg{msg: msg})
-			} else {
-				t.enqueue(guard(msg))
-			}
+			return t.admit(from, msg, cast)
 		}
 		return nil
 	}
@@ -202,10 +198,27 @@ func (n *Node) Reply(to ReplyTo, val any, err error) {
 	}
 }
 
-func (n *Node) reply(to replyTo, val any, err error) {
+// TryReply is Reply that says whether the reply went: ErrOverloaded if
+// the queue for the caller's node is full (nothing was sent, not even the
+// error Reply would send in its place, and it is not counted as dropped:
+// the caller may try again, as a stream's producer does), or the error
+// Reply would have swallowed (the caller's node is down, this one
+// stopping). A reply within the node always goes.
+func (n *Node) TryReply(to ReplyTo, val any, err error) error {
+	if to.to.ref == 0 {
+		return nil
+	}
+	return n.sendReply(to.to, val, err, true)
+}
+
+func (n *Node) reply(to replyTo, val any, err error) { _ = n.sendReply(to, val, err, false) }
+
+// sendReply sends a reply and says whether it went; with try, one that
+// does not fit the queue for its node is left to the caller (TryReply).
+func (n *Node) sendReply(to replyTo, val any, err error, try bool) error {
 	if to.addr == n.addr {
 		n.pending.complete(to.ref, val, err)
-		return
+		return nil
 	}
 	o := getOut()
 	defer o.put()
@@ -223,12 +236,13 @@ func (n *Node) reply(to replyTo, val any, err error) {
 	}
 	o.reply.Reply = r
 	o.f.Body = &o.reply
-	switch err := n.sendFrame(to.addr, &o.f); {
-	case errors.Is(err, ErrMessageTooLarge):
+	serr := n.sendFrame(to.addr, &o.f)
+	switch {
+	case errors.Is(serr, ErrMessageTooLarge):
 		// The caller must not wait for a reply that cannot travel.
-		r.Payload, r.Error = nil, encodeError(err)
-		_ = n.sendFrame(to.addr, &o.f)
-	case errors.Is(err, ErrOverloaded):
+		r.Payload, r.Error = nil, encodeError(serr)
+		return n.sendFrame(to.addr, &o.f)
+	case errors.Is(serr, ErrOverloaded) && !try:
 		// Its node reads too slowly for the reply: the caller is told, with
 		// an error of a few bytes that has room beyond the queue's bound
 		// (see Limits.MaxPeerQueueBytes), instead of waiting for its
@@ -236,13 +250,14 @@ func (n *Node) reply(to replyTo, val any, err error) {
 		n.stats.repliesDropped.Add(1)
 		if r.Payload == nil {
 			n.stats.repliesLost.Add(1)
-			return
+			return serr
 		}
 		r.Payload, r.Error = nil, &wire.Error{Code: wire.Code_CODE_OVERLOADED, Text: ErrOverloaded.Error() + ": the reply did not fit the queue to its node"}
 		if errors.Is(n.sendFrame(to.addr, &wire.Frame{Body: &wire.Frame_Reply{Reply: r}}), ErrOverloaded) {
 			n.stats.repliesLost.Add(1)
 		}
 	}
+	return serr
 }
 
 // keepPayloadBuf is the largest payload buffer that is kept for reuse

@@ -33,6 +33,14 @@
 // ErrSpawnRefused, a failed factory or Init ErrInit; a node that is down
 // is ErrNodeDown at once.
 //
+// Bounded memory: the queue for each other node has a byte bound
+// (Limits.MaxPeerQueueBytes), and a process spawned WithMailboxLimit takes
+// at most that many Sends and Casts waiting in its mailbox; past either,
+// Send and Cast return ErrOverloaded (a message from another node to a full
+// mailbox is dropped), counted in Stats. Backlog reads a local mailbox's
+// length, so that a producer that owns a policy (an exchange) can bound a
+// consumer's mailbox, and TryReply says whether a reply found room.
+//
 // Between nodes, messages must be protobuf messages; they travel as frames
 // of package internal/wire over the node's own TCP transport, in order from
 // one node to another.

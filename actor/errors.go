@@ -40,7 +40,9 @@ var (
 	// node is full (Limits.MaxPeerQueueBytes): that node does not read
 	// (paused, overloaded, a slow link). Nothing of the message was
 	// queued. Send, Cast, Call and Forward return it at once; it wraps
-	// transport's error, which says how full the queue is.
+	// transport's error, which says how full the queue is. Send and Cast
+	// to a local process spawned WithMailboxLimit whose mailbox is full
+	// return it too.
 	ErrOverloaded = errors.New("actor: node overloaded")
 
 	// ErrUnknownSpawn: the node spawns nothing under that name for other

@@ -100,6 +100,7 @@ type nodeStats struct {
 	crashes        atomic.Uint64
 	spoofed        atomic.Uint64
 	repliesDropped atomic.Uint64
+	mailboxFull    atomic.Uint64
 	repliesLost    atomic.Uint64
 	spawned        atomic.Uint64
 	spawnsRefused  atomic.Uint64

@@ -4,9 +4,10 @@ package actor
 type SpawnOption func(*spawnOptions)
 
 type spawnOptions struct {
-	name     string
-	trapExit bool
-	starter  *starter // a spawn request's, for spawnFor only
+	name         string
+	trapExit     bool
+	mailboxLimit int
+	starter      *starter // a spawn request's, for spawnFor only
 }
 
 // WithName registers the new process under name before its Init runs; the

@@ -42,6 +42,8 @@ type Process struct {
 	watch  map[Ref]*PID    // monitors this process holds
 	direct atomic.Pointer[DirectCalls]
 
+	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
+	limit   int        // WithMailboxLimit, 0 for none
 	// starter is set for a process that a spawn request started, until its
 	// Init has returned; see spawnFor.
 	starter *starter
@@ -151,9 +153,11 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		mons:     map[monKey]*PID{},
 		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
+		limit:    o.mailboxLimit,
 		starter:  o.starter,
 	}
-	pid, err := n.system.Root.SpawnNamed(pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp)), id)
+	props := pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp), pa.WithMailbox(p.mailboxProducer()))
+	pid, err := n.system.Root.SpawnNamed(props, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
 	}

@@ -97,11 +97,8 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			return err
 		}
 		if t := n.procByID(f.To); t != nil {
-			if _, ok := b.(*wire.Frame_Cast); ok {
-				t.enqueue(&castMsg{msg: msg})
-			} else {
-				t.enqueue(guard(msg))
-			}
+			_, cast := b.(*wire.Frame_Cast)
+			_ = t.admit(nil, msg, cast) // a full mailbox drops it, counted
 		}
 	case *wire.Frame_Link:
 		if !n.addLink(f.To, from) {

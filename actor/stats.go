@@ -36,6 +36,11 @@ type Stats struct {
 	// full (Limits.MaxPeerQueueBytes): those whose Send, Cast, Call or
 	// Forward returned ErrOverloaded, and the replies dropped.
 	Overloaded uint64
+	// MailboxFull counts messages from Send and Cast that a process
+	// spawned WithMailboxLimit did not take because its mailbox was full:
+	// refused with ErrOverloaded on this node, dropped on arrival from
+	// another.
+	MailboxFull uint64
 	// RepliesDropped counts the replies among Overloaded: their values
 	// were dropped, and their callers told with ErrOverloaded unless the
 	// error did not fit either (RepliesLost).
@@ -70,6 +75,7 @@ func (n *Node) Stats() Stats {
 		Crashes:        n.stats.crashes.Load(),
 		Spoofed:        n.stats.spoofed.Load(),
 		RepliesDropped: n.stats.repliesDropped.Load(),
+		MailboxFull:    n.stats.mailboxFull.Load(),
 		RepliesLost:    n.stats.repliesLost.Load(),
 		Spawned:        n.stats.spawned.Load(),
 		SpawnsRefused:  n.stats.spawnsRefused.Load(),

@@ -29,6 +29,12 @@ func node(t testing.TB, name string, remote bool) *actor.Node {
 	if remote {
 		cfg.Listen = "127.0.0.1:0"
 	}
+	return nodeWith(t, cfg)
+}
+
+// nodeWith starts a node with cfg, stopped at the test's end.
+func nodeWith(t testing.TB, cfg actor.Config) *actor.Node {
+	t.Helper()
 	n, err := actor.Start(cfg)
 	if err != nil {
 		t.Fatal(err)

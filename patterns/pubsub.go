@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
@@ -53,10 +54,68 @@ func missing(ex exchange.Address, err error) error {
 // exchange, not an error); an invalid key is topic.ErrInvalidKey. Across
 // nodes msg must be a protobuf message. As with any send, a message to an
 // exchange that has just gone is lost; Subscribe reports a missing one.
+//
+// Backpressure: while the exchange's inbox is full (pubsub.Spec.MaxInbox,
+// on this node) or this node's queue for the exchange's node is (see
+// actor.Limits), Publish waits for room until ctx ends (or, without a
+// deadline, for the node's CallTimeout), and then returns an error that
+// matches actor.ErrOverloaded: a producer goes at the pace of the
+// exchange and its subscribers (see docs/pubsub.md).
 func Publish(ctx context.Context, n *actor.Node, ex exchange.Address, key string, msg any) error {
 	target, err := ex.Resolve(ctx, n)
 	if err != nil {
 		return err
 	}
-	return pubsub.PublishTo(n, target, key, msg, 0)
+	err = pubsub.PublishTo(n, target, key, msg, 0)
+	if !errors.Is(err, actor.ErrOverloaded) {
+		return err
+	}
+	return awaitRoom(ctx, n, target, err, func() error { return pubsub.PublishTo(n, target, key, msg, 0) })
 }
+
+// awaitRoom retries send, which last failed with overloaded, with a
+// backoff until it succeeds or fails otherwise, or until ctx ends (or the
+// node's CallTimeout passes, without a deadline): then it returns the last
+// ErrOverloaded. For a target on this node it tries again only once the
+// target's mailbox has drained to half what it held at the refusal, so
+// that a producer ahead of its exchange waits once per half a mailbox, not
+// once per message.
+func awaitRoom(ctx context.Context, n *actor.Node, target *actor.PID, overloaded error, send func() error) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(n.CallTimeout())
+	}
+	lowWater := -1
+	if b, ok := n.Backlog(target); ok {
+		lowWater = b / 2
+	}
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for wait := roomFirstWait; ; wait = min(2*wait, roomMaxWait) {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return overloaded
+		}
+		t.Reset(min(wait, left)) // go1.23 timers: no stale tick after Reset
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (waited for room until: %w)", overloaded, ctx.Err())
+		case <-t.C:
+		}
+		if b, ok := n.Backlog(target); ok && b > lowWater {
+			continue
+		}
+		err := send()
+		if !errors.Is(err, actor.ErrOverloaded) {
+			return err
+		}
+		overloaded = err
+	}
+}
+
+// The waits of a producer for room: short at first (an exchange drains
+// its inbox in microseconds), and then no longer than a blink.
+const (
+	roomFirstWait = 20 * time.Microsecond
+	roomMaxWait   = time.Millisecond
+)

@@ -152,8 +152,7 @@ func (s *producer) send(chunk any) error {
 			s.sent++
 			to := s.to
 			s.mu.Unlock()
-			s.n.Reply(to, chunk, nil)
-			return nil
+			return s.push(s.ctx, to, chunk, nil)
 		}
 		s.mu.Unlock()
 		if s.onBlock != nil {
@@ -217,9 +216,41 @@ func (s *producer) deliver(err error) {
 	s.mu.Lock()
 	to, sent := s.to, s.sent
 	s.mu.Unlock()
+	// The last message waits for room as the chunks did, for at most the
+	// node's CallTimeout: the stream's own context has ended.
+	ctx, cancel := context.WithTimeout(context.Background(), s.n.CallTimeout())
+	defer cancel()
 	if err != nil {
-		s.n.Reply(to, nil, err)
+		_ = s.push(ctx, to, nil, err)
 		return
 	}
-	s.n.Reply(to, &patternspb.StreamEnd{Chunks: sent}, nil)
+	_ = s.push(ctx, to, &patternspb.StreamEnd{Chunks: sent}, nil)
 }
+
+// push hands a message of the stream to the client's node. While the
+// queue for that node is full (it does not read: paused, slow, or flooded
+// by other traffic; actor.Limits.MaxPeerQueueBytes) the message is kept
+// and offered again, so the producer blocks as it does without credit,
+// until there is room or ctx ends: nothing of the stream is dropped.
+// Each refusal is counted in the node's Stats.Overloaded. The message is
+// val, or the error e that ends the stream.
+func (s *producer) push(ctx context.Context, to actor.ReplyTo, val any, e error) error {
+	err := s.n.TryReply(to, val, e)
+	for wait := pushFirstWait; errors.Is(err, actor.ErrOverloaded); wait = min(2*wait, pushMaxWait) {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return context.Cause(ctx)
+		case <-t.C:
+		}
+		err = s.n.TryReply(to, val, e)
+	}
+	return nil // another error (the client's node is down) ends the stream through the control loop
+}
+
+// The waits of a producer for room in the queue for its client's node.
+const (
+	pushFirstWait = 100 * time.Microsecond
+	pushMaxWait   = 10 * time.Millisecond
+)

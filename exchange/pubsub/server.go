@@ -25,6 +25,13 @@ type Stats struct {
 	Unmatched     uint64 // messages no subscription matched (not an error)
 	Rejected      uint64 // publishes refused: bad key, undecodable payload, loops
 	Upstream      int    // patterns a proxy holds upstream
+
+	// Backpressure (see Spec.MaxBacklog): deliveries not made because a
+	// subscriber was at its bound, by policy.
+	Overflowed uint64 // rejected: the subscriber missed the message (OverflowReject, or OverflowBlock after BlockTimeout)
+	Blocked    uint64 // waits of the exchange for a subscriber's room (OverflowBlock)
+	Dropped    uint64 // held messages dropped, oldest first (OverflowDropOldest)
+	Held       int    // gauge: messages held now for subscribers at their bound (OverflowDropOldest)
 }
 
 // subKey is one subscription's subscriber and tag, the value in the trie:
@@ -36,9 +43,14 @@ type subKey struct {
 }
 
 type subscriber struct {
-	pid  *actor.PID
-	ref  actor.Ref
-	subs map[[2]string]struct{} // (pattern, tag)
+	pid     *actor.PID
+	ref     actor.Ref
+	subs    map[[2]string]struct{} // (pattern, tag)
+	held    held                   // messages waiting for room (OverflowDropOldest)
+	holding bool                   // in pubsub.holding
+	stuck   bool                   // waited out a BlockTimeout and has had no room since
+	local   bool                   // on this node: its mailbox is read
+	room    int                    // messages it can take before its mailbox is read again
 }
 
 // pubsub is the process of a pub-sub exchange or proxy.
@@ -55,10 +67,15 @@ type pubsub struct {
 	upstream   *actor.PID
 	upRef      actor.Ref
 	backoff    time.Duration
+
+	holding   []*subscriber // subscribers with held messages
+	flushing  bool          // a flushHeld is on its way
+	stopFlush func() bool   // cancels it
 }
 
 type (
 	resubscribe struct{}
+	flushHeld   struct{} // hand held messages to subscribers with room
 )
 
 const maxPublishHops = 8
@@ -67,6 +84,7 @@ func newPubSub(spec Spec) *pubsub {
 	if spec.MaxPayload == 0 {
 		spec.MaxPayload = exchange.DefaultMaxPayload
 	}
+	spec.defaults()
 	return &pubsub{spec: spec, subs: map[string]*subscriber{}, upPatterns: map[string]int{}}
 }
 
@@ -82,6 +100,9 @@ func (s *pubsub) Init(p *actor.Process) error {
 }
 
 func (s *pubsub) Terminate(p *actor.Process, _ error) {
+	if s.stopFlush != nil {
+		s.stopFlush()
+	}
 	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
 
@@ -115,6 +136,9 @@ func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
 		}
 	case resubscribe:
 		s.connectUpstream()
+	case flushHeld:
+		s.flushing = false
+		s.flush()
 	default:
 		_ = s.route(msg)
 	}
@@ -193,8 +217,7 @@ func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 				}
 			}
 			if bad == nil {
-				_ = s.p.Send(sub.pid, &Message{Exchange: s.spec.Name, Key: key, Tag: k.tag, Value: value})
-				s.stats.Delivered++
+				s.send(sub, &Message{Exchange: s.spec.Name, Key: key, Tag: k.tag, Value: value})
 			}
 			return
 		}
@@ -204,9 +227,7 @@ func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 			}
 		}
 		if bad == nil {
-			_ = s.p.Send(sub.pid, &pubsubpb.Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
-			s.stats.Delivered++
-			s.stats.Remote++
+			s.send(sub, &pubsubpb.Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
 		}
 	})
 	if err != nil {
@@ -231,7 +252,7 @@ func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
 	key := pidKey(pid)
 	sub := s.subs[key]
 	if sub == nil {
-		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}}
+		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}, local: pid.Address == s.p.Node().Address()}
 	}
 	added, err := s.trie.Add(pattern, subKey{sub: sub, tag: tag})
 	if err != nil || !added {
@@ -265,6 +286,7 @@ func (s *pubsub) unsubscribe(pid *actor.PID, pattern, tag string) bool {
 	if len(sub.subs) == 0 {
 		s.p.Demonitor(sub.ref)
 		delete(s.subs, pidKey(pid))
+		s.release(sub)
 	}
 	s.releaseUpstream(pattern)
 	return true
@@ -277,6 +299,7 @@ func (s *pubsub) drop(sub *subscriber) {
 		s.releaseUpstream(pt[0])
 	}
 	delete(s.subs, pidKey(sub.pid))
+	s.release(sub)
 }
 
 // releaseUpstream unsubscribes a proxy upstream from a pattern no local

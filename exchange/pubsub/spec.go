@@ -3,6 +3,7 @@ package pubsub
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -30,7 +31,45 @@ type Spec struct {
 	// MaxPayload bounds a published payload that crosses nodes; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
+
+	// Backpressure (docs/pubsub.md): the bounds that keep a fast
+	// producer from filling memory. Both default to 10,000 messages
+	// (DefaultMaxBacklog, DefaultMaxInbox); Unlimited removes a bound.
+
+	// MaxBacklog bounds the messages waiting for one subscriber: in its
+	// mailbox when it is on this node, in this node's queue for its node
+	// otherwise (there the queue's byte bound, actor.Limits, is what
+	// counts). Overflow says what happens to a message for a subscriber
+	// at its bound.
+	MaxBacklog int
+	// Overflow is the policy for a subscriber at MaxBacklog:
+	// OverflowBlock (the default, exchange.OverflowDefault: the exchange
+	// waits for room up to BlockTimeout, taking no publish meanwhile, so
+	// that its inbox fills and publishers wait; it goes on once the
+	// subscriber has taken half its bound), exchange.OverflowReject (it
+	// misses the message, counted in Stats.Overflowed), OverflowDropOldest
+	// (the exchange holds up to MaxBacklog more messages for the
+	// subscriber and drops the oldest of them, counted in Stats.Dropped).
+	Overflow exchange.Overflow
+	// BlockTimeout bounds one wait under OverflowBlock; after it the
+	// message is rejected for that subscriber. Default DefaultBlockTimeout.
+	BlockTimeout time.Duration
+	// MaxInbox bounds the publishes waiting in the exchange's own
+	// mailbox (actor.WithMailboxLimit): Publish on this node then waits
+	// for room until its context ends (ErrOverloaded), and a publish from
+	// another node is dropped, counted in that node's
+	// actor.Stats.MailboxFull.
+	MaxInbox int
 }
+
+// Defaults of the backpressure bounds.
+const (
+	DefaultMaxBacklog   = 10_000
+	DefaultMaxInbox     = 10_000
+	DefaultBlockTimeout = time.Second
+	// Unlimited, as MaxBacklog or MaxInbox, removes the bound.
+	Unlimited = -1
+)
 
 // Validate checks the spec.
 func (s Spec) Validate() error {
@@ -40,10 +79,13 @@ func (s Spec) Validate() error {
 	if s.Upstream.Name == s.Name && s.Upstream.Node == "" {
 		return fmt.Errorf("%w: %q is its own upstream", exchange.ErrInvalidSpec, s.Name)
 	}
-	if s.MaxPayload < 0 {
+	if s.MaxPayload < 0 || s.BlockTimeout < 0 {
 		return fmt.Errorf("%w: negative limit", exchange.ErrInvalidSpec)
 	}
-	return nil
+	if s.MaxBacklog < Unlimited || s.MaxInbox < Unlimited {
+		return fmt.Errorf("%w: MaxBacklog and MaxInbox are positive, 0 (default) or Unlimited", exchange.ErrInvalidSpec)
+	}
+	return s.Overflow.Validate()
 }
 
 // Start starts a pub-sub exchange (or proxy) on n, registered under
@@ -52,7 +94,8 @@ func Start(ctx context.Context, n *actor.Node, spec Spec) (*actor.PID, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	return n.Spawn(ctx, newPubSub(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
+	ps := newPubSub(spec)
+	return n.Spawn(ctx, ps, actor.WithName(exchange.RegisteredName(spec.Name)), actor.WithMailboxLimit(ps.spec.MaxInbox))
 }
 
 // ChildSpec is the supervisor child spec of a pub-sub exchange.
@@ -63,7 +106,8 @@ func ChildSpec(spec Spec) supervisor.ChildSpec {
 			if err := spec.Validate(); err != nil {
 				return nil, err
 			}
-			return sup.SpawnLink(ctx, newPubSub(spec), actor.WithName(exchange.RegisteredName(spec.Name)))
+			ps := newPubSub(spec)
+			return sup.SpawnLink(ctx, ps, actor.WithName(exchange.RegisteredName(spec.Name)), actor.WithMailboxLimit(ps.spec.MaxInbox))
 		},
 	}
 }

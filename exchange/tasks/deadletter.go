@@ -37,6 +37,10 @@ func (d *deadLetters) add(dead []deadTask) {
 	if s.spec.DeadLetter.Name == "" {
 		s.q.stats.Discarded += uint64(len(dead))
 		for _, t := range dead {
+			if t.cause == DeadCause_DEAD_CAUSE_OVERFLOW { // a flood of them is no news: counted
+				s.p.Node().Logger().Debug("dead task discarded", "exchange", s.spec.Name, "id", t.id, "reason", t.reason)
+				continue
+			}
 			s.p.Node().Logger().Info("dead task discarded", "exchange", s.spec.Name, "id", t.id, "reason", t.reason)
 			s.q.markDone(t.id)
 		}

@@ -36,6 +36,9 @@ const (
 	DeadCause_DEAD_CAUSE_REJECTED DeadCause = 2
 	// Its payload could not be encoded for, or decoded by, the worker.
 	DeadCause_DEAD_CAUSE_BAD_PAYLOAD DeadCause = 3
+	// The queue was full and its Overflow policy is drop-oldest: it was the
+	// oldest ready task of the lowest priority when a new one came.
+	DeadCause_DEAD_CAUSE_OVERFLOW DeadCause = 4
 )
 
 // Enum value maps for DeadCause.
@@ -45,12 +48,14 @@ var (
 		1: "DEAD_CAUSE_DELIVERY_LIMIT",
 		2: "DEAD_CAUSE_REJECTED",
 		3: "DEAD_CAUSE_BAD_PAYLOAD",
+		4: "DEAD_CAUSE_OVERFLOW",
 	}
 	DeadCause_value = map[string]int32{
 		"DEAD_CAUSE_UNSPECIFIED":    0,
 		"DEAD_CAUSE_DELIVERY_LIMIT": 1,
 		"DEAD_CAUSE_REJECTED":       2,
 		"DEAD_CAUSE_BAD_PAYLOAD":    3,
+		"DEAD_CAUSE_OVERFLOW":       4,
 	}
 )
 
@@ -193,12 +198,13 @@ const file_exchange_tasks_deadletter_proto_rawDesc = "" +
 	"deliveries\x18\x05 \x01(\rR\n" +
 	"deliveries\x12\x1a\n" +
 	"\bpriority\x18\x06 \x01(\rR\bpriority\x12.\n" +
-	"\apayload\x18\a \x01(\v2\x14.google.protobuf.AnyR\apayload*{\n" +
+	"\apayload\x18\a \x01(\v2\x14.google.protobuf.AnyR\apayload*\x94\x01\n" +
 	"\tDeadCause\x12\x1a\n" +
 	"\x16DEAD_CAUSE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19DEAD_CAUSE_DELIVERY_LIMIT\x10\x01\x12\x17\n" +
 	"\x13DEAD_CAUSE_REJECTED\x10\x02\x12\x1a\n" +
-	"\x16DEAD_CAUSE_BAD_PAYLOAD\x10\x03B6Z4github.com/switchboard-go/switchboard/exchange/tasksb\x06proto3"
+	"\x16DEAD_CAUSE_BAD_PAYLOAD\x10\x03\x12\x17\n" +
+	"\x13DEAD_CAUSE_OVERFLOW\x10\x04B6Z4github.com/switchboard-go/switchboard/exchange/tasksb\x06proto3"
 
 var (
 	file_exchange_tasks_deadletter_proto_rawDescOnce sync.Once

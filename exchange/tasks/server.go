@@ -53,6 +53,7 @@ type tasksServer struct {
 	kicked   bool        // a tasksDispatch is in the mailbox
 	stopTick func() bool // cancels the next sweep
 	dead     deadLetters
+	overflow blocked    // submissions waiting for room (OverflowBlock)
 	keys     *keyWindow // the idempotency keys seen, once one came
 	d        *durable   // the log of a durable queue, or nil
 	segBytes int64      // tests: the segment size that triggers a snapshot (0: defaultSegmentBytes)
@@ -100,6 +101,7 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 	if s.stopTick != nil {
 		s.stopTick()
 	}
+	s.overflow.release(s.p.Node())
 	if s.d != nil {
 		s.d.close(s.q.done)
 		s.q.done = s.q.done[:0]
@@ -141,8 +143,11 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 // durable queue the confirm waits until the log is synced (DeferReply).
 func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int, key string) error {
 	if key == "" && s.d == nil {
+		if s.overflow.waiting() { // behind those already waiting (OverflowBlock)
+			return s.park(msg, enc, prio)
+		}
 		if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
-			return err
+			return s.overflowed(msg, enc, prio, err)
 		}
 		s.kick()
 		return nil
@@ -255,11 +260,14 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 		s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	case deadAnswer:
 		s.dead.answered(m)
+	case tasksUnblock:
+		s.unblock(true)
 	case tasksSynced:
 		if s.d != nil {
 			s.d.onSynced(m)
 		}
 	}
+	s.unblock(false)
 	s.flush()
 }
 

@@ -39,6 +39,17 @@ type Spec struct {
 	// MaxPayload bounds a task's payload from another node; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
+	// Overflow is what a submission to a full queue (MaxQueue) meets:
+	// exchange.OverflowReject (the default, OverflowDefault: ErrQueueFull
+	// at once),
+	// OverflowBlock (it waits for room up to BlockTimeout, then
+	// ErrQueueFull) or OverflowDropOldest (the oldest ready task of the
+	// lowest priority is dead-lettered with DEAD_CAUSE_OVERFLOW to make
+	// room). See overflow.go and docs/tasks.md, Backpressure.
+	Overflow exchange.Overflow
+	// BlockTimeout bounds a submission's wait under OverflowBlock;
+	// default DefaultBlockTimeout.
+	BlockTimeout time.Duration
 	// Dir, if set, makes the queue durable: every task is written to a log
 	// in this directory and synced before its submission is confirmed,
 	// acked tasks are marked done there, and a queue started again on the
@@ -63,6 +74,7 @@ const (
 	DefaultMaxDeliveries = 20
 	DefaultMaxQueue      = 1_000_000
 	DefaultMaxPriority   = 9
+	DefaultBlockTimeout  = 5 * time.Second // as a call's default deadline
 	DefaultDedupWindow   = 2 * time.Minute // as JetStream's duplicate window
 	DefaultMaxKeys       = 1_000_000
 	// Unlimited, as MaxDeliveries or MaxQueue, removes the bound.
@@ -92,6 +104,11 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: %q dead-letters to itself", exchange.ErrInvalidSpec, s.Name)
 	case s.DeadLetterKey != "" && s.DeadLetter.Name == "":
 		return fmt.Errorf("%w: DeadLetterKey without DeadLetter", exchange.ErrInvalidSpec)
+	case s.BlockTimeout < 0:
+		return fmt.Errorf("%w: negative BlockTimeout", exchange.ErrInvalidSpec)
+	}
+	if err := s.Overflow.Validate(); err != nil {
+		return err
 	}
 	if s.DeadLetterKey != "" {
 		if _, err := topic.ParseKey(s.DeadLetterKey); err != nil {
@@ -116,6 +133,9 @@ func (s *Spec) defaults() {
 	}
 	if s.MaxPayload == 0 {
 		s.MaxPayload = exchange.DefaultMaxPayload
+	}
+	if s.BlockTimeout == 0 {
+		s.BlockTimeout = DefaultBlockTimeout
 	}
 	if s.DedupWindow == 0 {
 		s.DedupWindow = DefaultDedupWindow

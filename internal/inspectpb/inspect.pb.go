@@ -400,8 +400,13 @@ type PubSubInfo struct {
 	UpstreamNode      string                 `protobuf:"bytes,11,opt,name=upstream_node,json=upstreamNode,proto3" json:"upstream_node,omitempty"` // and its node, if the spec names one
 	UpstreamPid       *actor.PID             `protobuf:"bytes,12,opt,name=upstream_pid,json=upstreamPid,proto3" json:"upstream_pid,omitempty"`    // unset while not connected
 	UpstreamPatterns  []string               `protobuf:"bytes,13,rep,name=upstream_patterns,json=upstreamPatterns,proto3" json:"upstream_patterns,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// backpressure (exchange/pubsub overflow.go)
+	Overflowed    uint64 `protobuf:"varint,14,opt,name=overflowed,proto3" json:"overflowed,omitempty"`
+	Blocked       uint64 `protobuf:"varint,15,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	Dropped       uint64 `protobuf:"varint,16,opt,name=dropped,proto3" json:"dropped,omitempty"`
+	Held          uint64 `protobuf:"varint,17,opt,name=held,proto3" json:"held,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PubSubInfo) Reset() {
@@ -523,6 +528,34 @@ func (x *PubSubInfo) GetUpstreamPatterns() []string {
 		return x.UpstreamPatterns
 	}
 	return nil
+}
+
+func (x *PubSubInfo) GetOverflowed() uint64 {
+	if x != nil {
+		return x.Overflowed
+	}
+	return 0
+}
+
+func (x *PubSubInfo) GetBlocked() uint64 {
+	if x != nil {
+		return x.Blocked
+	}
+	return 0
+}
+
+func (x *PubSubInfo) GetDropped() uint64 {
+	if x != nil {
+		return x.Dropped
+	}
+	return 0
+}
+
+func (x *PubSubInfo) GetHeld() uint64 {
+	if x != nil {
+		return x.Held
+	}
+	return 0
 }
 
 type Subscription struct {
@@ -1186,7 +1219,7 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\vservice_tag\x18\x02 \x01(\tR\n" +
 	"serviceTag\x12%\n" +
 	"\x0econnection_tag\x18\x03 \x01(\tR\rconnectionTag\"\x0f\n" +
-	"\rPubSubInspect\"\xfa\x03\n" +
+	"\rPubSubInspect\"\xe2\x04\n" +
 	"\n" +
 	"PubSubInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
@@ -1202,7 +1235,13 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	" \x01(\tR\bupstream\x12#\n" +
 	"\rupstream_node\x18\v \x01(\tR\fupstreamNode\x129\n" +
 	"\fupstream_pid\x18\f \x01(\v2\x16.switchboard.actor.PIDR\vupstreamPid\x12+\n" +
-	"\x11upstream_patterns\x18\r \x03(\tR\x10upstreamPatterns\"r\n" +
+	"\x11upstream_patterns\x18\r \x03(\tR\x10upstreamPatterns\x12\x1e\n" +
+	"\n" +
+	"overflowed\x18\x0e \x01(\x04R\n" +
+	"overflowed\x12\x18\n" +
+	"\ablocked\x18\x0f \x01(\x04R\ablocked\x12\x18\n" +
+	"\adropped\x18\x10 \x01(\x04R\adropped\x12\x12\n" +
+	"\x04held\x18\x11 \x01(\x04R\x04held\"r\n" +
 	"\fSubscription\x126\n" +
 	"\n" +
 	"subscriber\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
