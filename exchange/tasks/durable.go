@@ -2,10 +2,12 @@ package tasks
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"os"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -21,7 +23,7 @@ import (
 // own.
 type durable struct {
 	s        *tasksServer
-	log      *segLog
+	log      taskLog
 	buf      []byte // records of this mailbox run, not yet appended
 	appended uint64 // the last commit appended
 	synced   uint64 // the last commit synced
@@ -68,7 +70,47 @@ func openDurable(s *tasksServer, dir string, now int64) (*durable, error) {
 	if st.torn > 0 {
 		s.p.Node().Logger().Info("task queue log had a torn tail (writes not synced before a crash)", "exchange", s.spec.Name, "dir", dir, "segments", st.torn)
 	}
-	live, keys, lastID, last := st.live, st.keys, st.lastID, st.last
+	s.load(st, now)
+	p := s.p
+	d.log = openLog(dir, st.last, func(upto uint64, err error) {
+		if err == nil {
+			d.final.Store(upto)
+		}
+		_ = p.Send(p.Self(), tasksSynced{upto: upto, err: err})
+	})
+	d.snapshot()
+	return d, nil
+}
+
+// ReplicaLeadTimeout bounds how long a replicated queue's start waits
+// for its replica to lead the group.
+const ReplicaLeadTimeout = 30 * time.Second
+
+// openReplicated takes the lead of r's group, rebuilds s from the
+// replica's state (every record committed before) and sends the queue's
+// records to the group from then on.
+func openReplicated(s *tasksServer, r *Replica, now int64) (*durable, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), ReplicaLeadTimeout)
+	defer cancel()
+	if err := r.lead(ctx); err != nil {
+		return nil, err
+	}
+	d := &durable{s: s, segmentBytes: defaultSegmentBytes}
+	s.load(r.fsm.state(), now)
+	p := s.p
+	d.log = openRaftLog(r, func(upto uint64, err error) {
+		if err == nil {
+			d.final.Store(upto)
+		}
+		_ = p.Send(p.Self(), tasksSynced{upto: upto, err: err})
+	})
+	return d, nil
+}
+
+// load puts a replayed state in s: its tasks in the queue, its keys
+// still in their window in the key window.
+func (s *tasksServer) load(st logState, now int64) {
+	live, keys, lastID := st.live, st.keys, st.lastID
 	s.restore(live, lastID)
 	ks := make([]*taskspb.TaskKeySeen, 0, len(keys))
 	for _, k := range keys {
@@ -80,15 +122,6 @@ func openDurable(s *tasksServer, dir string, now int64) (*durable, error) {
 	for _, k := range ks {
 		s.keyWindow().add(k.GetKey(), k.GetAtUnixNano(), k.GetId(), 0)
 	}
-	p := s.p
-	d.log = openLog(dir, last, func(upto uint64, err error) {
-		if err == nil {
-			d.final.Store(upto)
-		}
-		_ = p.Send(p.Self(), tasksSynced{upto: upto, err: err})
-	})
-	d.snapshot()
-	return d, nil
 }
 
 // logState is what replaying a log finds: the live tasks, the keys, the
@@ -108,36 +141,40 @@ type logState struct {
 func replayState(dir string) (logState, error) {
 	st := logState{live: map[uint64]*taskspb.TaskStored{}, keys: map[string]*taskspb.TaskKeySeen{}}
 	var err error
-	st.last, st.torn, err = replayLog(dir, func(body []byte) error {
-		var r taskspb.TaskRecord
-		if err := proto.Unmarshal(body, &r); err != nil {
-			return fmt.Errorf("%w: record of %s: %w", ErrStore, dir, err)
-		}
-		switch op := r.GetOp().(type) {
-		case *taskspb.TaskRecord_Stored:
-			t := op.Stored
-			st.live[t.GetId()] = t
-			st.lastID = max(st.lastID, t.GetId())
-			if t.GetKey() != "" && t.GetAtUnixNano() != 0 { // a snapshot's tasks have their keys' times in its TaskKeySeen
-				st.keys[t.GetKey()] = &taskspb.TaskKeySeen{Key: t.GetKey(), AtUnixNano: t.GetAtUnixNano(), Id: t.GetId()}
-			}
-		case *taskspb.TaskRecord_Done:
-			for _, id := range op.Done.GetIds() {
-				delete(st.live, id)
-			}
-		case *taskspb.TaskRecord_Key:
-			st.keys[op.Key.GetKey()] = op.Key
-		case *taskspb.TaskRecord_Head:
-			if n := op.Head.GetNextId(); n > 0 {
-				st.lastID = max(st.lastID, n-1)
-			}
-		}
-		return nil
-	})
+	st.last, st.torn, err = replayLog(dir, st.apply)
 	if err != nil {
 		return logState{}, fmt.Errorf("%w: replaying %s: %w", ErrStore, dir, err)
 	}
 	return st, nil
+}
+
+// apply applies one record (the body of a frame) to st. A record that
+// does not decode is ErrStore.
+func (st *logState) apply(body []byte) error {
+	var r taskspb.TaskRecord
+	if err := proto.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("%w: record: %w", ErrStore, err)
+	}
+	switch op := r.GetOp().(type) {
+	case *taskspb.TaskRecord_Stored:
+		t := op.Stored
+		st.live[t.GetId()] = t
+		st.lastID = max(st.lastID, t.GetId())
+		if t.GetKey() != "" && t.GetAtUnixNano() != 0 { // a snapshot's tasks have their keys' times in its TaskKeySeen
+			st.keys[t.GetKey()] = &taskspb.TaskKeySeen{Key: t.GetKey(), AtUnixNano: t.GetAtUnixNano(), Id: t.GetId()}
+		}
+	case *taskspb.TaskRecord_Done:
+		for _, id := range op.Done.GetIds() {
+			delete(st.live, id)
+		}
+	case *taskspb.TaskRecord_Key:
+		st.keys[op.Key.GetKey()] = op.Key
+	case *taskspb.TaskRecord_Head:
+		if n := op.Head.GetNextId(); n > 0 {
+			st.lastID = max(st.lastID, n-1)
+		}
+	}
+	return nil
 }
 
 // restore puts the tasks replayed from the log back in the queue, in id
@@ -186,6 +223,18 @@ func (d *durable) stored(id uint64, prio int, key string, at int64, enc *anypb.A
 // record appends r, framed, to the records of this mailbox run.
 func (d *durable) record(r *taskspb.TaskRecord) {
 	d.buf = appendRecord(d.buf, r)
+}
+
+// taskLog is where a durable queue's records go: its own segment log
+// (Spec.Dir) or a Raft group (Spec.Replica). append and rotate return
+// the commit that makes their records durable; the log reports commits
+// done to the queue (tasksSynced).
+type taskLog interface {
+	append(data []byte) uint64
+	rotate(snap []byte) uint64
+	segmentSize() int64
+	syncCount() uint64
+	close()
 }
 
 // appendRecord appends r as a frame to buf.

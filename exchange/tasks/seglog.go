@@ -174,6 +174,9 @@ func (l *segLog) add(u logUnit) uint64 {
 	return seq
 }
 
+// syncCount is the number of syncs so far.
+func (l *segLog) syncCount() uint64 { return l.syncs.Load() }
+
 // segmentSize is the size of the segment being written.
 func (l *segLog) segmentSize() int64 { return l.size.Load() }
 

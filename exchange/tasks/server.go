@@ -90,6 +90,14 @@ func (s *tasksServer) Init(p *actor.Process) error {
 			d.segmentBytes = s.segBytes
 		}
 	}
+	if s.spec.Replica != nil {
+		s.q.journal = true
+		d, err := openReplicated(s, s.spec.Replica, time.Now().UnixNano())
+		if err != nil {
+			return err
+		}
+		s.d = d
+	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	return nil
@@ -131,7 +139,7 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 		st := s.q.snapshot()
 		st.DeadLetterPending = s.dead.pending()
 		if s.d != nil {
-			st.Syncs = s.d.log.syncs.Load()
+			st.Syncs = s.d.log.syncCount()
 		}
 		return st.proto(), nil
 	}

@@ -58,6 +58,13 @@ type Spec struct {
 	// queue per directory. A durable queue stores protobuf payloads only
 	// (actor.ErrNotSerializable otherwise). See docs/tasks.md, Durability.
 	Dir string
+	// Replica, if set, makes the queue durable on a Raft group instead of
+	// Dir: every record goes to the group's log and a submission is
+	// confirmed once a majority of its members stored it. The queue
+	// takes the group's lead when it starts (it waits for it, up to
+	// ReplicaLeadTimeout) and stops when it loses it. See docs/tasks.md,
+	// Replication.
+	Replica *Replica
 	// DedupWindow is how long the queue remembers a task's idempotency
 	// key (patterns.WithKey): a task submitted again with that key within
 	// the window is confirmed and not queued. In a durable queue the window
@@ -98,6 +105,8 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("%w: MaxPriority %d outside 0..255", exchange.ErrInvalidSpec, s.MaxPriority)
 	case s.MaxPayload < 0:
 		return fmt.Errorf("%w: negative MaxPayload", exchange.ErrInvalidSpec)
+	case s.Dir != "" && s.Replica != nil:
+		return fmt.Errorf("%w: Dir and Replica both set", exchange.ErrInvalidSpec)
 	case s.DedupWindow < 0 || s.MaxKeys < 0:
 		return fmt.Errorf("%w: negative DedupWindow or MaxKeys", exchange.ErrInvalidSpec)
 	case s.DeadLetter.Name == s.Name && s.DeadLetter.Node == "":
