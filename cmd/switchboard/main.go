@@ -1,8 +1,12 @@
 // Command switchboard inspects a running Switchboard cluster through any of
-// its nodes:
+// its nodes, sends it test messages, runs nodes from release files and
+// scaffolds new projects:
 //
 //	switchboard nodes|apps|tree|exchanges|controllers|leaders|subscriptions|queues [flags] [name]
 //	switchboard dashboard [--listen HOST:PORT] [flags]
+//	switchboard call EXCHANGE MSG | publish EXCHANGE KEY MSG | submit EXCHANGE MSG [--type NAME] [flags]
+//	switchboard node --release FILE   (no user applications: see docs/operations.md)
+//	switchboard new -module M DIR
 //
 // Flags: --node ADDR (a node's transport address; default
 // $SWITCHBOARD_NODE), --cookie (default $SWITCHBOARD_COOKIE) or

@@ -39,7 +39,15 @@ commands:
   leaders                  every request-response exchange's strategy and leader
   subscriptions [EXCHANGE] pub-sub subscriptions and proxies
   queues                   task queues: depth, in flight, workers
+  call EXCHANGE MSG        a request to a request-response exchange; prints the reply
+  publish EXCHANGE KEY MSG a message to a pub-sub exchange
+  submit EXCHANGE MSG      a task to a task queue
+  node --release FILE      runs a node from a release file (see switchboard node -h)
+  new -module M DIR        scaffolds an umbrella project in DIR
+
   dashboard                serve the live web dashboard (--listen HOST:PORT) until interrupted
+
+MSG is JSON of --type (default google.protobuf.StringValue: '"hi"').
 
 flags:
 `
@@ -51,18 +59,20 @@ type command func(s *session, args []string) (any, func(w io.Writer), error)
 var commands = map[string]command{
 	"nodes": cmdNodes, "apps": cmdApps, "tree": cmdTree, "exchanges": cmdExchanges,
 	"controllers": cmdControllers, "leaders": cmdLeaders, "subscriptions": cmdSubscriptions, "queues": cmdQueues,
+	"call": cmdCall, "publish": cmdPublish, "submit": cmdSubmit,
 }
 
 // session is the command's own node, connected to the node asked.
 type session struct {
-	ctx    context.Context
-	n      *actor.Node
-	target string
+	ctx     context.Context
+	n       *actor.Node
+	target  string
+	msgType string // --type, of call, publish and submit
 }
 
 func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool)) int {
-	if len(args) > 0 && args[0] == "dashboard" {
-		return dashboardMain(args[1:], stdout, stderr, env)
+	if len(args) > 0 && standalone[args[0]] != nil {
+		return standalone[args[0]](args[1:], stdout, stderr, env)
 	}
 	if len(args) == 0 || commands[args[0]] == nil {
 		fmt.Fprint(stderr, usage)
@@ -77,6 +87,7 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 	tg := targetFlags(fs, env)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	timeout := fs.Duration("timeout", 10*time.Second, "bound of the whole command")
+	msgType := fs.String("type", defaultType, "protobuf type of MSG (call, publish, submit)")
 	// Flags may come before and after the names: parse up to each name,
 	// keep it, and go on.
 	var names []string
@@ -100,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 		return exitError
 	}
 	defer func() { _ = n.Stop(context.Background()) }()
-	s := &session{ctx: ctx, n: n, target: *tg.node}
+	s := &session{ctx: ctx, n: n, target: *tg.node, msgType: *msgType}
 	v, table, err := cmd(s, names)
 	if err != nil {
 		return s.fail(stderr, err)
@@ -123,7 +134,10 @@ func run(args []string, stdout, stderr io.Writer, env func(string) (string, bool
 // fail says what went wrong and returns its exit code.
 func (s *session) fail(stderr io.Writer, err error) int {
 	switch {
-	case errors.Is(err, errUnknown) || errors.Is(err, exchange.ErrExchangeNotFound) || errors.Is(err, exchange.ErrWrongKind):
+	case errors.Is(err, errBadMessage):
+		fmt.Fprintf(stderr, "switchboard: %v\n", err)
+		return exitUsage
+	case errors.Is(err, errUnknown) || errors.Is(err, exchange.ErrNoController) || errors.Is(err, exchange.ErrExchangeNotFound) || errors.Is(err, exchange.ErrWrongKind):
 		fmt.Fprintf(stderr, "switchboard: %v\n", err)
 		return exitUnknown
 	case errors.Is(err, actor.ErrNodeDown) && s.n.Stats().Refused > 0:

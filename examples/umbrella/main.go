@@ -24,7 +24,7 @@ import (
 
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/demo"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
-	"github.com/switchboard-go/switchboard/examples/umbrella/internal/scaffold"
+	"github.com/switchboard-go/switchboard/internal/scaffold"
 )
 
 func main() {
