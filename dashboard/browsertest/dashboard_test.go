@@ -150,7 +150,6 @@ func TestDashboardInBrowser(t *testing.T) {
 		return want(strings.Join(p.Apps, "; ") == "front on n1@test; shop on n2@test; shop on n3@test" && p.Live == "live", "apps %v, %q", p.Apps, p.Live)
 	})
 	t.Logf("the page showed the cluster %v after it was opened", time.Since(opened).Round(time.Millisecond))
-	screenshot(t, ctx, "dashboard.png")
 
 	if err := n2.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -170,7 +169,6 @@ func TestDashboardInBrowser(t *testing.T) {
 		return want(strings.Join(p.Apps, "; ") == "front on n1@test; shop on n3@test", "apps %v", p.Apps)
 	})
 	t.Logf("the page showed n2 down and the leader moved %v after kill -9", time.Since(killed).Round(time.Millisecond))
-	screenshot(t, ctx, "dashboard-node-down.png")
 	<-n2.Exited()
 	if err := d.Close(); err != nil && !errors.Is(err, dashboard.ErrClosed) {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -19,12 +20,14 @@ type page struct {
 	Nodes     []pageNode
 	Exchanges []pageExchange
 	Queues    []pageQueue
+	Pubsub    []pagePubsub
 	Apps      []string // "app on node"
 }
 
 type pageNode struct{ Name, Status, Links string }
 type pageExchange struct{ Name, Node, Leader, Controllers, Rate string }
 type pageQueue struct{ Name, Node, Depth string }
+type pagePubsub struct{ Name, Node, Upstream string }
 
 const readPage = `(() => {
   const rows = (id) => [...document.querySelectorAll("#" + id + " tbody tr")].filter((r) => r.cells.length > 1);
@@ -34,6 +37,7 @@ const readPage = `(() => {
     Nodes: rows("nodes").map((r) => ({Name: text(r, 0), Status: text(r, 1), Links: text(r, 4)})),
     Exchanges: rows("exchanges").map((r) => ({Name: text(r, 0), Node: text(r, 1), Leader: text(r, 3), Controllers: text(r, 4), Rate: text(r, 6)})),
     Queues: rows("queues").map((r) => ({Name: text(r, 0), Node: text(r, 1), Depth: text(r, 2)})),
+    Pubsub: rows("pubsub").map((r) => ({Name: text(r, 0), Node: text(r, 1), Upstream: text(r, 6)})),
     Apps: [...document.querySelectorAll("#apps .app")].map((a) => a.dataset.app + " on " + a.dataset.node),
   };
 })()`
@@ -102,18 +106,22 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// screenshot writes the page to $SWITCHBOARD_SCREENSHOTS/name, if set.
+// screenshot writes the page to $SWITCHBOARD_SCREENSHOTS/name, if set;
+// a relative directory is one of the repository (docs: docs/).
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := os.Getenv("SWITCHBOARD_SCREENSHOTS")
 	if dir == "" {
 		return
 	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", "..", dir) // the test runs in dashboard/browsertest
+	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
 	}
-	if err := os.WriteFile(dir+"/"+name, png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s/%s (%d bytes)", dir, name, len(png))
