@@ -294,10 +294,15 @@ func fileExists(p string) bool {
 	return err == nil
 }
 
-// offline is the environment of the go commands the tests run: never the
-// network, never a change to the module's go.mod.
-func offline(extra ...string) []string {
-	env := append(os.Environ(), "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off")
+// goEnv is the environment of the go commands the tests run: this Go
+// toolchain, no workspace. The module proxy stays as the environment sets
+// it: on a machine whose module cache was filled by building this module,
+// a user's module still needs the go.mod files of modules that graph
+// pruning let this module's build skip (github.com/stretchr/testify@v1.7.0,
+// required by an unpruned dependency's go.mod, for one), and only the
+// proxy has them; with a warm cache nothing is fetched.
+func goEnv(extra ...string) []string {
+	env := append(os.Environ(), "GOTOOLCHAIN=local", "GOWORK=off")
 	return append(env, extra...)
 }
 
@@ -336,7 +341,7 @@ func (i *exportImporter) Import(path string) (*types.Package, error) {
 func newImporter(t *testing.T, fset *token.FileSet, root string, paths []string) *exportImporter {
 	t.Helper()
 	args := append([]string{"list", "-e", "-export", "-deps", "-f", "{{.ImportPath}}\t{{.Export}}\t{{with .Error}}{{.Err}}{{end}}"}, paths...)
-	out := run(t, root, offline("GOFLAGS=-mod=readonly"), goCommand(t), args...)
+	out := run(t, root, goEnv("GOFLAGS=-mod=readonly"), goCommand(t), args...)
 	exports := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.SplitN(line, "\t", 3)
@@ -539,8 +544,8 @@ func withoutVersions(src []byte) []byte {
 // with protoc-gen-go pinned as a tool and -I the directory of this module
 // from go list -m (when protoc is installed; else the generated code is
 // testdata/shoppb's), and every whole-file main package of the
-// documentation built and run there. Offline: the module cache has every
-// dependency.
+// documentation built and run there. The module cache has what building
+// this module fetched; the proxy gives the rest (see goEnv).
 func TestUserModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs programs")
@@ -549,7 +554,7 @@ func TestUserModule(t *testing.T) {
 	root := moduleRoot(t)
 	goTool := goCommand(t)
 	dir := t.TempDir()
-	env := offline("GOFLAGS=-mod=mod -buildvcs=false")
+	env := goEnv("GOFLAGS=-mod=mod -buildvcs=false")
 	gomod := fmt.Sprintf("module example.com/shop\n\ngo 1.26.7\n\nrequire %s v0.0.0\n\nreplace %s => %s\n", modulePath, modulePath, root)
 	write(t, filepath.Join(dir, "go.mod"), []byte(gomod))
 	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
