@@ -159,11 +159,11 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	fmt.Printf("soak: %d faults scheduled; cut, slow and skew are not implemented yet and are skipped\n", len(faults))
+	fmt.Printf("soak: %d faults scheduled; cut (a proxy between two nodes) is not implemented yet: its faults are skipped\n", len(faults))
 	r.start = time.Now()
 	l := newLoad(n, r)
 	l.start()
-	skipped := r.inject(faults)
+	skipped := r.inject(l, faults)
 	if rest := time.Until(r.start.Add(dur)); rest > 0 {
 		time.Sleep(rest)
 	}

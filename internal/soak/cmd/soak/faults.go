@@ -14,7 +14,7 @@ import (
 // start, recording each from its injection to its repair (a killed node
 // restarted and ready, a paused one continued, Consul up again). It
 // returns the faults of kinds not implemented, by kind.
-func (r *run) inject(faults []fault.Fault) map[string]int {
+func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 	skipped := map[string]int{}
 	for _, f := range faults {
 		if w := time.Until(r.start.Add(f.At)); w > 0 {
@@ -50,6 +50,22 @@ func (r *run) inject(faults []fault.Fault) map[string]int {
 			if err := r.consul.start(); err != nil {
 				fmt.Println("soak: restart Consul:", err)
 			}
+		case fault.Slow:
+			rec.Kind = fault.Slow
+			i := slices.Index(r.names, f.Nodes[0])
+			r.mu.Lock()
+			p := r.procs[i]
+			r.mu.Unlock()
+			_ = p.cmd.Process.Signal(syscall.SIGUSR1)
+			time.Sleep(f.Hold)
+			_ = p.cmd.Process.Signal(syscall.SIGUSR2)
+		case fault.Skew:
+			// The driver's clients are the ones with a skewed clock: their
+			// deadlines come Skew early (the schedule's node is not used).
+			rec.Kind, rec.Nodes = fault.Skew, []string{"driver@localhost"}
+			l.skew.Store(int64(f.Skew))
+			time.Sleep(f.Hold)
+			l.skew.Store(0)
 		default:
 			skipped[f.Kind]++
 			continue

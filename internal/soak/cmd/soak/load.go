@@ -29,6 +29,7 @@ type load struct {
 	wg      sync.WaitGroup
 	seq     atomic.Uint64
 	untyped atomic.Int64
+	skew    atomic.Int64 // nanoseconds the clients' deadlines come early (a skew fault)
 	mu      sync.Mutex
 	retry   []string // task keys whose confirm did not come
 	queue   exchange.Address
@@ -75,10 +76,11 @@ func (l *load) every(period, timeout time.Duration, kind, ex string, op func(ctx
 				defer func() { <-sem }()
 				id := fmt.Sprintf("%s-%d", kind, l.seq.Add(1))
 				inv := time.Now()
-				ctx, cancel := context.WithDeadline(context.Background(), inv.Add(timeout))
+				deadline := inv.Add(timeout - time.Duration(l.skew.Load()))
+				ctx, cancel := context.WithDeadline(context.Background(), deadline)
 				defer cancel()
 				rec := history.Record{Type: history.TypeOp, ID: id, Kind: kind, Client: "driver", Node: "driver@localhost",
-					Exchange: ex, Invoke: inv, Deadline: inv.Add(timeout)}
+					Exchange: ex, Invoke: inv, Deadline: deadline}
 				err := op(ctx, id, &rec)
 				rec.Complete = time.Now()
 				rec.Outcome = history.OutcomeOK

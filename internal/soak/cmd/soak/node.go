@@ -78,7 +78,10 @@ func nodeMain() int {
 	// idempotent by key, as a table with the key as primary key would be:
 	// a marker file created exclusively in the shared effects directory.
 	effects := filepath.Join(dir, "effects")
+	slow := slowness()
+	defer slow.stop()
 	worker := patterns.NewWorker(exchange.At(queue, exJobs), 16, func(w *patterns.Worker, t *tasks.Task) {
+		slow.wait()
 		f, err := os.OpenFile(filepath.Join(effects, t.Key), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		switch {
 		case err == nil:
@@ -91,7 +94,7 @@ func nodeMain() int {
 		_ = w.Ack(t.Tag)
 	})
 	client := name + "/sub"
-	sub := &subscriber{h: h, client: client, node: name}
+	sub := &subscriber{h: h, client: client, node: name, slow: slow}
 	for _, s := range []actor.Server{echo, keyed, worker} {
 		if _, err := n.Spawn(ctx, s); err != nil {
 			return fatalf("%s: spawn: %v", name, err)
@@ -141,9 +144,11 @@ type subscriber struct {
 	actor.BaseServer
 	h            *hist
 	client, node string
+	slow         *slow
 }
 
 func (s *subscriber) HandleInfo(_ *actor.Process, msg any) {
+	s.slow.wait()
 	m, ok, err := pubsub.AsMessage(msg)
 	if !ok || err != nil {
 		return
