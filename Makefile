@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`.
 
-.PHONY: demo test bench bench-compare proto consul
+.PHONY: demo test soak bench bench-compare proto consul
 
 ## demo: the umbrella example on seven OS-process nodes: a minute of traffic, a kill -9 and its failover, a report (docs/umbrella.md)
 demo:
@@ -9,6 +9,10 @@ demo:
 ## test: install Consul and chromium if missing, then go vet and go test -race ./..., in the root module, bench/ and dashboard/browsertest/
 test:
 	scripts/test.sh
+
+## soak: Consul and five OS-process nodes under load and seeded faults for SOAK_DURATION (default 5m, SOAK_SEED replays), the history checked (docs/soak.md)
+soak:
+	scripts/soak.sh
 
 ## bench: Call against protoactor's RequestFuture, and request-response through an exchange
 bench:

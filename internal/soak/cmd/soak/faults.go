@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-go/switchboard/internal/soak/fault"
+	"github.com/switchboard-go/switchboard/internal/soak/history"
+)
+
+// inject runs the schedule, one fault at a time at its offset from the
+// start, recording each from its injection to its repair (a killed node
+// restarted and ready, a paused one continued, Consul up again). It
+// returns the faults of kinds not implemented, by kind.
+func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
+	skipped := map[string]int{}
+	for _, f := range faults {
+		if w := time.Until(r.start.Add(f.At)); w > 0 {
+			time.Sleep(w)
+		}
+		rec := history.Record{Type: history.TypeFault, ID: fmt.Sprintf("fault-%v", f.At), Nodes: f.Nodes, Invoke: time.Now()}
+		switch f.Kind {
+		case fault.Kill:
+			rec.Kind = history.FaultKill
+			i := slices.Index(r.names, f.Nodes[0])
+			r.mu.Lock()
+			p := r.procs[i]
+			r.mu.Unlock()
+			p.kill()
+			time.Sleep(f.Hold)
+			if err := r.startNode(i); err != nil {
+				fmt.Println("soak: restart after kill:", err)
+			}
+		case fault.Pause:
+			rec.Kind = history.FaultPause
+			i := slices.Index(r.names, f.Nodes[0])
+			r.mu.Lock()
+			p := r.procs[i]
+			r.mu.Unlock()
+			p.signal(syscall.SIGSTOP)
+			time.Sleep(f.Hold)
+			p.signal(syscall.SIGCONT)
+		case fault.Consul:
+			rec.Kind = fault.Consul
+			rec.Nodes = nil
+			r.consul.p.kill()
+			time.Sleep(f.Hold)
+			if err := r.consul.start(); err != nil {
+				fmt.Println("soak: restart Consul:", err)
+			}
+		case fault.Slow:
+			rec.Kind = fault.Slow
+			i := slices.Index(r.names, f.Nodes[0])
+			r.mu.Lock()
+			p := r.procs[i]
+			r.mu.Unlock()
+			_ = p.cmd.Process.Signal(syscall.SIGUSR1)
+			time.Sleep(f.Hold)
+			_ = p.cmd.Process.Signal(syscall.SIGUSR2)
+		case fault.Skew:
+			// The driver's clients are the ones with a skewed clock: their
+			// deadlines come Skew early (the schedule's node is not used).
+			rec.Kind, rec.Nodes = fault.Skew, []string{"driver@localhost"}
+			l.skew.Store(int64(f.Skew))
+			time.Sleep(f.Hold)
+			l.skew.Store(0)
+		default:
+			skipped[f.Kind]++
+			continue
+		}
+		rec.Complete = time.Now()
+		r.h.add(rec)
+		fmt.Printf("soak: %s (%v)\n", f, rec.Complete.Sub(rec.Invoke).Round(time.Millisecond))
+	}
+	return skipped
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// proc is a child OS process in a process group of its own (signals go to
+// the group) that dies with the driver (Pdeathsig).
+type proc struct {
+	name   string
+	cmd    *exec.Cmd
+	stdin  io.Closer
+	ready  chan struct{}
+	exited chan struct{}
+}
+
+func start(name, logPath string, env []string, exe string, args ...string) (*proc, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &proc{name: name, cmd: cmd, stdin: stdin, ready: make(chan struct{}), exited: make(chan struct{})}
+	go func() {
+		s := bufio.NewScanner(out)
+		once := false
+		for s.Scan() {
+			if !once && strings.HasPrefix(s.Text(), "READY") {
+				once = true
+				close(p.ready)
+			}
+		}
+	}()
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	return p, nil
+}
+
+func (p *proc) await(d time.Duration) error {
+	select {
+	case <-p.ready:
+		return nil
+	case <-p.exited:
+		return fmt.Errorf("%s exited before it was ready", p.name)
+	case <-time.After(d):
+		return fmt.Errorf("%s not ready within %v", p.name, d)
+	}
+}
+
+func (p *proc) signal(sig syscall.Signal) { _ = syscall.Kill(-p.cmd.Process.Pid, sig) }
+
+func (p *proc) kill() {
+	p.signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// stop closes stdin (a clean stop) and kills the group after d.
+func (p *proc) stop(d time.Duration) {
+	p.signal(syscall.SIGCONT)
+	_ = p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-time.After(d):
+		p.kill()
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// consul is the agent, restarted on the same ports.
+type consul struct {
+	bin, log string
+	ports    [4]int // http, serf LAN, serf WAN, server
+	p        *proc
+}
+
+func (c *consul) addr() string { return "127.0.0.1:" + strconv.Itoa(c.ports[0]) }
+
+func (c *consul) start() error {
+	p, err := start("consul", c.log, nil, c.bin, "agent", "-dev", "-bind=127.0.0.1", "-client=127.0.0.1", "-node=soak",
+		"-http-port="+strconv.Itoa(c.ports[0]), "-dns-port=-1", "-grpc-port=-1", "-grpc-tls-port=-1",
+		"-serf-lan-port="+strconv.Itoa(c.ports[1]), "-serf-wan-port="+strconv.Itoa(c.ports[2]),
+		"-server-port="+strconv.Itoa(c.ports[3]), "-log-level=warn")
+	if err != nil {
+		return err
+	}
+	c.p = p
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.addr()+"/v1/status/leader", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 && len(strings.Trim(string(b), "\" \n")) > 0 {
+				return nil
+			}
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("consul exited (see %s)", c.log)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("consul not up within 30s (see %s)", c.log)
+}
