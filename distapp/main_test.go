@@ -7,7 +7,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if runChildIfAsked() {
+	if runChildIfAsked() || runTasksChildIfAsked() {
 		return
 	}
 	goleak.VerifyTestMain(m)
