@@ -30,6 +30,12 @@ func FuzzFrame(f *testing.F) {
 	seeds = append(seeds,
 		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 2, Payload: spawnReq}}},
 		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 3, Payload: payload}}})
+	// inspection requests (InspectProcess, what inspect's NodeInspect
+	// rides on), well formed and with a body that does not decode
+	inspectReq, _ := anypb.New(&wire.InspectProcess{})
+	seeds = append(seeds,
+		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 4, Payload: inspectReq}}},
+		&wire.Frame{From: &wire.Pid{Address: "peer:1", Id: "$2"}, To: spawnID, Body: &wire.Frame_Call{Call: &wire.Call{Ref: 5, Payload: &anypb.Any{TypeUrl: inspectReq.GetTypeUrl(), Value: []byte{0xff, 0x01}}}}})
 	for _, s := range seeds {
 		b, _ := proto.Marshal(s)
 		f.Add(b)
