@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/childtest"
+	"github.com/switchboard-go/switchboard/internal/tasktest"
 	"github.com/switchboard-go/switchboard/patterns"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
@@ -152,24 +153,6 @@ func freeAddrs(t *testing.T, n int) []string {
 	return out
 }
 
-// keyEffects is what the workers' work changes, idempotently by key (a
-// table with the key as its primary key): the first delivery of a key
-// applies it, a later one finds it applied.
-type keyEffects struct {
-	mu      sync.Mutex
-	applied map[string]bool
-}
-
-func (e *keyEffects) apply(key string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.applied[key] {
-		return false
-	}
-	e.applied[key] = true
-	return true
-}
-
 // The acceptance run of replicated durable queues (issue 15): the
 // application "jobs" on three OS processes {a, b, c} (equal priority)
 // with a real Consul agent; each node has its member of the queue's Raft group, and the
@@ -230,7 +213,7 @@ func TestProcessesReplicatedTasksConsul(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // the directory has no events to await
 	}
 
-	eff := &keyEffects{applied: map[string]bool{}}
+	eff := tasktest.NewEffects()
 	var files []string
 	// Worker 0 works from the start, slower than the producer (0.2 ms
 	// a task), so that at the kill the queue holds a backlog and tasks in
@@ -248,12 +231,9 @@ func TestProcessesReplicatedTasksConsul(t *testing.T) {
 			if s, _ := task.Msg.(*wrapperspb.StringValue); s.GetValue() != key {
 				t.Errorf("task %d: key %q, payload %v", task.ID, key, task.Msg)
 			}
-			what := "redelivered"
-			if eff.apply(key) {
-				what = "applied"
-			}
-			time.Sleep(work)                                                            // the work
-			if _, err := fmt.Fprintf(f, "%s %d %s\n", key, task.ID, what); err != nil { // recorded before the ack
+			applied := eff.Apply(key)
+			time.Sleep(work)                                                               // the work
+			if _, err := f.WriteString(tasktest.Line(key, task.ID, applied)); err != nil { // recorded before the ack
 				t.Error(err)
 			}
 			_ = w.Ack(task.Tag)
@@ -350,66 +330,15 @@ func TestProcessesReplicatedTasksConsul(t *testing.T) {
 
 	// Every confirmed key is processed: wait for the workers' files to
 	// show them all.
-	type line struct{ id, what string }
-	read := func() map[string][]line {
-		byKey := map[string][]line{}
-		for _, path := range files {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range strings.Split(string(data), "\n") {
-				if f := strings.Fields(l); len(f) == 3 {
-					byKey[f[0]] = append(byKey[f[0]], line{f[1], f[2]})
-				}
-			}
-		}
-		return byKey
+	tl, err := tasktest.WaitProcessed(files, confirmed, time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	var byKey map[string][]line
-	for {
-		byKey = read()
-		missing := 0
-		for k := range confirmed {
-			if len(byKey[k]) == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d confirmed tasks never processed", missing)
-		}
-		time.Sleep(50 * time.Millisecond) // the files have no events to await
-	}
+	processed, redelivered, duplicateEffects, twoTasks := tl.Processed, tl.Redelivered, tl.DuplicateEffects, tl.TwoTasks
 	elapsed := time.Since(began)
 	st, err := tasks.Inspect(ctx, n, ex)
 	if err != nil {
 		t.Fatal(err)
-	}
-	processed, redelivered, duplicateEffects, twoTasks := 0, 0, 0, 0
-	for _, ls := range byKey {
-		applied := 0
-		ids := map[string]bool{}
-		for _, l := range ls {
-			ids[l.id] = true
-			if l.what == "applied" {
-				applied++
-			} else {
-				redelivered++
-			}
-		}
-		if applied > 0 {
-			processed++
-		}
-		if applied > 1 {
-			duplicateEffects++
-		}
-		if len(ids) > 1 {
-			twoTasks++ // a key queued twice: the window did not hold
-		}
 	}
 	fmt.Printf("replicated tasks in a distributed application, kill -9 of the queue's node: confirmed %d, processed %d, redelivered %d, duplicate effects %d, keys queued twice %d, restored on %s %d, duplicates refused %d, time without service %v, run %v (%.0f tasks/s)\n",
 		len(confirmed), processed, redelivered, duplicateEffects, twoTasks, short(who), st.Restored, st.Duplicates, outage.Round(time.Millisecond), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())

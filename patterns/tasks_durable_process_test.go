@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/childtest"
+	"github.com/switchboard-go/switchboard/internal/tasktest"
 )
 
 // durableChildEnv starts the test binary as a node holding a durable task
@@ -56,24 +56,6 @@ func runDurableQueueChild(v string) {
 	os.Exit(0)
 }
 
-// effects is what the workers' work changes, idempotently by key (a
-// table with the key as its primary key): the first delivery of a key
-// applies it, a later one finds it applied.
-type effects struct {
-	mu      sync.Mutex
-	applied map[string]bool
-}
-
-func (e *effects) apply(key string) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.applied[key] {
-		return false
-	}
-	e.applied[key] = true
-	return true
-}
-
 // The acceptance run of durable queues on one node (issue 15): a producer
 // submits keyed tasks with confirms (SubmitAsync, a window of 256) to a
 // durable queue in another OS process, two workers record each key in
@@ -104,7 +86,7 @@ func TestDurableTasksSurviveKill9(t *testing.T) {
 	n := node(t, "test@localhost", true)
 	ex := exchange.At(listen, "jobs")
 
-	eff := &effects{applied: map[string]bool{}}
+	eff := tasktest.NewEffects()
 	type line struct{ key, id, what string }
 	var files []string
 	// Worker 0 works from the start, slower than the producer (1 ms a
@@ -123,12 +105,9 @@ func TestDurableTasksSurviveKill9(t *testing.T) {
 			if key != str(task.Msg) {
 				t.Errorf("task %d: key %q, payload %q", task.ID, key, str(task.Msg))
 			}
-			what := "redelivered"
-			if eff.apply(key) {
-				what = "applied"
-			}
-			time.Sleep(work)                                                            // the work
-			if _, err := fmt.Fprintf(f, "%s %d %s\n", key, task.ID, what); err != nil { // recorded before the ack
+			applied := eff.Apply(key)
+			time.Sleep(work)                                                               // the work
+			if _, err := f.WriteString(tasktest.Line(key, task.ID, applied)); err != nil { // recorded before the ack
 				t.Error(err)
 			}
 			_ = w.Ack(task.Tag)
@@ -212,65 +191,15 @@ func TestDurableTasksSurviveKill9(t *testing.T) {
 
 	// Every confirmed key is processed: wait for the workers' files to
 	// show them all.
-	read := func() map[string][]line {
-		byKey := map[string][]line{}
-		for _, path := range files {
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, l := range strings.Split(string(data), "\n") {
-				if f := strings.Fields(l); len(f) == 3 {
-					byKey[f[0]] = append(byKey[f[0]], line{f[0], f[1], f[2]})
-				}
-			}
-		}
-		return byKey
+	tl, err := tasktest.WaitProcessed(files, confirmed, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	var byKey map[string][]line
-	for {
-		byKey = read()
-		missing := 0
-		for k := range confirmed {
-			if len(byKey[k]) == 0 {
-				missing++
-			}
-		}
-		if missing == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d confirmed tasks never processed", missing)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	processed, redelivered, duplicateEffects, twoTasks := tl.Processed, tl.Redelivered, tl.DuplicateEffects, tl.TwoTasks
 	elapsed := time.Since(start)
 	st, err := tasks.Inspect(ctx, n, ex)
 	if err != nil {
 		t.Fatal(err)
-	}
-	processed, redelivered, duplicateEffects, twoTasks := 0, 0, 0, 0
-	for _, ls := range byKey {
-		applied := 0
-		ids := map[string]bool{}
-		for _, l := range ls {
-			ids[l.id] = true
-			if l.what == "applied" {
-				applied++
-			} else {
-				redelivered++
-			}
-		}
-		if applied > 0 {
-			processed++
-		}
-		if applied > 1 {
-			duplicateEffects++
-		}
-		if len(ids) > 1 {
-			twoTasks++ // a key queued twice: the window did not hold
-		}
 	}
 	fmt.Printf("durable tasks, kill -9 of the queue's node: confirmed %d, processed %d, redelivered %d, duplicate effects %d, keys queued twice %d, restored after the kill %d, duplicates refused %d, time without service %v, run %v (%.0f tasks/s)\n",
 		len(confirmed), processed, redelivered, duplicateEffects, twoTasks, st.Restored, st.Duplicates, outage.Round(time.Millisecond), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds())
