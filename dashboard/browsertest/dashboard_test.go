@@ -66,18 +66,19 @@ func observer(t *testing.T, dir string) *actor.Node {
 	return n
 }
 
-// load calls orders every 20 ms until stopped, so the page has a rate to
-// show; its calls may fail while the leader's node dies.
-func load(n *actor.Node) (stop func()) {
+// callEvery makes call i (0, 1, ...) every 20 ms, each with a second to
+// answer, until stopped, so the page has a request rate to show; calls may
+// fail while a node dies.
+func callEvery(n *actor.Node, call func(ctx context.Context, c *patterns.Client, i int)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		c := patterns.NewClient(n)
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
-		for {
+		for i := 0; ; i++ {
 			cctx, ccancel := context.WithTimeout(ctx, time.Second)
-			_, _ = c.Call(cctx, exchange.Named("orders"), wrapperspb.String("x"))
+			call(cctx, c, i)
 			ccancel()
 			select {
 			case <-t.C:
@@ -87,6 +88,13 @@ func load(n *actor.Node) (stop func()) {
 		}
 	})
 	return func() { cancel(); wg.Wait() }
+}
+
+// load calls orders every 20 ms until stopped.
+func load(n *actor.Node) (stop func()) {
+	return callEvery(n, func(ctx context.Context, c *patterns.Client, _ int) {
+		_, _ = c.Call(ctx, exchange.Named("orders"), wrapperspb.String("x"))
+	})
 }
 
 // TestDashboardInBrowser: the dashboard of n1 (this process) in headless

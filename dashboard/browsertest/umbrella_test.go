@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -68,27 +67,11 @@ func dashNode(t *testing.T, cookie, dir string) *actor.Node {
 }
 
 // askUsers asks the users service for a profile every 20 ms until
-// stopped, so the page has a rate to show; calls may fail during the
-// failover.
+// stopped.
 func askUsers(n *actor.Node) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		c := patterns.NewClient(n)
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for i := 0; ; i++ {
-			cctx, ccancel := context.WithTimeout(ctx, time.Second)
-			_, _ = users.Get(cctx, c, users.Config{}, fmt.Sprintf("user-%d", i%50))
-			ccancel()
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				return
-			}
-		}
+	return callEvery(n, func(ctx context.Context, c *patterns.Client, i int) {
+		_, _ = users.Get(ctx, c, users.Config{}, fmt.Sprintf("user-%d", i%50))
 	})
-	return func() { cancel(); wg.Wait() }
 }
 
 // controllers lists an exchange's controllers as the page shows them,
