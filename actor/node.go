@@ -143,6 +143,7 @@ func Start(cfg Config) (*Node, error) {
 			Logger:       n.log,
 			TickTime:     cfg.TickTime,
 			Incarnation:  inc,
+			Epoch:        n.epoch,
 			Limits:       cfg.Limits.transport(),
 		})
 		if err != nil {

@@ -348,6 +348,10 @@ func (d *decoder) envelope(b []byte, e *Envelope) bool {
 			e.ConnectionTag, ok = d.str(f)
 		case 13:
 			ok = d.header(f, &e.Headers)
+		case 14:
+			e.StartByNs, ok = int64(f.v), varint
+		case 15:
+			e.Attempt, ok = f.v, varint
 		}
 		return ok
 	})
