@@ -192,7 +192,7 @@ func (s *server) dispatch(req *Request) error {
 func (s *server) redirect(req *Request, to string) error {
 	n := s.p.Node()
 	req.hops++
-	if req.hops > s.spec.MaxHops {
+	if int(req.hops) > s.spec.MaxHops {
 		return fmt.Errorf("%w: %d hops", ErrRedirectLoop, req.hops)
 	}
 	if n.Whereis(RegisteredName(to)) == nil {
