@@ -4,6 +4,19 @@ import "context"
 
 type attemptKey struct{}
 
+// attemptCtx carries the attempt of a keyed request without a deadline.
+type attemptCtx struct {
+	context.Context
+	attempt uint64
+}
+
+func (c attemptCtx) Value(key any) any {
+	if _, ok := key.(attemptKey); ok {
+		return c.attempt
+	}
+	return c.Context.Value(key)
+}
+
 // Attempt returns the attempt of the keyed request whose handler got ctx
 // (exchange.Request.Attempt): a number that grows with every run of the
 // key, on any controller. ok is false for a request without a key. A

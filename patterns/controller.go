@@ -58,14 +58,17 @@ func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
 		return nil, err
 	}
 	ctx := context.Context(context.Background())
-	if a := req.Attempt(); a != 0 {
+	a := req.Attempt()
+	if a != 0 {
 		if err := exchange.CheckStart(p.Node(), req); err != nil {
 			return nil, err
 		}
-		ctx = context.WithValue(ctx, attemptKey{}, a)
+		if req.Deadline.IsZero() {
+			ctx = attemptCtx{ctx, a}
+		}
 	}
 	if !req.Deadline.IsZero() {
-		d := &deadlineCtx{Context: ctx, deadline: req.Deadline}
+		d := &deadlineCtx{Context: ctx, deadline: req.Deadline, attempt: a}
 		defer d.stop()
 		ctx = d
 	}
