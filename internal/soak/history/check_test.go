@@ -208,6 +208,9 @@ func TestSummary(t *testing.T) {
 	if s.Gaps != 1 {
 		t.Errorf("gaps %d, want 1", s.Gaps)
 	}
+	if s.Starts["app"] != 4 {
+		t.Errorf("instance starts %v, want app: 4", s.Starts)
+	}
 	var b bytes.Buffer
 	s.Print(&b)
 	for _, want := range []string{"request", "ErrNodeDown", "pause", "800ms", "violations: 0"} {

@@ -61,6 +61,7 @@ type Record struct {
 	Want     int       `json:"want,omitempty"`     // a stream's chunks asked for
 	Chunks   int       `json:"chunks,omitempty"`   // a stream's chunks received
 	InOrder  int       `json:"in_order,omitempty"` // of those, how many came in order before the first that did not
+	Backlog  int       `json:"backlog,omitempty"`  // a kill's: the tasks its node's queue held when killed
 	Gor      int       `json:"goroutines,omitempty"`
 	Heap     uint64    `json:"heap,omitempty"`
 }
