@@ -138,3 +138,29 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("cut after close: %v", err)
 	}
 }
+
+// ParseRoutes takes any string without panicking, and what it accepts
+// formats back to routes that parse the same.
+func FuzzParseRoutes(f *testing.F) {
+	for _, s := range []string{"", "127.0.0.1:1=127.0.0.1:2", "a=b,c=d", "x", "=y", "a=b,,c=d", "a=b=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := ParseRoutes(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadRoutes) {
+				t.Fatalf("ParseRoutes(%q): %v, not ErrBadRoutes", s, err)
+			}
+			return
+		}
+		back, err := ParseRoutes(FormatRoutes(r))
+		if err != nil || len(back) != len(r) {
+			t.Fatalf("ParseRoutes(%q) = %v; formatted and parsed again: %v, %v", s, r, back, err)
+		}
+		for k, v := range r {
+			if back[k] != v {
+				t.Fatalf("ParseRoutes(%q): %q=%q came back as %q", s, k, v, back[k])
+			}
+		}
+	})
+}
