@@ -48,8 +48,9 @@ func CheckStart(n *actor.Node, req *Request) error {
 	if !ok {
 		return fmt.Errorf("%w: no connection from %s to compare clocks with", ErrStale, from)
 	}
-	if late := n.Clock() - (req.startBy + lo); late > 0 {
-		return fmt.Errorf("%w: its start bound passed %v ago at least", ErrStale, late)
+	// now > startBy + lo, written so that no bound a peer sends overflows.
+	if since := n.Clock() - req.startBy; req.startBy < 0 || since > lo {
+		return fmt.Errorf("%w: its start bound passed %v ago at least", ErrStale, since-lo)
 	}
 	return nil
 }

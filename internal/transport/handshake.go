@@ -224,6 +224,9 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide,
 	}
 	proved := t.Clock()
 	tr.dialerClock = p.GetClockNs()
+	if tr.dialerClock < 0 { // a node's clock counts up from 0
+		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: a negative clock in the proof of %s", ErrHandshake, h.GetAddress()))
+	}
 	if !hmac.Equal(p.GetDigest(), tr.digest(t.cfg.Cookie, roleDialer)) {
 		return refuse(wire.Refusal_REFUSAL_COOKIE,
 			fmt.Errorf("%w: %s (node %q) does not prove our cookie", ErrBadCookie, h.GetAddress(), h.GetNode()))
