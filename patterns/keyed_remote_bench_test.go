@@ -39,34 +39,43 @@ func BenchmarkExchangeRemoteController(b *testing.B) {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 				defer cancel()
 				var next atomic.Uint64
-				b.ReportAllocs()
-				b.ResetTimer()
-				start := time.Now()
-				var wg sync.WaitGroup
-				per := b.N / callers
-				for i := 0; i < callers; i++ {
-					n := per
-					if i == 0 {
-						n += b.N % callers
+				callInParallel(b, callers, func() error {
+					var opts []RequestOption
+					if keyed {
+						opts = append(opts, WithIdempotencyKey(fmt.Sprint("k", next.Add(1))))
 					}
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						for j := 0; j < n; j++ {
-							var opts []RequestOption
-							if keyed {
-								opts = append(opts, WithIdempotencyKey(fmt.Sprint("k", next.Add(1))))
-							}
-							if _, err := cl.Call(ctx, ex, ping, opts...); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					}()
-				}
-				wg.Wait()
-				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+					_, err := cl.Call(ctx, ex, ping, opts...)
+					return err
+				})
 			})
 		}
 	}
+}
+
+// callInParallel runs call b.N times over callers goroutines and reports
+// the rate.
+func callInParallel(b *testing.B, callers int, call func() error) {
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	per := b.N / callers
+	for i := range callers {
+		n := per
+		if i == 0 {
+			n += b.N % callers
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				if err := call(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
 }
