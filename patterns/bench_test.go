@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +42,15 @@ func benchSetup(b *testing.B, remote bool) (*Client, exchange.Address) {
 	return NewClient(client), exchange.At(server.Address(), "ping")
 }
 
+// cpuTime is the CPU time (user and system) this process has used: all
+// the benchmark's nodes run in it, so its growth over b.N is the CPU per
+// request of the whole topology.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 func BenchmarkExchange(b *testing.B) {
 	for _, remote := range []bool{false, true} {
 		where := "node"
@@ -55,7 +65,7 @@ func BenchmarkExchange(b *testing.B) {
 				defer cancel()
 				b.ReportAllocs()
 				b.ResetTimer()
-				start := time.Now()
+				start, cpu0 := time.Now(), cpuTime()
 				var wg sync.WaitGroup
 				per := b.N / callers
 				for i := 0; i < callers; i++ {
@@ -76,6 +86,8 @@ func BenchmarkExchange(b *testing.B) {
 				}
 				wg.Wait()
 				b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 			})
 		}
 	}
