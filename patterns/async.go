@@ -32,7 +32,7 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 		return err
 	}
 	o.tag = tag
-	target, err := check(ctx, n, ex, msg, 0)
+	target, err := check(ctx, n, ex, msg, 0, nil)
 	if err != nil {
 		return err
 	}

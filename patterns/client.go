@@ -25,6 +25,8 @@ type Client struct {
 	// Intercept, if set, sees every request of Call (each try) and CallAll
 	// before it goes, and its outcome; see Interceptor. Nil costs nothing.
 	Intercept Interceptor
+
+	pids pidCache // of exchange.At addresses
 }
 
 // NewClient returns a client that sends from node n.
@@ -169,7 +171,7 @@ func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all boo
 // sendWith is send, with c.Intercept (if done is not nil) seeing the
 // request before it goes and its outcome in *done.
 func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions, done *func(error)) (actor.Pending, string, error) {
-	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
+	target, err := check(ctx, c.n, ex, msg, c.MaxPayload, &c.pids)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
@@ -187,14 +189,19 @@ func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all
 
 // check returns the PID of ex, after checking what can be checked before
 // sending: a name, and the payload's size when it will cross nodes. A
-// missing local exchange shows up as the Forward's ErrNoProcess.
-func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int) (*actor.PID, error) {
+// missing local exchange shows up as the Forward's ErrNoProcess. pids, if
+// not nil, caches the PIDs of addresses that name their node.
+func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int, pids *pidCache) (*actor.PID, error) {
 	if ex.Name == "" {
 		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}
-	target, err := ex.Resolve(ctx, n)
-	if err != nil {
-		return nil, err
+	target := pids.get(ex)
+	if target == nil {
+		var err error
+		if target, err = ex.Resolve(ctx, n); err != nil {
+			return nil, err
+		}
+		pids.put(ex, target)
 	}
 	if target.Address == n.Address() {
 		return target, nil
