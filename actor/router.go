@@ -68,7 +68,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 				return nil
 			}
 		}
-		if t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+		if t == nil || !t.enqueue(newCallMsg(rt, msg)) {
 			n.reply(rt, nil, noProcess(f.To))
 		}
 	case *wire.Frame_Reply:
