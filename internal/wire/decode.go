@@ -104,7 +104,7 @@ type decoder struct {
 // common frames (a call carrying an envelope, a reply carrying a small
 // message); a frame whose strings do not fit continues in a slab of its
 // own (see keep). Each block is a size class of its own as it is: 512,
-// 384, 384, 384 and 384 bytes.
+// 384, 352, 352 and 384 bytes.
 type (
 	callBody struct {
 		w    Frame_Call
@@ -125,14 +125,14 @@ type (
 		p    Payload
 		a    anypb.Any
 		from Pid
-		slab [128]byte
+		slab [144]byte
 	}
 	infoBody struct {
 		w    Frame_Info
 		p    Payload
 		a    anypb.Any
 		from Pid
-		slab [128]byte
+		slab [144]byte
 	}
 	envelopeBody struct {
 		e    Envelope
