@@ -59,7 +59,7 @@ func BenchmarkExchangeHop(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
-			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/req")
 		})
 	}
 }
