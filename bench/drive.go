@@ -29,6 +29,19 @@ type Outcome struct {
 	Elapsed time.Duration `json:"elapsed"` // from the first ping to the last pong
 	Latency Latency       `json:"latency"`
 	Err     string        `json:"err,omitempty"` // the shape failed: the first error
+	// A durable shape: Done is the tasks confirmed, Elapsed until the last
+	// confirm, Latency each confirm's; Completed the tasks acked by the
+	// workers, CompletedIn until the last ack.
+	Completed   int           `json:"completed,omitempty"`
+	CompletedIn time.Duration `json:"completed_in,omitempty"`
+}
+
+// CompletedRate is acked tasks per second (durable shapes).
+func (o Outcome) CompletedRate() float64 {
+	if o.CompletedIn <= 0 {
+		return 0
+	}
+	return float64(o.Completed) / o.CompletedIn.Seconds()
 }
 
 // Rate is cycles per second.

@@ -6,9 +6,11 @@ import (
 	"io"
 	"maps"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,10 @@ type Config struct {
 	Systems    []System
 	Topologies []Topology
 	Shapes     []Shape
+	// The durable-task topologies and shapes (durable.go), run after the
+	// seed's.
+	DurableTopologies []Topology
+	DurableShapes     []Shape
 
 	// AMQPURL is the RabbitMQ to call; AMQPError, when set, is why there is
 	// none (bench/rabbitmq.sh could not start it): every RabbitMQ shape is
@@ -91,14 +97,17 @@ type Report struct {
 	Others   float64       `json:"others"` // mean CPU % of other processes over all runs
 	Steal    float64       `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
 	Config   struct {
-		Systems    []System   `json:"systems"`
-		Topologies []Topology `json:"topologies"`
-		Shapes     []Shape    `json:"shapes"`
+		Systems           []System   `json:"systems"`
+		Topologies        []Topology `json:"topologies"`
+		Shapes            []Shape    `json:"shapes"`
+		DurableTopologies []Topology `json:"durable_topologies,omitempty"`
+		DurableShapes     []Shape    `json:"durable_shapes,omitempty"`
 	} `json:"config"`
 }
 
 type harness struct {
 	cfg  Config
+	dir  string // the durable roles' stores, removed at the end
 	nats string // the NATS URL, once started
 	natd *child // nats-server
 	nerr error  // why there is no NATS
@@ -136,9 +145,22 @@ func runComparison(cfg Config) *Report {
 		h.startNATS()
 		defer h.stopNATS()
 	}
+	rep.Config.DurableTopologies, rep.Config.DurableShapes = cfg.DurableTopologies, cfg.DurableShapes
+	if len(cfg.DurableTopologies) > 0 {
+		var err error
+		if h.dir, err = os.MkdirTemp("", "seedbench-durable."); err != nil {
+			rep.Errors = append(rep.Errors, "durable shapes: "+err.Error())
+			cfg.DurableTopologies = nil
+		}
+		defer os.RemoveAll(h.dir)
+	}
 	var others, steal []float64
-	for _, topo := range cfg.Topologies {
+	for _, topo := range append(slices.Clone(cfg.Topologies), cfg.DurableTopologies...) {
 		h.logf("== %s", topo)
+		shapes := cfg.Shapes
+		if topo.durable() {
+			shapes = cfg.DurableShapes
+		}
 		deps := map[System]*deployment{}
 		for _, sys := range cfg.Systems {
 			if sys.Has(topo) {
@@ -148,10 +170,13 @@ func runComparison(cfg Config) *Report {
 				}
 			}
 		}
-		for i, shape := range cfg.Shapes {
+		for i, shape := range shapes {
 			for _, sys := range rotate(cfg.Systems, i) {
 				r := Run{Topology: topo, System: sys, Shape: shape}
 				if d := deps[sys]; d == nil {
+					if topo.durable() {
+						continue // bare TCP has no durable queue
+					}
 					r.Absent = "no such topology: a broker cannot host its server"
 				} else {
 					r = h.measure(d, topo, shape)
@@ -219,6 +244,10 @@ func summary(r Run) string {
 		cpu = append(cpu, fmt.Sprintf("%s %.0f%%", c.Role, c.Percent))
 	}
 	l := r.Outcome.Latency
+	if r.Shape.Window > 0 {
+		return fmt.Sprintf("%9s confirmed/s %9s completed/s  %s CPU per task  confirm p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
+			thousands(int(r.Outcome.CompletedRate())), fmtCPU(r.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
+	}
 	return fmt.Sprintf("%9s cycles/s  %s CPU per cycle  p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
 		fmtCPU(r.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
 }
@@ -255,6 +284,12 @@ func (h *harness) deploy(topo Topology, sys System) *deployment {
 	fail := func(err error) *deployment {
 		d.teardown()
 		d.err = err
+		return d
+	}
+	if topo.durable() {
+		if err := h.deployDurable(d, topo, client, start); err != nil {
+			return fail(err)
+		}
 		return d
 	}
 	switch sys {
@@ -455,13 +490,23 @@ func (h *harness) startNATS() {
 		h.nerr = err
 		return
 	}
-	cmd := exec.Command(h.cfg.NATSServer, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
-	c, err := startChild("nats-server", cmd)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c, err := startNATSProcess("nats-server", h.cfg.NATSServer, addr, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err != nil {
 		h.nerr = err
 		return
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	h.natd, h.nats = c, "nats://"+addr
+}
+
+// startNATSProcess starts the nats-server binary with args and returns
+// once it listens on addr (its client port).
+func startNATSProcess(role, bin, addr string, args ...string) (*child, error) {
+	c, err := startChild(role, exec.Command(bin, args...))
+	if err != nil {
+		return nil, err
+	}
+	c.interrupt = true
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -470,14 +515,12 @@ func (h *harness) startNATS() {
 		}
 		select {
 		case <-c.done:
-			h.nerr = fmt.Errorf("nats-server exited at start%s", c.tail.report())
-			return
+			return nil, fmt.Errorf("%s exited at start%s", role, c.tail.report())
 		default:
 		}
 		if time.Now().After(deadline) {
 			c.terminate()
-			h.nerr = fmt.Errorf("nats-server did not listen on %s in 20 s%s", addr, c.tail.report())
-			return
+			return nil, fmt.Errorf("%s did not listen on %s in 20 s%s", role, addr, c.tail.report())
 		}
 		time.Sleep(50 * time.Millisecond) // polling a port another process opens: no event to wait on
 	}
@@ -485,7 +528,7 @@ func (h *harness) startNATS() {
 		for range c.lines {
 		}
 	}()
-	h.natd, h.nats = c, "nats://"+addr
+	return c, nil
 }
 
 func (h *harness) stopNATS() {
