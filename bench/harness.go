@@ -33,6 +33,12 @@ type Config struct {
 	AMQPURL   string
 	AMQPError string
 	BrokerPID int
+	// RabbitScript is bench/rabbitmq.sh, RabbitClusterDir the directory
+	// for the three-broker cluster it starts for the replicated durable
+	// shape (and stops after it); without them RabbitMQ's replicated
+	// shape runs on AMQPURL's single broker.
+	RabbitScript     string
+	RabbitClusterDir string
 	// NATSServer is a nats-server binary the harness starts on a free
 	// loopback port for the run (and stops after it).
 	NATSServer string
@@ -94,9 +100,12 @@ type Report struct {
 	Memory   []Memory      `json:"memory"`
 	Errors   []string      `json:"errors"` // failures outside the shapes (memory)
 	RSS      []ProcMem     `json:"rss"`
-	Others   float64       `json:"others"` // mean CPU % of other processes over all runs
-	Steal    float64       `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
-	Config   struct {
+	// RabbitReplicated says what RabbitMQ's replicated durable shape ran
+	// on: a three-broker cluster, or the single broker and why.
+	RabbitReplicated string  `json:"rabbit_replicated,omitempty"`
+	Others           float64 `json:"others"` // mean CPU % of other processes over all runs
+	Steal            float64 `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
+	Config           struct {
 		Systems           []System   `json:"systems"`
 		Topologies        []Topology `json:"topologies"`
 		Shapes            []Shape    `json:"shapes"`
@@ -107,6 +116,7 @@ type Report struct {
 
 type harness struct {
 	cfg  Config
+	rep  *Report
 	dir  string // the durable roles' stores, removed at the end
 	nats string // the NATS URL, once started
 	natd *child // nats-server
@@ -127,6 +137,7 @@ type deployment struct {
 	children []*child
 	procs    []proc
 	err      error
+	stops    []func() // after the children (a RabbitMQ cluster)
 }
 
 func (h *harness) logf(format string, a ...any) {
@@ -138,8 +149,8 @@ func (h *harness) logf(format string, a ...any) {
 // runComparison runs every shape of every system in every topology, the
 // systems interleaved shape by shape, then the memory measurements.
 func runComparison(cfg Config) *Report {
-	h := &harness{cfg: cfg}
 	rep := &Report{Machine: describeMachine(), Started: time.Now(), Versions: versions(cfg)}
+	h := &harness{cfg: cfg, rep: rep}
 	rep.Config.Systems, rep.Config.Topologies, rep.Config.Shapes = cfg.Systems, cfg.Topologies, cfg.Shapes
 	if has(cfg.Systems, NATS) {
 		h.startNATS()
@@ -393,6 +404,10 @@ func (d *deployment) teardown() {
 		d.children[i].stop()
 	}
 	d.children = nil
+	for _, stop := range d.stops {
+		stop()
+	}
+	d.stops = nil
 }
 
 // measure runs one shape on d, with the CPU time of d's processes, of the

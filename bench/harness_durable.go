@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,12 +56,23 @@ func (h *harness) deployDurable(d *deployment, topo Topology, client map[string]
 			return errors.New("no RabbitMQ: give -amqp")
 		}
 		client[envTarget] = h.cfg.AMQPURL
+		var brokers []proc
+		if h.cfg.BrokerPID > 0 {
+			brokers = []proc{{"broker", h.cfg.BrokerPID}}
+		}
+		if replicated {
+			url, pids, err := h.startRabbitCluster(d)
+			if err != nil {
+				h.rep.RabbitReplicated = "the single broker: " + err.Error()
+			} else {
+				h.rep.RabbitReplicated = "cluster"
+				client[envTarget], brokers = url, pids
+			}
+		}
 		if _, err := start(roleClient, "client (producers, workers)", client); err != nil {
 			return err
 		}
-		if h.cfg.BrokerPID > 0 {
-			d.procs = append(d.procs, proc{"broker", h.cfg.BrokerPID})
-		}
+		d.procs = append(d.procs, brokers...)
 		return nil
 	case NATS:
 		urls, err := h.startJetStream(d, dir, replicated)
@@ -122,4 +134,46 @@ func (h *harness) startJetStream(d *deployment, dir string, replicated bool) (st
 		d.procs = append(d.procs, proc{name, c.pid()})
 	}
 	return strings.Join(urls, ","), nil
+}
+
+// startRabbitCluster starts three clustered brokers with
+// bench/rabbitmq.sh start-cluster, to be stopped with d, and returns the
+// first one's AMQP URL and the brokers' beam.smp processes.
+func (h *harness) startRabbitCluster(d *deployment) (string, []proc, error) {
+	if h.cfg.RabbitScript == "" || h.cfg.RabbitClusterDir == "" {
+		return "", nil, errors.New("no -rabbit-script and -rabbit-cluster-dir to start a cluster with")
+	}
+	h.logf("   RabbitMQ: starting a cluster of three brokers (%s start-cluster)", h.cfg.RabbitScript)
+	stop := func() {
+		if out, err := exec.Command(h.cfg.RabbitScript, "stop-cluster", h.cfg.RabbitClusterDir).CombinedOutput(); err != nil {
+			h.logf("   RabbitMQ: the cluster did not stop cleanly: %v %s", err, oneLine(string(out)))
+		}
+	}
+	cmd := exec.Command(h.cfg.RabbitScript, "start-cluster", h.cfg.RabbitClusterDir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("rabbitmq.sh start-cluster: %v: %s", err, clip(oneLine(stderr.String()), 300))
+	}
+	d.stops = append(d.stops, stop)
+	var url string
+	var pids []proc
+	for _, l := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(l, "AMQP_URL="); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(l, "BEAM_PIDS="); ok {
+			for i, p := range strings.Split(v, ",") {
+				if pid, err := strconv.Atoi(strings.TrimSpace(p)); err == nil {
+					pids = append(pids, proc{fmt.Sprintf("broker %d", i+1), pid})
+				}
+			}
+		}
+	}
+	if url == "" || len(pids) != 3 {
+		return "", nil, fmt.Errorf("rabbitmq.sh start-cluster said %q", clip(oneLine(string(out)), 300))
+	}
+	return url, pids, nil
 }

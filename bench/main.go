@@ -86,6 +86,8 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs.StringVar(&cfg.AMQPURL, "amqp", "", "RabbitMQ's AMQP URL")
 	fs.StringVar(&cfg.AMQPError, "amqp-error", "", "why there is no RabbitMQ: its shapes are reported failed with this")
 	fs.IntVar(&cfg.BrokerPID, "broker-pid", 0, "RabbitMQ's beam.smp process, for its CPU and memory")
+	fs.StringVar(&cfg.RabbitScript, "rabbit-script", "", "bench/rabbitmq.sh, to start a three-broker cluster for the replicated durable shape")
+	fs.StringVar(&cfg.RabbitClusterDir, "rabbit-cluster-dir", "", "the directory of that cluster (bench/compare.sh stops it however the run ends)")
 	fs.StringVar(&cfg.NATSServer, "nats-server", "", "nats-server binary to start on loopback for the run")
 	fs.IntVar(&cfg.IdleActors, "idle-actors", 1000000, "idle actors to spawn for bytes per actor (0: skip)")
 	fs.IntVar(&cfg.IdleControllers, "idle-controllers", 1000000, "idle controllers to start for bytes per controller (0: skip)")

@@ -106,8 +106,13 @@ func (r *Report) durableMarkdown(w func(string, ...any)) {
 	w("*Durable, replicated*: Switchboard — `Spec.Replica`, a `hashicorp/raft` group of three nodes (three OS processes on loopback: ")
 	w("the leader holding the queue, producers and workers, and two standbys), a confirm once a majority stored the batch; ")
 	w("NATS — R3 on three `nats-server -js` clustered on loopback; ")
-	w("RabbitMQ — **the same single-broker quorum queue as in one node, not replicated**: a three-node RabbitMQ cluster on this ")
-	w("two-core machine is not part of the harness yet (docs/benchmarks.md, Durable tasks). ")
+	switch why, ok := strings.CutPrefix(r.RabbitReplicated, "the single broker: "); {
+	case r.RabbitReplicated == "cluster":
+		w("RabbitMQ — a quorum queue with a member on each of three clustered brokers on loopback (`bench/rabbitmq.sh start-cluster`, ")
+		w("started for this shape and stopped after it), the client connected to the first. ")
+	case ok:
+		w("RabbitMQ — **the same single-broker quorum queue as in one node, not replicated** (no cluster: %s). ", mdEscape(clip(why, 200)))
+	}
 	w("JetStream 2.9 acknowledges a publish once the stream's leader (R1) or a majority (R3) wrote it, without an fsync ")
 	w("(its file store syncs every two minutes); Switchboard and RabbitMQ's quorum queues fsync before they confirm.\n\n")
 
