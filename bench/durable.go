@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -111,38 +110,20 @@ func driveDurable(ctx context.Context, t durableTarget, acks *ackCounter, s Shap
 		out.Err = fmt.Sprintf("bad shape: %d tasks over %d producers, window %d", s.Cycles, s.Callers, s.Window)
 		return out
 	}
-	producers := make([]producer, 0, s.Callers)
-	defer func() {
-		for _, p := range producers {
-			p.close()
-		}
-	}()
-	for range s.Callers {
-		p, err := t.newProducer()
-		if err != nil {
-			out.Err = "opening a producer: " + err.Error()
-			return out
-		}
-		producers = append(producers, p)
+	producers, err := openAll(s.Callers, t.newProducer)
+	defer closeAll(producers)
+	if err != nil {
+		out.Err = "opening a producer: " + err.Error()
+		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	body := make([]byte, taskSize)
 	allAcked := acks.expect(s.Cycles)
 	lat := make([][]time.Duration, s.Callers)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
+	first := &firstError{cancel: cancel}
+	fail := first.set
+	var wg sync.WaitGroup
 	type pending struct {
 		c  confirm
 		t0 time.Time
@@ -193,20 +174,14 @@ func driveDurable(ctx context.Context, t durableTarget, acks *ackCounter, s Shap
 	}
 	out.Done = len(all)
 	out.Latency = percentiles(all)
-	if firstErr == nil {
+	if first.get() == nil {
 		select {
 		case <-allAcked:
 			out.Completed, out.CompletedIn = s.Cycles, time.Since(start)
 		case <-ctx.Done():
-			firstErr = fmt.Errorf("workers acked %d of %d tasks: %w", s.Cycles-acks.left(), s.Cycles, ctx.Err())
+			first.set(fmt.Errorf("workers acked %d of %d tasks: %w", s.Cycles-acks.left(), s.Cycles, ctx.Err()))
 		}
 	}
-	if firstErr != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			out.Err = fmt.Sprintf("not done after %v (%d of %d confirmed): %v", timeout, out.Done, s.Cycles, firstErr)
-		} else {
-			out.Err = firstErr.Error()
-		}
-	}
+	out.Err = first.report(ctx, timeout, fmt.Sprintf("%d of %d confirmed", out.Done, s.Cycles))
 	return out
 }

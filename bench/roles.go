@@ -171,14 +171,11 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 }
 
 func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
-	timeout, err := time.ParseDuration(os.Getenv(envTimeout))
-	if err != nil {
-		timeout = 3 * time.Minute
-	}
-	warmup, _ := strconv.Atoi(os.Getenv(envWarmup))
+	timeout, warmup := clientLimits()
 	system, at, queue := System(os.Getenv(envSystem)), os.Getenv(envTarget), os.Getenv(envQueue)
 	here := os.Getenv(envServe) == "1"
 	var t target
+	var err error
 	switch system {
 	case Switchboard:
 		if here {
@@ -210,6 +207,17 @@ func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
 	return 0
 }
 
+// clientLimits are a client's shape time limit and warm-up cycles, from
+// its environment.
+func clientLimits() (time.Duration, int) {
+	timeout, err := time.ParseDuration(os.Getenv(envTimeout))
+	if err != nil {
+		timeout = 3 * time.Minute
+	}
+	warmup, _ := strconv.Atoi(os.Getenv(envWarmup))
+	return timeout, warmup
+}
+
 // serveShapes answers each JSON Shape on stdin with run's JSON Outcome.
 func serveShapes(stdin io.Reader, stdout io.Writer, run func(Shape) Outcome) {
 	in := bufio.NewScanner(stdin)
@@ -227,16 +235,13 @@ func serveShapes(stdin io.Reader, stdout io.Writer, run func(Shape) Outcome) {
 // runDurableClient is the client of a durable topology: the queue's
 // producers and workers (for Switchboard, the queue's node too).
 func runDurableClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
-	timeout, err := time.ParseDuration(os.Getenv(envTimeout))
-	if err != nil {
-		timeout = 3 * time.Minute
-	}
-	warmup, _ := strconv.Atoi(os.Getenv(envWarmup))
+	timeout, warmup := clientLimits()
 	system, at, queue, dir := System(os.Getenv(envSystem)), os.Getenv(envTarget), os.Getenv(envQueue), os.Getenv(envDir)
 	replicated := os.Getenv(envDurable) == "replicated"
 	shape := DurableShapes()[0] // workers and prefetch: every durable shape has the same
 	acks := &ackCounter{}
 	var t durableTarget
+	var err error
 	switch system {
 	case Switchboard:
 		t, err = newSwitchboardDurable(setup, dir, replicated, shape.Workers, shape.Prefetch, acks)
