@@ -102,15 +102,7 @@ func newSwitchboardDurable(ctx context.Context, dir string, replicated bool, wor
 			acks.acked()
 		})
 		joined := make(chan struct{})
-		w.OnEvent = func(_ *actor.Process, ev any) {
-			if _, ok := ev.(*tasks.WorkerJoined); ok {
-				select {
-				case <-joined:
-				default:
-					close(joined)
-				}
-			}
-		}
+		w.OnEvent = closeOnFirst[*tasks.WorkerJoined](joined)
 		if _, err := t.node.Spawn(ctx, w); err != nil {
 			t.close()
 			return nil, err

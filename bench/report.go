@@ -253,15 +253,20 @@ func (r *Report) seedMarkdown(w func(string, ...any), chart string) {
 					w("| %s | %s | %s | **failed**: %s | | | | | |\n", t, s.Label(), sys, mdEscape(clip(e, 300)))
 					continue
 				}
-				var cpu []string
-				for _, c := range run.CPU {
-					cpu = append(cpu, fmt.Sprintf("%s %.0f %%", c.Role, c.Percent))
-				}
 				l := run.Outcome.Latency
 				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, s.Label(), sys, thousands(int(run.Outcome.Rate()+0.5)),
-					fmtCPU(run.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
+					fmtCPU(run.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), run.cpuList())
 			}
 		}
 	}
 
+}
+
+// cpuList is each process's CPU, "role N %, …", for the tables.
+func (r Run) cpuList() string {
+	var cpu []string
+	for _, c := range r.CPU {
+		cpu = append(cpu, fmt.Sprintf("%s %.0f %%", c.Role, c.Percent))
+	}
+	return strings.Join(cpu, ", ")
 }

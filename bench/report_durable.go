@@ -129,14 +129,10 @@ func (r *Report) durableMarkdown(w func(string, ...any)) {
 					w("| %s | %s | %s | **failed**: %s | | | | | | |\n", t, s.Label(), sys, mdEscape(clip(e, 300)))
 					continue
 				}
-				var cpu []string
-				for _, c := range run.CPU {
-					cpu = append(cpu, fmt.Sprintf("%s %.0f %%", c.Role, c.Percent))
-				}
 				l := run.Outcome.Latency
 				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, s.Label(), sys, thousands(int(run.Outcome.Rate()+0.5)),
 					thousands(int(run.Outcome.CompletedRate()+0.5)), fmtCPU(run.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999),
-					strings.Join(cpu, ", "))
+					run.cpuList())
 			}
 		}
 	}
