@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/supervisor"
 )
 
 // Switchboard's durable queue: exchange/tasks with Spec.Dir (one node) or
@@ -92,7 +93,12 @@ func newSwitchboardDurable(ctx context.Context, dir string, replicated bool, wor
 		}
 		spec.Dir = filepath.Join(dir, "queue")
 	}
-	if _, err := tasks.Start(ctx, t.node, spec); err != nil {
+	// Under a supervisor, as in a distributed application (distapp's
+	// tasks_process_test.go): a replicated queue that loses the Raft lead
+	// stops, and is started again to take it back; the shape running then
+	// fails with the producers' error, the next ones find the queue again.
+	if _, err := supervisor.Start(ctx, t.node, supervisor.Spec{Strategy: supervisor.OneForOne,
+		Children: []supervisor.ChildSpec{tasks.ChildSpec(spec)}}); err != nil {
 		t.close()
 		return nil, err
 	}

@@ -173,7 +173,7 @@ func runComparison(cfg Config) *Report {
 			shapes = cfg.DurableShapes
 		}
 		deps := map[System]*deployment{}
-		for _, sys := range cfg.Systems {
+		for _, sys := range deployOrder(topo, cfg.Systems) {
 			if sys.Has(topo) {
 				deps[sys] = h.deploy(topo, sys)
 				if err := deps[sys].err; err != nil {
@@ -224,6 +224,17 @@ func runComparison(cfg Config) *Report {
 	rep.Others, rep.Steal = mean(others), mean(steal)
 	rep.Took = time.Since(rep.Started)
 	return rep
+}
+
+// deployOrder is the order systems are deployed in topo: in the
+// replicated durable topology RabbitMQ first, whose cluster's start keeps
+// both cores busy for a minute or more and would otherwise starve an
+// idle Raft group already up, into an election.
+func deployOrder(topo Topology, systems []System) []System {
+	if topo != DurableReplicated || !has(systems, RabbitMQ) {
+		return systems
+	}
+	return append([]System{RabbitMQ}, slices.DeleteFunc(slices.Clone(systems), func(s System) bool { return s == RabbitMQ })...)
 }
 
 func has[T comparable](s []T, v T) bool {
