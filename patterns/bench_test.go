@@ -25,7 +25,7 @@ var pong = wrapperspb.String("pong")
 
 func pongHandler(context.Context, *exchange.Request) (any, error) { return pong, nil }
 
-func benchSetup(b *testing.B, remote bool) (*Client, exchange.Address) {
+func benchSetup(b testing.TB, remote bool) (*Client, exchange.Address) {
 	server := node(b, "server@localhost", remote)
 	startExchange(b, server, exchange.Spec{Name: "ping", Strategy: exchange.RoundRobin})
 	events := make(chan any, 10)
