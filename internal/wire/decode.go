@@ -137,7 +137,7 @@ type (
 	envelopeBody struct {
 		e    Envelope
 		a    anypb.Any
-		slab [112]byte
+		slab [96]byte // 112 before Envelope's start_by_ns and attempt
 	}
 )
 
