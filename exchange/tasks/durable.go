@@ -3,6 +3,7 @@ package tasks
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -92,9 +93,14 @@ const ReplicaLeadTimeout = 30 * time.Second
 func openReplicated(s *tasksServer, r *Replica, now int64) (*durable, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ReplicaLeadTimeout)
 	defer cancel()
+	r.active.Add(1) // until Terminate: a yielded member waits while a queue runs here
+	s.replicaActive = true
 	if err := r.lead(ctx); err != nil {
+		r.active.Add(-1)
+		s.replicaActive = false
 		return nil, err
 	}
+	r.queue.Store(s.p.Self())
 	d := &durable{s: s, segmentBytes: defaultSegmentBytes}
 	s.load(r.fsm.state(), now)
 	p := s.p
@@ -299,7 +305,9 @@ func (d *durable) onSynced(m tasksSynced) {
 		if d.failed == nil {
 			d.failed = m.err
 			d.reply(^uint64(0), m.err)
-			d.s.p.Stop(m.err)
+			if d.s.yielded == "" || !errors.Is(m.err, ErrNotLeader) {
+				d.s.p.Stop(m.err)
+			} // a queue that yielded the lead in a takeover waits, passive, for its application to stop it
 		}
 		return
 	}
