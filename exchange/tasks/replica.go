@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -110,7 +111,11 @@ func OpenReplica(ctx context.Context, n *actor.Node, cfg ReplicaConfig) (*Replic
 		}
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	// The freelist is not written at each commit (bbolt rebuilds it at
+	// open, as Consul has it): each Raft write is the log's pages and the
+	// meta page.
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
 	if err != nil {
 		return fail(err)
 	}
