@@ -284,8 +284,8 @@ type produced struct {
 
 // produce submits total keyed tasks with confirms (SubmitAsync, a window
 // of 256), runs event once a third are confirmed, and resubmits, with
-// the same key, every task whose confirm it did not get, until all are
-// confirmed.
+// the same key, every task whose confirm it did not get (before the next
+// new one), until all are confirmed.
 func (r *tasksRun) produce(total int, event func(confirmed int)) produced {
 	t := r.t
 	// The bounds grow with the run: under 3 min for the default 5,000,
@@ -297,7 +297,9 @@ func (r *tasksRun) produce(total int, event func(confirmed int)) produced {
 	var retry []string
 	var lastConfirm time.Time
 	var firstErr error
+	lastFailed := false
 	confirm := func(key string, err error) {
+		lastFailed = err != nil
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -319,8 +321,16 @@ func (r *tasksRun) produce(total int, event func(confirmed int)) produced {
 	}
 	var window []sent
 	eventAt, done := total/3, false
-	for i := range total {
+	for i := 0; i < total; {
 		key := fmt.Sprintf("k%07d", i)
+		if len(retry) > 0 { // a task whose confirm was lost: again, with its key, before the next one (within the key window)
+			key, retry = retry[0], retry[1:]
+			if lastFailed {
+				time.Sleep(10 * time.Millisecond) // the queue is away: pace the retries
+			}
+		} else {
+			i++
+		}
 		if !done && len(out.confirmed) >= eventAt {
 			event(len(out.confirmed))
 			done = true
