@@ -223,20 +223,33 @@ func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) 
 // log of a durable queue (seq is the commit that syncs it, for its
 // confirm to wait for) and the window. A submission that waited for room
 // comes in here too.
+//
+// A replicated queue holds the task until its record is committed
+// (d.held), and only then queues it for delivery: a task delivered before
+// and lost with its entry (the lead lost) would be submitted again by the
+// producer, with its key, and run as a second task.
 func (s *tasksServer) accept(msg any, enc *anypb.Any, prio int, key string, now int64) (seq uint64, err error) {
-	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+	held := 0
+	if s.d != nil {
+		held = len(s.d.held)
+	}
+	t, err := s.q.take(msg, enc, prio, s.dead.pending()+held)
+	if err != nil {
 		return 0, err
 	}
-	if key != "" {
-		s.q.ready.levels[prio].back().key = key // the task just queued
-	}
+	t.key = key
 	if s.d != nil {
 		seq = s.d.stored(s.q.nextID, prio, key, now, enc)
 	}
 	if key != "" {
 		s.keys.add(key, now, s.q.nextID, seq)
 	}
-	s.kick()
+	if s.d != nil && s.spec.Replica != nil {
+		s.d.held = append(s.d.held, heldTask{t: t, seq: seq})
+	} else {
+		s.q.ready.pushBack(t)
+	}
+	s.kick() // the mailbox run's end (flush) appends the records
 	return seq, nil
 }
 
