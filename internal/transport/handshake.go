@@ -194,9 +194,12 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide,
 	if err := readMsg(r, &h, maxHandshakeMsg); err != nil {
 		return "", peerSide{}, handshakeErr(err)
 	}
+	// A refusal is counted before the dialer can read it, so that whoever
+	// sees the dial fail also sees it in Stats.Refused.
 	refuse := func(why wire.Refusal, err error) (string, peerSide, error) {
+		t.refused.Add(1)
 		_ = sendMsg(w, &wire.Welcome{Refused: why})
-		return "", peerSide{}, err
+		return "", peerSide{}, countedRefusal{err}
 	}
 	if h.GetVersion() != protocolVersion {
 		return refuse(wire.Refusal_REFUSAL_VERSION,

@@ -357,9 +357,17 @@ func (t *Transport) handshakeFailed(peer string, err error) {
 		t.log.Debug("connection closed during the handshake", "peer", peer, "error", err)
 		return
 	}
-	t.refused.Add(1)
+	if !errors.As(err, new(countedRefusal)) {
+		t.refused.Add(1)
+	}
 	t.logRefusal("handshake refused", peer, err)
 }
+
+// countedRefusal is a handshake error already counted in Stats.Refused:
+// the listener counts a refusal before it writes it (welcome).
+type countedRefusal struct{ error }
+
+func (e countedRefusal) Unwrap() error { return e.error }
 
 func (t *Transport) accept() {
 	defer t.wg.Done()
