@@ -122,6 +122,8 @@ func TestCheck(t *testing.T) {
 		{"task applied twice", with(effect("T1", 60)), RuleAppliedTwice, []string{"t1"}},
 		{"request never answered", with(op("r3", OpRequest, 100, -1, 1000, "", "")), RuleHang, []string{"r3"}},
 		{"request answered past the margin", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout")), RuleHang, []string{"r4"}},
+		{"timeout with no fault near", with(op("r6", OpRequest, 100, 1100, 1100, OutcomeError, ErrTimeout)), RuleCalmTimeout, []string{"r6"}},
+		{"timeout after a fault, within the settle time", with(op("r6", OpRequest, 5900, 6900, 6900, OutcomeError, ErrTimeout)), "", nil},
 		{"failure without a typed error", with(op("r5", OpRequest, 100, 200, 1000, OutcomeError, ErrUntyped)), RuleUntyped, []string{"r5"}},
 		{"event lost", slices.DeleteFunc(good(), func(r Record) bool { return r.Type == TypeDelivery }), RuleEventLost, []string{"e1->s1"}},
 		{"event lost with no fault near", with(pub("e4", "n1", "user.x", 2000)), RuleEventLost, []string{"e4->s1"}},
