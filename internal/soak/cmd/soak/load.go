@@ -21,18 +21,20 @@ import (
 // publishes and keyed durable tasks, each with a deadline, each recorded
 // from invocation to outcome.
 type load struct {
-	n       *actor.Node
-	r       *run
-	client  *patterns.Client
-	tasks   *patterns.Tasks
-	done    chan struct{}
-	wg      sync.WaitGroup
-	seq     atomic.Uint64
-	untyped atomic.Int64
-	skew    atomic.Int64 // nanoseconds the clients' deadlines come early (a skew fault)
-	mu      sync.Mutex
-	retry   []string // task keys whose confirm did not come
-	queue   exchange.Address
+	n         *actor.Node
+	r         *run
+	client    *patterns.Client
+	tasks     *patterns.Tasks
+	done      chan struct{}
+	wg        sync.WaitGroup
+	seq       atomic.Uint64
+	untyped   atomic.Int64
+	skew      atomic.Int64 // nanoseconds the clients' deadlines come early (a skew fault)
+	mu        sync.Mutex
+	retry     []string // task keys whose confirm did not come
+	keyedN    int      // keyed requests sent
+	lastKeyed string   // the key of the last keyed request answered
+	queue     exchange.Address
 }
 
 func newLoad(n *actor.Node, r *run) *load {
@@ -101,9 +103,24 @@ func (l *load) request(ctx context.Context, id string, _ *history.Record) error 
 	return err
 }
 
+// keyed sends a new key or, every fifth time, again the key last
+// answered: a client repeating a request whose answer it lost. The
+// exchange's idempotency table answers the repeat with the first run's
+// outcome; the handler must not run it again (applied-twice otherwise).
 func (l *load) keyed(ctx context.Context, id string, rec *history.Record) error {
-	rec.Key = id
-	_, err := l.client.Call(ctx, exchange.At(l.r.hub, exKeyed), wrapperspb.String(id), patterns.WithIdempotencyKey(id))
+	key := id
+	l.mu.Lock()
+	if l.keyedN++; l.keyedN%5 == 0 && l.lastKeyed != "" {
+		key = l.lastKeyed
+	}
+	l.mu.Unlock()
+	rec.Key = key
+	_, err := l.client.Call(ctx, exchange.At(l.r.hub, exKeyed), wrapperspb.String(key), patterns.WithIdempotencyKey(key))
+	if err == nil {
+		l.mu.Lock()
+		l.lastKeyed = key
+		l.mu.Unlock()
+	}
 	return err
 }
 
