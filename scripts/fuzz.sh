@@ -44,15 +44,16 @@ targets | xargs -P "$FUZZJOBS" -L 1 bash -c 'one "$0" "$1"'
 
 # Summary: the last progress line of each log holds the totals.
 status=0
-printf '%-42s %-8s %12s %8s\n' target result execs new
+printf '%-52s %-6s %8s %12s %6s\n' target result elapsed execs new
 while read -r dir name; do
 	log="$FUZZOUT/$(echo "$dir" | tr / .).$name.log"
 	rc=$(sed -n 's/^rc=//p' "$log")
 	last=$(grep -E '^fuzz: elapsed: .*execs: ' "$log" | tail -1)
+	elapsed=$(echo "$last" | sed -nE 's/^fuzz: elapsed: ([^,]*),.*/\1/p')
 	execs=$(echo "$last" | sed -nE 's/.*execs: ([0-9]+).*/\1/p')
 	newi=$(echo "$last" | sed -nE 's/.*new interesting: ([0-9]+).*/\1/p')
 	res=ok
 	if [ "$rc" != 0 ]; then res=FAIL; status=1; fi
-	printf '%-42s %-8s %12s %8s\n' "$dir.$name" "$res" "${execs:-?}" "${newi:-?}"
+	printf '%-52s %-6s %8s %12s %6s\n' "$dir.$name" "$res" "${elapsed:-?}" "${execs:-?}" "${newi:-?}"
 done < <(targets)
 exit $status
