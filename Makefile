@@ -19,7 +19,7 @@ bench:
 	go test -run '^$$' -bench . -benchmem ./actor
 	go test -run '^$$' -bench Exchange -benchtime 100000x ./patterns
 
-## bench-compare: the seed benchmark beside RabbitMQ and NATS (installed with apt-get if missing), about ten minutes; writes bench/out/ and docs/benchmarks.md
+## bench-compare: the seed benchmark and the durable-task shapes beside RabbitMQ and NATS (installed with apt-get if missing), about ten minutes; writes bench/out/ and docs/benchmarks.md
 bench-compare:
 	bench/compare.sh
 

@@ -74,7 +74,7 @@ func (n *Node) call(ctx context.Context, from, to *PID, msg any) (any, error) {
 // other errors are those of encoding and sending to another node.
 func (n *Node) sendCall(from, to *PID, msg any, rt replyTo) error {
 	if n.isLocal(to) {
-		if t := n.local(to); t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+		if t := n.local(to); t == nil || !t.enqueue(newCallMsg(rt, msg)) {
 			return ErrNoProcess
 		}
 		return nil

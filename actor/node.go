@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -57,6 +58,14 @@ type Config struct {
 	// declared down within the larger + TickTime/4, and never for a
 	// silence shorter than its own ticks.
 	TickTime time.Duration
+	// Dial, if set, opens the connections to other nodes (and the
+	// dialbacks that confirm the nodes that connect) in place of a TCP dial
+	// of their address: a tunnel, or a test's proxy that cuts the link
+	// between two nodes (internal/linkproxy, used by make soak). The
+	// address is the one the other node listens on, as its PIDs carry it;
+	// TLS and the handshake run over what Dial returns. Default: a TCP
+	// dial.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// Limits bound what other nodes can make this one hold: connections in
 	// their handshake, frames being read, messages queued for a node that
 	// does not read them. See Limits.
@@ -143,6 +152,7 @@ func Start(cfg Config) (*Node, error) {
 			Logger:       n.log,
 			TickTime:     cfg.TickTime,
 			Incarnation:  inc,
+			Dial:         cfg.Dial,
 			Limits:       cfg.Limits.transport(),
 		})
 		if err != nil {

@@ -302,6 +302,7 @@ func (p *Process) dispatch(m any) {
 	case *callMsg:
 		if _, ok := m.msg.(*wire.InspectProcess); ok {
 			p.node.reply(m.from, p.inspect(), nil)
+			m.free()
 			return
 		}
 		p.cur, p.deferred = m, false
@@ -310,6 +311,7 @@ func (p *Process) dispatch(m any) {
 			p.node.reply(m.from, reply, err)
 		}
 		p.cur = nil
+		m.free()
 	case *castMsg:
 		p.server.HandleCast(p, m.msg)
 	case *exitSig:
@@ -341,6 +343,7 @@ func guard(msg any) any {
 func (p *Process) drain(m any) {
 	if c, ok := m.(*callMsg); ok {
 		p.node.reply(c.from, nil, ErrNoProcess)
+		c.free()
 	}
 }
 

@@ -41,13 +41,15 @@ func (n *Node) badFrame(err error) {
 }
 
 func (n *Node) handleFrame(f *wire.Frame) error {
-	from := fromWire(f.GetFrom())
-	if from == nil && f.GetReply() == nil {
+	sender := f.GetFrom()
+	if !validPID(sender) && f.GetReply() == nil {
 		return fmt.Errorf("%w: no sender", ErrBadFrame)
 	}
+	// The sender's PID is made only where it is kept (a call or a reply
+	// needs only its address): one allocation less per call.
 	switch b := f.Body.(type) {
 	case *wire.Frame_Call:
-		rt := replyTo{addr: from.Address, ref: b.Call.GetRef()}
+		rt := replyTo{addr: sender.Address, ref: b.Call.GetRef()}
 		if a := b.Call.GetReplyAddress(); a != "" {
 			rt.addr = a
 		}
@@ -57,7 +59,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			return err
 		}
 		if f.To == spawnID {
-			n.spawnFor(from, rt, msg)
+			n.spawnFor(fromWire(sender), rt, msg)
 			return nil
 		}
 		t := n.procByID(f.To)
@@ -66,7 +68,7 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 				return nil
 			}
 		}
-		if t == nil || !t.enqueue(&callMsg{from: rt, msg: msg}) {
+		if t == nil || !t.enqueue(newCallMsg(rt, msg)) {
 			n.reply(rt, nil, noProcess(f.To))
 		}
 	case *wire.Frame_Reply:
@@ -100,6 +102,16 @@ func (n *Node) handleFrame(f *wire.Frame) error {
 			_, cast := b.(*wire.Frame_Cast)
 			_ = t.admit(nil, msg, cast) // a full mailbox drops it, counted
 		}
+	default:
+		return n.handleSignal(fromWire(sender), f)
+	}
+	return nil
+}
+
+// handleSignal handles the frames of links, monitors and exits, from
+// from (not nil).
+func (n *Node) handleSignal(from *PID, f *wire.Frame) error {
+	switch b := f.Body.(type) {
 	case *wire.Frame_Link:
 		if !n.addLink(f.To, from) {
 			n.exitSignal(NewPID(n.addr, f.To), from, ErrNoProcess, true)
@@ -158,8 +170,11 @@ func toWire(pid *PID) *wire.Pid {
 	return &wire.Pid{Address: pid.Address, Id: pid.Id}
 }
 
+// validPID reports whether p names a process: fromWire(p) is not nil.
+func validPID(p *wire.Pid) bool { return p != nil && p.Address != "" && p.Id != "" }
+
 func fromWire(p *wire.Pid) *PID {
-	if p == nil || p.Address == "" || p.Id == "" {
+	if !validPID(p) {
 		return nil
 	}
 	return NewPID(p.Address, p.Id)

@@ -117,7 +117,7 @@ func TestHarnessNATS(t *testing.T) {
 	cfg := tiny(t, NATS)
 	cfg.NATSServer = bin
 	cfg.Topologies = []Topology{OneNode, ThreeNodes}
-	cfg.Shapes = []Shape{{20, 1}, {40, 4}}
+	cfg.Shapes = []Shape{{Cycles: 20, Callers: 1}, {Cycles: 40, Callers: 4}}
 	rep := runComparison(cfg)
 	if len(rep.Runs) != 4 {
 		t.Fatalf("%d runs; want 4", len(rep.Runs))

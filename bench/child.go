@@ -22,6 +22,9 @@ type child struct {
 	lines chan string // stdout, line by line; closed when the process ends
 	tail  *tailBuffer // the end of its stderr, for error reports
 	done  chan struct{}
+	// interrupt: a server that does not read its stdin (nats-server),
+	// stopped with SIGINT.
+	interrupt bool
 }
 
 // startRole starts the harness's binary in role with env added, and waits
@@ -117,6 +120,10 @@ func (c *child) run(s Shape, wait time.Duration) (Outcome, error) {
 // stop closes the child's stdin, which ends every role, and kills it if
 // it has not exited within ten seconds.
 func (c *child) stop() {
+	if c.interrupt {
+		c.terminate()
+		return
+	}
 	_ = c.stdin.Close()
 	select {
 	case <-c.done:

@@ -3,7 +3,8 @@
 # RabbitMQ and NATS from Debian's packages if missing (saying so), starts a
 # private RabbitMQ on loopback (bench/rabbitmq.sh), runs the benchmark
 # (Switchboard, RabbitMQ and NATS interleaved; the harness starts and stops
-# nats-server itself), writes bench/out/ and the results section of
+# nats-server itself, and a RabbitMQ cluster of three for the replicated
+# durable-task shape), writes bench/out/ and the results section of
 # docs/benchmarks.md, and stops RabbitMQ, its epmd and its helpers however
 # the run ends, a SIGKILL of this script included. Extra arguments go to the benchmark (cd bench && go run . -h).
 # If RabbitMQ cannot be installed or started, the run goes on and reports
@@ -19,11 +20,13 @@ self=$$
   trap '' INT TERM HUP
   tail --pid="$self" -f /dev/null
   if [ -d "$dir" ]; then
+    bench/rabbitmq.sh stop-cluster "$dir/cluster"
     bench/rabbitmq.sh stop "$dir/rabbitmq"
     rm -rf "$dir"
   fi
 ) </dev/null >/dev/null 2>&1 &
 cleanup() {
+  [ -d "$dir/cluster" ] && { bench/rabbitmq.sh stop-cluster "$dir/cluster" || echo "compare.sh: the RabbitMQ cluster did not stop cleanly" >&2; }
   bench/rabbitmq.sh stop "$dir/rabbitmq" || echo "compare.sh: RabbitMQ did not stop cleanly" >&2
   rm -rf "$dir" # the watchdog, when this shell is gone, finds nothing to do
 }
@@ -41,7 +44,9 @@ elif out="$(bench/rabbitmq.sh start "$dir/rabbitmq" 2>"$dir/start.err")"; then
   url="$(sed -n 's/^AMQP_URL=//p' <<<"$out")"
   pid="$(sed -n 's/^BEAM_PID=//p' <<<"$out")"
   echo "compare.sh: RabbitMQ at $url (beam.smp pid $pid)" >&2
-  amqp=(-amqp "$url" -broker-pid "$pid")
+  # The replicated durable shape's three-broker cluster: the harness starts
+  # it for that shape and stops it after; the traps above stop it too.
+  amqp=(-amqp "$url" -broker-pid "$pid" -rabbit-script bench/rabbitmq.sh -rabbit-cluster-dir "$dir/cluster")
 else
   cat "$dir/start.err" >&2
   amqp=(-amqp-error "RabbitMQ did not start: $(head -1 "$dir/start.err" | cut -c1-400)")

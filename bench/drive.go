@@ -29,6 +29,19 @@ type Outcome struct {
 	Elapsed time.Duration `json:"elapsed"` // from the first ping to the last pong
 	Latency Latency       `json:"latency"`
 	Err     string        `json:"err,omitempty"` // the shape failed: the first error
+	// A durable shape: Done is the tasks confirmed, Elapsed until the last
+	// confirm, Latency each confirm's; Completed the tasks acked by the
+	// workers, CompletedIn until the last ack.
+	Completed   int           `json:"completed,omitempty"`
+	CompletedIn time.Duration `json:"completed_in,omitempty"`
+}
+
+// CompletedRate is acked tasks per second (durable shapes).
+func (o Outcome) CompletedRate() float64 {
+	if o.CompletedIn <= 0 {
+		return 0
+	}
+	return float64(o.Completed) / o.CompletedIn.Seconds()
 }
 
 // Rate is cycles per second.
@@ -48,36 +61,18 @@ func drive(ctx context.Context, t target, s Shape, timeout time.Duration) Outcom
 		out.Err = fmt.Sprintf("bad shape: %d cycles over %d callers", s.Cycles, s.Callers)
 		return out
 	}
-	callers := make([]caller, 0, s.Callers)
-	defer func() {
-		for _, c := range callers {
-			c.close()
-		}
-	}()
-	for range s.Callers {
-		c, err := t.newCaller()
-		if err != nil {
-			out.Err = "opening a caller: " + err.Error()
-			return out
-		}
-		callers = append(callers, c)
+	callers, err := openAll(s.Callers, t.newCaller)
+	defer closeAll(callers)
+	if err != nil {
+		out.Err = "opening a caller: " + err.Error()
+		return out
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	lat := make([][]time.Duration, s.Callers)
-	var (
-		mu       sync.Mutex
-		firstErr error
-		wg       sync.WaitGroup
-	)
-	fail := func(err error) {
-		mu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		mu.Unlock()
-		cancel()
-	}
+	first := &firstError{cancel: cancel}
+	fail := first.set
+	var wg sync.WaitGroup
 	start := time.Now()
 	for i, c := range callers {
 		n := s.share(i)
@@ -104,12 +99,62 @@ func drive(ctx context.Context, t target, s Shape, timeout time.Duration) Outcom
 	}
 	out.Done = len(all)
 	out.Latency = percentiles(all)
-	if firstErr != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			out.Err = fmt.Sprintf("not done after %v (%d of %d cycles): %v", timeout, out.Done, s.Cycles, firstErr)
-		} else {
-			out.Err = firstErr.Error()
-		}
-	}
+	out.Err = first.report(ctx, timeout, fmt.Sprintf("%d of %d cycles", out.Done, s.Cycles))
 	return out
+}
+
+// openAll opens n callers (or producers) with open; on an error it returns
+// those it opened, for closeAll.
+func openAll[T interface{ close() }](n int, open func() (T, error)) ([]T, error) {
+	out := make([]T, 0, n)
+	for range n {
+		c, err := open()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func closeAll[T interface{ close() }](cs []T) {
+	for _, c := range cs {
+		c.close()
+	}
+}
+
+// firstError keeps the first error of a shape's goroutines and cancels
+// the others' context: their errors follow from the cancel.
+type firstError struct {
+	mu     sync.Mutex
+	err    error
+	cancel context.CancelFunc
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+	f.cancel()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// report is the shape's error, "" if none: past its time limit (ctx's)
+// it says how far it got (done).
+func (f *firstError) report(ctx context.Context, timeout time.Duration, done string) string {
+	err := f.get()
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("not done after %v (%s): %v", timeout, done, err)
+	}
+	return err.Error()
 }

@@ -11,6 +11,7 @@ replace github.com/switchboard-go/switchboard => ../
 
 require (
 	github.com/nats-io/nats.go v1.55.0
+	github.com/planetscale/vtprotobuf v0.6.0
 	github.com/rabbitmq/amqp091-go v1.16.0
 	go.uber.org/goleak v1.3.0
 	gonum.org/v1/plot v0.17.0

@@ -6,9 +6,11 @@ import (
 	"io"
 	"maps"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +21,10 @@ type Config struct {
 	Systems    []System
 	Topologies []Topology
 	Shapes     []Shape
+	// The durable-task topologies and shapes (durable.go), run after the
+	// seed's.
+	DurableTopologies []Topology
+	DurableShapes     []Shape
 
 	// AMQPURL is the RabbitMQ to call; AMQPError, when set, is why there is
 	// none (bench/rabbitmq.sh could not start it): every RabbitMQ shape is
@@ -27,6 +33,12 @@ type Config struct {
 	AMQPURL   string
 	AMQPError string
 	BrokerPID int
+	// RabbitScript is bench/rabbitmq.sh, RabbitClusterDir the directory
+	// for the three-broker cluster it starts for the replicated durable
+	// shape (and stops after it); without them RabbitMQ's replicated
+	// shape runs on AMQPURL's single broker.
+	RabbitScript     string
+	RabbitClusterDir string
 	// NATSServer is a nats-server binary the harness starts on a free
 	// loopback port for the run (and stops after it).
 	NATSServer string
@@ -88,17 +100,24 @@ type Report struct {
 	Memory   []Memory      `json:"memory"`
 	Errors   []string      `json:"errors"` // failures outside the shapes (memory)
 	RSS      []ProcMem     `json:"rss"`
-	Others   float64       `json:"others"` // mean CPU % of other processes over all runs
-	Steal    float64       `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
-	Config   struct {
-		Systems    []System   `json:"systems"`
-		Topologies []Topology `json:"topologies"`
-		Shapes     []Shape    `json:"shapes"`
+	// RabbitReplicated says what RabbitMQ's replicated durable shape ran
+	// on: a three-broker cluster, or the single broker and why.
+	RabbitReplicated string  `json:"rabbit_replicated,omitempty"`
+	Others           float64 `json:"others"` // mean CPU % of other processes over all runs
+	Steal            float64 `json:"steal"`  // mean CPU % stolen by the hypervisor over all runs
+	Config           struct {
+		Systems           []System   `json:"systems"`
+		Topologies        []Topology `json:"topologies"`
+		Shapes            []Shape    `json:"shapes"`
+		DurableTopologies []Topology `json:"durable_topologies,omitempty"`
+		DurableShapes     []Shape    `json:"durable_shapes,omitempty"`
 	} `json:"config"`
 }
 
 type harness struct {
 	cfg  Config
+	rep  *Report
+	dir  string // the durable roles' stores, removed at the end
 	nats string // the NATS URL, once started
 	natd *child // nats-server
 	nerr error  // why there is no NATS
@@ -118,6 +137,7 @@ type deployment struct {
 	children []*child
 	procs    []proc
 	err      error
+	stops    []func() // after the children (a RabbitMQ cluster)
 }
 
 func (h *harness) logf(format string, a ...any) {
@@ -129,18 +149,31 @@ func (h *harness) logf(format string, a ...any) {
 // runComparison runs every shape of every system in every topology, the
 // systems interleaved shape by shape, then the memory measurements.
 func runComparison(cfg Config) *Report {
-	h := &harness{cfg: cfg}
 	rep := &Report{Machine: describeMachine(), Started: time.Now(), Versions: versions(cfg)}
+	h := &harness{cfg: cfg, rep: rep}
 	rep.Config.Systems, rep.Config.Topologies, rep.Config.Shapes = cfg.Systems, cfg.Topologies, cfg.Shapes
 	if has(cfg.Systems, NATS) {
 		h.startNATS()
 		defer h.stopNATS()
 	}
+	rep.Config.DurableTopologies, rep.Config.DurableShapes = cfg.DurableTopologies, cfg.DurableShapes
+	if len(cfg.DurableTopologies) > 0 {
+		var err error
+		if h.dir, err = os.MkdirTemp("", "seedbench-durable."); err != nil {
+			rep.Errors = append(rep.Errors, "durable shapes: "+err.Error())
+			cfg.DurableTopologies = nil
+		}
+		defer os.RemoveAll(h.dir)
+	}
 	var others, steal []float64
-	for _, topo := range cfg.Topologies {
+	for _, topo := range append(slices.Clone(cfg.Topologies), cfg.DurableTopologies...) {
 		h.logf("== %s", topo)
+		shapes := cfg.Shapes
+		if topo.durable() {
+			shapes = cfg.DurableShapes
+		}
 		deps := map[System]*deployment{}
-		for _, sys := range cfg.Systems {
+		for _, sys := range deployOrder(topo, cfg.Systems) {
 			if sys.Has(topo) {
 				deps[sys] = h.deploy(topo, sys)
 				if err := deps[sys].err; err != nil {
@@ -148,10 +181,13 @@ func runComparison(cfg Config) *Report {
 				}
 			}
 		}
-		for i, shape := range cfg.Shapes {
+		for i, shape := range shapes {
 			for _, sys := range rotate(cfg.Systems, i) {
 				r := Run{Topology: topo, System: sys, Shape: shape}
 				if d := deps[sys]; d == nil {
+					if topo.durable() {
+						continue // bare TCP has no durable queue
+					}
 					r.Absent = "no such topology: a broker cannot host its server"
 				} else {
 					r = h.measure(d, topo, shape)
@@ -190,6 +226,17 @@ func runComparison(cfg Config) *Report {
 	return rep
 }
 
+// deployOrder is the order systems are deployed in topo: in the
+// replicated durable topology RabbitMQ first, whose cluster's start keeps
+// both cores busy for a minute or more and would otherwise starve an
+// idle Raft group already up, into an election.
+func deployOrder(topo Topology, systems []System) []System {
+	if topo != DurableReplicated || !has(systems, RabbitMQ) {
+		return systems
+	}
+	return append([]System{RabbitMQ}, slices.DeleteFunc(slices.Clone(systems), func(s System) bool { return s == RabbitMQ })...)
+}
+
 func has[T comparable](s []T, v T) bool {
 	for _, x := range s {
 		if x == v {
@@ -219,6 +266,10 @@ func summary(r Run) string {
 		cpu = append(cpu, fmt.Sprintf("%s %.0f%%", c.Role, c.Percent))
 	}
 	l := r.Outcome.Latency
+	if r.Shape.Window > 0 {
+		return fmt.Sprintf("%9s confirmed/s %9s completed/s  %s CPU per task  confirm p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
+			thousands(int(r.Outcome.CompletedRate())), fmtCPU(r.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
+	}
 	return fmt.Sprintf("%9s cycles/s  %s CPU per cycle  p50 %s p99 %s p99.9 %s  CPU %s", thousands(int(r.Outcome.Rate())),
 		fmtCPU(r.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
 }
@@ -255,6 +306,12 @@ func (h *harness) deploy(topo Topology, sys System) *deployment {
 	fail := func(err error) *deployment {
 		d.teardown()
 		d.err = err
+		return d
+	}
+	if topo.durable() {
+		if err := h.deployDurable(d, topo, client, start); err != nil {
+			return fail(err)
+		}
 		return d
 	}
 	switch sys {
@@ -358,6 +415,10 @@ func (d *deployment) teardown() {
 		d.children[i].stop()
 	}
 	d.children = nil
+	for _, stop := range d.stops {
+		stop()
+	}
+	d.stops = nil
 }
 
 // measure runs one shape on d, with the CPU time of d's processes, of the
@@ -455,13 +516,23 @@ func (h *harness) startNATS() {
 		h.nerr = err
 		return
 	}
-	cmd := exec.Command(h.cfg.NATSServer, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
-	c, err := startChild("nats-server", cmd)
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	c, err := startNATSProcess("nats-server", h.cfg.NATSServer, addr, "-a", "127.0.0.1", "-p", strconv.Itoa(port))
 	if err != nil {
 		h.nerr = err
 		return
 	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	h.natd, h.nats = c, "nats://"+addr
+}
+
+// startNATSProcess starts the nats-server binary with args and returns
+// once it listens on addr (its client port).
+func startNATSProcess(role, bin, addr string, args ...string) (*child, error) {
+	c, err := startChild(role, exec.Command(bin, args...))
+	if err != nil {
+		return nil, err
+	}
+	c.interrupt = true
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
@@ -470,14 +541,12 @@ func (h *harness) startNATS() {
 		}
 		select {
 		case <-c.done:
-			h.nerr = fmt.Errorf("nats-server exited at start%s", c.tail.report())
-			return
+			return nil, fmt.Errorf("%s exited at start%s", role, c.tail.report())
 		default:
 		}
 		if time.Now().After(deadline) {
 			c.terminate()
-			h.nerr = fmt.Errorf("nats-server did not listen on %s in 20 s%s", addr, c.tail.report())
-			return
+			return nil, fmt.Errorf("%s did not listen on %s in 20 s%s", role, addr, c.tail.report())
 		}
 		time.Sleep(50 * time.Millisecond) // polling a port another process opens: no event to wait on
 	}
@@ -485,7 +554,7 @@ func (h *harness) startNATS() {
 		for range c.lines {
 		}
 	}()
-	h.natd, h.nats = c, "nats://"+addr
+	return c, nil
 }
 
 func (h *harness) stopNATS() {

@@ -73,17 +73,21 @@ func main() {
 	}
 }
 
-var topologyNames = map[string]Topology{"one": OneNode, "three": ThreeNodes, "colocated": TwoNodes}
+var topologyNames = map[string]Topology{"one": OneNode, "three": ThreeNodes, "colocated": TwoNodes,
+	"durable": DurableOne, "replicated": DurableReplicated}
 
 func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	systems := fs.String("systems", "Switchboard,RabbitMQ,NATS,TCP", "systems to compare, comma-separated (TCP: bare TCP, the floor)")
-	topos := fs.String("topologies", "one,three,colocated", "topologies: one (node), three (nodes), colocated (exchange on the controller's node)")
+	topos := fs.String("topologies", "one,three,colocated,durable,replicated", "topologies: one (node), three (nodes), colocated (exchange on the controller's node); "+
+		"durable (durable tasks in one node), replicated (durable tasks replicated to two standbys)")
 	scale := fs.Int("scale", 1, "divide every shape's cycles by this (1: the seed's shapes)")
 	callers := fs.String("callers", "", "run only the shapes with these numbers of callers, comma-separated (1: the sequential ones); empty: all")
 	fs.StringVar(&cfg.AMQPURL, "amqp", "", "RabbitMQ's AMQP URL")
 	fs.StringVar(&cfg.AMQPError, "amqp-error", "", "why there is no RabbitMQ: its shapes are reported failed with this")
 	fs.IntVar(&cfg.BrokerPID, "broker-pid", 0, "RabbitMQ's beam.smp process, for its CPU and memory")
+	fs.StringVar(&cfg.RabbitScript, "rabbit-script", "", "bench/rabbitmq.sh, to start a three-broker cluster for the replicated durable shape")
+	fs.StringVar(&cfg.RabbitClusterDir, "rabbit-cluster-dir", "", "the directory of that cluster (bench/compare.sh stops it however the run ends)")
 	fs.StringVar(&cfg.NATSServer, "nats-server", "", "nats-server binary to start on loopback for the run")
 	fs.IntVar(&cfg.IdleActors, "idle-actors", 1000000, "idle actors to spawn for bytes per actor (0: skip)")
 	fs.IntVar(&cfg.IdleControllers, "idle-controllers", 1000000, "idle controllers to start for bytes per controller (0: skip)")
@@ -110,14 +114,24 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	for _, t := range strings.Split(*topos, ",") {
 		topo, ok := topologyNames[strings.TrimSpace(t)]
 		if !ok {
-			return cfg, "", "", "", fmt.Errorf("unknown topology %q (one, three, colocated)", t)
+			return cfg, "", "", "", fmt.Errorf("unknown topology %q (one, three, colocated, durable, replicated)", t)
 		}
-		cfg.Topologies = append(cfg.Topologies, topo)
+		if topo.durable() {
+			cfg.DurableTopologies = append(cfg.DurableTopologies, topo)
+		} else {
+			cfg.Topologies = append(cfg.Topologies, topo)
+		}
 	}
 	if *scale < 1 {
 		return cfg, "", "", "", errors.New("-scale must be at least 1")
 	}
 	cfg.Shapes = Scaled(SeedShapes(), *scale)
+	if len(cfg.Topologies) == 0 {
+		cfg.Shapes = nil
+	}
+	if len(cfg.DurableTopologies) > 0 {
+		cfg.DurableShapes = Scaled(DurableShapes(), *scale)
+	}
 	if *callers != "" {
 		keep := map[int]bool{}
 		for _, c := range strings.Split(*callers, ",") {
@@ -128,7 +142,7 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 			keep[n] = true
 		}
 		cfg.Shapes = slices.DeleteFunc(cfg.Shapes, func(s Shape) bool { return !keep[s.Callers] })
-		if len(cfg.Shapes) == 0 {
+		if len(cfg.Shapes) == 0 && len(cfg.Topologies) > 0 {
 			return cfg, "", "", "", fmt.Errorf("-callers %s: no shape has that many callers (1, 2, 4, 10, 100)", *callers)
 		}
 	}

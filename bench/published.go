@@ -8,12 +8,12 @@ package main
 // NAT on a 10G network; CPU never above 250 %.
 var erlangSeed = map[Topology]map[Shape]float64{
 	OneNode: {
-		{10000, 1}: 26987, {20000, 1}: 26915, {100000, 1}: 26957,
-		{100000, 2}: 44240, {100000, 4}: 53459, {100000, 10}: 52283, {100000, 100}: 49317,
+		{Cycles: 10000, Callers: 1}: 26987, {Cycles: 20000, Callers: 1}: 26915, {Cycles: 100000, Callers: 1}: 26957,
+		{Cycles: 100000, Callers: 2}: 44240, {Cycles: 100000, Callers: 4}: 53459, {Cycles: 100000, Callers: 10}: 52283, {Cycles: 100000, Callers: 100}: 49317,
 	},
 	ThreeNodes: {
-		{10000, 1}: 8684, {20000, 1}: 8424, {100000, 1}: 8655,
-		{100000, 2}: 15160, {100000, 4}: 19133, {100000, 10}: 24399, {100000, 100}: 34517,
+		{Cycles: 10000, Callers: 1}: 8684, {Cycles: 20000, Callers: 1}: 8424, {Cycles: 100000, Callers: 1}: 8655,
+		{Cycles: 100000, Callers: 2}: 15160, {Cycles: 100000, Callers: 4}: 19133, {Cycles: 100000, Callers: 10}: 24399, {Cycles: 100000, Callers: 100}: 34517,
 	},
 }
 

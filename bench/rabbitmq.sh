@@ -8,6 +8,9 @@
 #   bench/rabbitmq.sh install        install rabbitmq-server (and nats-server) if missing
 #   bench/rabbitmq.sh start DIR      start; prints AMQP_URL=… and BEAM_PID=… once it takes connections
 #   bench/rabbitmq.sh stop DIR       stop it and kill what is left of it (beam, epmd, helpers)
+#   bench/rabbitmq.sh start-cluster DIR   three more brokers, clustered (the durable shapes'
+#                                    replicated quorum queue); prints AMQP_URL=… and BEAM_PIDS=…
+#   bench/rabbitmq.sh stop-cluster DIR    stop them
 #
 # Ports: AMQP 127.0.0.1:${SEEDBENCH_AMQP_PORT:-5699}, distribution
 # 127.0.0.1:${SEEDBENCH_DIST_PORT:-25699}, epmd 127.0.0.1:${SEEDBENCH_EPMD_PORT:-14399}.
@@ -38,7 +41,7 @@ install() {
 env_for() { # DIR: the environment of every rabbitmq command of this instance
   local dir="$1"
   export HOME="$dir" # the Erlang cookie lives here, not in root's home
-  export RABBITMQ_NODENAME="seedbench@localhost"
+  export RABBITMQ_NODENAME="${SEEDBENCH_NODE:-seedbench}@localhost"
   export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
   export RABBITMQ_NODE_PORT="$AMQP_PORT"
   export RABBITMQ_DIST_PORT="$DIST_PORT"
@@ -130,9 +133,65 @@ stop() {
   fi
 }
 
+# The cluster: nodes seedbenchq1..3@localhost, AMQP ports CLUSTER_PORT+1..3,
+# distribution ports CLUSTER_DIST+1..3, one epmd (the first node's) on
+# CLUSTER_EPMD, one Erlang cookie; nodes 2 and 3 join node 1.
+CLUSTER_PORT="${SEEDBENCH_CLUSTER_PORT:-5700}"
+CLUSTER_DIST="${SEEDBENCH_CLUSTER_DIST:-25700}"
+CLUSTER_EPMD="${SEEDBENCH_CLUSTER_EPMD:-14400}"
+
+cluster_env() { # I: the environment of node I's commands
+  export SEEDBENCH_NODE="seedbenchq$1" AMQP_PORT=$((CLUSTER_PORT + $1)) DIST_PORT=$((CLUSTER_DIST + $1)) EPMD_PORT="$CLUSTER_EPMD"
+}
+
+start_cluster() {
+  local dir="$1" i pids=() rc=0
+  mkdir -p "$dir"
+  local cookie
+  cookie="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  for i in 1 2 3; do
+    mkdir -p "$dir/q$i"
+    printf '%s' "$cookie" >"$dir/q$i/.erlang.cookie"
+    chmod 400 "$dir/q$i/.erlang.cookie"
+  done
+  # Node 1 first: its epmd is the cluster's; then 2 and 3 beside each other.
+  (cluster_env 1; start "$dir/q1") >"$dir/q1.out" || rc=1
+  if [ $rc -eq 0 ]; then
+    for i in 2 3; do
+      (cluster_env $i; start "$dir/q$i") >"$dir/q$i.out" &
+      pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  fi
+  if [ $rc -eq 0 ]; then
+    for i in 2 3; do
+      (cluster_env $i; env_for "$dir/q$i"
+        "$RABBIT_BIN/rabbitmqctl" -q -t 60 stop_app >/dev/null &&
+        "$RABBIT_BIN/rabbitmqctl" -q -t 60 join_cluster seedbenchq1@localhost >/dev/null &&
+        "$RABBIT_BIN/rabbitmqctl" -q -t 60 start_app >/dev/null) || { echo "rabbitmq.sh: node $i did not join the cluster" >&2; rc=1; }
+    done
+  fi
+  if [ $rc -ne 0 ]; then
+    stop_cluster "$dir"
+    return 1
+  fi
+  sed -n 's/^AMQP_URL=//p' "$dir/q1.out" | sed 's/^/AMQP_URL=/'
+  echo "BEAM_PIDS=$(cat "$dir"/q1/beam.pid),$(cat "$dir"/q2/beam.pid),$(cat "$dir"/q3/beam.pid)"
+}
+
+stop_cluster() {
+  local dir="$1" i rc=0
+  for i in 3 2 1; do
+    (cluster_env $i; stop "$dir/q$i") || rc=1
+  done
+  return $rc
+}
+
 case "${1:-}" in
   install) install ;;
   start) [ -n "${2:-}" ] || { echo "usage: $0 start DIR" >&2; exit 2; }; start "$2" ;;
   stop) [ -n "${2:-}" ] || { echo "usage: $0 stop DIR" >&2; exit 2; }; stop "$2" ;;
-  *) echo "usage: $0 install | start DIR | stop DIR" >&2; exit 2 ;;
+  start-cluster) [ -n "${2:-}" ] || { echo "usage: $0 start-cluster DIR" >&2; exit 2; }; start_cluster "$2" ;;
+  stop-cluster) [ -n "${2:-}" ] || { echo "usage: $0 stop-cluster DIR" >&2; exit 2; }; stop_cluster "$2" ;;
+  *) echo "usage: $0 install | start DIR | stop DIR | start-cluster DIR | stop-cluster DIR" >&2; exit 2 ;;
 esac

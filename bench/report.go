@@ -89,6 +89,73 @@ func (r *Report) Markdown(chart string) string {
 	}
 	w(".\n\nSoftware: %s.\n\n", strings.Join(r.Versions, "; "))
 
+	if len(r.Config.Topologies) > 0 && len(r.Config.Shapes) > 0 {
+		r.seedMarkdown(w, chart)
+	}
+	if len(r.Config.DurableTopologies) > 0 && len(r.Config.DurableShapes) > 0 {
+		r.durableMarkdown(w)
+	}
+	w("\n### Memory\n\n")
+	if len(r.Memory) > 0 || len(r.Errors) > 0 {
+		w("Idle processes, each kind started in a fresh OS process; live heap after a full GC, before and after.\n\n")
+		w("| what | how many | heap each | goroutine stacks each | resident memory each | time to start them |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, mem := range r.Memory {
+			what := mem.What
+			if mem.GroupSize > 0 {
+				what += fmt.Sprintf(" (joined, %d per exchange; includes its entry in the exchange)", mem.GroupSize)
+			}
+			w("| %s | %s | %s | %s | %s | %v |\n", what, thousands(mem.Count), fmtBytes(mem.HeapBytes), fmtBytes(mem.StackByte),
+				fmtBytes(mem.RSSBytes), mem.Took.Round(time.Millisecond))
+			if mem.Exchanges > 0 {
+				w("| idle exchange (no controller) | %s | %s | | | |\n", thousands(mem.Exchanges), fmtBytes(mem.ExchangeBytes))
+			}
+		}
+		for _, e := range r.Errors {
+			w("| **failed**: %s | | | | | |\n", mdEscape(clip(e, 300)))
+		}
+		w("\n")
+	}
+	w("Resident memory of each process at the end of its topology's shapes (peak: the process's high-water mark; the broker lives through every topology):\n\n")
+	w("| topology | system | process | resident | peak |\n|---|---|---|---:|---:|\n")
+	for _, p := range r.RSS {
+		if p.Err != "" {
+			w("| %s | %s | %s | **failed**: %s | |\n", p.Topology, p.System, p.Role, mdEscape(clip(p.Err, 200)))
+			continue
+		}
+		w("| %s | %s | %s | %s | %s |\n", p.Topology, p.System, p.Role, fmtBytes(float64(p.RSS)), fmtBytes(float64(p.Peak)))
+	}
+
+	w("\n### Published figures (other hardware, not measured here)\n\n")
+	w("The Erlang messaging system of the seed article, cycles/s (column *Erlang seed* above): one node on an old mobile Intel i7; ")
+	w("three nodes as Docker containers over NAT on a 10G network; CPU never above 250 %%. It published no figure for the exchange on the controller's node.\n\n")
+	w("OpenStack performance-docs, RabbitMQ through oslo.messaging, client and server on the master, HA queues off, section \"RPC CALL\"; ")
+	w("three RabbitMQ nodes on 2× Xeon E5-2680 v3 servers, 10G network:\n\n")
+	w("| threads | msg/s | latency |\n|---:|---:|---:|\n")
+	for _, o := range openStackRPC {
+		w("| %d | %s | %.1f ms |\n", o.Threads, fmtFloat(o.MsgPerSec), o.LatencyMs)
+	}
+	w("\nRPC CAST (one way, no reply) peaked at %s msg/s with 100 threads; the seed article's section number points at that table.\n", fmtFloat(openStackCastPeak))
+	return b.String()
+}
+
+func fmtFloat(v float64) string {
+	whole, frac, _ := strings.Cut(fmt.Sprintf("%.1f", v), ".")
+	n, _ := strconv.Atoi(whole)
+	return thousands(n) + "." + frac
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(oneLine(s), "|", "\\|") }
+
+// seedMarkdown renders the seed's shapes: the comparison, latency and CPU.
+func (r *Report) seedMarkdown(w func(string, ...any), chart string) {
+	m := r.Machine
 	systems := r.Config.Systems
 	w("### Cycles per second\n\n")
 	w("One cycle: a client sends `ping` to the exchange (RabbitMQ: a queue; NATS: a subject) and waits for `pong`. ")
@@ -186,71 +253,20 @@ func (r *Report) Markdown(chart string) string {
 					w("| %s | %s | %s | **failed**: %s | | | | | |\n", t, s.Label(), sys, mdEscape(clip(e, 300)))
 					continue
 				}
-				var cpu []string
-				for _, c := range run.CPU {
-					cpu = append(cpu, fmt.Sprintf("%s %.0f %%", c.Role, c.Percent))
-				}
 				l := run.Outcome.Latency
 				w("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, s.Label(), sys, thousands(int(run.Outcome.Rate()+0.5)),
-					fmtCPU(run.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), strings.Join(cpu, ", "))
+					fmtCPU(run.CPUPerCycle()), fmtDur(l.P50), fmtDur(l.P99), fmtDur(l.P999), run.cpuList())
 			}
 		}
 	}
 
-	w("\n### Memory\n\n")
-	if len(r.Memory) > 0 || len(r.Errors) > 0 {
-		w("Idle processes, each kind started in a fresh OS process; live heap after a full GC, before and after.\n\n")
-		w("| what | how many | heap each | goroutine stacks each | resident memory each | time to start them |\n|---|---:|---:|---:|---:|---:|\n")
-		for _, mem := range r.Memory {
-			what := mem.What
-			if mem.GroupSize > 0 {
-				what += fmt.Sprintf(" (joined, %d per exchange; includes its entry in the exchange)", mem.GroupSize)
-			}
-			w("| %s | %s | %s | %s | %s | %v |\n", what, thousands(mem.Count), fmtBytes(mem.HeapBytes), fmtBytes(mem.StackByte),
-				fmtBytes(mem.RSSBytes), mem.Took.Round(time.Millisecond))
-			if mem.Exchanges > 0 {
-				w("| idle exchange (no controller) | %s | %s | | | |\n", thousands(mem.Exchanges), fmtBytes(mem.ExchangeBytes))
-			}
-		}
-		for _, e := range r.Errors {
-			w("| **failed**: %s | | | | | |\n", mdEscape(clip(e, 300)))
-		}
-		w("\n")
-	}
-	w("Resident memory of each process at the end of its topology's shapes (peak: the process's high-water mark; the broker lives through every topology):\n\n")
-	w("| topology | system | process | resident | peak |\n|---|---|---|---:|---:|\n")
-	for _, p := range r.RSS {
-		if p.Err != "" {
-			w("| %s | %s | %s | **failed**: %s | |\n", p.Topology, p.System, p.Role, mdEscape(clip(p.Err, 200)))
-			continue
-		}
-		w("| %s | %s | %s | %s | %s |\n", p.Topology, p.System, p.Role, fmtBytes(float64(p.RSS)), fmtBytes(float64(p.Peak)))
-	}
-
-	w("\n### Published figures (other hardware, not measured here)\n\n")
-	w("The Erlang messaging system of the seed article, cycles/s (column *Erlang seed* above): one node on an old mobile Intel i7; ")
-	w("three nodes as Docker containers over NAT on a 10G network; CPU never above 250 %%. It published no figure for the exchange on the controller's node.\n\n")
-	w("OpenStack performance-docs, RabbitMQ through oslo.messaging, client and server on the master, HA queues off, section \"RPC CALL\"; ")
-	w("three RabbitMQ nodes on 2× Xeon E5-2680 v3 servers, 10G network:\n\n")
-	w("| threads | msg/s | latency |\n|---:|---:|---:|\n")
-	for _, o := range openStackRPC {
-		w("| %d | %s | %.1f ms |\n", o.Threads, fmtFloat(o.MsgPerSec), o.LatencyMs)
-	}
-	w("\nRPC CAST (one way, no reply) peaked at %s msg/s with 100 threads; the seed article's section number points at that table.\n", fmtFloat(openStackCastPeak))
-	return b.String()
 }
 
-func fmtFloat(v float64) string {
-	whole, frac, _ := strings.Cut(fmt.Sprintf("%.1f", v), ".")
-	n, _ := strconv.Atoi(whole)
-	return thousands(n) + "." + frac
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
+// cpuList is each process's CPU, "role N %, …", for the tables.
+func (r Run) cpuList() string {
+	var cpu []string
+	for _, c := range r.CPU {
+		cpu = append(cpu, fmt.Sprintf("%s %.0f %%", c.Role, c.Percent))
 	}
-	return s[:n] + "…"
+	return strings.Join(cpu, ", ")
 }
-
-func mdEscape(s string) string { return strings.ReplaceAll(oneLine(s), "|", "\\|") }

@@ -30,12 +30,17 @@ const (
 	envIdleCount = "SEEDBENCH_IDLE"       // memory roles: how many idle processes
 	envProfile   = "SEEDBENCH_CPUPROFILE" // a file for this process's CPU profile
 	envEcho      = "SEEDBENCH_ECHO"       // bare TCP client, three nodes: the echo's address
+	envDurable   = "SEEDBENCH_DURABLE"    // client: "one" or "replicated", a durable-task client (durable.go)
+	envDir       = "SEEDBENCH_DIR"        // durable roles: the directory for their stores
+	envPeers     = "SEEDBENCH_PEERS"      // replicated Switchboard: name=node address=raft address,…
+	envName      = "SEEDBENCH_NAME"       // standby: its name in SEEDBENCH_PEERS
 )
 
 const (
 	roleClient          = "client"
 	roleSBExchange      = "sb-exchange"
 	roleSBController    = "sb-controller"
+	roleSBStandby       = "sb-standby"
 	roleRabbitServer    = "rabbit-server"
 	roleNATSServer      = "nats-server"
 	roleTCPRelay        = "tcp-relay"
@@ -94,6 +99,15 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY %s", n.Address())
 		wait()
+	case roleSBStandby:
+		stop, err := runStandby(ctx, os.Getenv(envName), os.Getenv(envDir))
+		if err != nil {
+			return fail(err)
+		}
+		defer stop()
+		cancel()
+		say("READY")
+		wait()
 	case roleRabbitServer, roleNATSServer:
 		var s interface{ stop() }
 		var err error
@@ -129,6 +143,9 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		wait()
 	case roleClient:
 		defer cancel()
+		if os.Getenv(envDurable) != "" {
+			return runDurableClient(ctx, stdin, stdout)
+		}
 		return runClient(ctx, stdin, stdout)
 	case roleIdleActors, roleIdleControllers:
 		cancel()
@@ -154,14 +171,11 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 }
 
 func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
-	timeout, err := time.ParseDuration(os.Getenv(envTimeout))
-	if err != nil {
-		timeout = 3 * time.Minute
-	}
-	warmup, _ := strconv.Atoi(os.Getenv(envWarmup))
+	timeout, warmup := clientLimits()
 	system, at, queue := System(os.Getenv(envSystem)), os.Getenv(envTarget), os.Getenv(envQueue)
 	here := os.Getenv(envServe) == "1"
 	var t target
+	var err error
 	switch system {
 	case Switchboard:
 		if here {
@@ -189,6 +203,23 @@ func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
 		}
 	}
 	fmt.Fprintln(stdout, "READY")
+	serveShapes(stdin, stdout, func(s Shape) Outcome { return drive(context.Background(), t, s, timeout) })
+	return 0
+}
+
+// clientLimits are a client's shape time limit and warm-up cycles, from
+// its environment.
+func clientLimits() (time.Duration, int) {
+	timeout, err := time.ParseDuration(os.Getenv(envTimeout))
+	if err != nil {
+		timeout = 3 * time.Minute
+	}
+	warmup, _ := strconv.Atoi(os.Getenv(envWarmup))
+	return timeout, warmup
+}
+
+// serveShapes answers each JSON Shape on stdin with run's JSON Outcome.
+func serveShapes(stdin io.Reader, stdout io.Writer, run func(Shape) Outcome) {
 	in := bufio.NewScanner(stdin)
 	enc := json.NewEncoder(stdout)
 	for in.Scan() {
@@ -197,8 +228,49 @@ func runClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
 			_ = enc.Encode(Outcome{Err: "bad command: " + err.Error()})
 			continue
 		}
-		_ = enc.Encode(drive(context.Background(), t, s, timeout))
+		_ = enc.Encode(run(s))
 	}
+}
+
+// runDurableClient is the client of a durable topology: the queue's
+// producers and workers (for Switchboard, the queue's node too).
+func runDurableClient(setup context.Context, stdin io.Reader, stdout io.Writer) int {
+	timeout, warmup := clientLimits()
+	system, at, queue, dir := System(os.Getenv(envSystem)), os.Getenv(envTarget), os.Getenv(envQueue), os.Getenv(envDir)
+	replicated := os.Getenv(envDurable) == "replicated"
+	shape := DurableShapes()[0] // workers and prefetch: every durable shape has the same
+	acks := &ackCounter{}
+	var t durableTarget
+	var err error
+	switch system {
+	case Switchboard:
+		t, err = newSwitchboardDurable(setup, dir, replicated, shape.Workers, shape.Prefetch, acks)
+	case RabbitMQ:
+		t, err = newRabbitDurable(at, queue, shape.Workers, shape.Prefetch, acks)
+	case NATS:
+		replicas := 1
+		if replicated {
+			replicas = 3
+		}
+		t, err = newNATSDurable(setup, at, queue, replicas, shape.Workers, shape.Prefetch, acks)
+	default:
+		err = fmt.Errorf("no durable queue for system %q", system)
+	}
+	if err != nil {
+		fmt.Fprintf(stdout, "ERR %s\n", oneLine(err.Error()))
+		return 1
+	}
+	defer t.close()
+	if warmup > 0 {
+		w := shape
+		w.Cycles = max(warmup, w.Callers)
+		if o := driveDurable(context.Background(), t, acks, w, timeout); o.Err != "" {
+			fmt.Fprintf(stdout, "ERR warm-up: %s\n", oneLine(o.Err))
+			return 1
+		}
+	}
+	fmt.Fprintln(stdout, "READY")
+	serveShapes(stdin, stdout, func(s Shape) Outcome { return driveDurable(context.Background(), t, acks, s, timeout) })
 	return 0
 }
 

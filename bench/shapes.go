@@ -12,10 +12,18 @@ import (
 type Shape struct {
 	Cycles  int `json:"cycles"`
 	Callers int `json:"callers"`
+	// A durable shape (durable.go): Cycles tasks from Callers producers,
+	// each with up to Window unconfirmed, Workers workers with Prefetch.
+	Window   int `json:"window,omitempty"`
+	Workers  int `json:"workers,omitempty"`
+	Prefetch int `json:"prefetch,omitempty"`
 }
 
 // Label names a shape as the seed's article does.
 func (s Shape) Label() string {
+	if s.Window > 0 {
+		return fmt.Sprintf("%s tasks, %d producers × %d in flight, %d workers", thousands(s.Cycles), s.Callers, s.Window, s.Workers)
+	}
 	if s.Callers == 1 {
 		return fmt.Sprintf("sequential %s", thousands(s.Cycles))
 	}
@@ -24,6 +32,9 @@ func (s Shape) Label() string {
 
 // Short is the label on the chart's axis.
 func (s Shape) Short() string {
+	if s.Window > 0 {
+		return fmt.Sprintf("%dk tasks", s.Cycles/1000)
+	}
 	if s.Callers == 1 {
 		return fmt.Sprintf("seq %dk", s.Cycles/1000)
 	}
@@ -33,7 +44,7 @@ func (s Shape) Short() string {
 // SeedShapes are the seed's shapes: sequential 10,000, 20,000 and 100,000
 // cycles, then 100,000 cycles over 2, 4, 10 and 100 callers.
 func SeedShapes() []Shape {
-	return []Shape{{10000, 1}, {20000, 1}, {100000, 1}, {100000, 2}, {100000, 4}, {100000, 10}, {100000, 100}}
+	return []Shape{{Cycles: 10000, Callers: 1}, {Cycles: 20000, Callers: 1}, {Cycles: 100000, Callers: 1}, {Cycles: 100000, Callers: 2}, {Cycles: 100000, Callers: 4}, {Cycles: 100000, Callers: 10}, {Cycles: 100000, Callers: 100}}
 }
 
 // Scaled divides every shape's cycles by div (at least one cycle per
@@ -82,6 +93,10 @@ func (t Topology) Short() string {
 		return "one node"
 	case ThreeNodes:
 		return "three nodes"
+	case DurableOne:
+		return "durable"
+	case DurableReplicated:
+		return "replicated"
 	}
 	return "exchange with controller"
 }
@@ -99,7 +114,12 @@ const (
 )
 
 // Has reports whether system s has topology t.
-func (s System) Has(t Topology) bool { return s == Switchboard || s == BareTCP || t != TwoNodes }
+func (s System) Has(t Topology) bool {
+	if t.durable() {
+		return s != BareTCP
+	}
+	return s == Switchboard || s == BareTCP || t != TwoNodes
+}
 
 // rotate is the order the systems run in for the i-th shape: each system
 // goes first in turn, so none always runs on a machine warmed (or heated) by

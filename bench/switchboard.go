@@ -46,15 +46,7 @@ func startExchange(ctx context.Context, n *actor.Node) error {
 func startController(ctx context.Context, n *actor.Node, ex exchange.Address) error {
 	joined := make(chan struct{})
 	c := patterns.NewController(ex, func(context.Context, *exchange.Request) (any, error) { return pong, nil })
-	c.OnEvent = func(_ *actor.Process, ev any) {
-		if _, ok := ev.(*exchange.Leader); ok {
-			select {
-			case <-joined:
-			default:
-				close(joined)
-			}
-		}
-	}
+	c.OnEvent = closeOnFirst[*exchange.Leader](joined)
 	if _, err := n.Spawn(ctx, c); err != nil {
 		return err
 	}
@@ -63,6 +55,20 @@ func startController(ctx context.Context, n *actor.Node, ex exchange.Address) er
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("controller did not join %s: %w", ex.Name, ctx.Err())
+	}
+}
+
+// closeOnFirst is an OnEvent that closes ch at the first event of type E
+// (a controller's Leader, a worker's WorkerJoined).
+func closeOnFirst[E any](ch chan struct{}) func(*actor.Process, any) {
+	return func(_ *actor.Process, ev any) {
+		if _, ok := ev.(E); ok {
+			select {
+			case <-ch:
+			default:
+				close(ch)
+			}
+		}
 	}
 }
 

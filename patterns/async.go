@@ -32,7 +32,7 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 		return err
 	}
 	o.tag = tag
-	target, err := check(ctx, n, ex, msg, 0)
+	target, err := check(ctx, n, ex, msg, 0, nil)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,8 @@ func Request(ctx context.Context, n *actor.Node, ex exchange.Address, tag string
 	if err != nil {
 		return err
 	}
-	req := build(ctx, n, ex, msg, rt, false, o)
+	req := new(exchange.Request)
+	build(req, ctx, n, ex, msg, rt, false, o)
 	if err = req.ForwardTo(n, target); err != nil {
 		n.Cancel(rt) // the caller has the error; no Response follows it
 	}

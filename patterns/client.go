@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -25,6 +26,8 @@ type Client struct {
 	// Intercept, if set, sees every request of Call (each try) and CallAll
 	// before it goes, and its outcome; see Interceptor. Nil costs nothing.
 	Intercept Interceptor
+
+	pids pidCache // of exchange.At addresses
 }
 
 // NewClient returns a client that sends from node n.
@@ -169,32 +172,55 @@ func (c *Client) send(ctx context.Context, ex exchange.Address, msg any, all boo
 // sendWith is send, with c.Intercept (if done is not nil) seeing the
 // request before it goes and its outcome in *done.
 func (c *Client) sendWith(ctx context.Context, ex exchange.Address, msg any, all bool, o requestOptions, done *func(error)) (actor.Pending, string, error) {
-	target, err := check(ctx, c.n, ex, msg, c.MaxPayload)
+	target, err := check(ctx, c.n, ex, msg, c.MaxPayload, &c.pids)
 	if err != nil {
 		return actor.Pending{}, "", err
 	}
 	pend := c.n.NewPending(ctx, target.Address, all)
-	req := build(ctx, c.n, ex, msg, pend.ReplyTo(), all, o)
+	// A request to another node that no interceptor sees is done with once
+	// ForwardTo has encoded it: it comes from a pool (one allocation less
+	// per request). Anyone else may keep it.
+	pooled := c.Intercept == nil && target.Address != c.n.Address()
+	var req *exchange.Request
+	if pooled {
+		req = requests.Get().(*exchange.Request)
+	} else {
+		req = new(exchange.Request)
+	}
+	build(req, ctx, c.n, ex, msg, pend.ReplyTo(), all, o)
 	if done != nil && c.Intercept != nil {
 		*done = c.Intercept(ctx, req)
 	}
-	if err := req.ForwardTo(c.n, target); err != nil {
+	err = req.ForwardTo(c.n, target)
+	if pooled {
+		*req = exchange.Request{}
+		requests.Put(req)
+	}
+	if err != nil {
 		pend.Release()
 		return actor.Pending{}, "", c.clarify(ex, err)
 	}
 	return pend, target.Address, nil
 }
 
+// requests holds the requests of sendWith that are not kept.
+var requests = sync.Pool{New: func() any { return new(exchange.Request) }}
+
 // check returns the PID of ex, after checking what can be checked before
 // sending: a name, and the payload's size when it will cross nodes. A
-// missing local exchange shows up as the Forward's ErrNoProcess.
-func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int) (*actor.PID, error) {
+// missing local exchange shows up as the Forward's ErrNoProcess. pids, if
+// not nil, caches the PIDs of addresses that name their node.
+func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max int, pids *pidCache) (*actor.PID, error) {
 	if ex.Name == "" {
 		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}
-	target, err := ex.Resolve(ctx, n)
-	if err != nil {
-		return nil, err
+	target := pids.get(ex)
+	if target == nil {
+		var err error
+		if target, err = ex.Resolve(ctx, n); err != nil {
+			return nil, err
+		}
+		pids.put(ex, target)
 	}
 	if target.Address == n.Address() {
 		return target, nil
@@ -210,16 +236,15 @@ func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 	return target, nil
 }
 
-// build assembles a request for ex, answered to rt.
-func build(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, o requestOptions) *exchange.Request {
+// build assembles in req a request for ex, answered to rt.
+func build(req *exchange.Request, ctx context.Context, n *actor.Node, ex exchange.Address, msg any, rt actor.ReplyTo, all bool, o requestOptions) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(n.CallTimeout())
 	}
-	req := exchange.NewRequest(ex.Name, msg, rt, all)
+	*req = *exchange.NewRequest(ex.Name, msg, rt, all)
 	req.Tag, req.ServiceTag, req.RoutingKey, req.IdempotencyKey, req.Deadline = o.tag, o.service, o.key, o.idem, deadline
 	req.Headers = o.headers // the request's own: WithHeader and WithHeaders made it
-	return req
 }
 
 // clarify turns "no process" for the exchange's registered name into

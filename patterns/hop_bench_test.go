@@ -38,7 +38,7 @@ func BenchmarkExchangeHop(b *testing.B) {
 			defer cancel()
 			b.ReportAllocs()
 			b.ResetTimer()
-			start := time.Now()
+			start, cpu0 := time.Now(), cpuTime()
 			var wg sync.WaitGroup
 			per := b.N / callers
 			for i := 0; i < callers; i++ {
@@ -59,6 +59,7 @@ func BenchmarkExchangeHop(b *testing.B) {
 			}
 			wg.Wait()
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "req/s")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/req")
 		})
 	}
 }

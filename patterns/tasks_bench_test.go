@@ -81,7 +81,7 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 	defer cancel()
 	b.ReportAllocs()
 	b.ResetTimer()
-	start := time.Now()
+	start, cpu := time.Now(), cpuTime()
 	var wg sync.WaitGroup
 	per := b.N / benchProducers
 	for i := range benchProducers {
@@ -117,4 +117,5 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		time.Sleep(100 * time.Microsecond)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
+	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/task")
 }

@@ -77,10 +77,14 @@ type Config struct {
 	// address (see identity.go); default: the time Listen was called, in
 	// unix nanoseconds.
 	Incarnation uint64
-	dial        func(ctx context.Context, addr string) (net.Conn, error)
-	directGap   time.Duration // see defaultDirectGap; tests shorten it
-	advertise   string        // tests: the address to claim instead of the listener's
-	resolver    *net.Resolver // resolves the addresses dialers say they dialed; default net.DefaultResolver
+	// Dial, if set, opens the TCP connections to peers (and the dialbacks
+	// that confirm inbound ones) instead of a plain dial of addr; TLS, if
+	// set, runs over what it returns. Default: net.Dialer.
+	Dial      func(ctx context.Context, addr string) (net.Conn, error)
+	dial      func(ctx context.Context, addr string) (net.Conn, error)
+	directGap time.Duration // see defaultDirectGap; tests shorten it
+	advertise string        // tests: the address to claim instead of the listener's
+	resolver  *net.Resolver // resolves the addresses dialers say they dialed; default net.DefaultResolver
 }
 
 // Stats are the transport's counters, and three gauges.
@@ -192,6 +196,9 @@ func Listen(cfg Config) (*Transport, error) {
 	}
 	if cfg.TLS != nil {
 		cfg.TLS = cfg.TLS.Clone()
+	}
+	if cfg.dial == nil {
+		cfg.dial = cfg.Dial
 	}
 	if cfg.dial == nil {
 		d := &net.Dialer{}

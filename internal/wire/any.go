@@ -24,7 +24,7 @@ func PackAny(m proto.Message) (*anypb.Any, error) {
 func UnpackAny(a *anypb.Any) (proto.Message, error) {
 	if a.GetTypeUrl() == envelopeURL {
 		blk := &envelopeBody{}
-		if err := unmarshalEnvelope(a.GetValue(), &blk.e, &blk.a); err != nil {
+		if err := unmarshalEnvelope(a.GetValue(), &blk.e, &blk.a, blk.slab[:0]); err != nil {
 			return nil, err
 		}
 		return &blk.e, nil

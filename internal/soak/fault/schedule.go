@@ -73,7 +73,7 @@ func holds(c Config) map[string][2]time.Duration {
 		Kill:   {500 * time.Millisecond, 2 * time.Second},
 		Pause:  {c.MinPause, 2 * time.Second},
 		Consul: {time.Second, 2 * time.Second},
-		Cut:    {2 * time.Second, 3 * time.Second},
+		Cut:    {6 * time.Second, 4 * time.Second}, // longer than the default tick bound (5 s): the nodes see each other down
 		Slow:   {2 * time.Second, 3 * time.Second},
 		Skew:   {2 * time.Second, 3 * time.Second},
 	}

@@ -18,6 +18,7 @@ const (
 	RuleMembership   = "membership"
 	RuleTwoInstances = "two-instances"
 	RuleResources    = "resources"
+	RuleStream       = "stream"
 )
 
 // Config states the bounds a history is checked against.
@@ -61,6 +62,7 @@ func Check(recs []Record, cfg Config) ([]Violation, Summary) {
 	vs = append(vs, checkTasks(h)...)
 	vs = append(vs, checkEffects(h)...)
 	vs = append(vs, checkDeadlines(h, cfg)...)
+	vs = append(vs, checkStreams(h)...)
 	ev, gaps := checkEvents(h, cfg)
 	vs = append(vs, ev...)
 	vs = append(vs, checkMembership(h, cfg)...)
@@ -147,6 +149,16 @@ func (h *hist) touched(node string, from, to time.Time) bool {
 func (h *hist) anyFault(from, to time.Time) bool {
 	for _, f := range h.faults {
 		if !f.Invoke.After(to) && !h.faultEnd(f).Before(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// touchedAny reports whether a fault on any of nodes overlaps [from, to].
+func (h *hist) touchedAny(nodes []string, from, to time.Time) bool {
+	for _, n := range nodes {
+		if h.touched(n, from, to) {
 			return true
 		}
 	}

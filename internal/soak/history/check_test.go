@@ -26,6 +26,13 @@ func op(id, kind string, inv, done, deadline int, outcome, err string) Record {
 
 func keyed(r Record, key string) Record { r.Key = key; return r }
 
+func stream(r Record, want, chunks, inOrder int) Record {
+	r.Want, r.Chunks, r.InOrder = want, chunks, inOrder
+	return r
+}
+
+func exAt(r Record, nodes ...string) Record { r.Nodes = nodes; return r }
+
 func onNode(r Record, node string) Record { r.Node = node; return r }
 
 func sub(id, client, node, pattern string, confirmed int) Record {
@@ -81,6 +88,8 @@ func good() []Record {
 		pub("e2", "n1", "order.a", 210), // does not match
 		fault(FaultPause, 3000, 4000, "n3"),
 		pub("e3", "n1", "user.a", 3500), // missed while sub1's node is paused: a gap
+		stream(op("st1", OpStream, 0, 10, 1000, OutcomeOK, ""), 5, 5, 5),
+		stream(op("st2", OpStream, 0, 10, 1000, OutcomeError, "node-down"), 5, 2, 2), // cut short with a typed error
 		inst("app", "n1", "start", 0),
 		fault(FaultKill, 5000, 5500, "n1"),
 		inst("app", "n2", "start", 5100), // n1's instance died with it
@@ -128,6 +137,12 @@ func TestCheck(t *testing.T) {
 		{"event lost", slices.DeleteFunc(good(), func(r Record) bool { return r.Type == TypeDelivery }), RuleEventLost, []string{"e1->s1"}},
 		{"event lost with no fault near", with(pub("e4", "n1", "user.x", 2000)), RuleEventLost, []string{"e4->s1"}},
 		{"event lost, a fault on an unrelated node", with(pub("e4", "n1", "user.x", 2000), fault(FaultPause, 1900, 2100, "n2")), RuleEventLost, []string{"e4->s1"}},
+		{"event lost, its exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n5")), "", nil},
+		{"event lost, another exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n4")), RuleEventLost, []string{"e4->s1"}},
+		{"stream chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 5, 3)), RuleStream, []string{"st3"}},
+		{"stream failed after a chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeError, "node-down"), 5, 3, 2)), RuleStream, []string{"st3"}},
+		{"stream ended early without an error", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 4, 4)), RuleStream, []string{"st3"}},
+		{"stream never ended", with(stream(op("st3", OpStream, 0, -1, 1000, "", ""), 5, 4, 4)), RuleHang, []string{"st3"}},
 		{"membership not converged", with(view("n2", 6300, "n1", "n2")), RuleMembership, []string{"n2"}},
 		{"membership never seen after the last fault", with(fault("consul", 6000, 9000)), RuleMembership, nil},
 		{"two instances", with(inst("app", "n2", "start", 100), inst("app", "n2", "stop", 400)), RuleTwoInstances, []string{"app@n1", "app@n2"}},
@@ -194,6 +209,9 @@ func TestSummary(t *testing.T) {
 	}
 	if s.Gaps != 1 {
 		t.Errorf("gaps %d, want 1", s.Gaps)
+	}
+	if s.Starts["app"] != 4 {
+		t.Errorf("instance starts %v, want app: 4", s.Starts)
 	}
 	var b bytes.Buffer
 	s.Print(&b)

@@ -28,7 +28,7 @@ const (
 	OpPublish   = "publish"   // a publish of event ID on routing key Key
 	OpSubscribe = "subscribe" // Client subscribes with pattern Key; Complete is the confirmation
 	OpTask      = "task"      // a durable task with key Key; OutcomeOK is the confirm
-	OpStream    = "stream"    // a chunked response
+	OpStream    = "stream"    // a chunked response of Want chunks: Chunks came, InOrder of them in order
 )
 
 // Outcomes of operations.
@@ -53,7 +53,7 @@ type Record struct {
 	Kind     string    `json:"kind,omitempty"`     // operation, fault or instance kind
 	Client   string    `json:"client,omitempty"`   // who invoked, or the subscriber
 	Node     string    `json:"node,omitempty"`     // the node of the client, effect, instance or sample
-	Nodes    []string  `json:"nodes,omitempty"`    // a fault's nodes
+	Nodes    []string  `json:"nodes,omitempty"`    // a fault's nodes; the nodes holding an operation's exchange
 	Exchange string    `json:"exchange,omitempty"` // the exchange an operation went to
 	App      string    `json:"app,omitempty"`      // a distributed application
 	Key      string    `json:"key,omitempty"`      // idempotency key, routing key or pattern
@@ -61,8 +61,12 @@ type Record struct {
 	Complete time.Time `json:"complete,omitzero"`  // when it ended; zero if never
 	Deadline time.Time `json:"deadline,omitzero"`  // an operation's deadline
 	Outcome  string    `json:"outcome,omitempty"`
-	Err      string    `json:"err,omitempty"`     // a failure's typed error (its name), or ErrUntyped
-	Members  []string  `json:"members,omitempty"` // a membership view
+	Err      string    `json:"err,omitempty"`      // a failure's typed error (its name), or ErrUntyped
+	Members  []string  `json:"members,omitempty"`  // a membership view
+	Want     int       `json:"want,omitempty"`     // a stream's chunks asked for
+	Chunks   int       `json:"chunks,omitempty"`   // a stream's chunks received
+	InOrder  int       `json:"in_order,omitempty"` // of those, how many came in order before the first that did not
+	Backlog  int       `json:"backlog,omitempty"`  // a kill's: the tasks its node's queue held when killed
 	Gor      int       `json:"goroutines,omitempty"`
 	Heap     uint64    `json:"heap,omitempty"`
 }

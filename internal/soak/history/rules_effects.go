@@ -89,3 +89,31 @@ func checkDeadlines(h *hist, cfg Config) []Violation {
 	}
 	return vs
 }
+
+// checkStreams: every chunk of a stream came in order, and a stream that
+// ended without an error brought every chunk (one that failed names a
+// typed error, see checkDeadlines).
+func checkStreams(h *hist) []Violation {
+	var disorder, short []string
+	for _, op := range h.ops {
+		if op.Kind != OpStream {
+			continue
+		}
+		switch {
+		case op.InOrder != op.Chunks:
+			disorder = append(disorder, op.ID)
+		case op.Outcome == OutcomeOK && op.Chunks != op.Want:
+			short = append(short, op.ID)
+		}
+	}
+	var vs []Violation
+	if len(disorder) > 0 {
+		vs = append(vs, Violation{Rule: RuleStream, Ops: disorder,
+			Detail: fmt.Sprintf("%d streams delivered a chunk out of order (lost, repeated or reordered)", len(disorder))})
+	}
+	if len(short) > 0 {
+		vs = append(vs, Violation{Rule: RuleStream, Ops: short,
+			Detail: fmt.Sprintf("%d streams ended without an error before their last chunk", len(short))})
+	}
+	return vs
+}

@@ -22,7 +22,8 @@ type subscription struct {
 
 // checkEvents: every event published after a subscription's confirmation,
 // whose key matches it, reached the subscriber, unless a fault touched the
-// subscriber's node or the publisher's around the publish (a gap).
+// subscriber's node, the publisher's or the exchange's (the publish's
+// Nodes: its subscriptions die with it) around the publish (a gap).
 func checkEvents(h *hist, cfg Config) ([]Violation, int) {
 	got := map[[2]string]bool{}
 	for _, d := range h.deliveries {
@@ -57,7 +58,7 @@ func checkEvents(h *hist, cfg Config) ([]Violation, int) {
 				continue
 			}
 			from, to := p.Invoke.Add(-cfg.Settle), p.Complete.Add(cfg.Settle)
-			if h.touched(s.op.Node, from, to) || h.touched(p.Node, from, to) {
+			if h.touched(s.op.Node, from, to) || h.touched(p.Node, from, to) || h.touchedAny(p.Nodes, from, to) {
 				gaps++
 				continue
 			}

@@ -16,7 +16,8 @@ type Summary struct {
 	Outage   map[string]time.Duration // longest unavailability by exchange
 	// P99 of successful operations' latency, invoked during a fault and outside.
 	P99Fault, P99Calm time.Duration
-	Gaps              int // events missed by a subscriber whose node (or the publisher's) a fault touched
+	Starts            map[string]int // instance starts by distributed application
+	Gaps              int            // events missed by a subscriber whose node (or the publisher's) a fault touched
 	Violations        int
 }
 
@@ -76,6 +77,12 @@ func summarise(h *hist) Summary {
 	for _, f := range h.faults {
 		s.Faults[f.Kind]++
 	}
+	s.Starts = map[string]int{}
+	for _, in := range h.instances {
+		if in.Kind == "start" {
+			s.Starts[in.App]++
+		}
+	}
 	s.P99Fault, s.P99Calm = p99(fault), p99(calm)
 	return s
 }
@@ -110,6 +117,11 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintln(tw, "exchange\tlongest unavailability\t")
 	for _, k := range sortedKeys(s.Outage) {
 		fmt.Fprintf(tw, "%s\t%v\t\n", k, s.Outage[k].Round(time.Millisecond))
+	}
+	fmt.Fprintln(tw, "\t\t")
+	fmt.Fprintln(tw, "application\tinstances started\t")
+	for _, k := range sortedKeys(s.Starts) {
+		fmt.Fprintf(tw, "%s\t%d\t\n", k, s.Starts[k])
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -26,5 +28,21 @@ func TestTyped(t *testing.T) {
 		if got := typed(c.err); got != c.want {
 			t.Errorf("typed(%v) = %q, want %q", c.err, got, c.want)
 		}
+	}
+}
+
+// A marker file without its effect record counts as the effect; one with
+// its record is not counted twice.
+func TestMarkerEffects(t *testing.T) {
+	dir := t.TempDir()
+	for _, k := range []string{"jobs-1", "jobs-2"} {
+		if err := os.WriteFile(filepath.Join(dir, k), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := []history.Record{{Type: history.TypeEffect, Kind: history.OpTask, Key: "jobs-1"}}
+	got, err := markerEffects(dir, recs)
+	if err != nil || len(got) != 1 || got[0].Key != "jobs-2" || got[0].Type != history.TypeEffect {
+		t.Fatalf("markerEffects = %+v, %v; want one effect of jobs-2", got, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/switchboard-go/switchboard/internal/linkproxy"
 	"github.com/switchboard-go/switchboard/internal/soak/fault"
 	"github.com/switchboard-go/switchboard/internal/soak/history"
 )
@@ -28,6 +29,9 @@ func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 			r.mu.Lock()
 			p := r.procs[i]
 			r.mu.Unlock()
+			if i == holder[exBacklog] {
+				rec.Backlog = l.depth(exBacklog)
+			}
 			p.kill()
 			time.Sleep(f.Hold)
 			if err := r.startNode(i); err != nil {
@@ -62,17 +66,37 @@ func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 		case fault.Skew:
 			// The driver's clients are the ones with a skewed clock: their
 			// deadlines come Skew early (the schedule's node is not used).
-			rec.Kind, rec.Nodes = fault.Skew, []string{"driver@localhost"}
+			rec.Kind, rec.Nodes = fault.Skew, []string{driverName}
 			l.skew.Store(int64(f.Skew))
 			time.Sleep(f.Hold)
 			l.skew.Store(0)
+		case fault.Cut:
+			// Both directions of the link between the two nodes, through
+			// its proxies: dropped (connections closed, new ones refused)
+			// or stalled (held silent: the nodes tell it by their ticks).
+			rec.Kind = fault.Cut
+			mode := linkproxy.Drop
+			if f.Stall {
+				mode = linkproxy.Stall
+			}
+			if err := r.mesh.Cut(f.Nodes[0], f.Nodes[1], mode); err != nil {
+				fmt.Println("soak: cut:", err)
+			}
+			time.Sleep(f.Hold)
+			if err := r.mesh.Heal(f.Nodes[0], f.Nodes[1]); err != nil {
+				fmt.Println("soak: heal:", err)
+			}
 		default:
 			skipped[f.Kind]++
 			continue
 		}
 		rec.Complete = time.Now()
 		r.h.add(rec)
-		fmt.Printf("soak: %s (%v)\n", f, rec.Complete.Sub(rec.Invoke).Round(time.Millisecond))
+		extra := ""
+		if rec.Backlog > 0 {
+			extra = fmt.Sprintf(", killed with %d tasks in %s", rec.Backlog, exBacklog)
+		}
+		fmt.Printf("soak: %s (%v%s)\n", f, rec.Complete.Sub(rec.Invoke).Round(time.Millisecond), extra)
 	}
 	return skipped
 }

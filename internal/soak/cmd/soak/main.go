@@ -1,10 +1,12 @@
 // Command soak is `make soak`: a real Consul agent and five nodes, each an
 // OS process of this binary ("soak node"), joined through Consul; a steady
-// mixed load from the driver (itself a node, never faulted, holding the
-// exchanges but not the durable queue); faults from fault.Schedule; every
-// operation, effect, delivery, fault, membership view and resource sample
-// in history files; at the end history.Check over the merged files, the
-// summary table, and exit status 1 on any violation. See docs/soak.md.
+// mixed load from the driver (itself a node, never faulted, holding no
+// exchange: the nodes hold them); every node dialing the others through
+// link proxies (internal/linkproxy) that the cut faults cut; faults from
+// fault.Schedule; every operation, effect, delivery, fault, instance,
+// membership view and resource sample in history files; at the end
+// history.Check over the merged files, the summary table, and exit status
+// 1 on any violation. See docs/soak.md.
 //
 //	SOAK_DURATION=1m SOAK_SEED=7 go run ./internal/soak/cmd/soak
 package main
