@@ -152,6 +152,7 @@ func Start(cfg Config) (*Node, error) {
 			Logger:       n.log,
 			TickTime:     cfg.TickTime,
 			Incarnation:  inc,
+			Epoch:        n.epoch,
 			Dial:         cfg.Dial,
 			Limits:       cfg.Limits.transport(),
 		})

@@ -37,7 +37,7 @@ type Process struct {
 	mu     sync.RWMutex  // guards the fields below and the enqueue-vs-exit race
 	exited bool
 	name   string
-	links  map[pidKey]*PID // links, both directions
+	links  map[pidKey]*PID // links, both directions; nil until the first (putLink)
 	mons   map[monKey]*PID // processes that monitor this one
 	watch  map[Ref]*PID    // monitors this process holds
 	direct atomic.Pointer[DirectCalls]
@@ -149,9 +149,6 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		ready:    make(chan struct{}),
 		initCh:   make(chan error, 1),
 		done:     make(chan struct{}),
-		links:    map[pidKey]*PID{},
-		mons:     map[monKey]*PID{},
-		watch:    map[Ref]*PID{},
 		trapExit: o.trapExit,
 		limit:    o.mailboxLimit,
 		starter:  o.starter,
@@ -184,11 +181,11 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 			parent.mu.Unlock()
 			return abort(fmt.Errorf("%w: the parent %s has exited", ErrNoProcess, FormatPID(parent.pid)))
 		}
-		parent.links[keyOf(p.pid)] = p.pid
+		parent.putLink(p.pid)
 		parent.mu.Unlock()
 		p.mu.Lock()
 		p.parent = parent.pid
-		p.links[keyOf(parent.pid)] = parent.pid
+		p.putLink(parent.pid)
 		p.mu.Unlock()
 	}
 	if p.starter != nil {

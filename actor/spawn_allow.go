@@ -153,10 +153,10 @@ func (p *Process) adoptStarter() {
 		})
 	}
 	if st.link {
-		p.links[keyOf(st.sender)] = st.sender
+		p.putLink(st.sender)
 	}
 	if st.mon != nil {
-		p.mons[*st.mon] = st.sender
+		p.putMon(*st.mon, st.sender)
 	}
 }
 

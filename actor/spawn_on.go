@@ -129,10 +129,10 @@ func (p *Process) adopt(pid *PID, link bool, ref Ref) {
 		return
 	}
 	if link {
-		p.links[keyOf(pid)] = pid
+		p.putLink(pid)
 	}
 	if ref != 0 {
-		p.watch[ref] = pid
+		p.putWatch(ref, pid)
 	}
 	p.mu.Unlock()
 	if n.isLocal(pid) {

@@ -42,4 +42,11 @@ var (
 	// (Idempotency.MaxKeys, MaxBytes), or a key's waiting duplicates
 	// theirs: the request did not run. It is safe to repeat later.
 	ErrKeysFull = errors.New("exchange: idempotency keys full")
+	// ErrStale: a controller did not start a keyed run because the bound
+	// its exchange set for the start had passed (the run waited too long
+	// on the way, in a paused node say: the exchange may have run the key
+	// elsewhere since), or could not be checked. The handler did not run;
+	// the exchange sends the run again with a fresh bound, and a client
+	// may repeat the request. See Idempotency.Lease.
+	ErrStale = errors.New("exchange: keyed run too old to start")
 )

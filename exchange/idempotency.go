@@ -32,6 +32,17 @@ type Idempotency struct {
 	// that is not a protobuf message (within a node) counts as nothing
 	// but its key's fixed cost.
 	MaxBytes int
+	// Lease bounds how long after the exchange sends a keyed run to a
+	// controller on another node that controller may start its handler;
+	// default DefaultLease. A run found later (it waited in a node that
+	// was paused, or behind a long queue) is not started: the controller
+	// answers ErrStale, and the exchange sends it again with a new
+	// lease. The exchange also ends the lease before its node could
+	// declare the controller's node down for silence, so that once it
+	// does, a paused node can no longer start the run and the key may run
+	// elsewhere. Keep it well above the time a run waits in a controller's
+	// mailbox; see docs/request-response.md, "The key's node is paused".
+	Lease time.Duration
 }
 
 // Defaults of Idempotency.
@@ -39,10 +50,11 @@ const (
 	DefaultWindow      = 2 * time.Minute // JetStream's duplicate window
 	DefaultMaxKeys     = 1 << 16
 	DefaultMaxKeyBytes = 64 << 20
+	DefaultLease       = 2 * time.Second
 )
 
 func (i Idempotency) validate() error {
-	if i.Window < 0 || i.MaxKeys < 0 || i.MaxBytes < 0 {
+	if i.Window < 0 || i.MaxKeys < 0 || i.MaxBytes < 0 || i.Lease < 0 {
 		return fmt.Errorf("%w: negative idempotency bound", ErrInvalidSpec)
 	}
 	return nil
@@ -58,6 +70,9 @@ func (i *Idempotency) defaults() {
 	if i.MaxBytes == 0 {
 		i.MaxBytes = DefaultMaxKeyBytes
 	}
+	if i.Lease == 0 {
+		i.Lease = DefaultLease
+	}
 }
 
 // KeyStats counts an exchange's keyed requests (Stats.Keys).
@@ -66,6 +81,9 @@ type KeyStats struct {
 	// and the runs again after a run without an outcome (Reruns of them
 	// by the exchange itself, for a duplicate waiting).
 	Runs, Reruns uint64
+	// Stale counts runs that a controller did not start because their
+	// lease had passed (ErrStale).
+	Stale uint64
 	// Joined counts duplicates that waited for a run in flight; Replayed
 	// those answered from memory.
 	Joined, Replayed uint64

@@ -46,7 +46,7 @@ func infoFromProto(m *inspectpb.ExchangeInfo) Info {
 	if k := m.GetKeys(); k != nil {
 		info.Stats.Keys = KeyStats{Runs: k.GetRuns(), Reruns: k.GetReruns(), Joined: k.GetJoined(), Replayed: k.GetReplayed(),
 			Expired: k.GetExpired(), Evicted: k.GetEvicted(), Refused: k.GetRefused(), Conflicts: k.GetConflicts(),
-			Keys: k.GetKeys(), Bytes: k.GetBytes()}
+			Keys: k.GetKeys(), Bytes: k.GetBytes(), Stale: k.GetStale()}
 	}
 	for _, mb := range m.GetMembers() {
 		info.Members = append(info.Members, Member{PID: mb.GetPid(), ServiceTag: mb.GetServiceTag(), ConnTag: mb.GetConnectionTag()})
@@ -59,7 +59,8 @@ func (i Info) proto() *inspectpb.ExchangeInfo {
 		Routed: i.Stats.Routed, Rejected: i.Stats.Rejected, NoController: i.Stats.NoController, BadDecisions: i.Stats.BadDecisions}
 	if k := i.Stats.Keys; k != (KeyStats{}) {
 		m.Keys = &inspectpb.KeyStats{Runs: k.Runs, Reruns: k.Reruns, Joined: k.Joined, Replayed: k.Replayed,
-			Expired: k.Expired, Evicted: k.Evicted, Refused: k.Refused, Conflicts: k.Conflicts, Keys: k.Keys, Bytes: k.Bytes}
+			Expired: k.Expired, Evicted: k.Evicted, Refused: k.Refused, Conflicts: k.Conflicts, Keys: k.Keys, Bytes: k.Bytes,
+			Stale: k.Stale}
 	}
 	for _, mb := range i.Members {
 		m.Members = append(m.Members, &inspectpb.ExchangeMember{Pid: mb.PID, ServiceTag: mb.ServiceTag, ConnectionTag: mb.ConnTag})

@@ -88,14 +88,18 @@ func (s *server) routeKeyed(req *Request) (Member, string, error) {
 // overruns it still gives the key its outcome.
 func (s *server) run(e *keyEntry, req *Request, to Member) {
 	id := s.keys.start(e, req, to)
+	n, key := s.p.Node(), e.key
 	c := *req
 	c.ConnTag = to.ConnTag
 	c.Deadline = e.latest()
+	c.attempt = s.keys.attempt(id)
+	if to.PID.Address != n.Address() {
+		c.startBy = s.startBy(to.PID.Address)
+	}
 	wait := c.Deadline
 	if wait.IsZero() {
 		wait = s.now()
 	}
-	n, key := s.p.Node(), e.key
 	rt, err := n.ExpectReply(deadlineOnly{wait.Add(s.spec.Idempotency.Window)}, to.PID.Address, s.p.Self(),
 		func(v any, err error) any { return &keyedReply{key: key, run: id, val: v, err: err} })
 	if err != nil { // the exchange is stopping
@@ -111,12 +115,17 @@ func (s *server) run(e *keyEntry, req *Request, to Member) {
 }
 
 // settle takes the answer of run to key: it answers the waiting requests
-// and, after a timeout of a controller that is still a member, runs the
-// request again for the duplicates whose deadlines have not passed.
+// and, after a timeout of a controller that is still a member, or its
+// refusal of a run whose lease had passed (ErrStale: it did not run it),
+// runs the request again for the duplicates whose deadlines have not
+// passed.
 func (s *server) settle(key string, run uint64, val any, err error) {
 	mayRerun := false
-	if e := s.keys.byKey[key]; e != nil && errors.Is(err, actor.ErrTimeout) {
+	if e := s.keys.byKey[key]; e != nil && e.run == run && (errors.Is(err, actor.ErrTimeout) || errors.Is(err, ErrStale)) {
 		mayRerun = s.members.hasConn(e.to)
+		if errors.Is(err, ErrStale) {
+			s.keys.stats.Stale++
+		}
 	}
 	e, answer, rerun := s.keys.finish(key, run, val, err, isOutcome(err), mayRerun, s.now())
 	if e == nil {
@@ -168,7 +177,7 @@ func isOutcome(err error) bool {
 	if err == nil {
 		return true
 	}
-	for _, not := range []error{actor.ErrTimeout, actor.ErrNodeDown, actor.ErrNoProcess, actor.ErrNodeStopped,
+	for _, not := range []error{ErrStale, actor.ErrTimeout, actor.ErrNodeDown, actor.ErrNoProcess, actor.ErrNodeStopped,
 		actor.ErrOverloaded, actor.ErrKilled, actor.ErrKill, actor.ErrShutdown, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, not) {
 			return false

@@ -24,6 +24,7 @@ type keyTable struct {
 	head  int
 	bytes int
 	runs  uint64 // the last run id given
+	base  uint64 // attempts count from it: the table's start, in unix nanoseconds
 	stats KeyStats
 }
 
@@ -73,10 +74,14 @@ const (
 	maxReruns  = 4  // runs again after a timeout, for one key
 )
 
-func newKeyTable(bound Idempotency) *keyTable {
+func newKeyTable(bound Idempotency, start time.Time) *keyTable {
 	bound.defaults()
-	return &keyTable{bound: bound, byKey: map[string]*keyEntry{}}
+	return &keyTable{bound: bound, byKey: map[string]*keyEntry{}, base: uint64(start.UnixNano())}
 }
+
+// attempt is the fencing token of run: it grows with every run, of any
+// key, and with the table's start (see Request.Attempt).
+func (t *keyTable) attempt(run uint64) uint64 { return t.base + run }
 
 // arrive registers a keyed request w with fingerprint print at now.
 func (t *keyTable) arrive(key string, print uint64, w keyWaiter, now time.Time) (*keyEntry, arrival) {

@@ -20,7 +20,7 @@ func TestKeysInvariants(t *testing.T) {
 	for seed := range uint64(50) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		bound := Idempotency{Window: time.Duration(1+rng.IntN(50)) * time.Millisecond, MaxKeys: 1 + rng.IntN(12), MaxBytes: 600 + rng.IntN(4000)}
-		k := newKeyTable(bound)
+		k := newKeyTable(bound, time.Unix(1, 0))
 		now := t0
 		runs := map[string]uint64{} // key -> the run started for it
 		for step := range 2000 {

@@ -19,7 +19,7 @@ func waiter(ref uint64, deadline time.Time) keyWaiter {
 }
 
 func TestKeysRunOnceWithinTheWindow(t *testing.T) {
-	k := newKeyTable(Idempotency{Window: time.Minute})
+	k := newKeyTable(Idempotency{Window: time.Minute}, time.Unix(1, 0))
 	later := t0.Add(time.Hour)
 	e, what := k.arrive("k", 1, waiter(1, later), t0)
 	if what != keyRun {
@@ -54,7 +54,7 @@ func TestKeysRunOnceWithinTheWindow(t *testing.T) {
 }
 
 func TestKeysTimeoutIsNoOutcome(t *testing.T) {
-	k := newKeyTable(Idempotency{})
+	k := newKeyTable(Idempotency{}, time.Unix(1, 0))
 	e, _ := k.arrive("k", 1, waiter(1, t0.Add(time.Second)), t0)
 	run := k.start(e, &Request{}, Member{PID: pid("c")})
 	k.arrive("k", 1, waiter(2, t0.Add(3*time.Second)), t0.Add(500*time.Millisecond))
@@ -79,7 +79,7 @@ func TestKeysTimeoutIsNoOutcome(t *testing.T) {
 }
 
 func TestKeysBounds(t *testing.T) {
-	k := newKeyTable(Idempotency{MaxKeys: 2})
+	k := newKeyTable(Idempotency{MaxKeys: 2}, time.Unix(1, 0))
 	settle := func(key string, val any) {
 		e, what := k.arrive(key, 1, waiter(1, t0.Add(time.Hour)), t0)
 		if what != keyRun {
@@ -109,7 +109,7 @@ func TestKeysBounds(t *testing.T) {
 	}
 
 	// Bytes: each outcome of 1,000 bytes; room for two.
-	k = newKeyTable(Idempotency{MaxBytes: 2*(keyCost+1+1000) + waiterCost + keyCost + 1})
+	k = newKeyTable(Idempotency{MaxBytes: 2*(keyCost+1+1000) + waiterCost + keyCost + 1}, time.Unix(1, 0))
 	big := wrapperspb.String(strings.Repeat("x", 997)) // 1,000 bytes encoded
 	for i := range 3 {
 		settle(fmt.Sprint(i), big)
@@ -127,7 +127,7 @@ func TestKeysBounds(t *testing.T) {
 }
 
 func TestKeysWaitersAreBounded(t *testing.T) {
-	k := newKeyTable(Idempotency{})
+	k := newKeyTable(Idempotency{}, time.Unix(1, 0))
 	e, _ := k.arrive("k", 1, waiter(1, t0.Add(time.Hour)), t0)
 	k.start(e, &Request{}, Member{})
 	for i := range maxWaiters - 1 {

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
@@ -33,8 +34,22 @@ type Request struct {
 
 	replyTo actor.ReplyTo
 	wantAll bool
-	hops    int
+	hops    int32 // beside wantAll: the struct stays in its size class (208 bytes) with the two below
+	// Of a keyed run (keyed.go): the key's attempt, and, to a controller on
+	// another node, the exchange's node Clock after which it must not start.
+	attempt uint64
+	startBy time.Duration
 }
+
+// Attempt is the attempt of a keyed request's run, as the exchange sent
+// it to the controller: it grows with every run of the key, here or on
+// another controller (the exchange's start time in nanoseconds plus its
+// count of runs, so also across restarts of the exchange while clocks do
+// not step back), and is 0 for an unkeyed request. Pass it to a store as
+// a fencing token: a store that keeps the highest attempt it saw for a
+// key and refuses lower ones refuses a run that resumed after the key ran
+// again elsewhere. patterns.Attempt reads it from a handler's context.
+func (r *Request) Attempt() uint64 { return r.attempt }
 
 // NewRequest is a request for exchange, answered to rt (a Pending's or
 // ExpectReply's ReplyTo). wantAll asks for every reply, after a count.
@@ -112,6 +127,8 @@ func (r *Request) envelope(o *envOut) (*wire.Envelope, error) {
 		WantAll:        r.wantAll,
 		ConnectionTag:  r.ConnTag,
 		Headers:        r.Headers,
+		StartByNs:      int64(r.startBy),
+		Attempt:        r.attempt,
 	}
 	if !r.Deadline.IsZero() {
 		o.e.DeadlineUnixNano = r.Deadline.UnixNano()
@@ -149,7 +166,9 @@ func fromEnvelope(env *wire.Envelope, maxPayload int) (*Request, error) {
 		Headers:        env.GetHeaders(),
 		replyTo:        actor.NewReplyTo(env.GetReplyAddress(), env.GetRequestId()),
 		wantAll:        env.GetWantAll(),
-		hops:           int(env.GetHops()),
+		hops:           int32(min(env.GetHops(), math.MaxInt32)),
+		attempt:        env.GetAttempt(),
+		startBy:        time.Duration(env.GetStartByNs()),
 	}
 	if d := env.GetDeadlineUnixNano(); d != 0 {
 		r.Deadline = time.Unix(0, d)

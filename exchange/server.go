@@ -76,7 +76,8 @@ type Info struct {
 
 func newServer(spec Spec) *server {
 	spec.defaults()
-	s := &server{spec: spec, mons: map[string]actor.Ref{}, keys: newKeyTable(spec.Idempotency), now: time.Now}
+	s := &server{spec: spec, mons: map[string]actor.Ref{}, now: time.Now}
+	s.keys = newKeyTable(spec.Idempotency, s.now())
 	s.router = newRouter(&s.spec, &s.members)
 	s.chain = s.dispatch
 	for i := len(spec.Middleware) - 1; i >= 0; i-- {
@@ -191,7 +192,7 @@ func (s *server) dispatch(req *Request) error {
 func (s *server) redirect(req *Request, to string) error {
 	n := s.p.Node()
 	req.hops++
-	if req.hops > s.spec.MaxHops {
+	if int(req.hops) > s.spec.MaxHops {
 		return fmt.Errorf("%w: %d hops", ErrRedirectLoop, req.hops)
 	}
 	if n.Whereis(RegisteredName(to)) == nil {

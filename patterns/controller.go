@@ -46,7 +46,9 @@ func (c *Controller) Init(p *actor.Process) error {
 	return nil
 }
 
-// HandleCall answers requests.
+// HandleCall answers requests. A keyed run from an exchange on another
+// node whose start bound has passed is answered with exchange.ErrStale,
+// without running the handler (exchange.CheckStart).
 func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
 	req, ok, err := exchange.AsRequest(msg, c.MaxPayload)
 	if !ok {
@@ -56,8 +58,17 @@ func (c *Controller) HandleCall(p *actor.Process, msg any) (any, error) {
 		return nil, err
 	}
 	ctx := context.Context(context.Background())
+	a := req.Attempt()
+	if a != 0 {
+		if err := exchange.CheckStart(p.Node(), req); err != nil {
+			return nil, err
+		}
+		if req.Deadline.IsZero() {
+			ctx = attemptCtx{ctx, a}
+		}
+	}
 	if !req.Deadline.IsZero() {
-		d := &deadlineCtx{Context: ctx, deadline: req.Deadline}
+		d := &deadlineCtx{Context: ctx, deadline: req.Deadline, attempt: a}
 		defer d.stop()
 		ctx = d
 	}

@@ -18,6 +18,15 @@ type deadlineCtx struct {
 	timer    *time.Timer
 	mu       sync.Mutex
 	stopped  bool
+	attempt  uint64 // of a keyed request: Attempt's, without a context of its own
+}
+
+// Value answers Attempt's key with the attempt, if any.
+func (c *deadlineCtx) Value(key any) any {
+	if _, ok := key.(attemptKey); ok && c.attempt != 0 {
+		return c.attempt
+	}
+	return c.Context.Value(key)
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) { return c.deadline, true }

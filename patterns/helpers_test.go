@@ -15,7 +15,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if runChildIfAsked() {
+	if runChildIfAsked() || runFenceChildIfAsked() {
 		return
 	}
 	goleak.VerifyTestMain(m)

@@ -75,7 +75,7 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	_, _ = rand.Read(nd)
 	const node, inc = "impostor@localhost", 42
 	const tick = 4_000_000 // µs
-	send(&wire.Hello{Version: 4, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc, TickTimeUs: tick})
+	send(&wire.Hello{Version: 5, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc, TickTimeUs: tick})
 	first := recv()
 	var wel wire.Welcome
 	if proto.Unmarshal(first, &wel) == nil && wel.Refused != wire.Refusal_REFUSAL_NONE {
@@ -88,19 +88,21 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	// HMAC-SHA256(cookie) over the role and the transcript, each part
 	// length-prefixed (wire.proto).
 	m := hmac.New(sha256.New, []byte(cookie))
-	var incs [32]byte
+	const clock = 7 // ns: the impostor's clock, said in the Proof
+	var incs [40]byte
 	binary.BigEndian.PutUint64(incs[:8], inc)
 	binary.BigEndian.PutUint64(incs[8:], ch.Incarnation)
 	binary.BigEndian.PutUint64(incs[16:], tick)
 	binary.BigEndian.PutUint64(incs[24:], ch.TickTimeUs)
-	for _, part := range [][]byte{[]byte("switchboard/4 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
+	binary.BigEndian.PutUint64(incs[32:], clock)
+	for _, part := range [][]byte{[]byte("switchboard/5 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
 		[]byte(ch.Node), []byte(addr), incs[:], {0}, nil, nil} {
 		var size [4]byte
 		binary.BigEndian.PutUint32(size[:], uint32(len(part)))
 		m.Write(size[:])
 		m.Write(part)
 	}
-	send(&wire.Proof{Digest: m.Sum(nil)})
+	send(&wire.Proof{Digest: m.Sum(nil), ClockNs: clock})
 	if err := proto.Unmarshal(recv(), &wel); err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func (c *Client) callRetrying(ctx context.Context, ex exchange.Address, msg any,
 // outcome: no answer came, or the request found nobody to run it.
 func repeatable(err error) bool {
 	for _, e := range []error{actor.ErrTimeout, actor.ErrNodeDown, actor.ErrNoProcess, actor.ErrOverloaded,
-		exchange.ErrNoController, exchange.ErrExchangeNotFound, exchange.ErrKeysFull} {
+		exchange.ErrNoController, exchange.ErrExchangeNotFound, exchange.ErrKeysFull, exchange.ErrStale} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -86,7 +86,7 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 // flight and Wait for each Confirm later. A nil error from Wait is the
 // queue's confirm, as Submit's; an error from SubmitAsync means nothing
 // was sent. Errors from Wait that say the queue is not where it was
-// (exchange.ErrExchangeNotFound, actor.ErrNodeDown) make the next
+// (exchange.ErrExchangeNotFound, actor.ErrNodeDown, tasks.ErrNotLeader) make the next
 // submission resolve the queue again; resubmit with the same WithKey to
 // retry without risking a duplicate.
 func (t *Tasks) SubmitAsync(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) (*Confirm, error) {
@@ -128,8 +128,8 @@ func (c *Confirm) Wait() error {
 // forget drops the queue's cached address after an error saying that it
 // may have moved.
 func (t *Tasks) forget(ex exchange.Address, err error) {
-	if errors.Is(err, exchange.ErrExchangeNotFound) || errors.Is(err, actor.ErrNodeDown) {
-		t.pids.Delete(ex)
+	if errors.Is(err, exchange.ErrExchangeNotFound) || errors.Is(err, actor.ErrNodeDown) || errors.Is(err, tasks.ErrNotLeader) {
+		t.pids.Delete(ex) // ErrNotLeader: a replicated queue that handed its lead to another instance (a takeover)
 	}
 }
 

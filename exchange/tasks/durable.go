@@ -3,6 +3,7 @@ package tasks
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -29,11 +30,19 @@ type durable struct {
 	synced   uint64 // the last commit synced
 	final    atomic.Uint64
 	waiting  []confirmWait
+	held     []heldTask // a replicated queue's tasks waiting for their commit before delivery
 	failed   error
 
 	segmentBytes int64  // a segment larger than this is compacted by a snapshot
 	lastSnap     int64  // the size of the last snapshot
 	snapSeq      uint64 // the commit of the snapshot being written, 0 if none
+}
+
+// heldTask is a task of a replicated queue whose record commit seq
+// commits.
+type heldTask struct {
+	t   *task
+	seq uint64
 }
 
 // confirmWait is a submission whose confirm waits for commit seq.
@@ -92,9 +101,14 @@ const ReplicaLeadTimeout = 30 * time.Second
 func openReplicated(s *tasksServer, r *Replica, now int64) (*durable, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ReplicaLeadTimeout)
 	defer cancel()
+	r.active.Add(1) // until Terminate: a yielded member waits while a queue runs here
+	s.replicaActive = true
 	if err := r.lead(ctx); err != nil {
+		r.active.Add(-1)
+		s.replicaActive = false
 		return nil, err
 	}
+	r.queue.Store(s.p.Self())
 	d := &durable{s: s, segmentBytes: defaultSegmentBytes}
 	s.load(r.fsm.state(), now)
 	p := s.p
@@ -299,7 +313,9 @@ func (d *durable) onSynced(m tasksSynced) {
 		if d.failed == nil {
 			d.failed = m.err
 			d.reply(^uint64(0), m.err)
-			d.s.p.Stop(m.err)
+			if d.s.yielded == "" || !errors.Is(m.err, ErrNotLeader) {
+				d.s.p.Stop(m.err)
+			} // a queue that yielded the lead in a takeover waits, passive, for its application to stop it
 		}
 		return
 	}
@@ -308,6 +324,23 @@ func (d *durable) onSynced(m tasksSynced) {
 		d.snapSeq = 0
 	}
 	d.reply(d.synced, nil)
+	d.release(d.synced)
+}
+
+// release queues the held tasks whose records are committed up to seq.
+func (d *durable) release(seq uint64) {
+	i := 0
+	for ; i < len(d.held) && d.held[i].seq <= seq; i++ {
+		d.s.q.ready.pushBack(d.held[i].t)
+		d.held[i] = heldTask{}
+	}
+	if i > 0 {
+		d.held = d.held[i:]
+		if len(d.held) == 0 {
+			d.held = nil
+		}
+		d.s.kick()
+	}
 }
 
 // reply answers the waiting submissions of commits up to seq, in order.

@@ -107,19 +107,29 @@ func newTaskQueue(spec *Spec, firstTag uint64) *taskQueue {
 // submit queues a task; parked counts dead tasks waiting for the
 // dead-letter target, which count against MaxQueue too.
 func (q *taskQueue) submit(msg any, enc *anypb.Any, prio int, parked int) error {
+	t, err := q.take(msg, enc, prio, parked)
+	if err != nil {
+		return err
+	}
+	q.ready.pushBack(t)
+	return nil
+}
+
+// take is submit without queueing the task: a replicated queue holds it
+// until its record is committed.
+func (q *taskQueue) take(msg any, enc *anypb.Any, prio int, parked int) (*task, error) {
 	if prio < 0 || prio >= len(q.ready.levels) {
-		return fmt.Errorf("%w: %d outside 0..%d", ErrBadPriority, prio, len(q.ready.levels)-1)
+		return nil, fmt.Errorf("%w: %d outside 0..%d", ErrBadPriority, prio, len(q.ready.levels)-1)
 	}
 	if q.maxQueue > 0 && q.ready.len()+parked >= q.maxQueue {
 		q.stats.Refused++
-		return fmt.Errorf("%w: %q holds %d tasks", ErrQueueFull, q.name, q.maxQueue)
+		return nil, fmt.Errorf("%w: %q holds %d tasks", ErrQueueFull, q.name, q.maxQueue)
 	}
 	t := q.alloc()
 	q.nextID++
 	t.id, t.msg, t.enc, t.prio = q.nextID, msg, enc, uint8(prio)
-	q.ready.pushBack(t)
 	q.stats.Submitted++
-	return nil
+	return t, nil
 }
 
 func (q *taskQueue) alloc() *task {

@@ -10,11 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/raft"
 	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"go.etcd.io/bbolt"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -68,6 +70,10 @@ type Replica struct {
 	bolt  *raftboltdb.BoltStore
 	trans *raft.NetworkTransport
 	proc  *actor.PID
+
+	queue     atomic.Pointer[actor.PID] // the queue leading with this member, if one does
+	active    atomic.Int32              // queues on this member taking or holding the lead
+	lastYield atomic.Int64              // when this member was last asked to hand the lead over (UnixNano)
 }
 
 // replicaName is the registered name of the process that hands the lead
@@ -105,7 +111,11 @@ func OpenReplica(ctx context.Context, n *actor.Node, cfg ReplicaConfig) (*Replic
 		}
 		return nil, fmt.Errorf("%w: %w", ErrStore, err)
 	}
-	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db")})
+	// The freelist is not written at each commit (bbolt rebuilds it at
+	// open, as Consul has it): each Raft write is the log's pages and the
+	// meta page.
+	bolt, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(cfg.Dir, "raft.db"),
+		BoltOptions: &bbolt.Options{Timeout: time.Second, NoFreelistSync: true, FreelistType: bbolt.FreelistMapType}})
 	if err != nil {
 		return fail(err)
 	}
@@ -175,6 +185,11 @@ func (r *Replica) Leader() string {
 // IsLeader says whether this node's member leads the group.
 func (r *Replica) IsLeader() bool { return r.raft.State() == raft.Leader }
 
+// Term is the group's Raft term as this member knows it: it grows by one
+// at each election and each hand-over of the lead, so two readings count
+// how often the lead moved (at most) in between.
+func (r *Replica) Term() uint64 { return r.raft.CurrentTerm() }
+
 // lead makes this node's member the leader, asking the current leader to
 // hand over, and waits until every entry committed before is applied
 // here. It is how the queue (on the distributed application's lock
@@ -227,26 +242,47 @@ type replicaServer struct {
 }
 
 func (s *replicaServer) HandleCall(_ *actor.Process, msg any) (any, error) {
-	to, ok := msg.(*wrapperspb.StringValue)
-	if !ok {
-		return nil, fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg)
+	r := s.r
+	switch m := msg.(type) {
+	case *wrapperspb.BoolValue: // a yielded member asks: does a queue run here?
+		return wrapperspb.Bool(r.active.Load() > 0), nil
+	case *wrapperspb.StringValue:
+		return r.handOver(m.GetValue())
 	}
-	if s.r.raft.State() != raft.Leader {
+	return nil, fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg)
+}
+
+// handOver hands the lead to member to: its queue is starting (the
+// distributed application runs there now). The queue here yields first:
+// it confirms nothing from then on, and what it confirmed is committed
+// before the lead moves.
+func (r *Replica) handOver(to string) (any, error) {
+	if r.raft.State() != raft.Leader {
 		return nil, ErrNotLeader
 	}
-	cfg := s.r.raft.GetConfiguration()
+	cfg := r.raft.GetConfiguration()
 	if err := cfg.Error(); err != nil {
 		return nil, err
 	}
 	for _, sv := range cfg.Configuration().Servers {
-		if string(sv.ID) == to.GetValue() {
-			if err := s.r.raft.LeadershipTransferToServer(sv.ID, sv.Address).Error(); err != nil {
-				return nil, err
-			}
-			return &wrapperspb.StringValue{}, nil
+		if string(sv.ID) != to {
+			continue
 		}
+		r.lastYield.Store(time.Now().UnixNano())
+		if q := r.queue.Load(); q != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			_, err := r.node.Call(ctx, q, yieldTo{to: to})
+			cancel()
+			if err != nil {
+				r.cfg.Logger.Warn("replicated task queue did not yield; handing the lead over anyway", "group", r.cfg.Group, "to", to, "err", err)
+			}
+		}
+		if err := r.raft.LeadershipTransferToServer(sv.ID, sv.Address).Error(); err != nil {
+			return nil, err
+		}
+		return &wrapperspb.StringValue{}, nil
 	}
-	return nil, fmt.Errorf("%w: %q is no member", exchange.ErrBadRequest, to.GetValue())
+	return nil, fmt.Errorf("%w: %q is no member", exchange.ErrBadRequest, to)
 }
 
 // tcpLayer is raft's stream layer on a TCP listener.

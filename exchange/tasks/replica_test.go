@@ -186,3 +186,45 @@ func FuzzReplicaFSM(f *testing.F) {
 		}
 	})
 }
+
+// A replicated queue delivers a task only once its entry is committed: a
+// task delivered before, and lost with its entry, would come back with
+// the producer's keyed retry as a second task. In a minority nothing
+// commits, so nothing new is delivered.
+func TestReplicatedQueueDeliversOnlyCommittedTasks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	g := startReplicaGroup(t, ctx, 3)
+	n0 := g.nodes[0]
+	q := g.queue(t, ctx, 0)
+	w := &ackWorker{queue: q, acks: 10, got: make(chan []Task, 10)}
+	if _, err := n0.Spawn(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n0.Call(ctx, q, &Submission{Msg: wrapperspb.String("before"), Key: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-w.got:
+		if len(b) != 1 || b[0].Key != "before" {
+			t.Fatalf("delivered %v, want the task before", b)
+		}
+	case <-ctx.Done():
+		t.Fatal("the committed task was not delivered")
+	}
+	for _, r := range g.replicas[1:] {
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	defer ccancel()
+	if _, err := n0.Call(cctx, q, &Submission{Msg: wrapperspb.String("after"), Key: "after"}); !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("submit in a minority: %v, want ErrNotLeader", err)
+	}
+	select { // the submission waited a lease for its commit; a delivery at submission would be here
+	case b := <-w.got:
+		t.Fatalf("a task not committed was delivered: %v", b)
+	default:
+	}
+}

@@ -57,6 +57,11 @@ type tasksServer struct {
 	keys     *keyWindow // the idempotency keys seen, once one came
 	d        *durable   // the log of a durable queue, or nil
 	segBytes int64      // tests: the segment size that triggers a snapshot (0: defaultSegmentBytes)
+
+	replicaActive bool          // counted in the replica's active queues
+	yielded       string        // a replicated queue that yielded the lead in a takeover: to whom
+	yieldStop     chan struct{} // stops the yield watcher
+	yieldDone     chan struct{}
 }
 
 // The queue's messages to itself.
@@ -110,9 +115,14 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 		s.stopTick()
 	}
 	s.overflow.release(s.p.Node())
+	s.stopYieldWatch()
 	if s.d != nil {
 		s.d.close(s.q.done)
 		s.q.done = s.q.done[:0]
+	}
+	if r := s.spec.Replica; r != nil && s.replicaActive {
+		r.queue.CompareAndSwap(p.Self(), nil)
+		r.active.Add(-1)
 	}
 	directory.Withdraw(p, exchange.RegisteredName(s.spec.Name))
 }
@@ -135,6 +145,8 @@ func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
 			return nil, fmt.Errorf("%w: %w", exchange.ErrBadRequest, err)
 		}
 		return nil, s.submit(v, a, int(min(m.GetPriority(), 1<<16)), m.GetKey())
+	case yieldTo:
+		return nil, s.yield(m)
 	case *taskspb.TaskInspect:
 		st := s.q.snapshot()
 		st.DeadLetterPending = s.dead.pending()
@@ -165,6 +177,12 @@ func (s *tasksServer) submit(msg any, enc *anypb.Any, prio int, key string) erro
 
 // submitKept is submit with a key, or to a durable queue.
 func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) error {
+	if s.yielded != "" {
+		return fmt.Errorf("%w: the queue handed the lead to %s (a takeover)", ErrNotLeader, s.yielded)
+	}
+	if s.d != nil && s.d.failed != nil {
+		return s.d.failed
+	}
 	var now int64
 	if key != "" {
 		if len(key) > MaxKeyLen {
@@ -205,20 +223,33 @@ func (s *tasksServer) submitKept(msg any, enc *anypb.Any, prio int, key string) 
 // log of a durable queue (seq is the commit that syncs it, for its
 // confirm to wait for) and the window. A submission that waited for room
 // comes in here too.
+//
+// A replicated queue holds the task until its record is committed
+// (d.held), and only then queues it for delivery: a task delivered before
+// and lost with its entry (the lead lost) would be submitted again by the
+// producer, with its key, and run as a second task.
 func (s *tasksServer) accept(msg any, enc *anypb.Any, prio int, key string, now int64) (seq uint64, err error) {
-	if err := s.q.submit(msg, enc, prio, s.dead.pending()); err != nil {
+	held := 0
+	if s.d != nil {
+		held = len(s.d.held)
+	}
+	t, err := s.q.take(msg, enc, prio, s.dead.pending()+held)
+	if err != nil {
 		return 0, err
 	}
-	if key != "" {
-		s.q.ready.levels[prio].back().key = key // the task just queued
-	}
+	t.key = key
 	if s.d != nil {
 		seq = s.d.stored(s.q.nextID, prio, key, now, enc)
 	}
 	if key != "" {
 		s.keys.add(key, now, s.q.nextID, seq)
 	}
-	s.kick()
+	if s.d != nil && s.spec.Replica != nil {
+		s.d.held = append(s.d.held, heldTask{t: t, seq: seq})
+	} else {
+		s.q.ready.pushBack(t)
+	}
+	s.kick() // the mailbox run's end (flush) appends the records
 	return seq, nil
 }
 
@@ -245,7 +276,9 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
 	case tasksDispatch:
 		s.kicked = false
-		s.q.dispatch(s.now())
+		if s.yielded == "" {
+			s.q.dispatch(s.now())
+		}
 	case *taskspb.TaskAcks:
 		s.settle(m)
 	case *taskspb.TaskWorkerJoin:
@@ -264,7 +297,9 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 	case tasksSweep:
 		s.q.expire(s.now())
 		s.dead.retry()
-		s.q.dispatch(s.now())
+		if s.yielded == "" {
+			s.q.dispatch(s.now())
+		}
 		s.stopTick = p.SendAfter(s.spec.sweepEvery(), tasksSweep{})
 	case deadAnswer:
 		s.dead.answered(m)
@@ -274,6 +309,8 @@ func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
 		if s.d != nil {
 			s.d.onSynced(m)
 		}
+	case yieldEnded:
+		s.yieldOver()
 	}
 	s.unblock(false)
 	s.flush()

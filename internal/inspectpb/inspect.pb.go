@@ -184,6 +184,7 @@ type KeyStats struct {
 	Conflicts     uint64                 `protobuf:"varint,8,opt,name=conflicts,proto3" json:"conflicts,omitempty"`
 	Keys          uint64                 `protobuf:"varint,9,opt,name=keys,proto3" json:"keys,omitempty"`
 	Bytes         uint64                 `protobuf:"varint,10,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Stale         uint64                 `protobuf:"varint,11,opt,name=stale,proto3" json:"stale,omitempty"` // runs a controller did not start: their lease had passed
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -284,6 +285,13 @@ func (x *KeyStats) GetKeys() uint64 {
 func (x *KeyStats) GetBytes() uint64 {
 	if x != nil {
 		return x.Bytes
+	}
+	return 0
+}
+
+func (x *KeyStats) GetStale() uint64 {
+	if x != nil {
+		return x.Stale
 	}
 	return 0
 }
@@ -1201,7 +1209,7 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\brejected\x18\x06 \x01(\x04R\brejected\x12#\n" +
 	"\rno_controller\x18\a \x01(\x04R\fnoController\x12#\n" +
 	"\rbad_decisions\x18\b \x01(\x04R\fbadDecisions\x121\n" +
-	"\x04keys\x18\t \x01(\v2\x1d.switchboard.inspect.KeyStatsR\x04keys\"\x80\x02\n" +
+	"\x04keys\x18\t \x01(\v2\x1d.switchboard.inspect.KeyStatsR\x04keys\"\x96\x02\n" +
 	"\bKeyStats\x12\x12\n" +
 	"\x04runs\x18\x01 \x01(\x04R\x04runs\x12\x16\n" +
 	"\x06reruns\x18\x02 \x01(\x04R\x06reruns\x12\x16\n" +
@@ -1213,7 +1221,8 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\tconflicts\x18\b \x01(\x04R\tconflicts\x12\x12\n" +
 	"\x04keys\x18\t \x01(\x04R\x04keys\x12\x14\n" +
 	"\x05bytes\x18\n" +
-	" \x01(\x04R\x05bytes\"\x82\x01\n" +
+	" \x01(\x04R\x05bytes\x12\x14\n" +
+	"\x05stale\x18\v \x01(\x04R\x05stale\"\x82\x01\n" +
 	"\x0eExchangeMember\x12(\n" +
 	"\x03pid\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\x03pid\x12\x1f\n" +
 	"\vservice_tag\x18\x02 \x01(\tR\n" +

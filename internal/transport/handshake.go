@@ -27,16 +27,24 @@ import (
 // confirm the dial (verify.go): the cookie proves membership of the
 // cluster, the dialback proves which member. Each side says its TickTime,
 // and the connection's silence bound is the larger (tick.go).
+//
+// Clocks. The listener notes its clock (Config.Epoch's, monotonic) when it
+// sends the Challenge, and the dialer says its own in the Proof, read
+// after the Challenge came: whatever the delays and pauses between, the
+// dialer's reading is of a later instant, so the difference bounds from
+// below how far the listener's clock is ahead of the dialer's (PeerClock).
+// No clock is set or synchronised; an exchange uses the bound to let a
+// controller tell a request that waited too long to start (clock.go).
 
 const (
-	protocolVersion = 4
+	protocolVersion = 5
 	nonceSize       = 32
 	// maxHandshakeMsg bounds the messages read before the peer has proved
 	// itself, so that a stranger cannot make a node allocate MaxFrameSize.
 	maxHandshakeMsg = 4 << 10
 
-	roleDialer   = "switchboard/4 dialer"
-	roleListener = "switchboard/4 listener"
+	roleDialer   = "switchboard/5 dialer"
+	roleListener = "switchboard/5 listener"
 
 	// maxPeerTickTime caps the TickTime a peer says it has, so that the
 	// silence bound of its connection stays a duration.
@@ -52,6 +60,7 @@ type transcript struct {
 	to                         string // the address the dialer dialed
 	dialerInc, listenerInc     uint64
 	dialerTick, listenerTick   uint64       // TickTimes, in microseconds
+	dialerClock                int64        // the dialer's clock when it sent the Proof, in nanoseconds
 	verify                     *wire.Verify // nil: a connection for frames
 }
 
@@ -59,17 +68,22 @@ type transcript struct {
 type peerSide struct {
 	inc  uint64        // its incarnation
 	tick time.Duration // its TickTime
+	// Of a dialer, as its listener measured it: clockLo bounds this
+	// node's clock minus the dialer's from below, and clockLo+clockSpread
+	// from above (the Challenge's round trip).
+	clockLo, clockSpread time.Duration
 }
 
 // digest is HMAC-SHA256(cookie, role || the transcript), each part
 // length-prefixed so that no two transcripts concatenate alike.
 func (tr *transcript) digest(cookie, role string) []byte {
 	m := hmac.New(sha256.New, []byte(cookie))
-	var incs [32]byte
+	var incs [40]byte
 	binary.BigEndian.PutUint64(incs[:8], tr.dialerInc)
 	binary.BigEndian.PutUint64(incs[8:], tr.listenerInc)
 	binary.BigEndian.PutUint64(incs[16:], tr.dialerTick)
 	binary.BigEndian.PutUint64(incs[24:], tr.listenerTick)
+	binary.BigEndian.PutUint64(incs[32:], uint64(tr.dialerClock))
 	verify := []byte{0}
 	if tr.verify != nil {
 		verify = []byte{1}
@@ -134,7 +148,8 @@ func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.V
 	if v == nil {
 		t.dials.challenged(tr.dialerNonce, tr.listenerNonce) // before the Proof: the listener confirms after it
 	}
-	if err := sendMsg(w, &wire.Proof{Digest: tr.digest(t.cfg.Cookie, roleDialer)}); err != nil {
+	tr.dialerClock = int64(t.Clock()) // after the Challenge came
+	if err := sendMsg(w, &wire.Proof{Digest: tr.digest(t.cfg.Cookie, roleDialer), ClockNs: tr.dialerClock}); err != nil {
 		return peerSide{}, handshakeErr(err)
 	}
 	var wel wire.Welcome
@@ -199,12 +214,18 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide,
 	tr := transcript{dialerNonce: h.GetNonce(), listenerNonce: newNonce(), dialerAddr: h.GetAddress(), dialerNode: h.GetNode(),
 		listenerNode: t.cfg.Node, to: h.GetTo(), dialerInc: h.GetIncarnation(), listenerInc: t.inc,
 		dialerTick: h.GetTickTimeUs(), listenerTick: t.tickMicros(), verify: v}
+	challenged := t.Clock() // before the Challenge leaves
 	if err := sendMsg(w, &wire.Challenge{Node: t.cfg.Node, Nonce: tr.listenerNonce, Incarnation: t.inc, TickTimeUs: tr.listenerTick}); err != nil {
 		return "", peerSide{}, handshakeErr(err)
 	}
 	var p wire.Proof
 	if err := readMsg(r, &p, maxHandshakeMsg); err != nil {
 		return "", peerSide{}, handshakeErr(err)
+	}
+	proved := t.Clock()
+	tr.dialerClock = p.GetClockNs()
+	if tr.dialerClock < 0 { // a node's clock counts up from 0
+		return refuse(wire.Refusal_REFUSAL_MALFORMED, fmt.Errorf("%w: a negative clock in the proof of %s", ErrHandshake, h.GetAddress()))
 	}
 	if !hmac.Equal(p.GetDigest(), tr.digest(t.cfg.Cookie, roleDialer)) {
 		return refuse(wire.Refusal_REFUSAL_COOKIE,
@@ -226,7 +247,8 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide,
 	if err := sendMsg(w, welcome); err != nil {
 		return "", peerSide{}, handshakeErr(err)
 	}
-	return h.GetAddress(), peerSide{inc: h.GetIncarnation(), tick: peerTick(h.GetTickTimeUs())}, nil
+	return h.GetAddress(), peerSide{inc: h.GetIncarnation(), tick: peerTick(h.GetTickTimeUs()),
+		clockLo: challenged - time.Duration(tr.dialerClock), clockSpread: proved - challenged}, nil
 }
 
 // handshakeErr wraps an I/O error of the handshake: ErrHandshakeClosed if

@@ -70,6 +70,8 @@ func FuzzWelcome(f *testing.F) {
 	}
 	proof := &wire.Proof{Digest: make([]byte, 32)}
 	f.Add(stream(hello(func(*wire.Hello) {}), proof))
+	f.Add(stream(hello(func(*wire.Hello) {}), &wire.Proof{Digest: make([]byte, 32), ClockNs: -1 << 63})) // a clock stamp, extreme
+	f.Add(stream(hello(func(*wire.Hello) {}), &wire.Proof{Digest: make([]byte, 32), ClockNs: 1<<63 - 1}))
 	f.Add(stream(hello(func(h *wire.Hello) { h.Verify = &wire.Verify{DialerNonce: newNonce(), ListenerNonce: newNonce()} }), proof))
 	f.Add(stream(hello(func(h *wire.Hello) { h.To = "localhost:1" }), proof))
 	f.Add(stream(hello(func(h *wire.Hello) { h.Version = 2 })))

@@ -53,6 +53,7 @@ type live struct {
 	p     *peer // outbound: its ticks take the writer's turn; nil: inbound
 	addr  string
 	inc   uint64        // the peer's incarnation
+	clock peerSide      // of an inbound connection: its handshake's bound of the peer's clock (clock.go)
 	tick  time.Duration // the connection's tick time: the larger of both sides'
 	limit int           // quiet checks that make the peer silent; 0: ticksPerTickTime
 	reads atomic.Uint64 // reads that returned bytes
@@ -60,14 +61,14 @@ type live struct {
 
 	// the watchdog's own
 	seen    uint64
-	quiet   int
-	stalled bool // a tick could not be written back: write no more
+	quiet   atomic.Int32 // written by the watchdog only; read by DownBy
+	stalled bool         // a tick could not be written back: write no more
 }
 
 // initLive sets l up for a connection to addr whose handshake said side,
 // and logs it if both sides' TickTimes differ.
 func (t *Transport) initLive(l *live, c net.Conn, p *peer, addr string, side peerSide) {
-	l.c, l.p, l.addr, l.inc = c, p, addr, side.inc
+	l.c, l.p, l.addr, l.inc, l.clock = c, p, addr, side.inc, side
 	l.tick = max(t.cfg.TickTime, side.tick)
 	every := t.tickInterval()
 	l.limit = max(int((l.tick+every-1)/every), ticksPerTickTime)
@@ -81,11 +82,11 @@ func (t *Transport) initLive(l *live, c net.Conn, p *peer, addr string, side pee
 // been silent for l.limit checks in a row.
 func (l *live) silent(reads uint64) bool {
 	if reads != l.seen {
-		l.seen, l.quiet = reads, 0
+		l.seen = reads
+		l.quiet.Store(0)
 		return false
 	}
-	l.quiet++
-	return l.quiet >= max(l.limit, ticksPerTickTime)
+	return int(l.quiet.Add(1)) >= max(l.limit, ticksPerTickTime)
 }
 
 // cut closes the connection with why as the reason it broke, unless it

@@ -73,6 +73,10 @@ type Config struct {
 	// 4 s. The handshake exchanges both sides' TickTimes, and a connection
 	// waits for the larger.
 	TickTime time.Duration
+	// Epoch is where the transport's clock (Clock) counts from; default
+	// the time Listen was called. The node gives its own, so that both
+	// count alike.
+	Epoch time.Time
 	// Incarnation tells this life of the node from its others at the same
 	// address (see identity.go); default: the time Listen was called, in
 	// unix nanoseconds.
@@ -177,6 +181,9 @@ func Listen(cfg Config) (*Transport, error) {
 	}
 	if cfg.Incarnation == 0 {
 		cfg.Incarnation = uint64(time.Now().UnixNano())
+	}
+	if cfg.Epoch.IsZero() {
+		cfg.Epoch = time.Now()
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

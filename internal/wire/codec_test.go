@@ -92,6 +92,7 @@ func TestAppendRefusesWhatProtoRefuses(t *testing.T) {
 
 func TestAppendEnvelopeIsProtoMarshal(t *testing.T) {
 	for _, e := range []*wire.Envelope{{}, envelope(), {Exchange: "x", DeadlineUnixNano: -1, Payload: &anypb.Any{}},
+		{StartByNs: -5, Attempt: 1}, {IdempotencyKey: "k", StartByNs: 1_500_000_000, Attempt: 1 << 62},
 		{Headers: map[string]string{"k": "v"}}, {Headers: map[string]string{}}} {
 		want, _ := proto.MarshalOptions{Deterministic: true}.Marshal(e)
 		got, err := wire.AppendEnvelope(nil, e)
@@ -171,9 +172,13 @@ func TestOwnedFrameAliasesLargeValues(t *testing.T) {
 func FuzzUnmarshalEnvelope(f *testing.F) {
 	b, _ := proto.Marshal(envelope())
 	f.Add(b)
-	f.Add([]byte{0x4a, 0x00, 0x4a, 0x02, 0x0a, 0x00}) // the payload twice
-	f.Add([]byte{0x52, 0x00})                         // hops as bytes
-	f.Add([]byte{0x18, 0x01, 0x58, 0x02, 0x28, 0x7f}) // varints
+	f.Add([]byte{0x4a, 0x00, 0x4a, 0x02, 0x0a, 0x00})                               // the payload twice
+	f.Add([]byte{0x52, 0x00})                                                       // hops as bytes
+	f.Add([]byte{0x18, 0x01, 0x58, 0x02, 0x28, 0x7f})                               // varints
+	f.Add([]byte{0x70, 0x80, 0x94, 0xeb, 0xdc, 0x03, 0x78, 0x07})                   // start_by_ns, attempt
+	f.Add([]byte{0x70, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}) // start_by_ns negative
+	f.Add([]byte{0x72, 0x01, 0x00, 0x7a, 0x00})                                     // start_by_ns and attempt as bytes
+	f.Add([]byte{0x78, 0x01, 0x78, 0x02})                                           // attempt twice
 	// Headers: map entries of every shape proto accepts.
 	f.Add([]byte{0x6a, 0x06, 0x0a, 0x01, 'k', 0x12, 0x01, 'v'})                                   // key, value
 	f.Add([]byte{0x6a, 0x06, 0x12, 0x01, 'v', 0x0a, 0x01, 'k'})                                   // value first

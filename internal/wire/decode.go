@@ -137,7 +137,7 @@ type (
 	envelopeBody struct {
 		e    Envelope
 		a    anypb.Any
-		slab [112]byte
+		slab [96]byte // 112 before Envelope's start_by_ns and attempt
 	}
 )
 
@@ -408,6 +408,10 @@ func (d *decoder) envelope(b []byte, e *Envelope) bool {
 			e.ConnectionTag, ok = d.str(f)
 		case 13:
 			ok = d.header(f, &e.Headers)
+		case 14:
+			e.StartByNs, ok = int64(f.v), varint
+		case 15:
+			e.Attempt, ok = f.v, varint
 		}
 		return ok
 	})

@@ -78,6 +78,8 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	}
 	b = appendString(b, 12, e.ConnectionTag)
 	b = appendHeaders(b, 13, e.Headers)
+	b = appendUint(b, 14, uint64(e.StartByNs))
+	b = appendUint(b, 15, e.Attempt)
 	return b, nil
 }
 
@@ -141,7 +143,8 @@ func sizeEnvelope(e *Envelope) (int, bool) {
 	n := sizeString(1, e.Exchange) + sizeString(2, e.RequestTag) + sizeUint(3, e.RequestId) +
 		sizeString(4, e.ReplyAddress) + sizeUint(5, uint64(e.DeadlineUnixNano)) + sizeString(6, e.ServiceTag) +
 		sizeString(7, e.RoutingKey) + sizeString(8, e.IdempotencyKey) + sizeAnyField(9, e.Payload) +
-		sizeUint(10, uint64(e.Hops)) + sizeString(12, e.ConnectionTag) + h
+		sizeUint(10, uint64(e.Hops)) + sizeString(12, e.ConnectionTag) + h +
+		sizeUint(14, uint64(e.StartByNs)) + sizeUint(15, e.Attempt)
 	if e.WantAll {
 		n += 2
 	}

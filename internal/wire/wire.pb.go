@@ -1081,8 +1081,14 @@ func (x *Challenge) GetTickTimeUs() uint64 {
 
 // Proof is the dialer's answer to the Challenge.
 type Proof struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Digest        []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Digest []byte                 `protobuf:"bytes,1,opt,name=digest,proto3" json:"digest,omitempty"`
+	// clock_ns is the dialer's node clock (monotonic nanoseconds since the
+	// node started) when it sent the Proof, after it read the Challenge:
+	// the listener, which noted its own clock when it sent the Challenge,
+	// bounds the offset of the dialer's clock from below with it (covered by
+	// both digests).
+	ClockNs       int64 `protobuf:"varint,2,opt,name=clock_ns,json=clockNs,proto3" json:"clock_ns,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1122,6 +1128,13 @@ func (x *Proof) GetDigest() []byte {
 		return x.Digest
 	}
 	return nil
+}
+
+func (x *Proof) GetClockNs() int64 {
+	if x != nil {
+		return x.ClockNs
+	}
+	return 0
 }
 
 // Welcome ends the handshake: the listener's proof, or why it refuses the
@@ -1196,7 +1209,16 @@ type Envelope struct {
 	ConnectionTag    string                 `protobuf:"bytes,12,opt,name=connection_tag,json=connectionTag,proto3" json:"connection_tag,omitempty"` // set by the exchange for the controller
 	// headers travel with the request from the client through the exchange
 	// to the controller, for middleware (trace context, say).
-	Headers       map[string]string `protobuf:"bytes,13,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Headers map[string]string `protobuf:"bytes,13,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// start_by_ns, on a keyed run that an exchange sends to a controller on
+	// another node, is the exchange's node clock (monotonic nanoseconds since
+	// it started) after which the controller must not start the handler (it
+	// answers exchange.ErrStale instead); 0: no such bound.
+	StartByNs int64 `protobuf:"varint,14,opt,name=start_by_ns,json=startByNs,proto3" json:"start_by_ns,omitempty"`
+	// attempt is the key's attempt, set by the exchange on a keyed run: it
+	// grows with every run of the key (a fencing token for the handler's
+	// store).
+	Attempt       uint64 `protobuf:"varint,15,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1322,6 +1344,20 @@ func (x *Envelope) GetHeaders() map[string]string {
 	return nil
 }
 
+func (x *Envelope) GetStartByNs() int64 {
+	if x != nil {
+		return x.StartByNs
+	}
+	return 0
+}
+
+func (x *Envelope) GetAttempt() uint64 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
 // Routed tells a client that wants every reply how many controllers got
 // the request.
 type Routed struct {
@@ -1439,12 +1475,13 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12 \n" +
 	"\vincarnation\x18\x03 \x01(\x06R\vincarnation\x12 \n" +
 	"\ftick_time_us\x18\x04 \x01(\x04R\n" +
-	"tickTimeUs\"\x1f\n" +
+	"tickTimeUs\":\n" +
 	"\x05Proof\x12\x16\n" +
-	"\x06digest\x18\x01 \x01(\fR\x06digest\"V\n" +
+	"\x06digest\x18\x01 \x01(\fR\x06digest\x12\x19\n" +
+	"\bclock_ns\x18\x02 \x01(\x03R\aclockNs\"V\n" +
 	"\aWelcome\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\fR\x06digest\x123\n" +
-	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xa9\x04\n" +
+	"\arefused\x18\x02 \x01(\x0e2\x19.switchboard.wire.RefusalR\arefused\"\xe3\x04\n" +
 	"\bEnvelope\x12\x1a\n" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x1f\n" +
 	"\vrequest_tag\x18\x02 \x01(\tR\n" +
@@ -1463,7 +1500,9 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	" \x01(\rR\x04hops\x12\x19\n" +
 	"\bwant_all\x18\v \x01(\bR\awantAll\x12%\n" +
 	"\x0econnection_tag\x18\f \x01(\tR\rconnectionTag\x12A\n" +
-	"\aheaders\x18\r \x03(\v2'.switchboard.wire.Envelope.HeadersEntryR\aheaders\x1a:\n" +
+	"\aheaders\x18\r \x03(\v2'.switchboard.wire.Envelope.HeadersEntryR\aheaders\x12\x1e\n" +
+	"\vstart_by_ns\x18\x0e \x01(\x03R\tstartByNs\x12\x18\n" +
+	"\aattempt\x18\x0f \x01(\x04R\aattempt\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
