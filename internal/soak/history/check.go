@@ -13,6 +13,7 @@ const (
 	RuleAppliedTwice = "applied-twice"
 	RuleHang         = "hang"
 	RuleUntyped      = "untyped-error"
+	RuleCalmTimeout  = "timeout-no-fault"
 	RuleEventLost    = "event-lost"
 	RuleMembership   = "membership"
 	RuleTwoInstances = "two-instances"
@@ -139,6 +140,16 @@ func (h *hist) touched(node string, from, to time.Time) bool {
 			if n == node {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// anyFault reports whether any fault overlaps [from, to].
+func (h *hist) anyFault(from, to time.Time) bool {
+	for _, f := range h.faults {
+		if !f.Invoke.After(to) && !h.faultEnd(f).Before(from) {
+			return true
 		}
 	}
 	return false

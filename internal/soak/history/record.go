@@ -41,6 +41,11 @@ const (
 // the checker reports it.
 const ErrUntyped = "untyped"
 
+// ErrTimeout is the Err of a failure that is the client's own deadline
+// passing with no answer (actor.ErrTimeout): the checker reports one that
+// no fault explains (RuleCalmTimeout).
+const ErrTimeout = "timeout"
+
 // Record is one line of a history. Which fields count depends on Type.
 type Record struct {
 	Type     string    `json:"type"`

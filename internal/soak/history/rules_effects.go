@@ -48,12 +48,17 @@ func checkEffects(h *hist) []Violation {
 }
 
 // checkDeadlines: every operation with a deadline ended by it plus the
-// margin, and a failure names a typed error.
+// margin, and a failure names a typed error. A timeout (the client's own
+// timer answering) with no fault from Settle before the operation to its
+// end is a call the system left unanswered, the client's timer hiding it.
 func checkDeadlines(h *hist, cfg Config) []Violation {
-	var hung, late, untyped []string
+	var hung, late, untyped, calm []string
 	for _, op := range h.ops {
 		if op.Outcome == OutcomeError && (op.Err == "" || op.Err == ErrUntyped) {
 			untyped = append(untyped, op.ID)
+		}
+		if op.Outcome == OutcomeError && op.Err == ErrTimeout && !h.anyFault(op.Invoke.Add(-cfg.Settle), op.Complete) {
+			calm = append(calm, op.ID)
 		}
 		if op.Deadline.IsZero() {
 			continue
@@ -73,6 +78,10 @@ func checkDeadlines(h *hist, cfg Config) []Violation {
 	if len(late) > 0 {
 		vs = append(vs, Violation{Rule: RuleHang, Ops: late,
 			Detail: fmt.Sprintf("%d operations answered later than deadline + %v", len(late), cfg.Margin)})
+	}
+	if len(calm) > 0 {
+		vs = append(vs, Violation{Rule: RuleCalmTimeout, Ops: calm,
+			Detail: fmt.Sprintf("%d operations timed out with no fault within %v of them", len(calm), cfg.Settle)})
 	}
 	if len(untyped) > 0 {
 		vs = append(vs, Violation{Rule: RuleUntyped, Ops: untyped,

@@ -17,7 +17,7 @@ func typed(err error) string {
 		name string
 		err  error
 	}{
-		{"timeout", actor.ErrTimeout}, {"node-down", actor.ErrNodeDown}, {"no-process", actor.ErrNoProcess},
+		{history.ErrTimeout, actor.ErrTimeout}, {"node-down", actor.ErrNodeDown}, {"no-process", actor.ErrNoProcess},
 		{"node-stopped", actor.ErrNodeStopped}, {"transport", actor.ErrTransport}, {"overloaded", actor.ErrOverloaded},
 		{"exchange-not-found", exchange.ErrExchangeNotFound}, {"no-controller", exchange.ErrNoController},
 		{"rejected", exchange.ErrRejected}, {"queue-full", tasks.ErrQueueFull}, {"store", tasks.ErrStore},

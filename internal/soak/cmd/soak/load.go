@@ -24,18 +24,20 @@ import (
 // deadline, each recorded from invocation to outcome; and the backlog
 // queue's only worker, slower than its load until the drain.
 type load struct {
-	n       *actor.Node
-	r       *run
-	client  *patterns.Client
-	tasks   *patterns.Tasks
-	done    chan struct{}
-	wg      sync.WaitGroup
-	seq     atomic.Uint64
-	untyped atomic.Int64
-	skew    atomic.Int64 // nanoseconds the clients' deadlines come early (a skew fault)
-	mu      sync.Mutex
-	retry   map[string][]string // by queue: task keys whose confirm did not come
-	fast    atomic.Bool         // the backlog's worker at full speed (the drain)
+	n         *actor.Node
+	r         *run
+	client    *patterns.Client
+	tasks     *patterns.Tasks
+	done      chan struct{}
+	wg        sync.WaitGroup
+	seq       atomic.Uint64
+	untyped   atomic.Int64
+	skew      atomic.Int64 // nanoseconds the clients' deadlines come early (a skew fault)
+	mu        sync.Mutex
+	retry     map[string][]string // by queue: task keys whose confirm did not come
+	fast      atomic.Bool         // the backlog's worker at full speed (the drain)
+	keyedN    int                 // keyed requests sent
+	lastKeyed string              // the key of the last keyed request answered
 }
 
 // backlogDelay is what the backlog's worker spends on a task during the
@@ -134,9 +136,24 @@ func (l *load) request(ctx context.Context, id string, _ *history.Record) error 
 	return err
 }
 
+// keyed sends a new key or, every fifth time, again the key last
+// answered: a client repeating a request whose answer it lost. The
+// exchange's idempotency table answers the repeat with the first run's
+// outcome; the handler must not run it again (applied-twice otherwise).
 func (l *load) keyed(ctx context.Context, id string, rec *history.Record) error {
-	rec.Key = id
-	_, err := l.client.Call(ctx, l.at(exKeyed), wrapperspb.String(id), patterns.WithIdempotencyKey(id))
+	key := id
+	l.mu.Lock()
+	if l.keyedN++; l.keyedN%5 == 0 && l.lastKeyed != "" {
+		key = l.lastKeyed
+	}
+	l.mu.Unlock()
+	rec.Key = key
+	_, err := l.client.Call(ctx, l.at(exKeyed), wrapperspb.String(key), patterns.WithIdempotencyKey(key))
+	if err == nil {
+		l.mu.Lock()
+		l.lastKeyed = key
+		l.mu.Unlock()
+	}
 	return err
 }
 
