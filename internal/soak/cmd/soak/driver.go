@@ -195,13 +195,14 @@ func (r *run) startNode(i int) error {
 	env := []string{"SOAK_NODE_INDEX=" + strconv.Itoa(i), "SOAK_NAMES=" + strings.Join(r.names, ","), "SOAK_NODES=" + strings.Join(r.listen, ","),
 		"SOAK_CONSUL=" + r.consul.addr(), "SOAK_DIR=" + r.dir, "SOAK_PATTERN=" + r.patterns[i],
 		"SOAK_ROUTES=" + linkproxy.FormatRoutes(r.mesh.Routes(r.names[i]))}
-	p, err := start(r.names[i], filepath.Join(r.dir, fmt.Sprintf("n%d.log", i+1)), env, r.exe, "node")
+	logPath := filepath.Join(r.dir, fmt.Sprintf("n%d.log", i+1))
+	p, err := start(r.names[i], logPath, env, r.exe, "node")
 	if err != nil {
 		return err
 	}
 	if err := p.await(45 * time.Second); err != nil {
 		p.kill()
-		return err
+		return fmt.Errorf("%w; the end of its log:\n%s", err, tail(logPath, 20))
 	}
 	r.mu.Lock()
 	r.procs[i] = p

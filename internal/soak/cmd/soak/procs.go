@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -90,13 +91,33 @@ func (p *proc) stop(d time.Duration) {
 	}
 }
 
+// freePort is a free port below Linux's ephemeral range (32768–60999):
+// nodes and the agent are restarted on the ports they got, and a port from
+// that range (what Listen on :0 and every outgoing connection take) may
+// be another test's, or a connection's, by then; one from below it is
+// taken only by someone choosing it as this does.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	var err error
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		var l net.Listener
+		if l, err = net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			_ = l.Close()
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port in 20000-31999: %w", err)
+}
+
+// tail is the end of the log at path, for an error that says why a
+// process ended.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }
 
 // consul is the agent, restarted on the same ports.
