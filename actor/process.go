@@ -40,6 +40,10 @@ type Process struct {
 	links  map[pidKey]*PID // links, both directions; nil until the first (putLink)
 	mons   map[monKey]*PID // processes that monitor this one
 	watch  map[Ref]*PID    // monitors this process holds
+	// atExit holds the links and monitors finish is telling, once it has
+	// taken them: a link or monitor request that races with the telling
+	// finds its own there and waits for the true reason (signals.go).
+	atExit *exitPeers
 	direct atomic.Pointer[DirectCalls]
 
 	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
@@ -57,6 +61,13 @@ type Process struct {
 }
 
 type pidKey struct{ addr, id string }
+
+// exitPeers are the links and monitors of an exited process, which its
+// finish tells of the exit.
+type exitPeers struct {
+	links map[pidKey]*PID
+	mons  map[monKey]*PID
+}
 
 type monKey struct {
 	addr string // the watcher's node
@@ -383,12 +394,14 @@ func (p *Process) finish(reason error) bool {
 	p.reason = reason
 	links, mons, watch := p.links, p.mons, p.watch
 	p.links, p.mons, p.watch = nil, nil, nil
+	if links != nil || mons != nil {
+		p.atExit = &exitPeers{links: links, mons: mons} // read, never written, from now on
+	}
 	name := p.name
 	p.mu.Unlock()
 
 	n := p.node
 	n.names.release(name, p)
-	n.procs.Delete(p.pid.Id)
 	linkReason := reason
 	if errors.Is(reason, ErrKill) { // as in Erlang, links hear "killed", not "kill"
 		linkReason = ErrKilled
@@ -402,6 +415,9 @@ func (p *Process) finish(reason error) bool {
 	for ref, target := range watch {
 		n.demonitor(p.pid, target, ref)
 	}
+	// Findable until its links and monitors are told (addLink), gone before
+	// Done says it ended.
+	n.procs.Delete(p.pid.Id)
 	close(p.done)
 	p.mbox.SendUserMessage(p.mpid, finalizeMsg)
 	return true

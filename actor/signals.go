@@ -56,7 +56,10 @@ func (n *Node) addLink(id string, other *PID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.exited {
-		return false
+		// A link other already had (a spawn_link's, sent again by adopt)
+		// hears the true reason from finish, which may not have sent it
+		// yet: an ErrNoProcess now could overtake it.
+		return t.atExit != nil && t.atExit.links[keyOf(other)] != nil
 	}
 	t.putLink(other)
 	return true
@@ -115,7 +118,7 @@ func (n *Node) addMonitor(id string, k monKey, watcher *PID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.exited {
-		return false
+		return t.atExit != nil && t.atExit.mons[k] != nil // as addLink
 	}
 	t.putMon(k, watcher)
 	return true
