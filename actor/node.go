@@ -266,7 +266,10 @@ func (n *Node) local(pid *PID) *Process {
 	if pid == nil || pid.Address != n.addr {
 		return nil
 	}
-	return n.procByID(pid.Id)
+	if p := n.procByID(pid.Id); p != nil && !p.dead.Load() {
+		return p
+	}
+	return nil // an exited process stays in the table while finish tells its links
 }
 
 // procByID finds a live local process by id, or by name for the ids of
