@@ -8,8 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/switchboard-go/switchboard/actor"
 )
 
@@ -197,14 +195,7 @@ func fingerprint(req *Request) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(req.ServiceTag))
 	h.Write([]byte{0})
-	if m, ok := req.Msg.(proto.Message); ok {
-		if b, err := (proto.MarshalOptions{Deterministic: true}).Marshal(m); err == nil {
-			h.Write([]byte(proto.MessageName(m)))
-			h.Write(b)
-			return h.Sum64()
-		}
-	}
-	fmt.Fprintf(h, "%T:%v", req.Msg, req.Msg)
+	writePayload(h, req.Msg)
 	return h.Sum64()
 }
 

@@ -124,7 +124,7 @@ func BenchmarkStartBound(b *testing.B) {
 		b.Fatal(err)
 	}
 	_, _ = e.Call(ctx, pid, wrapperspb.String("connect")) // connects e to c; the answer does not matter
-	for range 1000 { // the reply comes from c on a connection of its own
+	for range 1000 {                                      // the reply comes from c on a connection of its own
 		if _, ok := c.PeerClock(e.Address()); ok {
 			break
 		}

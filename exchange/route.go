@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"fmt"
+	"hash"
 	"hash/fnv"
 	"slices"
 	"sync/atomic"
@@ -146,13 +147,19 @@ func signature(req *Request) uint64 {
 		h.Write([]byte(req.RoutingKey))
 		return h.Sum64()
 	}
-	if m, ok := req.Msg.(proto.Message); ok {
+	writePayload(h, req.Msg)
+	return h.Sum64()
+}
+
+// writePayload writes msg to h: a protobuf message as its name and
+// deterministic encoding, anything else as its type and value.
+func writePayload(h hash.Hash64, msg any) {
+	if m, ok := msg.(proto.Message); ok {
 		if b, err := (proto.MarshalOptions{Deterministic: true}).Marshal(m); err == nil {
 			h.Write([]byte(proto.MessageName(m)))
 			h.Write(b)
-			return h.Sum64()
+			return
 		}
 	}
-	fmt.Fprintf(h, "%T:%v", req.Msg, req.Msg)
-	return h.Sum64()
+	fmt.Fprintf(h, "%T:%v", msg, msg)
 }
