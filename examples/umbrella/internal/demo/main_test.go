@@ -9,7 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
+	"github.com/switchboard-go/switchboard/examples/umbrella/node"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/statuspb"
 )
 
