@@ -68,7 +68,15 @@ func sample(node string, ms, gor int, heap uint64) Record {
 }
 
 var cfg = Config{Margin: 100 * time.Millisecond, Settle: 500 * time.Millisecond, Handover: 200 * time.Millisecond,
-	MaxGoroutines: 1000, MaxHeap: 1 << 30, Growth: 2}
+	MaxGoroutines: 1000, MaxHeap: 1 << 30, Growth: 2, Volatile: time.Second}
+
+// volatile is a task to an in-memory queue run by app, confirmed at ms,
+// never applied.
+func volatile(id, app string, ms int) Record {
+	r := keyed(op(id, OpTask, ms-10, ms, ms+5000, OutcomeOK, ""), "V-"+id)
+	r.Volatile, r.App = true, app
+	return r
+}
 
 // good is a history that breaks no rule, touching every rule's excuse.
 func good() []Record {
@@ -148,6 +156,12 @@ func TestCheck(t *testing.T) {
 		{"two instances", with(inst("app", "n2", "start", 100), inst("app", "n2", "stop", 400)), RuleTwoInstances, []string{"app@n1", "app@n2"}},
 		{"paused instance stopped within the handover after resume", paused(2100), "", nil},
 		{"paused instance not stopped after resume", paused(2500), RuleTwoInstances, []string{"b@n2", "b@n4"}},
+		{"volatile task lost with its queue's node, killed", with(volatile("v1", "app", 4500)), "", nil},
+		{"volatile task lost with its queue's instance, stopped", with(volatile("v1", "app", 5650)), "", nil},
+		{"volatile task lost, its queue's instance ended after the window", with(volatile("v1", "app", 3900)), RuleTaskLost, []string{"v1"}},
+		{"volatile task lost, no instance of its queue ended", with(volatile("v1", "app", 1000)), RuleTaskLost, []string{"v1"}},
+		{"volatile task lost, another application's instance ended", with(volatile("v1", "other", 4500)), RuleTaskLost, []string{"v1"}},
+		{"durable task lost, its node killed", with(keyed(op("t9", OpTask, 4490, 4500, 9000, OutcomeOK, ""), "T9")), RuleTaskLost, []string{"t9"}},
 		{"too many goroutines", with(sample("n2", 10, 1001, 1)), RuleResources, []string{"n2"}},
 		{"heap over the cap", with(sample("n2", 10, 1, 2<<30)), RuleResources, []string{"n2"}},
 		{"goroutines grow", with(sample("n1", 8, 200, 1e6), sample("n1", 9, 200, 1e6)), RuleResources, []string{"n1"}},
@@ -206,6 +220,12 @@ func TestSummary(t *testing.T) {
 	}
 	if s.P99Fault != 300*time.Millisecond || s.P99Calm != 10*time.Millisecond {
 		t.Errorf("p99 %v during faults, %v outside", s.P99Fault, s.P99Calm)
+	}
+	if _, vs := Check(with(volatile("v1", "app", 4500)), cfg); vs.VolatileLost != 1 {
+		t.Errorf("volatile tasks lost %d, want 1", vs.VolatileLost)
+	}
+	if e := s.Exchange["ex"]; e.Total < 7 || e.Failed < 3 {
+		t.Errorf("operations on ex %+v", e)
 	}
 	if s.Gaps != 1 {
 		t.Errorf("gaps %d, want 1", s.Gaps)

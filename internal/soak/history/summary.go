@@ -14,10 +14,12 @@ type Summary struct {
 	Faults   map[string]int           // by fault kind
 	Failures map[string]int           // by typed error
 	Outage   map[string]time.Duration // longest unavailability by exchange
+	Exchange map[string]OpCount       // operations by exchange
 	// P99 of successful operations' latency, invoked during a fault and outside.
 	P99Fault, P99Calm time.Duration
 	Starts            map[string]int // instance starts by distributed application
 	Gaps              int            // events missed by a subscriber whose node (or the publisher's) a fault touched
+	VolatileLost      int            // volatile tasks lost with their queue's instance (Config.Volatile)
 	Violations        int
 }
 
@@ -25,7 +27,7 @@ type Summary struct {
 type OpCount struct{ Total, OK, Failed, Open int }
 
 func summarise(h *hist) Summary {
-	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}}
+	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}, Exchange: map[string]OpCount{}}
 	var fault, calm []time.Duration
 	type state struct {
 		down  bool
@@ -52,7 +54,21 @@ func summarise(h *hist) Summary {
 			c.Open++
 		}
 		s.Ops[op.Kind] = c
-		if op.Exchange == "" || op.Outcome == "" {
+		if op.Exchange == "" {
+			continue
+		}
+		e := s.Exchange[op.Exchange]
+		e.Total++
+		switch op.Outcome {
+		case OutcomeOK:
+			e.OK++
+		case OutcomeError:
+			e.Failed++
+		default:
+			e.Open++
+		}
+		s.Exchange[op.Exchange] = e
+		if op.Outcome == "" {
 			continue
 		}
 		st := ex[op.Exchange]
@@ -114,9 +130,9 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t\n", k, s.Failures[k])
 	}
 	fmt.Fprintln(tw, "\t\t")
-	fmt.Fprintln(tw, "exchange\tlongest unavailability\t")
+	fmt.Fprintln(tw, "exchange\toperations\tfailed\tlongest unavailability\t")
 	for _, k := range sortedKeys(s.Outage) {
-		fmt.Fprintf(tw, "%s\t%v\t\n", k, s.Outage[k].Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t\n", k, s.Exchange[k].Total, s.Exchange[k].Failed, s.Outage[k].Round(time.Millisecond))
 	}
 	fmt.Fprintln(tw, "\t\t")
 	fmt.Fprintln(tw, "application\tinstances started\t")
@@ -125,7 +141,9 @@ func (s Summary) Print(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))
-	fmt.Fprintf(w, "event gaps (excused by a fault): %d\nviolations: %d\n", s.Gaps, s.Violations)
+	fmt.Fprintf(w, "event gaps (excused by a fault): %d\n", s.Gaps)
+	fmt.Fprintf(w, "volatile tasks lost with their queue's instance (excused): %d\n", s.VolatileLost)
+	fmt.Fprintf(w, "violations: %d\n", s.Violations)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

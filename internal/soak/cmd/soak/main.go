@@ -1,5 +1,8 @@
-// Command soak is `make soak`: a real Consul agent and five nodes, each an
-// OS process of this binary ("soak node"), joined through Consul; a steady
+// Command soak is `make soak`: a real Consul agent and five nodes of the
+// umbrella (examples/umbrella), each an OS process of this binary ("soak
+// node", the umbrella's node command with the soak's probe applications
+// beside the umbrella's) running the umbrella's release of its role plus
+// the probe, joined through Consul; a steady
 // mixed load from the driver (itself a node, never faulted, holding no
 // exchange: the nodes hold them); every node dialing the others through
 // link proxies (internal/linkproxy) that the cut faults cut; faults from
@@ -18,7 +21,7 @@ import (
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "node" {
-		os.Exit(nodeMain())
+		os.Exit(nodeMain(os.Args[2:]))
 	}
 	os.Exit(driverMain())
 }
