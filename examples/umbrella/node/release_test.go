@@ -75,7 +75,9 @@ func TestReleaseWithMoreApps(t *testing.T) {
 	if err := os.WriteFile(path, append(data, "\n[apps.probe]\n"...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	probe := release.App{Start: func(context.Context, *actor.Node, release.Env, supervisor.StartType) (*actor.PID, error) { return nil, nil }}
+	probe := release.App{Start: func(context.Context, *actor.Node, release.Env, supervisor.StartType) (*actor.PID, error) {
+		return nil, nil
+	}}
 	r, _, err := Load(Options{Release: path, Apps: release.Apps{"probe": probe}, LookupEnv: env(nil)})
 	if err != nil {
 		t.Fatal(err)

@@ -70,9 +70,9 @@ type Record struct {
 	// Volatile marks a task to a queue that keeps its tasks in memory,
 	// run by the distributed application App: a task it confirmed is lost
 	// with the instance holding it, see Config.Volatile.
-	Volatile bool `json:"volatile,omitempty"`
-	Gor      int       `json:"goroutines,omitempty"`
-	Heap     uint64    `json:"heap,omitempty"`
+	Volatile bool   `json:"volatile,omitempty"`
+	Gor      int    `json:"goroutines,omitempty"`
+	Heap     uint64 `json:"heap,omitempty"`
 }
 
 // ErrBadRecord is returned by Read for a line that is not a record.

@@ -34,7 +34,7 @@ const (
 	// could hold it ended within this of its confirm (a kill, a failover
 	// or a takeover of documents_queue): 4 deliveries of 5 s ack timeout.
 	volatileWindow = 20 * time.Second
-	nNodes   = 5
+	nNodes         = 5
 	// driverName is the driver's node: the clients, never faulted.
 	driverName = "driver@localhost"
 )
