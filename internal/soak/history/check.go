@@ -75,7 +75,7 @@ func Check(recs []Record, cfg Config) ([]Violation, Summary) {
 	vs = append(vs, checkMembership(h, cfg)...)
 	vs = append(vs, checkInstances(h, cfg)...)
 	vs = append(vs, checkResources(h, cfg)...)
-	s := summarise(h)
+	s := summarise(h, cfg.Settle)
 	s.Gaps = gaps
 	s.VolatileLost = volatileLost
 	s.Violations = len(vs)

@@ -43,6 +43,13 @@ func pub(id, node, key string, ms int) Record {
 	return Record{Type: TypeOp, ID: id, Kind: OpPublish, Client: "p", Node: node, Key: key, Invoke: at(ms), Complete: at(ms + 1), Outcome: OutcomeOK}
 }
 
+// hubPub is pub on an exchange of the distributed application hub.
+func hubPub(id string, ms int) Record {
+	r := pub(id, "n1", "user.x", ms)
+	r.App = "hub"
+	return r
+}
+
 func deliver(client, id string, ms int) Record {
 	return Record{Type: TypeDelivery, Client: client, ID: id, Invoke: at(ms)}
 }
@@ -147,6 +154,8 @@ func TestCheck(t *testing.T) {
 		{"event lost, a fault on an unrelated node", with(pub("e4", "n1", "user.x", 2000), fault(FaultPause, 1900, 2100, "n2")), RuleEventLost, []string{"e4->s1"}},
 		{"event lost, its exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n5")), "", nil},
 		{"event lost, another exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n4")), RuleEventLost, []string{"e4->s1"}},
+		{"event lost, its exchange's application moved", with(hubPub("e4", 2000), inst("hub", "n4", "stop", 1900), inst("hub", "n5", "start", 2100)), "", nil},
+		{"event lost, another application moved", with(hubPub("e4", 2000), inst("other", "n5", "start", 2100)), RuleEventLost, []string{"e4->s1"}},
 		{"stream chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 5, 3)), RuleStream, []string{"st3"}},
 		{"stream failed after a chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeError, "node-down"), 5, 3, 2)), RuleStream, []string{"st3"}},
 		{"stream ended early without an error", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 4, 4)), RuleStream, []string{"st3"}},
@@ -226,6 +235,9 @@ func TestSummary(t *testing.T) {
 	}
 	if e := s.Exchange["ex"]; e.Total < 7 || e.Failed < 3 {
 		t.Errorf("operations on ex %+v", e)
+	}
+	if _, ms := Check(with(hubPub("e4", 2000), inst("hub", "n5", "start", 2100), op("late", OpRequest, 9000, 9010, 9100, OutcomeOK, "")), cfg); ms.CalmMoves != 1 {
+		t.Errorf("instances moved with no fault near %d, want 1", ms.CalmMoves)
 	}
 	if s.Gaps != 1 {
 		t.Errorf("gaps %d, want 1", s.Gaps)

@@ -20,13 +20,19 @@ type Summary struct {
 	Starts            map[string]int // instance starts by distributed application
 	Gaps              int            // events missed by a subscriber whose node (or the publisher's) a fault touched
 	VolatileLost      int            // volatile tasks lost with their queue's instance (Config.Volatile)
-	Violations        int
+	// CalmMoves counts instances started or stopped with no fault that can
+	// move an application (any but a slow consumer or a skewed clock)
+	// within Settle: a distributed application that moved or restarted on
+	// its own (its lock lost: the membership provider slower than its
+	// bound).
+	CalmMoves  int
+	Violations int
 }
 
 // OpCount counts operations of one kind by outcome.
 type OpCount struct{ Total, OK, Failed, Open int }
 
-func summarise(h *hist) Summary {
+func summarise(h *hist, settle time.Duration) Summary {
 	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}, Exchange: map[string]OpCount{}}
 	var fault, calm []time.Duration
 	type state struct {
@@ -98,6 +104,11 @@ func summarise(h *hist) Summary {
 		if in.Kind == "start" {
 			s.Starts[in.App]++
 		}
+		// Within the load (not the start and the end of the nodes).
+		if len(h.ops) > 0 && in.Invoke.After(h.ops[0].Invoke) && in.Invoke.Before(h.ops[len(h.ops)-1].Invoke) &&
+			!h.liveness(in.Invoke.Add(-settle), in.Invoke.Add(settle)) {
+			s.CalmMoves++
+		}
 	}
 	s.P99Fault, s.P99Calm = p99(fault), p99(calm)
 	return s
@@ -143,6 +154,7 @@ func (s Summary) Print(w io.Writer) {
 	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))
 	fmt.Fprintf(w, "event gaps (excused by a fault): %d\n", s.Gaps)
 	fmt.Fprintf(w, "volatile tasks lost with their queue's instance (excused): %d\n", s.VolatileLost)
+	fmt.Fprintf(w, "instances started or stopped with no fault near (a lock lost on its own): %d\n", s.CalmMoves)
 	fmt.Fprintf(w, "violations: %d\n", s.Violations)
 }
 
@@ -153,4 +165,16 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// liveness reports whether a fault that can move an application (one
+// that stops a node, its links or the membership provider: any but a slow
+// consumer or a skewed clock) overlaps [from, to].
+func (h *hist) liveness(from, to time.Time) bool {
+	for _, f := range h.faults {
+		if f.Kind != "slow" && f.Kind != "skew" && !f.Invoke.After(to) && !h.faultEnd(f).Before(from) {
+			return true
+		}
+	}
+	return false
 }

@@ -96,6 +96,16 @@ func driverMain() int {
 	return code
 }
 
+// checkMain is "soak check DIR": the check of a run's files again (a
+// run kept with SOAK_DIR), with this build's checker.
+func checkMain(dir string) int {
+	code, err := (&run{dir: dir}).check(nil)
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	return code
+}
+
 func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	for _, d := range []string{"effects", "journals"} {
 		if err := os.MkdirAll(filepath.Join(r.dir, d), 0o700); err != nil {

@@ -268,7 +268,7 @@ func (l *load) keyed(ctx context.Context, id string, rec *history.Record) error 
 // its id as the profile's display name.
 func (l *load) publish(ctx context.Context, id string, rec *history.Record) error {
 	user := l.user()
-	rec.Key = users.EventKey(user)
+	rec.Key, rec.App = users.EventKey(user), users.CoreName // profiles is users_core's
 	ev := &users.ProfileUpdated{Profile: &users.Profile{User: user, DisplayName: id, ServedBy: driverName}, PublishedUnixNano: time.Now().UnixNano()}
 	return patterns.Publish(ctx, l.n, l.at("profiles"), rec.Key, ev)
 }

@@ -12,6 +12,7 @@
 // 1 on any violation. See docs/soak.md.
 //
 //	SOAK_DURATION=1m SOAK_SEED=7 go run ./internal/soak/cmd/soak
+//	go run ./internal/soak/cmd/soak check DIR   # check a kept run's files again
 package main
 
 import (
@@ -22,6 +23,9 @@ import (
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "node" {
 		os.Exit(nodeMain(os.Args[2:]))
+	}
+	if len(os.Args) > 2 && os.Args[1] == "check" {
+		os.Exit(checkMain(os.Args[2]))
 	}
 	os.Exit(driverMain())
 }
