@@ -145,6 +145,9 @@ func TestCheck(t *testing.T) {
 		{"keyed request applied twice", with(effect("K1", 50)), RuleAppliedTwice, []string{"k1", "k1b"}},
 		{"task applied twice", with(effect("T1", 60)), RuleAppliedTwice, []string{"t1"}},
 		{"request never answered", with(op("r3", OpRequest, 100, -1, 1000, "", "")), RuleHang, []string{"r3"}},
+		{"request answered past the margin, its client stalled", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout"), fault(FaultStall, 900, 1050, "n1")), "", nil},
+		{"request answered past the margin, another node stalled", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout"), fault(FaultStall, 900, 1050, "n2")), RuleHang, []string{"r4"}},
+		{"stalled instance stopped within the handover after its stall", with(inst("b", "n2", "start", 0), fault(FaultStall, 1000, 2000, "n2"), inst("b", "n4", "start", 1200), inst("b", "n2", "stop", 2100)), "", nil},
 		{"request answered past the margin", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout")), RuleHang, []string{"r4"}},
 		{"timeout with no fault near", with(op("r6", OpRequest, 100, 1100, 1100, OutcomeError, ErrTimeout)), RuleCalmTimeout, []string{"r6"}},
 		{"timeout after a fault, within the settle time", with(op("r6", OpRequest, 5900, 6900, 6900, OutcomeError, ErrTimeout)), "", nil},
@@ -217,6 +220,9 @@ func TestSummary(t *testing.T) {
 	_, s := Check(recs, cfg)
 	if c := s.Ops[OpRequest]; c != (OpCount{Total: 7, OK: 4, Failed: 3}) {
 		t.Errorf("requests %+v", c)
+	}
+	if _, st := Check(with(fault(FaultStall, 10, 1210, "n1"), fault(FaultStall, 20, 30, "n2")), cfg); st.Stalls != 2 || st.LongestStall != 1200*time.Millisecond || st.Faults[FaultStall] != 0 {
+		t.Errorf("stalls %d, longest %v, faults %v", st.Stalls, st.LongestStall, st.Faults)
 	}
 	if s.Faults[FaultPause] != 1 || s.Faults[FaultKill] != 1 {
 		t.Errorf("faults %v", s.Faults)

@@ -14,7 +14,7 @@ func checkMembership(h *hist, cfg Config) []Violation {
 	}
 	var last time.Time
 	for _, f := range h.faults {
-		if e := h.faultEnd(f); e.After(last) {
+		if e := h.faultEnd(f); e.After(last) && f.Kind != FaultStall { // injected faults only
 			last = e
 		}
 	}
@@ -123,7 +123,7 @@ func (h *hist) runs() []instance {
 func (h *hist) frozen(node string, from, to time.Time) time.Duration {
 	var d time.Duration
 	for _, f := range h.faults {
-		if f.Kind != FaultPause || !slices.Contains(f.Nodes, node) {
+		if f.Kind != FaultPause && f.Kind != FaultStall || !slices.Contains(f.Nodes, node) {
 			continue
 		}
 		s, e := maxTime(f.Invoke, from), minTime(h.faultEnd(f), to)

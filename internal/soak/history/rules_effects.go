@@ -94,7 +94,7 @@ func checkDeadlines(h *hist, cfg Config) []Violation {
 		switch {
 		case op.Complete.IsZero() || op.Outcome == "":
 			hung = append(hung, op.ID)
-		case op.Complete.After(op.Deadline.Add(cfg.Margin)):
+		case op.Complete.After(op.Deadline.Add(cfg.Margin + h.frozen(op.Node, op.Deadline, op.Complete))):
 			late = append(late, op.ID)
 		}
 	}

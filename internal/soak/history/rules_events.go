@@ -12,6 +12,12 @@ import (
 const (
 	FaultKill  = "kill"
 	FaultPause = "pause"
+	// FaultStall is not injected: a process (Nodes) saw its own timers
+	// come late by more than a second, from Invoke to Complete, the
+	// machine not running it (on a loaded machine); it counts as a pause
+	// of that node, and a driver's stall lengthens the margin of the
+	// operations it had in flight.
+	FaultStall = "stall"
 )
 
 type subscription struct {

@@ -10,11 +10,15 @@ import (
 
 // Summary is what a history holds, in numbers.
 type Summary struct {
-	Ops      map[string]OpCount       // by operation kind
-	Faults   map[string]int           // by fault kind
-	Failures map[string]int           // by typed error
-	Outage   map[string]time.Duration // longest unavailability by exchange
-	Exchange map[string]OpCount       // operations by exchange
+	Ops    map[string]OpCount // by operation kind
+	Faults map[string]int     // by fault kind, injected
+	// Stalls counts a process stalled by the machine (FaultStall, not
+	// injected), and LongestStall the longest.
+	Stalls       int
+	LongestStall time.Duration
+	Failures     map[string]int           // by typed error
+	Outage       map[string]time.Duration // longest unavailability by exchange
+	Exchange     map[string]OpCount       // operations by exchange
 	// P99 of successful operations' latency, invoked during a fault and outside.
 	P99Fault, P99Calm time.Duration
 	Starts            map[string]int // instance starts by distributed application
@@ -97,6 +101,14 @@ func summarise(h *hist, settle time.Duration) Summary {
 		}
 	}
 	for _, f := range h.faults {
+		if f.Kind == FaultStall {
+			if h.paused(f) {
+				continue // the injected pause, seen by the paused process
+			}
+			s.Stalls++
+			s.LongestStall = max(s.LongestStall, h.faultEnd(f).Sub(f.Invoke))
+			continue
+		}
 		s.Faults[f.Kind]++
 	}
 	s.Starts = map[string]int{}
@@ -152,6 +164,7 @@ func (s Summary) Print(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))
+	fmt.Fprintf(w, "processes stalled by the machine (not injected): %d, the longest %v\n", s.Stalls, s.LongestStall.Round(time.Millisecond))
 	fmt.Fprintf(w, "event gaps (excused by a fault): %d\n", s.Gaps)
 	fmt.Fprintf(w, "volatile tasks lost with their queue's instance (excused): %d\n", s.VolatileLost)
 	fmt.Fprintf(w, "instances started or stopped with no fault near (a lock lost on its own): %d\n", s.CalmMoves)
@@ -173,6 +186,18 @@ func sortedKeys[V any](m map[string]V) []string {
 func (h *hist) liveness(from, to time.Time) bool {
 	for _, f := range h.faults {
 		if f.Kind != "slow" && f.Kind != "skew" && !f.Invoke.After(to) && !h.faultEnd(f).Before(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// paused reports whether the stall f lies within an injected pause of its
+// node (give or take a second).
+func (h *hist) paused(f Record) bool {
+	for _, p := range h.faults {
+		if p.Kind == FaultPause && slices.Equal(p.Nodes, f.Nodes) &&
+			!f.Invoke.Before(p.Invoke.Add(-time.Second)) && !h.faultEnd(f).After(h.faultEnd(p).Add(time.Second)) {
 			return true
 		}
 	}

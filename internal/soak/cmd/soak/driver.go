@@ -194,7 +194,9 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	defer r.stopNodes()
 	stopReport := make(chan struct{})
 	reported := make(chan struct{})
+	stalls := make(chan struct{})
 	go func() { defer close(reported); report(r.h, n.Name(), cl, stopReport, nil) }()
+	go func() { defer close(stalls); watchStalls(r.h, n.Name(), stopReport) }()
 
 	faults, err := fault.Schedule(fault.Config{Seed: seed, Duration: dur, Warmup: warmup, Cooldown: cooldown,
 		Nodes: r.names, Gap: 3 * time.Second, MinPause: 3 * time.Second})
@@ -202,9 +204,12 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 		return 0, err
 	}
 	fmt.Printf("soak: %d faults scheduled\n", len(faults))
-	r.start = time.Now()
 	l := newLoad(n, r)
-	if err := l.start(ctx); err != nil {
+	if err := l.awaitServices(time.Minute); err != nil {
+		return 0, err
+	}
+	r.start = time.Now()
+	if err := l.start(context.Background()); err != nil {
 		return 0, err
 	}
 	skipped := r.inject(l, faults)
@@ -216,6 +221,7 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	fmt.Printf("soak: backlog at the end of the load: %d tasks in %s\n", backlog, exBacklog)
 	close(stopReport)
 	<-reported
+	<-stalls
 	r.stopNodes()
 	if err := r.h.close(); err != nil {
 		return 0, err

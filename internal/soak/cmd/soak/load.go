@@ -123,6 +123,45 @@ func (l *load) start(ctx context.Context) error {
 	return nil
 }
 
+// awaitServices waits until each of the umbrella's services answers the
+// driver (its hub found in the directory, its controllers joined), as
+// make demo waits before its scenario: the load starts on a cluster that
+// serves, and a timeout at its start is one the checker counts.
+func (l *load) awaitServices(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	checks := []struct {
+		name string
+		try  func(context.Context) error
+	}{
+		{"users", func(ctx context.Context) error { _, err := users.Get(ctx, l.client, users.Config{}, "u0"); return err }},
+		{"time", func(ctx context.Context) error { _, err := timesvc.Now(ctx, l.client, timesvc.Config{}); return err }},
+		{"subscriptions", func(ctx context.Context) error {
+			_, err := subscriptions.List(ctx, l.client, subscriptions.Config{}, "u0")
+			return err
+		}},
+		{"documents", func(ctx context.Context) error { _, err := tasks.Inspect(ctx, l.n, l.at("documents")); return err }},
+		{"profiles", func(ctx context.Context) error {
+			return patterns.Publish(ctx, l.n, l.at("profiles"), "profile.none", &users.ProfileUpdated{})
+		}},
+	}
+	for _, c := range checks {
+		for {
+			cctx, ccancel := context.WithTimeout(ctx, time.Second)
+			err := c.try(cctx)
+			ccancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("the umbrella's %s service does not answer within %v: %w", c.name, d, err)
+			}
+			time.Sleep(100 * time.Millisecond) // a retry's pace: the hub may be moving
+		}
+	}
+	return nil
+}
+
 func (l *load) stop() {
 	close(l.done)
 	l.wg.Wait()

@@ -240,10 +240,13 @@ func (r *reporter) HandleInfo(p *actor.Process, msg any) {
 // watcher records, every 50 ms, which of the umbrella's hubs run on its
 // node: an instance of a distributed application starts when its
 // exchange is registered here and stops when it is gone.
+// It also records a stall of its node: a tick that came more than a
+// second late, the machine not running the process.
 type watcher struct {
 	actor.BaseServer
-	pr *probe
-	up map[string]bool
+	pr   *probe
+	up   map[string]bool
+	last time.Time
 }
 
 func (w *watcher) Init(p *actor.Process) error {
@@ -266,6 +269,12 @@ func (w *watcher) Terminate(*actor.Process, error) {
 }
 
 func (w *watcher) look(p *actor.Process) {
+	now := time.Now()
+	if !w.last.IsZero() && now.Sub(w.last) > watchEvery+stallBound {
+		w.pr.h.add(history.Record{Type: history.TypeFault, ID: fmt.Sprintf("stall-%s-%d", w.pr.name, now.UnixNano()), Kind: history.FaultStall,
+			Nodes: []string{w.pr.name}, Invoke: w.last.Add(watchEvery), Complete: now})
+	}
+	w.last = now
 	for _, hub := range hubs {
 		up := p.Node().Whereis(exchange.RegisteredName(hub.exchange)) != nil
 		if up != w.up[hub.app] {
@@ -277,5 +286,12 @@ func (w *watcher) look(p *actor.Process) {
 			w.up[hub.app] = up
 		}
 	}
-	p.SendAfter(50*time.Millisecond, tick{})
+	p.SendAfter(watchEvery, tick{})
 }
+
+// watchEvery is the watcher's tick; a tick later than stallBound past
+// it is a stall.
+const (
+	watchEvery = 50 * time.Millisecond
+	stallBound = time.Second
+)
