@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/cluster"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/subscriptions"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
@@ -25,6 +26,7 @@ func typed(err error) string {
 		{"rejected", exchange.ErrRejected}, {"queue-full", tasks.ErrQueueFull}, {"store", tasks.ErrStore},
 		{"deadline", context.DeadlineExceeded}, {"not-leader", subscriptions.ErrNotLeader}, {"not-leader", tasks.ErrNotLeader},
 		{"stale", exchange.ErrStale}, {"stream-crashed", patterns.ErrStreamCrashed},
+		{"provider-unavailable", cluster.ErrUnavailable}, // a name looked up in Consul, which did not answer
 	} {
 		if errors.Is(err, t.err) {
 			return t.name
