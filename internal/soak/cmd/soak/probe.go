@@ -51,11 +51,17 @@ const (
 
 var holder = map[string]int{exJobs: 0, exKeyed: 2, exBacklog: 3, exStream: 4}
 
-// hubs are the umbrella's distributed applications by the exchange each
+// hubs are the umbrella's distributed applications by the exchanges each
 // registers where it runs: the probe's watcher records an instance start
-// when the exchange appears on its node and a stop when it goes.
-var hubs = []struct{ app, exchange string }{
-	{"users_core", "users"}, {"time_hub", "time"}, {"documents_queue", "documents"}, {"subscriptions_hub", "subscriptions"},
+// when they are all registered on its node, and a stop when one goes or
+// is another process than before (a restart between two looks).
+var hubs = []struct {
+	app      string
+	exchange string // the one the load's operations go to
+	more     []string
+}{
+	{"users_core", "users", []string{"profiles"}}, {"time_hub", "time", nil},
+	{"documents_queue", "documents", []string{"documents.dead"}}, {"subscriptions_hub", "subscriptions", nil},
 }
 
 // probe is one node's probe: its history file, its place in the soak.
@@ -246,6 +252,7 @@ type watcher struct {
 	actor.BaseServer
 	pr   *probe
 	up   map[string]bool
+	pids map[string][]*actor.PID // by application: its exchanges' processes while up
 	last time.Time
 }
 
@@ -275,16 +282,25 @@ func (w *watcher) look(p *actor.Process) {
 			Nodes: []string{w.pr.name}, Invoke: w.last.Add(watchEvery), Complete: now})
 	}
 	w.last = now
+	if w.pids == nil {
+		w.pids = map[string][]*actor.PID{}
+	}
 	for _, hub := range hubs {
-		up := p.Node().Whereis(exchange.RegisteredName(hub.exchange)) != nil
-		if up != w.up[hub.app] {
-			kind := "stop"
-			if up {
-				kind = "start"
+		var pids []*actor.PID
+		for _, ex := range append([]string{hub.exchange}, hub.more...) {
+			if pid := p.Node().Whereis(exchange.RegisteredName(ex)); pid != nil {
+				pids = append(pids, pid)
 			}
-			w.pr.h.add(history.Record{Type: history.TypeInstance, App: hub.app, Node: w.pr.name, Kind: kind, Invoke: time.Now()})
-			w.up[hub.app] = up
 		}
+		up := len(pids) == 1+len(hub.more)
+		same := up && w.up[hub.app] && slices.EqualFunc(pids, w.pids[hub.app], func(a, b *actor.PID) bool { return a.Equal(b) })
+		if w.up[hub.app] && !same {
+			w.pr.h.add(history.Record{Type: history.TypeInstance, App: hub.app, Node: w.pr.name, Kind: "stop", Invoke: now})
+		}
+		if up && !same {
+			w.pr.h.add(history.Record{Type: history.TypeInstance, App: hub.app, Node: w.pr.name, Kind: "start", Invoke: now})
+		}
+		w.up[hub.app], w.pids[hub.app] = up, pids
 	}
 	p.SendAfter(watchEvery, tick{})
 }
