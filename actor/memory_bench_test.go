@@ -4,6 +4,8 @@ import (
 	"context"
 	"runtime"
 	"testing"
+
+	pa "github.com/asynkron/protoactor-go/actor"
 )
 
 // heapNow is the live heap after two full collections (the second frees
@@ -37,4 +39,34 @@ func BenchmarkIdleActor(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric((float64(heapNow())-float64(before))/float64(b.N), "B/actor")
+}
+
+// BenchmarkIdleMailbox reports the live heap of one idle protoactor
+// mailbox of each kind (B/mailbox), as a process holds it (registered,
+// suspended, empty): the figures behind newMailbox's choice.
+//
+//	go test -run '^$' -bench IdleMailbox -benchtime 20000x ./actor
+func BenchmarkIdleMailbox(b *testing.B) {
+	for _, kind := range []struct {
+		name string
+		make pa.MailboxProducer
+	}{{"unbounded", pa.Unbounded()}, {"lockfree", pa.UnboundedLockfree()}} {
+		b.Run(kind.name, func(b *testing.B) {
+			d := newDispatcher()
+			defer func() { d.close(); _ = d.wait(context.Background()) }()
+			var inv invoker
+			kept := make([]pa.Mailbox, b.N)
+			before := heapNow()
+			b.ResetTimer()
+			for i := range b.N {
+				mb := kind.make()
+				mb.RegisterHandlers(&inv, d)
+				mb.PostSystemMessage(suspendMailbox)
+				kept[i] = mb
+			}
+			b.StopTimer()
+			b.ReportMetric((float64(heapNow())-float64(before))/float64(b.N), "B/mailbox")
+			runtime.KeepAlive(kept)
+		})
+	}
 }
