@@ -70,3 +70,29 @@ func BenchmarkIdleMailbox(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIdleNode starts b.N local-only nodes and reports the live heap
+// each holds (B/node): what many nodes in one process (a test's cluster)
+// cost before any process. A protoactor ActorSystem per node, before the
+// processes drove their mailboxes alone, was 2.9 MB of it.
+//
+//	go test -run '^$' -bench IdleNode -benchtime 200x ./actor
+func BenchmarkIdleNode(b *testing.B) {
+	nodes := make([]*Node, 0, b.N)
+	defer func() {
+		for _, n := range nodes {
+			_ = n.Stop(context.Background())
+		}
+	}()
+	before := heapNow()
+	b.ResetTimer()
+	for range b.N {
+		n, err := Start(Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		nodes = append(nodes, n)
+	}
+	b.StopTimer()
+	b.ReportMetric((float64(heapNow())-float64(before))/float64(b.N), "B/node")
+}
