@@ -25,25 +25,33 @@ const maxHeldWrite = 256 << 10
 type cork struct {
 	t      *Transport
 	on     bool
+	more   bool // r held another whole frame when the one being handled was read
 	frames int
 }
 
-// after is called once a frame from r has been handled: it corks while r
-// holds another whole frame and writes the held frames when the burst ends
-// or has gone on for maxCorked frames.
-func (c *cork) after(r byteSource) {
-	more := wholeFrame(r)
+// before is called once a frame has been read from r and before it is
+// handled: it corks if r holds another whole frame, so that what the
+// handler sends is held from the burst's first frame on, and writes the
+// held frames once the burst has gone on for maxCorked frames.
+func (c *cork) before(r byteSource) {
+	c.more = wholeFrame(r)
 	switch {
-	case more && !c.on:
+	case c.more && !c.on:
 		c.on, c.frames = true, 0
 		c.t.corks.Add(1)
-	case !more && c.on:
-		c.end()
-	case more:
+	case c.more:
 		if c.frames++; c.frames >= maxCorked {
 			c.frames = 0
 			c.t.flushHeld()
 		}
+	}
+}
+
+// after is called once the frame has been handled: the burst ends with
+// the last whole frame r held, and what was held is written.
+func (c *cork) after() {
+	if !c.more {
+		c.end()
 	}
 }
 

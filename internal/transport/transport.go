@@ -152,6 +152,7 @@ type Transport struct {
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	peerStats                                          peerTable     // traffic by peer
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
+	writerWrites                                       atomic.Uint64 // batches written by the peers' writer goroutines
 
 	// The limits' state and counters (see limits.go).
 	pendingRefused, slowFrames, overloaded atomic.Uint64
@@ -451,13 +452,14 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 		if in.cut.Load() {
 			return
 		}
+		ck.before(cr)
 		if !isTick(f) {
 			t.framesIn.Add(1)
 			pc.framesIn.Add(1)
 			pc.bytesIn.Add(uint64(buf.size) + 4)
 			t.cfg.Handler(from, f)
 		}
-		ck.after(cr)
+		ck.after()
 	}
 }
 
