@@ -87,3 +87,79 @@ func TestBurstCorksFromItsFirstFrame(t *testing.T) {
 		t.Fatalf("%d readers corked after the burst", c)
 	}
 }
+
+// A reader lets the goroutines its burst made ready run before the burst
+// ends (a process given the calls it read, say): what they send is held
+// and written in the reader's flush, not after it, each frame on its own.
+// With one P those goroutines would otherwise run only once the reader
+// has read everything and waits.
+func TestBurstEndsAfterTheGoroutinesItWoke(t *testing.T) {
+	c, sc := listen(t)
+	gate := make(chan struct{})
+	release := sync.OnceFunc(func() { close(gate) })
+	work := make(chan *wire.Frame, 1000)
+	var b *Transport
+	var first sync.Once
+	b, err := Listen(Config{
+		Listen: "127.0.0.1:0",
+		Handler: func(_ string, f *wire.Frame) {
+			first.Do(func() { <-gate })
+			work <- held(f)
+		},
+		PeerDown:  func(string, error) {},
+		directGap: time.Nanosecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	t.Cleanup(release)
+	var worker sync.WaitGroup
+	worker.Add(1)
+	go func() { // the process the reader hands its frames to
+		defer worker.Done()
+		for f := range work {
+			if err := b.Send(c.Addr(), f); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	t.Cleanup(worker.Wait)
+	t.Cleanup(func() { close(work) })
+	a, _ := listen(t)
+
+	if err := b.Send(c.Addr(), seqFrame("b", 0, 16)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, sc.frames)
+	deadline := time.Now().Add(10 * time.Second)
+	for !idle(b, c.Addr()) {
+		if time.Now().After(deadline) {
+			t.Fatal("b's connection to c never idle")
+		}
+		time.Sleep(100 * time.Microsecond) // polling a state that has no event
+	}
+
+	const frames = 200
+	for i := range uint64(frames) {
+		if err := a.Send(b.Addr(), seqFrame("a", i, 16)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for a.Stats().FramesOut < frames {
+		if time.Now().After(deadline) {
+			t.Fatalf("a wrote %d frames of %d", a.Stats().FramesOut, frames)
+		}
+		time.Sleep(100 * time.Microsecond) // polling a counter that has no event
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	release()
+	for i := range uint64(frames) {
+		if seq := seqOf(t, wait(t, sc.frames)); seq != i {
+			t.Fatalf("c got frame %d as number %d", seq, i)
+		}
+	}
+	if h := b.heldOut.Load(); h < frames/2 {
+		t.Fatalf("%d of the %d frames the woken goroutine sent were held and written by the reader", h, frames)
+	}
+}

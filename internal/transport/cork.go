@@ -2,6 +2,7 @@ package transport
 
 import (
 	"encoding/binary"
+	"runtime"
 )
 
 // Corking: while a reader goroutine has more whole frames buffered, the
@@ -10,7 +11,9 @@ import (
 // written one by one or handed to the writers; when the burst ends, or
 // every maxCorked frames, the reader writes each peer's held frames itself,
 // in one non-blocking write, and leaves what the socket does not take to
-// the peer's writer. Under load that makes one write of many frames
+// the peer's writer. Before the burst's last write the reader yields once,
+// so that the goroutines its frames made ready (callers answered, a
+// process given calls) send first, held with the rest. Under load that makes one write of many frames
 // without a wake-up; with one frame at a time nothing is held.
 
 // maxCorked bounds how many frames a reader handles before it writes what
@@ -58,6 +61,10 @@ func (c *cork) after() {
 // end uncorks and writes what was held; the reader calls it when it stops.
 func (c *cork) end() {
 	if c.on {
+		// Let the goroutines the burst made ready run first (callers
+		// answered, a process given its calls): what they send is held
+		// too, and goes out in the same write.
+		runtime.Gosched()
 		c.on = false
 		c.t.corks.Add(-1)
 		c.t.flushHeld()
