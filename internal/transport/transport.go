@@ -444,8 +444,10 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
+			reason := in.live.reason(err)
+			t.unwatch(&in.live) // before the report: DownBy must not count a connection already down
 			if t.release(in) {
-				t.peerDown(from, in.live.reason(err))
+				t.peerDown(from, reason)
 			}
 			return
 		}
