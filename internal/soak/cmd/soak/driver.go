@@ -222,6 +222,12 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	close(stopReport)
 	<-reported
 	<-stalls
+	// The nodes stop recording their views before any of them leaves:
+	// one still recording would see the others go (the end, not a fault).
+	if err := os.WriteFile(filepath.Join(r.dir, stoppingFile), nil, 0o600); err != nil {
+		return 0, err
+	}
+	time.Sleep(1500 * time.Millisecond) // a reporter's tick and a half: each has seen the file
 	r.stopNodes()
 	if err := r.h.close(); err != nil {
 		return 0, err

@@ -31,6 +31,7 @@ import (
 // singletonApp is a distributed application whose instances record their
 // own start and stop.
 const (
+	stoppingFile = "stopping" // in SOAK_DIR: the driver stops the nodes, views are no longer recorded
 	probeApp     = "soak_probe"
 	singletonApp = "soak_singleton"
 	subscriberID = "soak.subscriber"
@@ -229,6 +230,9 @@ func (r *reporter) HandleInfo(p *actor.Process, msg any) {
 		return
 	}
 	p.SendAfter(time.Second, tick{})
+	if _, err := os.Stat(filepath.Join(pr.dir, stoppingFile)); err == nil {
+		return // the run is over: the driver stops the nodes
+	}
 	var names []string
 	if cl := cluster.From(n); cl != nil {
 		for _, m := range cl.Members() {
