@@ -199,9 +199,18 @@ func (c *Cluster) Publish(ctx context.Context) (Publish, error) {
 	p := Publish{Took: time.Since(start)}
 	p.CPU = cpuTime() - cpu
 	p.Allocs, p.Goroutines = readUint(allocsMetric)-allocs, readUint(goroutinesMetric)-gs
-	out2, in2 := c.frames()
-	p.Frames, p.FramesIn = out2-out, in2-in
-	return p, nil
+	// A frame is counted as sent once its write returned, which may be
+	// after its receiver counted and handled it: the count of frames sent
+	// settles within moments of the deliveries.
+	settle := time.Now().Add(time.Second)
+	for {
+		out2, in2 := c.frames()
+		p.Frames, p.FramesIn = out2-out, in2-in
+		if p.Frames >= p.FramesIn || time.Now().After(settle) {
+			return p, nil
+		}
+		time.Sleep(50 * time.Microsecond) // the transport's counters; no event to await
+	}
 }
 
 // frames sums the frames every node of the cluster sent and received.
