@@ -31,6 +31,7 @@ import (
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/pubsub"
+	"github.com/switchboard-go/switchboard/internal/cputime"
 	"github.com/switchboard-go/switchboard/patterns"
 )
 
@@ -180,7 +181,7 @@ func (c *Cluster) Publish(ctx context.Context) (Publish, error) {
 		cnt.expect(per)
 	}
 	out, in := c.frames()
-	cpu, allocs, gs := cpuTime(), readUint(allocsMetric), readUint(goroutinesMetric)
+	cpu, allocs, gs := cputime.Self(), readUint(allocsMetric), readUint(goroutinesMetric)
 	start := time.Now()
 	if err := patterns.Publish(ctx, c.hub, ex, "news.flash", wrapperspb.String("!")); err != nil {
 		return Publish{}, err
@@ -197,7 +198,7 @@ func (c *Cluster) Publish(ctx context.Context) (Publish, error) {
 		}
 	}
 	p := Publish{Took: time.Since(start)}
-	p.CPU = cpuTime() - cpu
+	p.CPU = cputime.Self() - cpu
 	p.Allocs, p.Goroutines = readUint(allocsMetric)-allocs, readUint(goroutinesMetric)-gs
 	// A frame is counted as sent once its write returned, which may be
 	// after its receiver counted and handled it: the count of frames sent
