@@ -174,7 +174,7 @@ func (s *pubsub) route(msg any) error {
 	default:
 		return s.reject(fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg))
 	}
-	if _, err := topic.ParseKey(key); err != nil {
+	if err := topic.CheckKey(key); err != nil {
 		return s.reject(err)
 	}
 	if s.proxy() { // publishes at a proxy go upstream

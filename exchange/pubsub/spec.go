@@ -146,7 +146,7 @@ func AsMessage(msg any) (*Message, bool, error) {
 // means exchange.DefaultMaxPayload). It returns once the message is on its way;
 // a key that is not valid is topic.ErrInvalidKey and nothing is sent.
 func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload int) error {
-	if _, err := topic.ParseKey(key); err != nil {
+	if err := topic.CheckKey(key); err != nil {
 		return err
 	}
 	return publish(n, nil, pid, key, msg, 0, maxPayload)
