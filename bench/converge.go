@@ -38,27 +38,32 @@ type ConvergeConfig struct {
 	Timeout  time.Duration // per run: past it, the run is reported unconverged
 	Idle     time.Duration // how long the idle CPU is measured after converging
 	Profile  string        // directory for CPU profiles of nodes 0, 1 and N-1
+	Logs     string        // directory for every node's log
 	Exe      string        // this binary
 	Progress io.Writer
 }
 
 // ConvergeRun is the outcome of one cluster size.
 type ConvergeRun struct {
-	Nodes     int           `json:"nodes"`
-	Provider  string        `json:"provider"`
-	Seeds     int           `json:"seeds,omitempty"`
-	Launch    time.Duration `json:"launch_ns"`    // all processes started and listening
-	Joined    time.Duration `json:"joined_ns"`    // from "join" to the last node's Join returning
-	Converged time.Duration `json:"converged_ns"` // from "join" to the last node seeing everyone; 0: not within the timeout
-	SawAll    int           `json:"saw_all"`      // nodes that saw everyone
-	RSSMean   uint64        `json:"rss_mean"`
-	RSSMax    uint64        `json:"rss_max"`
-	HeapMean  uint64        `json:"heap_mean"` // live heap after a GC, mean over the nodes
-	FramesIn  uint64        `json:"frames_in"` // per node, mean, from the start to the idle measurement's end
-	IdleCores float64       `json:"idle_cores"`
-	LoadStart string        `json:"load_start"`
-	LoadEnd   string        `json:"load_end"`
-	Err       string        `json:"err,omitempty"`
+	Nodes            int           `json:"nodes"`
+	Provider         string        `json:"provider"`
+	Seeds            int           `json:"seeds,omitempty"`
+	Launch           time.Duration `json:"launch_ns"`    // all processes started and listening
+	Joined           time.Duration `json:"joined_ns"`    // from "join" to the last node's Join returning
+	Converged        time.Duration `json:"converged_ns"` // from "join" to the last node seeing everyone; 0: not within the timeout
+	SawAll           int           `json:"saw_all"`      // nodes that saw everyone
+	RSSMean          uint64        `json:"rss_mean"`
+	RSSMax           uint64        `json:"rss_max"`
+	HeapMean         uint64        `json:"heap_mean"`           // live heap after a GC, mean over the nodes
+	FramesIn         uint64        `json:"frames_in"`           // per node, mean, from the start to the idle measurement's end
+	IdleFramesPerSec float64       `json:"idle_frames_per_sec"` // per node, mean, while idle
+	MembersMin       int           `json:"members_min"`         // the fewest members a node saw at the end
+	Refused          uint64        `json:"refused"`             // connections refused at the handshake, all nodes
+	Silent           uint64        `json:"silent"`              // connections cut for silence, all nodes
+	IdleCores        float64       `json:"idle_cores"`
+	LoadStart        string        `json:"load_start"`
+	LoadEnd          string        `json:"load_end"`
+	Err              string        `json:"err,omitempty"`
 }
 
 // ConvergeReport is a whole convergence benchmark.
@@ -78,6 +83,7 @@ func convergeMain(args []string) int {
 	fs.IntVar(&cfg.Seeds, "seeds", 1, "embedded: how many nodes (0, 1, …) every node names as seeds")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "time limit of one cluster size's convergence")
 	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long the idle cluster's CPU is measured")
+	fs.StringVar(&cfg.Logs, "logs", "", "directory for every node's log (info level and up)")
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "directory for CPU profiles of nodes 0, 1 and N-1 (go tool pprof)")
 	out := fs.String("out", "out", "directory for converge.md and converge.json")
 	docs := fs.String("docs", "", "a Markdown page whose convergence section to replace")
@@ -145,8 +151,8 @@ func runConverge(cfg ConvergeConfig) *ConvergeReport {
 	for _, n := range cfg.Sizes {
 		fmt.Fprintf(cfg.Progress, "converge: %d nodes (%s)…\n", n, cfg.Provider)
 		r := convergeOnce(cfg, n)
-		fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; idle %.0f %% of a core; load %s → %s %s\n",
-			n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), 100*r.IdleCores, r.LoadStart, r.LoadEnd, r.Err)
+		fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; idle %.0f %% of a core, %.0f frames/s in per node; %d connections refused, %d silent; load %s → %s %s\n",
+			n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), 100*r.IdleCores, r.IdleFramesPerSec, r.Refused, r.Silent, r.LoadStart, r.LoadEnd, r.Err)
 		rep.Runs = append(rep.Runs, r)
 	}
 	return rep
@@ -179,6 +185,9 @@ func convergeOnce(cfg ConvergeConfig, n int) (r ConvergeRun) {
 			envConvergeN+"="+strconv.Itoa(n), envService+"="+service)
 		if cfg.Provider == "consul" {
 			cmd.Env = append(cmd.Env, envConsul+"="+cfg.Consul)
+		}
+		if cfg.Logs != "" {
+			cmd.Env = append(cmd.Env, envNodeLogs+"="+cfg.Logs)
 		}
 		if cfg.Profile != "" && (i == 0 || i == 1 || i == n-1) {
 			cmd.Env = append(cmd.Env, envProfile+"="+filepath.Join(cfg.Profile, fmt.Sprintf("converge-%d-%s.pprof", n, name)))
@@ -242,11 +251,15 @@ func convergeOnce(cfg ConvergeConfig, n int) (r ConvergeRun) {
 		}
 	}
 	convergeIdle(cfg, nodes, &r)
+	if r.SawAll < n {
+		r.Err += fmt.Sprintf("; the fewest members a node saw after the idle time: %d", r.MembersMin)
+	}
 	return r
 }
 
 // convergeIdle measures the idle cluster: CPU over cfg.Idle after a second
-// of settling, then memory and counters.
+// of settling, then memory and counters (frames in per node during the
+// idle time too).
 func convergeIdle(cfg ConvergeConfig, nodes []*convergeNode, r *ConvergeRun) {
 	time.Sleep(time.Second) // settling before the idle measurement, not synchronisation
 	cpu := func() (sum time.Duration) {
@@ -257,32 +270,56 @@ func convergeIdle(cfg ConvergeConfig, nodes []*convergeNode, r *ConvergeRun) {
 		}
 		return sum
 	}
+	before := convergeStats(nodes)
 	c0, w0 := cpu(), time.Now()
 	time.Sleep(cfg.Idle)
 	r.IdleCores = float64(cpu()-c0) / float64(time.Since(w0))
-	var rss, heap, frames uint64
+	idle := time.Since(w0)
+	after := convergeStats(nodes)
+	var rss, heap, frames, idleFrames uint64
 	counted := 0
-	for _, nd := range nodes {
+	r.MembersMin = len(nodes)
+	for i, nd := range nodes {
 		b, _ := readRSS(nd.c.pid())
 		rss += b
 		r.RSSMax = max(r.RSSMax, b)
-		if _, err := io.WriteString(nd.c.stdin, "stats\n"); err != nil {
+		s := after[i]
+		if s == nil {
 			continue
 		}
-		l, err := expectLine(nd.c, "STATS ", 10*time.Second)
-		var s NodeStats
-		if err != nil || json.Unmarshal([]byte(l), &s) != nil {
-			continue
-		}
+		r.MembersMin = min(r.MembersMin, s.Members)
 		heap += s.HeapBytes
+		r.Refused += s.Refused
+		r.Silent += s.Silent
 		frames += s.FramesIn
+		if before[i] != nil {
+			idleFrames += s.FramesIn - before[i].FramesIn
+		}
 		counted++
 	}
 	r.RSSMean = rss / uint64(len(nodes))
 	if counted > 0 {
 		r.HeapMean = heap / uint64(counted)
 		r.FramesIn = frames / uint64(counted)
+		r.IdleFramesPerSec = float64(idleFrames) / float64(counted) / idle.Seconds()
 	}
+}
+
+// convergeStats asks every node for its counters (nil where it did not
+// answer).
+func convergeStats(nodes []*convergeNode) []*NodeStats {
+	out := make([]*NodeStats, len(nodes))
+	for _, nd := range nodes {
+		_, _ = io.WriteString(nd.c.stdin, "stats\n")
+	}
+	for i, nd := range nodes {
+		l, err := expectLine(nd.c, "STATS ", 10*time.Second)
+		var s NodeStats
+		if err == nil && json.Unmarshal([]byte(l), &s) == nil {
+			out[i] = &s
+		}
+	}
+	return out
 }
 
 // await reads the node's lines until it has seen everyone.

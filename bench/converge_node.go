@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
 )
 
@@ -25,9 +28,10 @@ import (
 // leaves and stops.
 const (
 	roleConvergeNode = "converge-node"
-	envConvergeN     = "SEEDBENCH_N"       // members a node waits to see
-	envConsul        = "SEEDBENCH_CONSUL"  // converge node: Consul's HTTP address; empty: embedded
-	envService       = "SEEDBENCH_SERVICE" // converge node: the Consul service of the run
+	envConvergeN     = "SEEDBENCH_N"         // members a node waits to see
+	envConsul        = "SEEDBENCH_CONSUL"    // converge node: Consul's HTTP address; empty: embedded
+	envService       = "SEEDBENCH_SERVICE"   // converge node: the Consul service of the run
+	envNodeLogs      = "SEEDBENCH_NODE_LOGS" // converge node: a directory for its log (info and up)
 )
 
 // NodeStats is what a converge node answers to "stats".
@@ -37,6 +41,8 @@ type NodeStats struct {
 	Rejected   uint64 `json:"rejected"`
 	FramesIn   uint64 `json:"frames_in"`
 	FramesOut  uint64 `json:"frames_out"`
+	Refused    uint64 `json:"refused"`    // connections refused at the handshake, in or out
+	Silent     uint64 `json:"silent"`     // connections cut because their peer was silent for TickTime
 	HeapBytes  uint64 `json:"heap_bytes"` // live heap after a GC
 	Goroutines int    `json:"goroutines"`
 }
@@ -54,7 +60,16 @@ func runConvergeNode(stdin io.Reader, stdout io.Writer) int {
 		return fail(fmt.Errorf("%s=%q: want a count", envConvergeN, os.Getenv(envConvergeN)))
 	}
 	name := os.Getenv(envName)
-	n, err := startNode(name+"@localhost", "127.0.0.1:0")
+	log := quietLogger()
+	if dir := os.Getenv(envNodeLogs); dir != "" {
+		f, err := os.Create(filepath.Join(dir, name+".log"))
+		if err != nil {
+			return fail(err)
+		}
+		defer f.Close()
+		log = slog.New(slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	n, err := actor.Start(actor.Config{Name: name + "@localhost", Listen: "127.0.0.1:0", Logger: log})
 	if err != nil {
 		return fail(err)
 	}
@@ -80,7 +95,7 @@ func runConvergeNode(stdin io.Reader, stdout io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := cluster.Join(ctx, n, cluster.Config{Provider: prov, Logger: quietLogger()})
+	c, err := cluster.Join(ctx, n, cluster.Config{Provider: prov, Logger: log})
 	if err != nil {
 		return fail(err)
 	}
@@ -122,7 +137,7 @@ func runConvergeNode(stdin io.Reader, stdout io.Writer) int {
 		runtime.ReadMemStats(&ms)
 		cs, ns := c.Stats(), n.Stats()
 		b, _ := json.Marshal(NodeStats{Members: cs.Members, Names: cs.Names, Rejected: cs.Rejected,
-			FramesIn: ns.FramesIn, FramesOut: ns.FramesOut, HeapBytes: ms.HeapAlloc, Goroutines: runtime.NumGoroutine()})
+			FramesIn: ns.FramesIn, FramesOut: ns.FramesOut, Refused: ns.Refused + ns.PendingRefused, Silent: ns.Silent, HeapBytes: ms.HeapAlloc, Goroutines: runtime.NumGoroutine()})
 		say("STATS %s", b)
 	}
 	return 0
