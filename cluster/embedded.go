@@ -165,7 +165,7 @@ type peerState struct {
 // that one connection is dialed between them, not two crossing ones (each
 // costs a handshake and a dialback). A greeting, or its answer, is lost
 // when its connection cannot be made (a handshake that times out on a
-// busy machine), so it is greeted again, after 1, 2, 4, 8, 8, …
+// busy machine), so it is greeted again, after 2, 4, 8, 8, …
 // Intervals, greetTries times in all, until it answers.
 //
 // At most maxGreetings greetings are in flight at once (sent within the
@@ -337,7 +337,7 @@ func (s *seedServer) greetDue() {
 			h = s.greeting(false, false)
 		}
 		pp.tries++
-		pp.sent, pp.due = s.ticks, s.ticks+min(1<<(pp.tries-1), 8)
+		pp.sent, pp.due = s.ticks, s.ticks+min(1<<pp.tries, 8)
 		flying++
 		s.send(pp.info.Address, h)
 	}
