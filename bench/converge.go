@@ -87,6 +87,7 @@ func convergeMain(args []string) int {
 	fs.StringVar(&cfg.Profile, "cpuprofile", "", "directory for CPU profiles of nodes 0, 1 and N-1 (go tool pprof)")
 	out := fs.String("out", "out", "directory for converge.md and converge.json")
 	docs := fs.String("docs", "", "a Markdown page whose convergence section to replace")
+	from := fs.String("from", "", "render the converge.json of an earlier run instead of running")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -124,7 +125,20 @@ func convergeMain(args []string) int {
 		}
 	}
 	cfg.Progress = os.Stderr
-	rep := runConverge(cfg)
+	var rep *ConvergeReport
+	if *from != "" { // render an earlier run again
+		rep = &ConvergeReport{}
+		b, err := os.ReadFile(*from)
+		if err == nil {
+			err = json.Unmarshal(b, rep)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "converge:", err)
+			return 1
+		}
+	} else {
+		rep = runConverge(cfg)
+	}
 	md := rep.Markdown()
 	fmt.Println(md)
 	raw, _ := json.MarshalIndent(rep, "", "  ")
