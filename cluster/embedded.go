@@ -298,7 +298,11 @@ func (s *seedServer) hello(m *clusterpb.Hello) {
 // while they do not answer.
 func (s *seedServer) greetUnknown(known []*clusterpb.NodeInfo) {
 	for _, k := range known {
-		if k.GetName() == s.self.Name || k.GetAddress() == "" || k.GetAddress() == s.self.Address || !validName(k.GetName()) {
+		if k.GetName() == s.self.Name || k.GetAddress() == s.self.Address {
+			continue
+		}
+		if !validName(k.GetName()) || k.GetAddress() == "" {
+			s.sink.Reject("listed member", fmt.Errorf("%w: node %q at %q", ErrInvalidName, k.GetName(), k.GetAddress()))
 			continue
 		}
 		if ps := s.peers[k.GetName()]; ps != nil && ps.info.Started >= k.GetStarted() {
