@@ -142,6 +142,9 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY %s", s.addr())
 		wait()
+	case roleConvergeNode:
+		cancel()
+		return runConvergeNode(stdin, stdout)
 	case roleClient:
 		defer cancel()
 		if os.Getenv(envDurable) != "" {
