@@ -97,6 +97,8 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs.StringVar(&cfg.NATSServer, "nats-server", "", "nats-server binary to start on loopback for the run")
 	fs.IntVar(&cfg.IdleActors, "idle-actors", 1000000, "idle actors to spawn for bytes per actor (0: skip)")
 	fs.IntVar(&cfg.IdleControllers, "idle-controllers", 1000000, "idle controllers to start for bytes per controller (0: skip)")
+	cfg.FanOut = SeedFanOut()
+	fs.IntVar(&cfg.FanOut.Publishes, "fanout", cfg.FanOut.Publishes, "publishes of the fan-out shape (one publish to 1,000,000 subscriptions on 10 nodes; 0: skip)")
 	fs.IntVar(&cfg.Warmup, "warmup", 2000, "cycles each client makes before its first shape")
 	fs.DurationVar(&cfg.Timeout, "timeout", 3*time.Minute, "time limit of one shape; past it the shape fails")
 	fs.DurationVar(&cfg.Pause, "pause", 100*time.Millisecond, "pause before each measured run")
