@@ -38,6 +38,7 @@
 //	seeds = ["10.0.0.4:7001"]         # embedded membership (the default) ...
 //	lock_dir = "/var/run/switchboard" # ... and its locks (distributed applications)
 //	# consul = "127.0.0.1:8500"       # or Consul membership, instead of seeds
+//	# consul_ttl = "2s"               # its health check TTL (default 3s)
 //
 //	[exchanges.users]                 # static exchange points, started first
 //	kind = "request"                  # request, pubsub or tasks

@@ -116,3 +116,19 @@ func TestNewEnv(t *testing.T) {
 		t.Errorf("unknown key: %v", err)
 	}
 }
+
+// consul_ttl is read from the file or the environment, with consul.
+func TestConsulTTL(t *testing.T) {
+	file := goodHead + "listen = \"127.0.0.1:0\"\nconsul = \"127.0.0.1:8500\"\nconsul_ttl = \"2s\"\n"
+	r, err := release.Parse("r.toml", []byte(file), testApps(), nil)
+	if err != nil || r.Node.ConsulTTL != 2*time.Second {
+		t.Fatalf("consul_ttl: %v, %v", r, err)
+	}
+	r, err = release.Parse("r.toml", []byte(file), testApps(), env(map[string]string{"SWITCHBOARD_NODE_CONSUL_TTL": "1500ms"}))
+	if err != nil || r.Node.ConsulTTL != 1500*time.Millisecond {
+		t.Fatalf("SWITCHBOARD_NODE_CONSUL_TTL: %v, %v", r, err)
+	}
+	if _, err := release.Parse("r.toml", []byte(file), testApps(), env(map[string]string{"SWITCHBOARD_NODE_CONSUL_TTL": "-1s"})); !errors.Is(err, release.ErrBadValue) {
+		t.Fatalf("a negative TTL: %v, want ErrBadValue", err)
+	}
+}

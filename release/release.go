@@ -43,6 +43,10 @@ type NodeConfig struct {
 	Seeds   []string
 	LockDir string
 	Consul  string
+	// ConsulTTL is the node's health check TTL with Consul (consul_ttl,
+	// cluster.ConsulConfig.TTL): how soon a node that stops answering is
+	// seen down; 0: its default (3 s).
+	ConsulTTL time.Duration
 	// MetricsAddr, if set, is where the node serves /metrics, /healthz
 	// and /readyz (package ops; host:port, port 0 picks a free one).
 	MetricsAddr string
@@ -138,6 +142,7 @@ var nodeKeys = []keySpec{
 	{"seeds", kStrings, []string(nil)},
 	{"lock_dir", kString, ""},
 	{"consul", kString, ""},
+	{"consul_ttl", kDuration, time.Duration(0)},
 	{"metrics_addr", kString, ""},
 }
 
@@ -149,7 +154,7 @@ func (d *decoder) node(t map[string]toml.Primitive, dir string) (NodeConfig, err
 	n := NodeConfig{
 		Name: v["name"].(string), Listen: v["listen"].(string), Cookie: v["cookie"].(string),
 		TickTime: v["tick_time"].(time.Duration), Seeds: v["seeds"].([]string),
-		LockDir: v["lock_dir"].(string), Consul: v["consul"].(string), MetricsAddr: v["metrics_addr"].(string),
+		LockDir: v["lock_dir"].(string), Consul: v["consul"].(string), ConsulTTL: v["consul_ttl"].(time.Duration), MetricsAddr: v["metrics_addr"].(string),
 	}
 	at := func(key string) int {
 		if p, ok := t[key]; ok {
@@ -164,6 +169,8 @@ func (d *decoder) node(t map[string]toml.Primitive, dir string) (NodeConfig, err
 		return n, &Error{File: d.file, Line: at("name"), Key: "node.name", Err: ErrBadValue, Detail: fmt.Sprintf("%q: printable ASCII, no '/', no space", n.Name)}
 	case n.TickTime < 0:
 		return n, &Error{File: d.file, Line: at("tick_time"), Key: "node.tick_time", Err: ErrBadValue, Detail: "negative"}
+	case n.ConsulTTL < 0 || n.ConsulTTL > 0 && n.Consul == "":
+		return n, &Error{File: d.file, Line: at("consul_ttl"), Key: "node.consul_ttl", Err: ErrBadValue, Detail: "a positive duration, with consul"}
 	case n.Consul != "" && len(n.Seeds) > 0:
 		return n, &Error{File: d.file, Line: at("consul"), Key: "node.consul", Err: ErrBadValue, Detail: "set consul or seeds, not both"}
 	case len(n.Seeds) > 0 && n.Listen == "" || n.Consul != "" && n.Listen == "":

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -29,6 +30,9 @@ type Options struct {
 	Logger *slog.Logger
 	// TLS encrypts the node's connections (actor.Config.TLS).
 	TLS *tls.Config
+	// Dial opens the node's connections to other nodes (actor.Config.Dial):
+	// through a proxy, a tunnel or a test's fault injector; default TCP.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Running is a node started from a release. Stop it.
@@ -56,7 +60,7 @@ type Running struct {
 func (r *Release) Start(ctx context.Context, opts Options) (*Running, error) {
 	n, err := actor.Start(actor.Config{
 		Name: r.Node.Name, Listen: r.Node.Listen, Cookie: r.Node.Cookie,
-		TickTime: r.Node.TickTime, Logger: opts.Logger, TLS: opts.TLS,
+		TickTime: r.Node.TickTime, Logger: opts.Logger, TLS: opts.TLS, Dial: opts.Dial,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("release %s: start node %s: %w", r.File, r.Node.Name, err)
@@ -70,7 +74,7 @@ func (r *Release) Start(ctx context.Context, opts Options) (*Running, error) {
 	}
 	var prov cluster.Provider
 	if r.Node.Consul != "" {
-		prov = cluster.Consul(cluster.ConsulConfig{Address: r.Node.Consul, Logger: opts.Logger})
+		prov = cluster.Consul(cluster.ConsulConfig{Address: r.Node.Consul, TTL: r.Node.ConsulTTL, Logger: opts.Logger})
 	} else {
 		prov = cluster.Embedded(cluster.EmbeddedConfig{Seeds: r.Node.Seeds, LockDir: r.Node.LockDir})
 	}

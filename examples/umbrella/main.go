@@ -23,7 +23,7 @@ import (
 	"os"
 
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/demo"
-	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
+	"github.com/switchboard-go/switchboard/examples/umbrella/node"
 	"github.com/switchboard-go/switchboard/internal/scaffold"
 )
 

@@ -35,6 +35,12 @@ type Config struct {
 	// MaxGoroutines and MaxHeap bound every sample of every node (0: no bound).
 	MaxGoroutines int
 	MaxHeap       uint64
+	// Volatile is how long after its confirm a volatile task (one to a
+	// queue that keeps its tasks in memory, Record.Volatile) may be lost
+	// with the instance of its queue's application that held it: a task
+	// never applied is excused if an instance of its App ended (stopped or
+	// killed) within Volatile of the confirm, and counted.
+	Volatile time.Duration
 	// Growth bounds the last quarter's peak against the second quarter's
 	// per node, for goroutines and heap (0: not checked): a leak grows.
 	Growth float64
@@ -59,7 +65,8 @@ func (v Violation) String() string {
 func Check(recs []Record, cfg Config) ([]Violation, Summary) {
 	h := index(recs)
 	var vs []Violation
-	vs = append(vs, checkTasks(h)...)
+	tv, volatileLost := checkTasks(h, cfg)
+	vs = append(vs, tv...)
 	vs = append(vs, checkEffects(h)...)
 	vs = append(vs, checkDeadlines(h, cfg)...)
 	vs = append(vs, checkStreams(h)...)
@@ -68,8 +75,9 @@ func Check(recs []Record, cfg Config) ([]Violation, Summary) {
 	vs = append(vs, checkMembership(h, cfg)...)
 	vs = append(vs, checkInstances(h, cfg)...)
 	vs = append(vs, checkResources(h, cfg)...)
-	s := summarise(h)
+	s := summarise(h, cfg.Settle)
 	s.Gaps = gaps
+	s.VolatileLost = volatileLost
 	s.Violations = len(vs)
 	return vs, s
 }

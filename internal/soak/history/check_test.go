@@ -43,6 +43,13 @@ func pub(id, node, key string, ms int) Record {
 	return Record{Type: TypeOp, ID: id, Kind: OpPublish, Client: "p", Node: node, Key: key, Invoke: at(ms), Complete: at(ms + 1), Outcome: OutcomeOK}
 }
 
+// hubPub is pub on an exchange of the distributed application hub.
+func hubPub(id string, ms int) Record {
+	r := pub(id, "n1", "user.x", ms)
+	r.App = "hub"
+	return r
+}
+
 func deliver(client, id string, ms int) Record {
 	return Record{Type: TypeDelivery, Client: client, ID: id, Invoke: at(ms)}
 }
@@ -68,7 +75,15 @@ func sample(node string, ms, gor int, heap uint64) Record {
 }
 
 var cfg = Config{Margin: 100 * time.Millisecond, Settle: 500 * time.Millisecond, Handover: 200 * time.Millisecond,
-	MaxGoroutines: 1000, MaxHeap: 1 << 30, Growth: 2}
+	MaxGoroutines: 1000, MaxHeap: 1 << 30, Growth: 2, Volatile: time.Second}
+
+// volatile is a task to an in-memory queue run by app, confirmed at ms,
+// never applied.
+func volatile(id, app string, ms int) Record {
+	r := keyed(op(id, OpTask, ms-10, ms, ms+5000, OutcomeOK, ""), "V-"+id)
+	r.Volatile, r.App = true, app
+	return r
+}
 
 // good is a history that breaks no rule, touching every rule's excuse.
 func good() []Record {
@@ -130,6 +145,9 @@ func TestCheck(t *testing.T) {
 		{"keyed request applied twice", with(effect("K1", 50)), RuleAppliedTwice, []string{"k1", "k1b"}},
 		{"task applied twice", with(effect("T1", 60)), RuleAppliedTwice, []string{"t1"}},
 		{"request never answered", with(op("r3", OpRequest, 100, -1, 1000, "", "")), RuleHang, []string{"r3"}},
+		{"request answered past the margin, its client stalled", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout"), fault(FaultStall, 900, 1050, "n1")), "", nil},
+		{"request answered past the margin, another node stalled", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout"), fault(FaultStall, 900, 1050, "n2")), RuleHang, []string{"r4"}},
+		{"stalled instance stopped within the handover after its stall", with(inst("b", "n2", "start", 0), fault(FaultStall, 1000, 2000, "n2"), inst("b", "n4", "start", 1200), inst("b", "n2", "stop", 2100)), "", nil},
 		{"request answered past the margin", with(op("r4", OpRequest, 100, 1101, 1000, OutcomeError, "ErrTimeout")), RuleHang, []string{"r4"}},
 		{"timeout with no fault near", with(op("r6", OpRequest, 100, 1100, 1100, OutcomeError, ErrTimeout)), RuleCalmTimeout, []string{"r6"}},
 		{"timeout after a fault, within the settle time", with(op("r6", OpRequest, 5900, 6900, 6900, OutcomeError, ErrTimeout)), "", nil},
@@ -139,6 +157,8 @@ func TestCheck(t *testing.T) {
 		{"event lost, a fault on an unrelated node", with(pub("e4", "n1", "user.x", 2000), fault(FaultPause, 1900, 2100, "n2")), RuleEventLost, []string{"e4->s1"}},
 		{"event lost, its exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n5")), "", nil},
 		{"event lost, another exchange's node killed", with(exAt(pub("e4", "n1", "user.x", 2000), "n5"), fault(FaultKill, 1900, 2100, "n4")), RuleEventLost, []string{"e4->s1"}},
+		{"event lost, its exchange's application moved", with(hubPub("e4", 2000), inst("hub", "n4", "stop", 1900), inst("hub", "n5", "start", 2100)), "", nil},
+		{"event lost, another application moved", with(hubPub("e4", 2000), inst("other", "n5", "start", 2100)), RuleEventLost, []string{"e4->s1"}},
 		{"stream chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 5, 3)), RuleStream, []string{"st3"}},
 		{"stream failed after a chunk out of order", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeError, "node-down"), 5, 3, 2)), RuleStream, []string{"st3"}},
 		{"stream ended early without an error", with(stream(op("st3", OpStream, 0, 30, 1000, OutcomeOK, ""), 5, 4, 4)), RuleStream, []string{"st3"}},
@@ -148,6 +168,12 @@ func TestCheck(t *testing.T) {
 		{"two instances", with(inst("app", "n2", "start", 100), inst("app", "n2", "stop", 400)), RuleTwoInstances, []string{"app@n1", "app@n2"}},
 		{"paused instance stopped within the handover after resume", paused(2100), "", nil},
 		{"paused instance not stopped after resume", paused(2500), RuleTwoInstances, []string{"b@n2", "b@n4"}},
+		{"volatile task lost with its queue's node, killed", with(volatile("v1", "app", 4500)), "", nil},
+		{"volatile task lost with its queue's instance, stopped", with(volatile("v1", "app", 5650)), "", nil},
+		{"volatile task lost, its queue's instance ended after the window", with(volatile("v1", "app", 3900)), RuleTaskLost, []string{"v1"}},
+		{"volatile task lost, no instance of its queue ended", with(volatile("v1", "app", 1000)), RuleTaskLost, []string{"v1"}},
+		{"volatile task lost, another application's instance ended", with(volatile("v1", "other", 4500)), RuleTaskLost, []string{"v1"}},
+		{"durable task lost, its node killed", with(keyed(op("t9", OpTask, 4490, 4500, 9000, OutcomeOK, ""), "T9")), RuleTaskLost, []string{"t9"}},
 		{"too many goroutines", with(sample("n2", 10, 1001, 1)), RuleResources, []string{"n2"}},
 		{"heap over the cap", with(sample("n2", 10, 1, 2<<30)), RuleResources, []string{"n2"}},
 		{"goroutines grow", with(sample("n1", 8, 200, 1e6), sample("n1", 9, 200, 1e6)), RuleResources, []string{"n1"}},
@@ -195,6 +221,9 @@ func TestSummary(t *testing.T) {
 	if c := s.Ops[OpRequest]; c != (OpCount{Total: 7, OK: 4, Failed: 3}) {
 		t.Errorf("requests %+v", c)
 	}
+	if _, st := Check(with(fault(FaultStall, 10, 1210, "n1"), fault(FaultStall, 20, 30, "n2")), cfg); st.Stalls != 2 || st.LongestStall != 1200*time.Millisecond || st.Faults[FaultStall] != 0 {
+		t.Errorf("stalls %d, longest %v, faults %v", st.Stalls, st.LongestStall, st.Faults)
+	}
 	if s.Faults[FaultPause] != 1 || s.Faults[FaultKill] != 1 {
 		t.Errorf("faults %v", s.Faults)
 	}
@@ -206,6 +235,15 @@ func TestSummary(t *testing.T) {
 	}
 	if s.P99Fault != 300*time.Millisecond || s.P99Calm != 10*time.Millisecond {
 		t.Errorf("p99 %v during faults, %v outside", s.P99Fault, s.P99Calm)
+	}
+	if _, vs := Check(with(volatile("v1", "app", 4500)), cfg); vs.VolatileLost != 1 {
+		t.Errorf("volatile tasks lost %d, want 1", vs.VolatileLost)
+	}
+	if e := s.Exchange["ex"]; e.Total < 7 || e.Failed < 3 {
+		t.Errorf("operations on ex %+v", e)
+	}
+	if _, ms := Check(with(hubPub("e4", 2000), inst("hub", "n5", "start", 2100), op("late", OpRequest, 9000, 9010, 9100, OutcomeOK, "")), cfg); ms.CalmMoves != 1 {
+		t.Errorf("instances moved with no fault near %d, want 1", ms.CalmMoves)
 	}
 	if s.Gaps != 1 {
 		t.Errorf("gaps %d, want 1", s.Gaps)

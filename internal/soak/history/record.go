@@ -55,7 +55,7 @@ type Record struct {
 	Node     string    `json:"node,omitempty"`     // the node of the client, effect, instance or sample
 	Nodes    []string  `json:"nodes,omitempty"`    // a fault's nodes; the nodes holding an operation's exchange
 	Exchange string    `json:"exchange,omitempty"` // the exchange an operation went to
-	App      string    `json:"app,omitempty"`      // a distributed application
+	App      string    `json:"app,omitempty"`      // a distributed application (an instance's; a volatile task's queue's)
 	Key      string    `json:"key,omitempty"`      // idempotency key, routing key or pattern
 	Invoke   time.Time `json:"invoke,omitzero"`    // when an operation or fault began; when other records happened
 	Complete time.Time `json:"complete,omitzero"`  // when it ended; zero if never
@@ -67,8 +67,12 @@ type Record struct {
 	Chunks   int       `json:"chunks,omitempty"`   // a stream's chunks received
 	InOrder  int       `json:"in_order,omitempty"` // of those, how many came in order before the first that did not
 	Backlog  int       `json:"backlog,omitempty"`  // a kill's: the tasks its node's queue held when killed
-	Gor      int       `json:"goroutines,omitempty"`
-	Heap     uint64    `json:"heap,omitempty"`
+	// Volatile marks a task to a queue that keeps its tasks in memory,
+	// run by the distributed application App: a task it confirmed is lost
+	// with the instance holding it, see Config.Volatile.
+	Volatile bool   `json:"volatile,omitempty"`
+	Gor      int    `json:"goroutines,omitempty"`
+	Heap     uint64 `json:"heap,omitempty"`
 }
 
 // ErrBadRecord is returned by Read for a line that is not a record.

@@ -14,7 +14,7 @@ func checkMembership(h *hist, cfg Config) []Violation {
 	}
 	var last time.Time
 	for _, f := range h.faults {
-		if e := h.faultEnd(f); e.After(last) {
+		if e := h.faultEnd(f); e.After(last) && f.Kind != FaultStall { // injected faults only
 			last = e
 		}
 	}
@@ -53,6 +53,29 @@ type instance struct {
 // checkInstances: two instances of one application on two nodes overlap
 // at most Handover, not counting time either node was frozen.
 func checkInstances(h *hist, cfg Config) []Violation {
+	runs := h.runs()
+	var vs []Violation
+	for i, a := range runs {
+		for _, b := range runs[i+1:] {
+			if b.app != a.app || b.node == a.node || !b.start.Before(a.end) {
+				continue
+			}
+			from, to := b.start, minTime(a.end, b.end)
+			both := to.Sub(from) - h.frozen(a.node, from, to) - h.frozen(b.node, from, to)
+			if both > cfg.Handover {
+				vs = append(vs, Violation{Rule: RuleTwoInstances,
+					Ops:    []string{a.app + "@" + a.node, b.app + "@" + b.node},
+					Detail: fmt.Sprintf("%s ran on %s and %s together for %v from %s", a.app, a.node, b.node, both.Round(time.Millisecond), from.Format(time.RFC3339Nano))})
+			}
+		}
+	}
+	return vs
+}
+
+// runs are the instances of the history's applications, from their start
+// records to their stop, their node's kill, or the history's end, by
+// start.
+func (h *hist) runs() []instance {
 	open := map[[2]string]time.Time{}
 	var runs []instance
 	closeRun := func(k [2]string, t time.Time) {
@@ -93,29 +116,14 @@ func checkInstances(h *hist, cfg Config) []Violation {
 		closeRun(k, h.end)
 	}
 	slices.SortFunc(runs, func(a, b instance) int { return a.start.Compare(b.start) })
-	var vs []Violation
-	for i, a := range runs {
-		for _, b := range runs[i+1:] {
-			if b.app != a.app || b.node == a.node || !b.start.Before(a.end) {
-				continue
-			}
-			from, to := b.start, minTime(a.end, b.end)
-			both := to.Sub(from) - h.frozen(a.node, from, to) - h.frozen(b.node, from, to)
-			if both > cfg.Handover {
-				vs = append(vs, Violation{Rule: RuleTwoInstances,
-					Ops:    []string{a.app + "@" + a.node, b.app + "@" + b.node},
-					Detail: fmt.Sprintf("%s ran on %s and %s together for %v from %s", a.app, a.node, b.node, both.Round(time.Millisecond), from.Format(time.RFC3339Nano))})
-			}
-		}
-	}
-	return vs
+	return runs
 }
 
 // frozen is how long node was paused within [from, to].
 func (h *hist) frozen(node string, from, to time.Time) time.Duration {
 	var d time.Duration
 	for _, f := range h.faults {
-		if f.Kind != FaultPause || !slices.Contains(f.Nodes, node) {
+		if f.Kind != FaultPause && f.Kind != FaultStall || !slices.Contains(f.Nodes, node) {
 			continue
 		}
 		s, e := maxTime(f.Invoke, from), minTime(h.faultEnd(f), to)

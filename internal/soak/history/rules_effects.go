@@ -1,24 +1,52 @@
 package history
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
-// checkTasks: every confirmed task has its effect applied.
-func checkTasks(h *hist) []Violation {
+// checkTasks: every confirmed task has its effect applied, but for a
+// volatile task lost with its queue's instance within cfg.Volatile of the
+// confirm (counted).
+func checkTasks(h *hist, cfg Config) ([]Violation, int) {
 	applied := map[string]bool{}
 	for _, e := range h.effects {
 		applied[e.Key] = true
 	}
 	var lost []string
+	var runs []instance
+	excused := 0
 	for _, op := range h.ops {
-		if op.Kind == OpTask && op.Outcome == OutcomeOK && !applied[op.Key] {
-			lost = append(lost, op.ID)
+		if op.Kind != OpTask || op.Outcome != OutcomeOK || applied[op.Key] {
+			continue
 		}
+		if op.Volatile {
+			if runs == nil {
+				runs = h.runs()
+			}
+			if endedWithin(runs, op.App, op.Complete, op.Complete.Add(cfg.Volatile), h.end) {
+				excused++
+				continue
+			}
+		}
+		lost = append(lost, op.ID)
 	}
 	if len(lost) == 0 {
-		return nil
+		return nil, excused
 	}
 	return []Violation{{Rule: RuleTaskLost, Ops: lost,
-		Detail: fmt.Sprintf("%d confirmed tasks never applied", len(lost))}}
+		Detail: fmt.Sprintf("%d confirmed tasks never applied", len(lost))}}, excused
+}
+
+// endedWithin reports whether a run of app ended in [from, to] (a run
+// still open at the history's end did not end).
+func endedWithin(runs []instance, app string, from, to, end time.Time) bool {
+	for _, r := range runs {
+		if r.app == app && !r.end.Before(from) && !r.end.After(to) && r.end.Before(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkEffects: no key's effect applied twice.
@@ -66,7 +94,7 @@ func checkDeadlines(h *hist, cfg Config) []Violation {
 		switch {
 		case op.Complete.IsZero() || op.Outcome == "":
 			hung = append(hung, op.ID)
-		case op.Complete.After(op.Deadline.Add(cfg.Margin)):
+		case op.Complete.After(op.Deadline.Add(cfg.Margin + h.frozen(op.Node, op.Deadline, op.Complete))):
 			late = append(late, op.ID)
 		}
 	}

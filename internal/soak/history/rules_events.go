@@ -12,6 +12,12 @@ import (
 const (
 	FaultKill  = "kill"
 	FaultPause = "pause"
+	// FaultStall is not injected: a process (Nodes) saw its own timers
+	// come late by more than a second, from Invoke to Complete, the
+	// machine not running it (on a loaded machine); it counts as a pause
+	// of that node, and a driver's stall lengthens the margin of the
+	// operations it had in flight.
+	FaultStall = "stall"
 )
 
 type subscription struct {
@@ -23,7 +29,10 @@ type subscription struct {
 // checkEvents: every event published after a subscription's confirmation,
 // whose key matches it, reached the subscriber, unless a fault touched the
 // subscriber's node, the publisher's or the exchange's (the publish's
-// Nodes: its subscriptions die with it) around the publish (a gap).
+// Nodes: its subscriptions die with it) around the publish, or the
+// exchange's application (the publish's App) started or stopped an
+// instance around it: the exchange moved or restarted, and its
+// subscriptions with it, until the subscribers subscribe again (a gap).
 func checkEvents(h *hist, cfg Config) ([]Violation, int) {
 	got := map[[2]string]bool{}
 	for _, d := range h.deliveries {
@@ -58,7 +67,7 @@ func checkEvents(h *hist, cfg Config) ([]Violation, int) {
 				continue
 			}
 			from, to := p.Invoke.Add(-cfg.Settle), p.Complete.Add(cfg.Settle)
-			if h.touched(s.op.Node, from, to) || h.touched(p.Node, from, to) || h.touchedAny(p.Nodes, from, to) {
+			if h.touched(s.op.Node, from, to) || h.touched(p.Node, from, to) || h.touchedAny(p.Nodes, from, to) || h.moved(p.App, from, to) {
 				gaps++
 				continue
 			}
@@ -85,4 +94,18 @@ func (h *hist) killed(node string, t time.Time) time.Time {
 		}
 	}
 	return h.end.Add(1)
+}
+
+// moved reports whether an instance of app started or stopped within
+// [from, to].
+func (h *hist) moved(app string, from, to time.Time) bool {
+	if app == "" {
+		return false
+	}
+	for _, in := range h.instances {
+		if in.App == app && !in.Invoke.Before(from) && !in.Invoke.After(to) {
+			return true
+		}
+	}
+	return false
 }

@@ -10,22 +10,34 @@ import (
 
 // Summary is what a history holds, in numbers.
 type Summary struct {
-	Ops      map[string]OpCount       // by operation kind
-	Faults   map[string]int           // by fault kind
-	Failures map[string]int           // by typed error
-	Outage   map[string]time.Duration // longest unavailability by exchange
+	Ops    map[string]OpCount // by operation kind
+	Faults map[string]int     // by fault kind, injected
+	// Stalls counts a process stalled by the machine (FaultStall, not
+	// injected), and LongestStall the longest.
+	Stalls       int
+	LongestStall time.Duration
+	Failures     map[string]int           // by typed error
+	Outage       map[string]time.Duration // longest unavailability by exchange
+	Exchange     map[string]OpCount       // operations by exchange
 	// P99 of successful operations' latency, invoked during a fault and outside.
 	P99Fault, P99Calm time.Duration
 	Starts            map[string]int // instance starts by distributed application
 	Gaps              int            // events missed by a subscriber whose node (or the publisher's) a fault touched
-	Violations        int
+	VolatileLost      int            // volatile tasks lost with their queue's instance (Config.Volatile)
+	// CalmMoves counts instances started or stopped with no fault that can
+	// move an application (any but a slow consumer or a skewed clock)
+	// within Settle: a distributed application that moved or restarted on
+	// its own (its lock lost: the membership provider slower than its
+	// bound).
+	CalmMoves  int
+	Violations int
 }
 
 // OpCount counts operations of one kind by outcome.
 type OpCount struct{ Total, OK, Failed, Open int }
 
-func summarise(h *hist) Summary {
-	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}}
+func summarise(h *hist, settle time.Duration) Summary {
+	s := Summary{Ops: map[string]OpCount{}, Faults: map[string]int{}, Failures: map[string]int{}, Outage: map[string]time.Duration{}, Exchange: map[string]OpCount{}}
 	var fault, calm []time.Duration
 	type state struct {
 		down  bool
@@ -52,7 +64,21 @@ func summarise(h *hist) Summary {
 			c.Open++
 		}
 		s.Ops[op.Kind] = c
-		if op.Exchange == "" || op.Outcome == "" {
+		if op.Exchange == "" {
+			continue
+		}
+		e := s.Exchange[op.Exchange]
+		e.Total++
+		switch op.Outcome {
+		case OutcomeOK:
+			e.OK++
+		case OutcomeError:
+			e.Failed++
+		default:
+			e.Open++
+		}
+		s.Exchange[op.Exchange] = e
+		if op.Outcome == "" {
 			continue
 		}
 		st := ex[op.Exchange]
@@ -75,12 +101,25 @@ func summarise(h *hist) Summary {
 		}
 	}
 	for _, f := range h.faults {
+		if f.Kind == FaultStall {
+			if h.paused(f) {
+				continue // the injected pause, seen by the paused process
+			}
+			s.Stalls++
+			s.LongestStall = max(s.LongestStall, h.faultEnd(f).Sub(f.Invoke))
+			continue
+		}
 		s.Faults[f.Kind]++
 	}
 	s.Starts = map[string]int{}
 	for _, in := range h.instances {
 		if in.Kind == "start" {
 			s.Starts[in.App]++
+		}
+		// Within the load (not the start and the end of the nodes).
+		if len(h.ops) > 0 && in.Invoke.After(h.ops[0].Invoke) && in.Invoke.Before(h.ops[len(h.ops)-1].Invoke) &&
+			!h.liveness(in.Invoke.Add(-settle), in.Invoke.Add(settle)) {
+			s.CalmMoves++
 		}
 	}
 	s.P99Fault, s.P99Calm = p99(fault), p99(calm)
@@ -114,9 +153,9 @@ func (s Summary) Print(w io.Writer) {
 		fmt.Fprintf(tw, "%s\t%d\t\n", k, s.Failures[k])
 	}
 	fmt.Fprintln(tw, "\t\t")
-	fmt.Fprintln(tw, "exchange\tlongest unavailability\t")
+	fmt.Fprintln(tw, "exchange\toperations\tfailed\tlongest unavailability\t")
 	for _, k := range sortedKeys(s.Outage) {
-		fmt.Fprintf(tw, "%s\t%v\t\n", k, s.Outage[k].Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%v\t\n", k, s.Exchange[k].Total, s.Exchange[k].Failed, s.Outage[k].Round(time.Millisecond))
 	}
 	fmt.Fprintln(tw, "\t\t")
 	fmt.Fprintln(tw, "application\tinstances started\t")
@@ -125,7 +164,11 @@ func (s Summary) Print(w io.Writer) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\np99 latency: %v during faults, %v outside\n", s.P99Fault.Round(time.Microsecond), s.P99Calm.Round(time.Microsecond))
-	fmt.Fprintf(w, "event gaps (excused by a fault): %d\nviolations: %d\n", s.Gaps, s.Violations)
+	fmt.Fprintf(w, "processes stalled by the machine (not injected): %d, the longest %v\n", s.Stalls, s.LongestStall.Round(time.Millisecond))
+	fmt.Fprintf(w, "event gaps (excused by a fault): %d\n", s.Gaps)
+	fmt.Fprintf(w, "volatile tasks lost with their queue's instance (excused): %d\n", s.VolatileLost)
+	fmt.Fprintf(w, "instances started or stopped with no fault near (a lock lost on its own): %d\n", s.CalmMoves)
+	fmt.Fprintf(w, "violations: %d\n", s.Violations)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -135,4 +178,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// liveness reports whether a fault that can move an application (one
+// that stops a node, its links or the membership provider: any but a slow
+// consumer or a skewed clock) overlaps [from, to].
+func (h *hist) liveness(from, to time.Time) bool {
+	for _, f := range h.faults {
+		if f.Kind != "slow" && f.Kind != "skew" && !f.Invoke.After(to) && !h.faultEnd(f).Before(from) {
+			return true
+		}
+	}
+	return false
+}
+
+// paused reports whether the stall f lies within an injected pause of its
+// node (give or take a second).
+func (h *hist) paused(f Record) bool {
+	for _, p := range h.faults {
+		if p.Kind == FaultPause && slices.Equal(p.Nodes, f.Nodes) &&
+			!f.Invoke.Before(p.Invoke.Add(-time.Second)) && !h.faultEnd(f).After(h.faultEnd(p).Add(time.Second)) {
+			return true
+		}
+	}
+	return false
 }

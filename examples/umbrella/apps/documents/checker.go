@@ -35,12 +35,13 @@ func Checker(st *stats.Set) release.App {
 		Keys: Keys,
 		Start: func(ctx context.Context, n *actor.Node, env release.Env, _ supervisor.StartType) (*actor.PID, error) {
 			cfg := ConfigFrom(env)
+			j := openJournal(cfg.Journal, n.Name())
 			return supervisor.Start(ctx, n, supervisor.Spec{
 				Strategy: supervisor.OneForOne,
 				Children: []supervisor.ChildSpec{
 					patterns.WorkerSpec("checker", func() *patterns.Worker {
 						return patterns.NewWorker(exchange.Named(cfg.Queue), cfg.Prefetch, func(w *patterns.Worker, t *tasks.Task) {
-							check(w, t, st)
+							check(w, t, st, j)
 						})
 					}),
 					supervisor.TaskSupervisor("tasks", supervisor.TaskSupervisorSpec{Funcs: map[string]supervisor.TaskFunc{
@@ -49,6 +50,9 @@ func Checker(st *stats.Set) release.App {
 					patterns.WorkerSpec("quarantine", func() *patterns.Worker {
 						return patterns.NewWorker(exchange.Named(cfg.DeadLetter), 16, patterns.AckOnReturn(func(_ context.Context, t *tasks.Task) error {
 							if dl, ok := t.Msg.(*tasks.DeadLetter); ok {
+								if err := j.add(deadEntry(dl)); err != nil {
+									return err // not settled unrecorded: delivered again
+								}
 								st.Add(DeadPrefix+causeName(dl.GetCause()), 1)
 							}
 							return nil
@@ -84,8 +88,9 @@ func scan(n *actor.Node, args proto.Message, st *stats.Set) (proto.Message, erro
 	return v, nil
 }
 
-// check settles one delivery of a document.
-func check(w *patterns.Worker, t *tasks.Task, st *stats.Set) {
+// check settles one delivery of a document, journaled first (j, if
+// set); a document whose entry cannot be written is nacked.
+func check(w *patterns.Worker, t *tasks.Task, st *stats.Set, j *journal) {
 	if t.Redelivered() {
 		st.Add(Redelivered, 1)
 	}
@@ -95,12 +100,20 @@ func check(w *patterns.Worker, t *tasks.Task, st *stats.Set) {
 		_ = w.Reject(t.Tag, "not a document")
 		st.Add(Rejected, 1)
 	case strings.HasSuffix(doc.GetName(), ".exe"):
+		if j.add(Entry{ID: doc.GetId(), Outcome: OutcomeRejected}) != nil {
+			_ = w.Nack(t.Tag)
+			return
+		}
 		_ = w.Reject(t.Tag, "an executable, not a document")
 		st.Add(Rejected, 1)
 	case uint32(t.Deliveries) <= doc.GetFailFirst():
 		_ = w.Nack(t.Tag)
 		st.Add(Retried, 1)
 	default:
+		if j.add(Entry{ID: doc.GetId(), Outcome: OutcomeChecked}) != nil {
+			_ = w.Nack(t.Tag)
+			return
+		}
 		_ = w.Ack(t.Tag)
 		st.Add(Checked, 1)
 	}

@@ -13,10 +13,11 @@ var (
 	MaxDeliveriesKey = release.NewKey("max_deliveries", 4, "deliveries of a document before it is dead-lettered")
 	AckTimeoutKey    = release.NewKey("ack_timeout", 5*time.Second, "how long a checker may hold a document")
 	PrefetchKey      = release.NewKey("prefetch", 8, "each checker's prefetch limit")
+	JournalKey       = release.NewKey("journal", "", "a file each checker appends a JSON line to for every document it settles (Entry), before it settles it: an audit trail; empty: none")
 )
 
 // Keys are the keys the documents applications declare.
-var Keys = []release.AnyKey{QueueKey, DeadLetterKey, MaxDeliveriesKey, AckTimeoutKey, PrefetchKey}
+var Keys = []release.AnyKey{QueueKey, DeadLetterKey, MaxDeliveriesKey, AckTimeoutKey, PrefetchKey, JournalKey}
 
 // Config is the documents applications' configuration; the zero value of
 // a field means its key's default.
@@ -26,12 +27,13 @@ type Config struct {
 	MaxDeliveries int           // key max_deliveries
 	AckTimeout    time.Duration // key ack_timeout
 	Prefetch      int           // key prefetch
+	Journal       string        // key journal
 }
 
 // ConfigFrom reads the configuration from an application's environment.
 func ConfigFrom(env release.Env) Config {
 	return Config{Queue: QueueKey.Get(env), DeadLetter: DeadLetterKey.Get(env), MaxDeliveries: MaxDeliveriesKey.Get(env),
-		AckTimeout: AckTimeoutKey.Get(env), Prefetch: PrefetchKey.Get(env)}
+		AckTimeout: AckTimeoutKey.Get(env), Prefetch: PrefetchKey.Get(env), Journal: JournalKey.Get(env)}
 }
 
 // WithDefaults returns c with every unset field at its key's default.

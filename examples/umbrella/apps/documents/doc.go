@@ -21,4 +21,12 @@
 // REJECTED) and nacks the first FailFirst deliveries of a document (a
 // scanner briefly unavailable): below the delivery limit it is retried on
 // another worker, at the limit it dies (cause DELIVERY_LIMIT).
+//
+// With the key journal set (SWITCHBOARD_DOCUMENTS_JOURNAL=path), each
+// checker node appends a JSON line (Entry) to that file for every
+// document it settles — checked, rejected, or quarantined dead — before
+// it acks: an audit trail of verdicts, and what the soak reads to check
+// that no accepted document was lost (docs/soak.md). Delivery is at least
+// once, so a document settled again after its checker died before the
+// ack has a line per settlement.
 package documents

@@ -2,8 +2,12 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +17,7 @@ import (
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/release"
 	"github.com/switchboard-go/switchboard/supervisor"
 )
 
@@ -20,7 +25,11 @@ import (
 // acked at once, one that fails its first two checks is retried and
 // acked, one that always fails dies at the delivery limit (4), an
 // executable is rejected; both dead ones reach the quarantine worker.
+// The checkers' journal (the key journal, one file for all here) has a
+// line for each settlement.
 func TestDocumentsAckedRetriedAndDeadLettered(t *testing.T) {
+	journal := filepath.Join(t.TempDir(), "journal.jsonl")
+	t.Setenv(release.EnvVar(documents.CheckerName, documents.JournalKey.Name()), journal)
 	r := startTestRig(t, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -64,6 +73,22 @@ func TestDocumentsAckedRetriedAndDeadLettered(t *testing.T) {
 	sts := statusesNow(r)
 	if got := sum(sts, documents.Checked) + sumPrefix(sts, documents.DeadPrefix); got != 4 {
 		t.Fatalf("%d documents settled, want 4", got)
+	}
+	b, err := os.ReadFile(journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e documents.Entry
+		if err := json.Unmarshal([]byte(line), &e); err != nil || !strings.HasPrefix(e.Node, "work-") || e.Time.IsZero() {
+			t.Fatalf("journal line %q: %v", line, err)
+		}
+		got = append(got, e.ID+":"+e.Outcome+":"+e.Cause)
+	}
+	slices.Sort(got)
+	if want := []string{"clean:checked:", "exe:dead:rejected", "exe:rejected:", "flaky:checked:", "hopeless:dead:delivery_limit"}; !slices.Equal(got, want) {
+		t.Errorf("journal %v, want %v", got, want)
 	}
 }
 

@@ -9,8 +9,8 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/switchboard-go/switchboard/examples/umbrella/internal/node"
 	"github.com/switchboard-go/switchboard/examples/umbrella/internal/statuspb"
+	"github.com/switchboard-go/switchboard/examples/umbrella/node"
 )
 
 // The test binary is the nodes' binary too: started again with "node" as

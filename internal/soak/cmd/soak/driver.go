@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,9 +16,11 @@ import (
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
 	"github.com/switchboard-go/switchboard/internal/linkproxy"
 	"github.com/switchboard-go/switchboard/internal/soak/fault"
 	"github.com/switchboard-go/switchboard/internal/soak/history"
+	"github.com/switchboard-go/switchboard/release"
 )
 
 // Bounds of the run and of the check.
@@ -25,7 +29,12 @@ const (
 	cooldown = 15 * time.Second // longer than settle: membership converges before the end
 	settle   = 8 * time.Second
 	margin   = 2 * time.Second
-	nNodes   = 5
+	// volatileWindow: a document confirmed by the umbrella's in-memory
+	// queue and never settled is excused if the queue's instance that
+	// could hold it ended within this of its confirm (a kill, a failover
+	// or a takeover of documents_queue): 4 deliveries of 5 s ack timeout.
+	volatileWindow = 20 * time.Second
+	nNodes         = 5
 	// driverName is the driver's node: the clients, never faulted.
 	driverName = "driver@localhost"
 )
@@ -37,7 +46,8 @@ type run struct {
 	mesh     *linkproxy.Mesh // a proxy on each direction of every link: the cuts
 	names    []string
 	listen   []string
-	patterns []string
+	releases map[string]string // the release file of each role
+	cl       *cluster.Cluster  // the driver's view: where the hubs run
 	mu       sync.Mutex
 	procs    []*proc
 	h        *hist
@@ -86,9 +96,21 @@ func driverMain() int {
 	return code
 }
 
+// checkMain is "soak check DIR": the check of a run's files again (a
+// run kept with SOAK_DIR), with this build's checker.
+func checkMain(dir string) int {
+	code, err := (&run{dir: dir}).check(nil)
+	if err != nil {
+		return fatalf("%v", err)
+	}
+	return code
+}
+
 func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
-	if err := os.MkdirAll(filepath.Join(r.dir, "effects"), 0o700); err != nil {
-		return 0, err
+	for _, d := range []string{"effects", "journals"} {
+		if err := os.MkdirAll(filepath.Join(r.dir, d), 0o700); err != nil {
+			return 0, err
+		}
 	}
 	var err error
 	if r.h, err = openHist(filepath.Join(r.dir, "driver.jsonl")); err != nil {
@@ -110,15 +132,16 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	pats := []string{"ev.#", "ev.*.a", "ev.1.*", "ev.#", "ev.*.b"}
-	for i := range nNodes {
+	for range nNodes {
 		p, err := freePort()
 		if err != nil {
 			return 0, err
 		}
-		r.names = append(r.names, fmt.Sprintf("n%d@localhost", i+1))
 		r.listen = append(r.listen, "127.0.0.1:"+strconv.Itoa(p))
-		r.patterns = append(r.patterns, pats[i])
+	}
+	r.names = nodeNames
+	if r.releases, err = writeReleases(r.dir, r.names); err != nil {
+		return 0, err
 	}
 	// Every node, the driver too, dials every other through a proxy of
 	// the mesh: a cut fault cuts one link and only it.
@@ -146,13 +169,22 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("driver: join: %w", err)
 	}
+	r.cl = cl
 	r.procs = make([]*proc, nNodes)
-	// All at once: each node subscribes to (and joins) exchanges the
-	// others hold before it is ready.
+	// core-b first, as make demo starts it: it starts every hub, then
+	// core-a, starting, takes over those that prefer it (users_core,
+	// time_hub). Then the others at once.
+	first := slices.Index(r.names, "core-b@localhost")
+	if err := r.startNode(first); err != nil {
+		r.stopNodes()
+		return 0, err
+	}
 	errs := make([]error, nNodes)
 	var wg sync.WaitGroup
 	for i := range nNodes {
-		wg.Go(func() { errs[i] = r.startNode(i) })
+		if i != first {
+			wg.Go(func() { errs[i] = r.startNode(i) })
+		}
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -162,7 +194,9 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	defer r.stopNodes()
 	stopReport := make(chan struct{})
 	reported := make(chan struct{})
+	stalls := make(chan struct{})
 	go func() { defer close(reported); report(r.h, n.Name(), cl, stopReport, nil) }()
+	go func() { defer close(stalls); watchStalls(r.h, n.Name(), stopReport) }()
 
 	faults, err := fault.Schedule(fault.Config{Seed: seed, Duration: dur, Warmup: warmup, Cooldown: cooldown,
 		Nodes: r.names, Gap: 3 * time.Second, MinPause: 3 * time.Second})
@@ -170,9 +204,12 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 		return 0, err
 	}
 	fmt.Printf("soak: %d faults scheduled\n", len(faults))
-	r.start = time.Now()
 	l := newLoad(n, r)
-	if err := l.start(ctx); err != nil {
+	if err := l.awaitServices(time.Minute); err != nil {
+		return 0, err
+	}
+	r.start = time.Now()
+	if err := l.start(context.Background()); err != nil {
 		return 0, err
 	}
 	skipped := r.inject(l, faults)
@@ -184,6 +221,13 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	fmt.Printf("soak: backlog at the end of the load: %d tasks in %s\n", backlog, exBacklog)
 	close(stopReport)
 	<-reported
+	<-stalls
+	// The nodes stop recording their views before any of them leaves:
+	// one still recording would see the others go (the end, not a fault).
+	if err := os.WriteFile(filepath.Join(r.dir, stoppingFile), nil, 0o600); err != nil {
+		return 0, err
+	}
+	time.Sleep(1500 * time.Millisecond) // a reporter's tick and a half: each has seen the file
 	r.stopNodes()
 	if err := r.h.close(); err != nil {
 		return 0, err
@@ -191,12 +235,20 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	return r.check(skipped)
 }
 
+// startNode starts node i: the umbrella's node command with its role's
+// release (plus the probe), named, addressed and joined through the
+// environment as make demo's nodes are, its documents checkers (on a
+// worker) journaling each settled document.
 func (r *run) startNode(i int) error {
+	name := r.names[i]
 	env := []string{"SOAK_NODE_INDEX=" + strconv.Itoa(i), "SOAK_NAMES=" + strings.Join(r.names, ","), "SOAK_NODES=" + strings.Join(r.listen, ","),
-		"SOAK_CONSUL=" + r.consul.addr(), "SOAK_DIR=" + r.dir, "SOAK_PATTERN=" + r.patterns[i],
-		"SOAK_ROUTES=" + linkproxy.FormatRoutes(r.mesh.Routes(r.names[i]))}
-	logPath := filepath.Join(r.dir, fmt.Sprintf("n%d.log", i+1))
-	p, err := start(r.names[i], logPath, env, r.exe, "node")
+		"SOAK_DIR=" + r.dir, "SOAK_PATTERN=" + nodePatterns[i], "SOAK_EVENTS=" + nodeEvents[i],
+		"SOAK_ROUTES=" + linkproxy.FormatRoutes(r.mesh.Routes(name)),
+		"SWITCHBOARD_NODE_NAME=" + name, "SWITCHBOARD_NODE_LISTEN=" + r.listen[i],
+		"SWITCHBOARD_NODE_CONSUL=" + r.consul.addr(), "SWITCHBOARD_NODE_CONSUL_TTL=2s",
+		release.EnvVar(documents.CheckerName, documents.JournalKey.Name()) + "=" + filepath.Join(r.dir, "journals", short(name)+".jsonl")}
+	logPath := filepath.Join(r.dir, short(name)+".log")
+	p, err := start(name, logPath, env, r.exe, "node", "-release", r.releases[nodeRoles[i]])
 	if err != nil {
 		return err
 	}
@@ -246,10 +298,16 @@ func (r *run) check(skipped map[string]int) (int, error) {
 		return 0, err
 	}
 	recs = append(recs, found...)
+	settled, again, err := journalEffects(filepath.Join(r.dir, "journals"))
+	if err != nil {
+		return 0, err
+	}
+	recs = append(recs, settled...)
 	vs, sum := history.Check(recs, history.Config{Margin: margin, Settle: settle, Handover: 5 * time.Second,
-		MaxGoroutines: 10000, MaxHeap: 1 << 30})
+		MaxGoroutines: 10000, MaxHeap: 1 << 30, Volatile: volatileWindow})
 	fmt.Printf("\nsoak: %d records from %d files\n", len(recs), len(files))
 	sum.Print(os.Stdout)
+	fmt.Printf("documents settled by the umbrella's checkers (journals): %d, settled again after a redelivery: %d\n", len(settled), again)
 	if len(found) > 0 {
 		fmt.Printf("task effects found only as marker files (the worker killed between the effect and its record): %d\n", len(found))
 	}
@@ -294,4 +352,41 @@ func markerEffects(dir string, recs []history.Record) ([]history.Record, error) 
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// journalEffects is an effect record for each document the umbrella's
+// checkers journaled as settled (documents.Entry lines, one file per
+// node), once per document, and how many more settlements of a document
+// there were: the queue delivers at least once, and a checker killed
+// between its journal line and its ack leaves a document delivered again.
+func journalEffects(dir string) ([]history.Record, int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return nil, 0, err
+	}
+	seen := map[string]bool{}
+	var out []history.Record
+	again := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if line == "" {
+				continue
+			}
+			var e documents.Entry
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				return nil, 0, fmt.Errorf("%s: %w", f, err)
+			}
+			if seen[e.ID] {
+				again++
+				continue
+			}
+			seen[e.ID] = true
+			out = append(out, history.Record{Type: history.TypeEffect, Kind: history.OpTask, Key: e.ID, Node: e.Node, Invoke: e.Time})
+		}
+	}
+	return out, again, nil
 }

@@ -13,14 +13,21 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/subscriptions"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/timesvc"
+	"github.com/switchboard-go/switchboard/examples/umbrella/apps/users"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/exchange/tasks"
 	"github.com/switchboard-go/switchboard/internal/soak/history"
 	"github.com/switchboard-go/switchboard/patterns"
+	"github.com/switchboard-go/switchboard/supervisor"
 )
 
-// load is the driver's steady mixed load: requests, keyed requests,
-// publishes, streams and keyed durable tasks to two queues, each with a
+// load is the driver's steady mixed load: requests to the umbrella's
+// services (users, time, subscriptions, a scan on a chosen worker),
+// publishes of profile events, documents uploaded, and the probe's keyed
+// requests, streams and keyed durable tasks to two queues; each with a
 // deadline, each recorded from invocation to outcome; and the backlog
 // queue's only worker, slower than its load until the drain.
 type load struct {
@@ -48,8 +55,35 @@ func newLoad(n *actor.Node, r *run) *load {
 	return &load{n: n, r: r, client: patterns.NewClient(n), tasks: patterns.NewTasks(n), done: make(chan struct{}), retry: map[string][]string{}}
 }
 
-// at is the exchange ex on the node holding it.
-func (l *load) at(ex string) exchange.Address { return exchange.At(l.r.listen[holder[ex]], ex) }
+// at is the exchange ex: a probe's on the node holding it, an
+// umbrella's by name (wherever its hub runs).
+func (l *load) at(ex string) exchange.Address {
+	if i, ok := holder[ex]; ok {
+		return exchange.At(l.r.listen[i], ex)
+	}
+	return exchange.Named(ex)
+}
+
+// nodesOf names the nodes holding ex now: a probe exchange's holder, or
+// the node the driver's directory says runs the umbrella hub of ex (both
+// core nodes if it names none: a hub moving).
+func (l *load) nodesOf(ex string) []string {
+	if i, ok := holder[ex]; ok {
+		return []string{l.r.names[i]}
+	}
+	var out []string
+	for _, hub := range hubs {
+		if hub.exchange == ex || ex == "profiles" && hub.app == users.CoreName {
+			for _, e := range l.r.cl.LookupAll("distapp.running:" + hub.app) {
+				out = append(out, e.Node)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out = []string{"core-a@localhost", "core-b@localhost"}
+	}
+	return out
+}
 
 func (l *load) start(ctx context.Context) error {
 	// The backlog's worker is the driver's: its effects are recorded as
@@ -73,12 +107,58 @@ func (l *load) start(ctx context.Context) error {
 	if _, err := l.n.Spawn(ctx, w); err != nil {
 		return err
 	}
-	l.every(20*time.Millisecond, 2*time.Second, history.OpRequest, exEcho, l.request)
+	// The umbrella's services, through their own client functions.
+	l.every(40*time.Millisecond, 2*time.Second, history.OpRequest, "users", l.usersGet)
+	l.every(200*time.Millisecond, 2*time.Second, history.OpRequest, "users", l.usersUpdate)
+	l.every(100*time.Millisecond, 2*time.Second, history.OpRequest, "time", l.timeNow)
+	l.every(200*time.Millisecond, 2*time.Second, history.OpRequest, "subscriptions", l.subscriptions)
+	l.every(250*time.Millisecond, 2*time.Second, history.OpRequest, documents.TaskSupervisorName, l.scan)
+	l.every(40*time.Millisecond, 2*time.Second, history.OpPublish, "profiles", l.publish)
+	l.every(50*time.Millisecond, 5*time.Second, history.OpTask, "documents", l.upload)
+	// The probe's.
 	l.every(40*time.Millisecond, 3*time.Second, history.OpKeyed, exKeyed, l.keyed)
-	l.every(40*time.Millisecond, 2*time.Second, history.OpPublish, exEvents, l.publish)
 	l.every(50*time.Millisecond, 3*time.Second, history.OpStream, exStream, l.stream)
 	l.every(20*time.Millisecond, 5*time.Second, history.OpTask, exJobs, l.task(exJobs))
 	l.every(40*time.Millisecond, 5*time.Second, history.OpTask, exBacklog, l.task(exBacklog))
+	return nil
+}
+
+// awaitServices waits until each of the umbrella's services answers the
+// driver (its hub found in the directory, its controllers joined), as
+// make demo waits before its scenario: the load starts on a cluster that
+// serves, and a timeout at its start is one the checker counts.
+func (l *load) awaitServices(d time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	checks := []struct {
+		name string
+		try  func(context.Context) error
+	}{
+		{"users", func(ctx context.Context) error { _, err := users.Get(ctx, l.client, users.Config{}, "u0"); return err }},
+		{"time", func(ctx context.Context) error { _, err := timesvc.Now(ctx, l.client, timesvc.Config{}); return err }},
+		{"subscriptions", func(ctx context.Context) error {
+			_, err := subscriptions.List(ctx, l.client, subscriptions.Config{}, "u0")
+			return err
+		}},
+		{"documents", func(ctx context.Context) error { _, err := tasks.Inspect(ctx, l.n, l.at("documents")); return err }},
+		{"profiles", func(ctx context.Context) error {
+			return patterns.Publish(ctx, l.n, l.at("profiles"), "profile.none", &users.ProfileUpdated{})
+		}},
+	}
+	for _, c := range checks {
+		for {
+			cctx, ccancel := context.WithTimeout(ctx, time.Second)
+			err := c.try(cctx)
+			ccancel()
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("the umbrella's %s service does not answer within %v: %w", c.name, d, err)
+			}
+			time.Sleep(100 * time.Millisecond) // a retry's pace: the hub may be moving
+		}
+	}
 	return nil
 }
 
@@ -115,7 +195,7 @@ func (l *load) every(period, timeout time.Duration, kind, ex string, op func(ctx
 				ctx, cancel := context.WithDeadline(context.Background(), deadline)
 				defer cancel()
 				rec := history.Record{Type: history.TypeOp, ID: id, Kind: kind, Client: "driver", Node: driverName,
-					Exchange: ex, Nodes: []string{l.r.names[holder[ex]]}, Invoke: inv, Deadline: deadline}
+					Exchange: ex, Nodes: l.nodesOf(ex), Invoke: inv, Deadline: deadline}
 				err := op(ctx, id, &rec)
 				rec.Complete = time.Now()
 				rec.Outcome = history.OutcomeOK
@@ -131,9 +211,75 @@ func (l *load) every(period, timeout time.Duration, kind, ex string, op func(ctx
 	})
 }
 
-func (l *load) request(ctx context.Context, id string, _ *history.Record) error {
-	_, err := l.client.Call(ctx, l.at(exEcho), wrapperspb.String(id))
+// user is one of the ten users the load asks about.
+func (l *load) user() string { return fmt.Sprintf("u%d", l.seq.Load()%10) }
+
+func (l *load) usersGet(ctx context.Context, _ string, rec *history.Record) error {
+	rec.Key = l.user()
+	p, err := users.Get(ctx, l.client, users.Config{}, rec.Key)
+	if err == nil && p.GetUser() != rec.Key {
+		return fmt.Errorf("users: asked for %s, got the profile of %q", rec.Key, p.GetUser())
+	}
 	return err
+}
+
+func (l *load) usersUpdate(ctx context.Context, id string, rec *history.Record) error {
+	rec.Key = l.user()
+	p, err := users.Update(ctx, l.client, users.Config{}, rec.Key, id)
+	if err == nil && (p.GetUser() != rec.Key || p.GetDisplayName() != id) {
+		return fmt.Errorf("users: updated %s to %s, got %v", rec.Key, id, p)
+	}
+	return err
+}
+
+func (l *load) timeNow(ctx context.Context, _ string, _ *history.Record) error {
+	_, err := timesvc.Now(ctx, l.client, timesvc.Config{})
+	return err
+}
+
+// subscriptions adds a subscription or lists a user's, in turn: only the
+// exchange's leader answers.
+func (l *load) subscriptions(ctx context.Context, _ string, rec *history.Record) error {
+	n := l.seq.Load()
+	rec.Key = l.user()
+	var err error
+	if n%2 == 0 {
+		_, err = subscriptions.Add(ctx, l.client, subscriptions.Config{}, rec.Key, fmt.Sprintf("c%d", n%20), "soak")
+	} else {
+		_, err = subscriptions.List(ctx, l.client, subscriptions.Config{}, rec.Key)
+	}
+	return err
+}
+
+// scan runs the task "scan" on a worker node's task supervisor, the
+// workers in turn, and checks the verdict came from that node.
+func (l *load) scan(ctx context.Context, id string, rec *history.Record) error {
+	var workers []int
+	for i, role := range nodeRoles {
+		if role == "worker" {
+			workers = append(workers, i)
+		}
+	}
+	i := workers[int(l.seq.Load())%len(workers)]
+	rec.Nodes = []string{l.r.names[i]}
+	doc := &documents.Document{Id: id, Name: id + ".pdf"}
+	v, err := supervisor.Run(ctx, l.n, actor.NamedPID(l.r.listen[i], documents.TaskSupervisorName), documents.ScanTask, doc)
+	if err != nil {
+		return err
+	}
+	if vd, ok := v.(*documents.Verdict); !ok || !vd.GetClean() || vd.GetCheckedBy() != l.r.names[i] {
+		return fmt.Errorf("scan on %s: verdict %v", l.r.names[i], v)
+	}
+	return nil
+}
+
+// upload submits a document to the umbrella's queue; its confirm is the
+// Upload's nil error. The queue keeps its documents in memory (Volatile):
+// those it holds are lost with its instance; the checkers journal each
+// document they settle (the effect).
+func (l *load) upload(ctx context.Context, id string, rec *history.Record) error {
+	rec.Key, rec.Volatile, rec.App = "doc-"+id, true, documents.QueueName
+	return documents.Upload(ctx, l.tasks, documents.Config{}, &documents.Document{Id: rec.Key, User: l.user(), Name: id + ".pdf"})
 }
 
 // keyed sends a new key or, every fifth time, again the key last
@@ -157,10 +303,13 @@ func (l *load) keyed(ctx context.Context, id string, rec *history.Record) error 
 	return err
 }
 
+// publish publishes a profile event on the umbrella's profiles exchange,
+// its id as the profile's display name.
 func (l *load) publish(ctx context.Context, id string, rec *history.Record) error {
-	n := l.seq.Load()
-	rec.Key = fmt.Sprintf("ev.%d.%c", n%3, "abc"[n%3])
-	return patterns.Publish(ctx, l.n, l.at(exEvents), rec.Key, wrapperspb.String(id))
+	user := l.user()
+	rec.Key, rec.App = users.EventKey(user), users.CoreName // profiles is users_core's
+	ev := &users.ProfileUpdated{Profile: &users.Profile{User: user, DisplayName: id, ServedBy: driverName}, PublishedUnixNano: time.Now().UnixNano()}
+	return patterns.Publish(ctx, l.n, l.at("profiles"), rec.Key, ev)
 }
 
 // stream asks for 1 to 32 chunks (0, 1, ...) and counts those that came,
@@ -218,14 +367,14 @@ func waitConfirm(ctx context.Context, c *patterns.Confirm) error {
 	}
 }
 
-// drain speeds the backlog's worker up and waits until both queues hold
+// drain speeds the backlog's worker up and waits until the queues hold
 // no task, ready or in flight, so that every confirmed task had its
 // chance to be applied. It returns the backlog found at the start.
 func (l *load) drain(d time.Duration) int {
 	l.fast.Store(true)
 	end := time.Now().Add(d)
 	backlog := -1
-	for _, q := range []string{exBacklog, exJobs} {
+	for _, q := range []string{exBacklog, exJobs, "documents"} {
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			st, err := tasks.Inspect(ctx, l.n, l.at(q))

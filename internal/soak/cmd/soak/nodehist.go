@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"runtime"
 	"slices"
@@ -62,5 +63,27 @@ func report(h *hist, name string, cl *cluster.Cluster, stop <-chan struct{}, eac
 			each()
 		}
 		h.add(history.Record{Type: history.TypeSample, Node: name, Gor: runtime.NumGoroutine(), Heap: ms.HeapAlloc, Invoke: now})
+	}
+}
+
+// watchStalls records a stall of node (history.FaultStall): its ticker
+// coming more than stallBound late, the machine not running the process.
+// It returns when stop closes.
+func watchStalls(h *hist, node string, stop <-chan struct{}) {
+	t := time.NewTicker(watchEvery)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			now := time.Now()
+			if now.Sub(last) > watchEvery+stallBound {
+				h.add(history.Record{Type: history.TypeFault, ID: fmt.Sprintf("stall-%s-%d", node, now.UnixNano()), Kind: history.FaultStall,
+					Nodes: []string{node}, Invoke: last.Add(watchEvery), Complete: now})
+			}
+			last = now
+		}
 	}
 }

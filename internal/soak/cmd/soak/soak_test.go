@@ -32,12 +32,19 @@ func TestSoakOneMinute(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe)
-	cmd.Env = append(os.Environ(), "SWITCHBOARD_CONSUL="+consul, "SOAK_DURATION=1m", "SOAK_SEED=42", "SOAK_DIR="+t.TempDir())
+	// The run's files stay for a failure to be read (soak check DIR
+	// checks them again); a passing run's are removed.
+	dir, err := os.MkdirTemp("", "TestSoakOneMinute-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Env = append(os.Environ(), "SWITCHBOARD_CONSUL="+consul, "SOAK_DURATION=1m", "SOAK_SEED=42", "SOAK_DIR="+dir)
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("soak: %v after %v\n%s", err, time.Since(start).Round(time.Second), out)
+		t.Fatalf("soak: %v after %v (its files kept in %s)\n%s", err, time.Since(start).Round(time.Second), dir, out)
 	}
+	defer os.RemoveAll(dir)
 	for _, want := range []string{"soak: PASS, no violations", "tasks in backlog)", " cut ", " kill ", " pause "} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("the soak's output lacks %q:\n%s", want, out)

@@ -1,14 +1,18 @@
 package node
 
 import (
+	"context"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/examples/umbrella/apps/documents"
 	"github.com/switchboard-go/switchboard/examples/umbrella/releases"
 	"github.com/switchboard-go/switchboard/release"
+	"github.com/switchboard-go/switchboard/supervisor"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -57,5 +61,34 @@ func TestReleasesLoad(t *testing.T) {
 	}
 	if _, _, err := Load(Options{Release: "/nonexistent/x.toml"}); !errors.Is(err, release.ErrMissingFile) {
 		t.Errorf("a missing file: %v, want ErrMissingFile", err)
+	}
+}
+
+// A release file may name an application the program offers beside the
+// umbrella's (Options.Apps); one that reuses an umbrella name is refused.
+func TestReleaseWithMoreApps(t *testing.T) {
+	_, data, err := releases.Read("worker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/worker.toml"
+	if err := os.WriteFile(path, append(data, "\n[apps.probe]\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probe := release.App{Start: func(context.Context, *actor.Node, release.Env, supervisor.StartType) (*actor.PID, error) {
+		return nil, nil
+	}}
+	r, _, err := Load(Options{Release: path, Apps: release.Apps{"probe": probe}, LookupEnv: env(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := r.Apps[len(r.Apps)-1].Name; last != "probe" {
+		t.Errorf("apps %v, want probe last", r.Apps)
+	}
+	if _, _, err := Load(Options{Release: path, LookupEnv: env(nil)}); !errors.Is(err, release.ErrUnknownApp) {
+		t.Errorf("without Options.Apps: %v, want ErrUnknownApp", err)
+	}
+	if _, _, err := Load(Options{Release: path, Apps: release.Apps{"probe": probe, documents.CheckerName: probe}}); err == nil || !strings.Contains(err.Error(), "the umbrella's already") {
+		t.Errorf("an umbrella name offered again: %v", err)
 	}
 }

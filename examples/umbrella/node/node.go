@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +27,13 @@ type Options struct {
 	Logger    *slog.Logger
 	// Stats is the set the applications count in; default a new one.
 	Stats *stats.Set
+	// Apps are applications the program offers beside the umbrella's,
+	// which a release file may then name (a program that embeds the
+	// umbrella's applications in a larger one, or a test's probe); a
+	// name the umbrella already uses is refused.
+	Apps release.Apps
+	// Dial opens the node's connections to other nodes (release.Options.Dial).
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Node is a running node of the umbrella.
@@ -58,7 +66,14 @@ func Load(o Options) (*release.Release, string, error) {
 	} else {
 		role = o.Release
 	}
-	rel, err := release.Parse(name, data, Apps(o.Stats), o.LookupEnv)
+	apps := Apps(o.Stats)
+	for n, a := range o.Apps {
+		if _, ok := apps[n]; ok {
+			return nil, "", fmt.Errorf("umbrella: the application %q is the umbrella's already", n)
+		}
+		apps[n] = a
+	}
+	rel, err := release.Parse(name, data, apps, o.LookupEnv)
 	return rel, role, err
 }
 
@@ -72,7 +87,7 @@ func Start(ctx context.Context, o Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := rel.Start(ctx, release.Options{Logger: o.Logger})
+	run, err := rel.Start(ctx, release.Options{Logger: o.Logger, Dial: o.Dial})
 	if err != nil {
 		return nil, err
 	}

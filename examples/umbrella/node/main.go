@@ -20,7 +20,11 @@ import (
 // <address>" on stdout once its applications run. The environment
 // overrides the release file (SWITCHBOARD_NODE_NAME, _SEEDS, _LOCK_DIR,
 // _CONSUL, _COOKIE; SWITCHBOARD_<APP>_<KEY>). It returns the exit code.
-func Main(args []string) int {
+func Main(args []string) int { return Run(args, Options{}) }
+
+// Run is Main with o's Apps and Dial (its Release and Logger come from
+// args).
+func Run(args []string, o Options) int {
 	fs := flag.NewFlagSet("umbrella node", flag.ContinueOnError)
 	rel := fs.String("release", "", "the node's role ("+strings.Join(releases.Roles, ", ")+": the release embedded in the binary) or a release file (.toml)")
 	check := fs.Bool("check", false, "load and check the release, print its applications, and exit")
@@ -38,7 +42,8 @@ func Main(args []string) int {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if *check {
-		r, _, err := Load(Options{Release: *rel})
+		o.Release = *rel
+		r, _, err := Load(o)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "umbrella node:", err)
 			return 1
@@ -52,7 +57,8 @@ func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	n, err := Start(sctx, Options{Release: *rel, Logger: logger})
+	o.Release, o.Logger = *rel, logger
+	n, err := Start(sctx, o)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "umbrella node:", err)
