@@ -179,16 +179,12 @@ func newConsulClient(cfg ConsulConfig, idle time.Duration) (*api.Client, func(),
 	return client, acfg.HttpClient.CloseIdleConnections, nil
 }
 
-// start registers the node, destroys the sessions of its previous
-// incarnation, opens its session and publishes its member record.
+// start registers the node, opens its session, publishes its member
+// record and destroys the sessions of its previous incarnation. The
+// record comes before: a node restarted within TTL is then seen with its
+// new incarnation in place of the old, never missing.
 func (c *consul) start(ctx context.Context, reg *api.AgentServiceRegistration) error {
 	if err := c.register(ctx, reg); err != nil {
-		return err
-	}
-	if err := c.dropStaleSessions(ctx); err != nil {
-		return err
-	}
-	if err := c.passIfDue(ctx); err != nil {
 		return err
 	}
 	sid, err := c.openSession(ctx)
@@ -211,7 +207,13 @@ func (c *consul) start(ctx context.Context, reg *api.AgentServiceRegistration) e
 	if err := c.passIfDue(ctx); err != nil {
 		return err
 	}
-	return c.acquireMember(ctx, sid)
+	if err := c.acquireMember(ctx, sid); err != nil {
+		return err
+	}
+	if err := c.passIfDue(ctx); err != nil {
+		return err
+	}
+	return c.dropStaleSessions(ctx, sid)
 }
 
 func (c *consul) registration(host string, port int) *api.AgentServiceRegistration {
@@ -283,13 +285,13 @@ func (c *consul) passIfDue(ctx context.Context) error {
 // incarnation registers, so they would never expire).
 func (c *consul) sessionName() string { return "switchboard:" + c.serviceID }
 
-func (c *consul) dropStaleSessions(ctx context.Context) error {
+func (c *consul) dropStaleSessions(ctx context.Context, current string) error {
 	list, _, err := c.client.Session().List((&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: list sessions: %w", ErrUnavailable, err)
 	}
 	for _, se := range list {
-		if se.Name == c.sessionName() {
+		if se.Name == c.sessionName() && se.ID != current {
 			if _, err := c.client.Session().Destroy(se.ID, (&api.WriteOptions{}).WithContext(ctx)); err != nil {
 				return fmt.Errorf("%w: destroy stale session: %w", ErrUnavailable, err)
 			}
@@ -320,6 +322,14 @@ func (c *consul) openSession(ctx context.Context) (string, error) {
 
 func (c *consul) key(name string) string { return c.prefix + name + "/" + c.self.Name }
 
+// memberKey is the KV key of the member record of node's incarnation inc.
+// One per incarnation: the record of a node restarted within TTL is
+// published beside its previous incarnation's, before that one's session
+// is destroyed.
+func (c *consul) memberKey(node string, inc int64) string {
+	return c.members + node + "/" + strconv.FormatInt(inc, 10)
+}
+
 // acquireMember publishes the node's member record under session sid.
 func (c *consul) acquireMember(ctx context.Context, sid string) error {
 	meta := make(map[string]string, len(c.self.Meta)+1)
@@ -333,7 +343,7 @@ func (c *consul) acquireMember(ctx context.Context, sid string) error {
 	if err != nil {
 		return err
 	}
-	ok, _, err := c.client.KV().Acquire(&api.KVPair{Key: c.members + c.self.Name, Value: b, Session: sid}, (&api.WriteOptions{}).WithContext(ctx))
+	ok, _, err := c.client.KV().Acquire(&api.KVPair{Key: c.memberKey(c.self.Name, c.self.Incarnation), Value: b, Session: sid}, (&api.WriteOptions{}).WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: publish member record: %w", ErrUnavailable, err)
 	}

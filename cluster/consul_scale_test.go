@@ -260,7 +260,7 @@ func scaleRun(t *testing.T, agent *consultest.Agent, service string, n int, hold
 	probe := time.NewTicker(50 * time.Millisecond) // where the time goes: the agent's check, the record
 	defer probe.Stop()
 	checkID := service + ":" + victim.ch.Name + "@scale:ttl"
-	record := "switchboard/" + service + "/members/" + victim.ch.Name + "@scale"
+	records := "switchboard/" + service + "/members/" + victim.ch.Name + "@scale/"
 	for seen := 0; seen < n-1; {
 		seen = 0
 		for _, nd := range nodes[1:] {
@@ -285,7 +285,7 @@ func scaleRun(t *testing.T, agent *consultest.Agent, service string, n int, hold
 				}
 			}
 			if gone.IsZero() {
-				if p, _, err := agent.Client.KV().Get(record, nil); err == nil && p == nil {
+				if ks, _, err := agent.Client.KV().Keys(records, "", nil); err == nil && len(ks) == 0 {
 					gone = time.Now()
 				}
 			}

@@ -221,13 +221,13 @@ func consulSettleMax(n int) time.Duration {
 // (Consul restarted, or ended the node's session, and the node has not
 // published again yet): it would report every node down.
 func (c *consul) report(pairs api.KVPairs) (members int, self bool) {
-	var ms []Member
+	newest := map[string]Member{} // by name: a node restarted within TTL has two records for a moment
 	var es []Entry
 	for _, p := range pairs {
 		switch {
 		case strings.HasPrefix(p.Key, c.members):
 			m, cookie, err := decodeMember(p.Value)
-			if err == nil && (c.members+m.Name != p.Key || p.Session == "") {
+			if err == nil && (c.memberKey(m.Name, m.Incarnation) != p.Key || p.Session == "") {
 				err = fmt.Errorf("%w: member record does not match its key, or has no session", ErrInvalidName)
 			}
 			if err != nil {
@@ -240,7 +240,9 @@ func (c *consul) report(pairs api.KVPairs) (members int, self bool) {
 			if m.Name == c.self.Name && m.Incarnation == c.self.Incarnation {
 				self = true
 			}
-			ms = append(ms, m)
+			if o, ok := newest[m.Name]; !ok || o.Incarnation < m.Incarnation {
+				newest[m.Name] = m
+			}
 		case strings.HasPrefix(p.Key, c.prefix):
 			if e, ok := c.decodePair(p); ok {
 				es = append(es, e)
@@ -248,10 +250,14 @@ func (c *consul) report(pairs api.KVPairs) (members int, self bool) {
 		}
 	}
 	if self {
+		ms := make([]Member, 0, len(newest))
+		for _, m := range newest {
+			ms = append(ms, m)
+		}
 		c.sink.SetMembers(ms)
 		c.sink.SetEntries(es)
 	}
-	return len(ms), self
+	return len(newest), self
 }
 
 // decodeMember reads a member record, and the cookie tag it carries.
