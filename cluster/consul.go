@@ -33,7 +33,8 @@ type ConsulConfig struct {
 	// TTL is the node's health check TTL, renewed every TTL/3; a node that
 	// dies is seen as down within TTL. Default 3 s, at least 1 s.
 	TTL time.Duration
-	// WaitTime bounds one blocking query; default 30 s.
+	// WaitTime bounds one blocking query; default 30 s. The membership
+	// query waits no longer than the next renewal.
 	WaitTime time.Duration
 	// Logger receives Consul errors and recoveries; default: discard.
 	Logger *slog.Logger
