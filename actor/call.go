@@ -125,6 +125,20 @@ func (n *Node) Forward(pid *PID, msg any, rt ReplyTo) error {
 	if pid.Address != n.addr && pid.Address != rt.to.addr && pid.Address != rt.watched {
 		n.forwards.add(pid.Address, rt.to) // before sending: a death right after the send finds it
 	}
+	if pid.Address == n.addr && rt.watched == n.addr { // a caller's own send within the node: see HandleDirect
+		t := n.local(pid)
+		if t == nil {
+			n.reply(rt.to, nil, noProcess(pid.Id))
+			return nil
+		}
+		if d := t.direct.Load(); d != nil && (*d)(msg, ReplyTo{to: rt.to}) {
+			return nil
+		}
+		if !t.enqueue(newCallMsg(rt.to, msg)) {
+			n.reply(rt.to, nil, noProcess(pid.Id))
+		}
+		return nil
+	}
 	err := n.sendCall(n.self, pid, msg, rt.to)
 	if err == ErrNoProcess { // rt may be anyone's: it gets the answer, not the forwarder
 		n.reply(rt.to, nil, noProcess(pid.Id))

@@ -7,7 +7,9 @@ import (
 	"sync/atomic"
 )
 
-// dispatcher runs mailboxes for protoactor. protoactor's default starts a
+// dispatcher is protoactor's Dispatcher for the node's mailboxes: it runs
+// their runs (protoactor's loop over a mailbox's messages, scheduled when
+// an idle mailbox gets one). protoactor's default starts a
 // goroutine per mailbox run, and each new goroutine grows its stack again
 // through the receive chain (half the cost of a Call round trip, measured).
 // Here finished runs park their goroutine as an idle worker, up to maxIdle;
@@ -23,7 +25,8 @@ type dispatcher struct {
 	wg      sync.WaitGroup
 }
 
-// throughput is how many messages a mailbox handles before yielding.
+// throughput is how many messages a mailbox's run handles before it yields
+// the processor (protoactor's run calls runtime.Gosched, and goes on).
 const throughput = 300
 
 func newDispatcher() *dispatcher {

@@ -1,11 +1,12 @@
 // Package actor gives Go processes with Erlang's feel, on protoactor-go's
-// runtime.
+// mailboxes and scheduling.
 //
 // A Node is one actor system with a name (name@host) and, if configured, a
 // transport to other nodes. It spawns processes: each runs a Server (the
 // gen_server behaviour: Init, HandleCall, HandleCast, HandleInfo, Terminate)
-// on its own goroutine, one message at a time. Embed BaseServer and write
-// only the callbacks you need.
+// one message at a time, on a goroutine of the node's while it has
+// messages; an idle process holds no goroutine, and under 1 KB of heap.
+// Embed BaseServer and write only the callbacks you need.
 //
 // Messages: Call waits for a reply (with the context's deadline, or the
 // node's CallTimeout), Cast and Send do not. A call does not create a

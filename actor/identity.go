@@ -33,6 +33,27 @@ func (n *Node) speaksFor(addr string, f *wire.Frame) bool {
 // per nanosecond of its life, on a clock that does not step back.
 func (n *Node) incarnation() uint64 {
 	inc := uint64(n.epoch.UnixNano())
-	n.system.ProcessRegistry.SequenceID = inc
+	n.ids.Store(inc)
 	return inc
+}
+
+// idDigits are the 64 digits of process ids (as protoactor's, whose ids
+// these were).
+const idDigits = "0123456789abcdefghijklmnopqrstuvwxyz" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ~+"
+
+// processID renders the id of the seq-th process: "$" and seq in base 64.
+func processID(seq uint64) string {
+	var buf [12]byte // "$" and at most 11 digits
+	i := len(buf)
+	for {
+		i--
+		buf[i] = idDigits[seq&63]
+		seq >>= 6
+		if seq == 0 {
+			break
+		}
+	}
+	i--
+	buf[i] = '$'
+	return string(buf[i:])
 }

@@ -57,7 +57,7 @@ func (n *Node) InspectProcess(ctx context.Context, pid *PID) (ProcessInfo, error
 func (p *Process) inspect() *wire.ProcessInfo {
 	p.mu.RLock()
 	pi := &wire.ProcessInfo{Id: p.pid.Id, Name: p.name, Server: fmt.Sprintf("%T", p.server),
-		Links: uint32(len(p.links)), Monitors: uint32(len(p.mons)), TrapExit: p.trapExit}
+		Links: uint32(p.links.len()), Monitors: uint32(p.mons.len()), TrapExit: p.trapExit}
 	p.mu.RUnlock()
 	if p.parent != nil {
 		pi.Parent = toWire(p.parent)

@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	pa "github.com/asynkron/protoactor-go/actor"
-
 	"github.com/switchboard-go/switchboard/internal/transport"
 )
 
@@ -75,19 +73,18 @@ type Config struct {
 // Node is one actor system: it spawns processes, routes messages to local and
 // remote processes, and owns every goroutine it starts.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	system *pa.ActorSystem
-	disp   *dispatcher
-	props  *pa.Props
-	tr     *transport.Transport
-	addr   string
-	self   *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
-	halt   *PID // the sender of Stop's shutdown signals, which end even processes that trap exits
+	cfg  Config
+	log  *slog.Logger
+	disp *dispatcher
+	tr   *transport.Transport
+	addr string
+	self *PID // the node's own pseudo-PID: the sender of node-level calls and exit signals
+	halt *PID // the sender of Stop's shutdown signals, which end even processes that trap exits
 
-	procs      sync.Map // process id -> *Process
-	values     sync.Map // SetValue's attachments
-	seq        atomic.Uint64
+	procs      sync.Map      // process id -> *Process
+	values     sync.Map      // SetValue's attachments
+	ids        atomic.Uint64 // the last process id's number; see incarnation
+	closed     chan struct{} // closed: Process.Done of one that exited before anyone asked
 	refs       atomic.Uint64
 	pending    pendingTable
 	forwards   forwardLog // calls forwarded to other nodes, answered if those go down
@@ -127,17 +124,16 @@ func Start(cfg Config) (*Node, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	n := &Node{
-		cfg:   cfg,
-		log:   cfg.Logger.With("node", cfg.Name),
-		done:  make(chan struct{}),
-		quit:  make(chan struct{}),
-		epoch: time.Now(),
+		cfg:    cfg,
+		log:    cfg.Logger.With("node", cfg.Name),
+		done:   make(chan struct{}),
+		quit:   make(chan struct{}),
+		closed: make(chan struct{}),
+		epoch:  time.Now(),
 	}
+	close(n.closed)
 	n.pending.init()
 	n.names.init()
-	// protoactor is the runtime (mailboxes, dispatch); its logs are not ours.
-	quiet := slog.New(slog.DiscardHandler)
-	n.system = pa.NewActorSystem(pa.WithLoggerFactory(func(*pa.ActorSystem) *slog.Logger { return quiet }))
 	n.addr = "local:" + cfg.Name
 	inc := n.incarnation()
 	if cfg.Listen != "" {
@@ -162,7 +158,6 @@ func Start(cfg Config) (*Node, error) {
 		n.tr = tr
 		n.addr = tr.Addr()
 	}
-	n.system.ProcessRegistry.Address = n.addr
 	n.disp = newDispatcher()
 	n.self = NewPID(n.addr, nodeID)
 	n.halt = NewPID(n.addr, haltID)
@@ -218,7 +213,6 @@ func (n *Node) Stop(ctx context.Context) error {
 		if n.tr != nil {
 			_ = n.tr.Close()
 		}
-		n.system.Shutdown()
 		n.disp.close()
 		close(n.quit)
 		n.sweepers.Wait()
@@ -244,7 +238,7 @@ func (n *Node) shutdownProcesses(ctx context.Context) error {
 	for _, p := range roots {
 		n.exitSignal(n.halt, p.pid, ErrShutdown, false)
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-ctx.Done():
 			err = ctx.Err()
 		}
@@ -284,8 +278,8 @@ func (n *Node) procByID(id string) *Process {
 	return nil
 }
 
-// namedPrefix marks the process ids of NamedPID; protoactor's ids start
-// with "$".
+// namedPrefix marks the process ids of NamedPID; processID's start with
+// "$".
 const namedPrefix = "@"
 
 // NamedPID addresses whatever process is registered as name on the node at

@@ -6,7 +6,7 @@ type SpawnOption func(*spawnOptions)
 type spawnOptions struct {
 	name         string
 	trapExit     bool
-	mailboxLimit int
+	mailboxLimit int32
 	starter      *starter // a spawn request's, for spawnFor only
 }
 

@@ -17,47 +17,49 @@ import (
 // and the operations that need a sender (Call, Monitor, Link, SpawnLink, …).
 // Its methods may only be used from the process's own callbacks.
 //
-// protoactor's mailbox is used as a FIFO and a scheduler only; exits, links
-// and monitors are this package's own so that exit reasons survive and no
-// message is lost at exit: a process that has exited answers every call still
-// in its mailbox with ErrNoProcess before it is removed.
+// Its mailbox and its scheduling are protoactor's (mailbox.go); exits,
+// links and monitors are this package's own so that exit reasons survive
+// and no message is lost at exit: a process that has exited answers every
+// call still in its mailbox with ErrNoProcess. An idle process is this
+// struct, its PID, its protoactor mailbox and its entry in the node's
+// table: no goroutine, no channel (Done makes one when asked).
+//
+// The fields are ordered to fit the 224 B size class; see
+// TestProcessSize.
 type Process struct {
 	node   *Node
 	pid    *PID
 	server Server
-	seq    uint64
-	parent *PID // the process that spawned this one linked, if any
-	mbox   pa.Process
-	mpid   *pa.PID       // the mailbox's own PID, for protoactor's calls
-	ready  chan struct{} // closed once mbox is set and the process is findable
-	initCh chan error    // Init's result, for Spawn
-	done   chan struct{} // closed at exit
-	dead   atomic.Bool   // exited; mirrors exited for the lock-free check
-	reason error         // exit reason, readable once done is closed
-	mu     sync.RWMutex  // guards the fields below and the enqueue-vs-exit race
+	seq    uint64       // the number in the id: spawn order, for Stop
+	parent *PID         // the process that spawned this one linked, if any
+	initCh chan error   // Init's result, for Spawn; nil once sent
+	reason error        // exit reason, readable once exited
+	mu     sync.RWMutex // guards the fields below up to atExit, and the enqueue-vs-exit race
+	dead   atomic.Bool  // exited; mirrors exited for the lock-free check
+	limit  int32        // WithMailboxLimit, 0 for none
 	exited bool
-	name   string
-	links  map[pidKey]*PID // links, both directions; nil until the first (putLink)
-	mons   map[monKey]*PID // processes that monitor this one
-	watch  map[Ref]*PID    // monitors this process holds
+	closed bool // exited and told: done is closed, or Done returns a closed one
+	// Owned by the process's runs (with stopReason and cur below).
+	trapExit bool
+	stopReq  bool
+	deferred bool          // cur will be answered later
+	mbox     pa.Mailbox    // protoactor's, set before the process is findable
+	done     chan struct{} // made by the first Done, closed at exit
+	name     string
+	links    few[pidKey, *PID] // links, both directions
+	mons     few[monKey, *PID] // processes that monitor this one
+	watch    few[Ref, *PID]    // monitors this process holds
 	// atExit holds the links and monitors finish is telling, once it has
 	// taken them: a link or monitor request that races with the telling
 	// finds its own there and waits for the true reason (signals.go).
 	atExit *exitPeers
 	direct atomic.Pointer[DirectCalls]
-
-	mailbox pa.Mailbox // set when protoactor makes it, before the process is findable
-	limit   int        // WithMailboxLimit, 0 for none
 	// starter is set for a process that a spawn request started, until its
 	// Init has returned; see spawnFor.
 	starter *starter
 
-	// Owned by the process goroutine.
-	trapExit   bool
-	stopReq    bool
 	stopReason error
 	cur        *callMsg // the call being handled
-	deferred   bool     // cur will be answered later
 }
 
 type pidKey struct{ addr, id string }
@@ -65,8 +67,8 @@ type pidKey struct{ addr, id string }
 // exitPeers are the links and monitors of an exited process, which its
 // finish tells of the exit.
 type exitPeers struct {
-	links map[pidKey]*PID
-	mons  map[monKey]*PID
+	links few[pidKey, *PID]
+	mons  few[monKey, *PID]
 }
 
 type monKey struct {
@@ -93,10 +95,7 @@ type (
 		from   *PID
 		reason error
 	}
-	finalize struct{}
 )
-
-var finalizeMsg = &finalize{}
 
 // Spawn starts a process running s, with no parent. It returns once s.Init
 // has returned: with the new PID, or with Init's error wrapped in ErrInit.
@@ -122,13 +121,13 @@ func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []Spaw
 	// Stop waits for spawns in flight before it looks for processes, so
 	// none escapes it.
 	n.spawning.RLock()
-	pid, p, err := n.startProcess(s, parent, opts)
+	pid, p, initCh, err := n.startProcess(s, parent, opts)
 	n.spawning.RUnlock()
 	if err != nil {
 		return nil, err
 	}
 	select {
-	case err := <-p.initCh:
+	case err := <-initCh:
 		if err != nil {
 			return nil, err
 		}
@@ -142,45 +141,33 @@ func (n *Node) spawn(ctx context.Context, s Server, parent *Process, opts []Spaw
 
 // startProcess creates the process and makes it reachable, in that order:
 // its mailbox exists before its name or id can be found, and a parent that
-// has exited gets no child. Init runs once ready is closed.
-func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID, *Process, error) {
+// has exited gets no child. The mailbox is suspended until the process is
+// findable; then Init runs, before any message queued meanwhile. Init's
+// result arrives on the channel returned.
+func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID, *Process, <-chan error, error) {
 	if n.stopping.Load() {
-		return nil, nil, ErrNodeStopped
+		return nil, nil, nil, ErrNodeStopped
 	}
 	var o spawnOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	id := n.system.ProcessRegistry.NextId()
+	seq := n.ids.Add(1)
+	initCh := make(chan error, 1)
 	p := &Process{
 		node:     n,
-		pid:      NewPID(n.addr, id),
+		pid:      NewPID(n.addr, processID(seq)),
 		server:   s,
-		seq:      n.seq.Add(1),
-		ready:    make(chan struct{}),
-		initCh:   make(chan error, 1),
-		done:     make(chan struct{}),
+		seq:      seq,
+		initCh:   initCh,
 		trapExit: o.trapExit,
 		limit:    o.mailboxLimit,
 		starter:  o.starter,
 	}
-	props := pa.PropsFromProducer(func() pa.Actor { return (*mailboxActor)(p) }, pa.WithDispatcher(n.disp), pa.WithMailbox(p.mailboxProducer()))
-	pid, err := n.system.Root.SpawnNamed(props, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInit, err)
-	}
-	p.mbox, _ = n.system.ProcessRegistry.GetLocal(pid.Id)
-	p.mpid = pid
-	// abort ends a process whose start failed before Init: its goroutine
-	// sees it dead after ready and only runs the finalize message.
-	abort := func(err error) (*PID, *Process, error) {
-		p.finish(err) // releases the name if it was claimed
-		close(p.ready)
-		return nil, nil, err
-	}
+	p.openMailbox()
 	if o.name != "" {
 		if err := n.names.claim(o.name, p); err != nil {
-			return abort(err)
+			return p.abort(err)
 		}
 		p.mu.Lock()
 		p.name = o.name
@@ -190,7 +177,7 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		parent.mu.Lock()
 		if parent.exited {
 			parent.mu.Unlock()
-			return abort(fmt.Errorf("%w: the parent %s has exited", ErrNoProcess, FormatPID(parent.pid)))
+			return p.abort(fmt.Errorf("%w: the parent %s has exited", ErrNoProcess, FormatPID(parent.pid)))
 		}
 		parent.putLink(p.pid)
 		parent.mu.Unlock()
@@ -206,9 +193,17 @@ func (n *Node) startProcess(s Server, parent *Process, opts []SpawnOption) (*PID
 		}
 		p.mu.Unlock()
 	}
-	n.procs.Store(id, p)
-	close(p.ready)
-	return p.pid, p, nil
+	n.procs.Store(p.pid.Id, p)
+	p.startMailbox()
+	return p.pid, p, initCh, nil
+}
+
+// abort ends a process whose start failed before Init: its mailbox is
+// resumed without Init, and drains whatever reached it.
+func (p *Process) abort(err error) (*PID, *Process, <-chan error, error) {
+	p.finish(err) // releases the name if it was claimed
+	p.resumeMailbox()
+	return nil, nil, nil, err
 }
 
 // unlinkParent undoes the parent link of a process whose start failed, so
@@ -218,41 +213,23 @@ func (n *Node) unlinkParent(p *Process, parent *Process) {
 		return
 	}
 	parent.mu.Lock()
-	delete(parent.links, keyOf(p.pid))
+	parent.links.del(keyOf(p.pid))
 	parent.mu.Unlock()
 	p.mu.Lock()
-	delete(p.links, keyOf(parent.pid))
+	p.links.del(keyOf(parent.pid))
 	p.mu.Unlock()
 }
 
-// mailboxActor is the process as protoactor's Actor, so that its Receive
-// stays out of Process's API.
-type mailboxActor Process
-
-// Receive implements protoactor's Actor.
-func (a *mailboxActor) Receive(ctx pa.Context) { (*Process)(a).receive(ctx) }
-
-// receive is the process's loop body.
-func (p *Process) receive(ctx pa.Context) {
-	switch m := ctx.Message().(type) {
-	case *pa.Started:
-		<-p.ready
-		if !p.dead.Load() { // a start aborted before Init
-			p.init()
-		}
-	case *finalize:
-		ctx.Stop(ctx.Self())
-	case pa.SystemMessage, pa.AutoReceiveMessage:
-		// protoactor's lifecycle; ours is driven by exit and finalize.
-	default:
-		if p.dead.Load() {
-			p.drain(m)
-			return
-		}
-		p.dispatch(m)
-		if p.stopReq && !p.dead.Load() {
-			p.exit(p.stopReason)
-		}
+// receive handles one user message of the mailbox, on its run's
+// goroutine.
+func (p *Process) receive(m any) {
+	if p.dead.Load() {
+		p.drain(m)
+		return
+	}
+	p.dispatch(m)
+	if p.stopReq && !p.dead.Load() {
+		p.exit(p.stopReason)
 	}
 }
 
@@ -290,10 +267,12 @@ func (p *Process) init() {
 		p.finish(err)
 		err = fmt.Errorf("%w: %w", ErrInit, err)
 		p.initCh <- err
+		p.initCh = nil
 		p.answerStarter(err)
 		return
 	}
 	p.initCh <- nil
+	p.initCh = nil
 	p.answerStarter(nil)
 }
 
@@ -333,15 +312,15 @@ func (p *Process) dispatch(m any) {
 	}
 }
 
-// rawInfo carries an info message that protoactor would act on itself
-// (PoisonPill and its other control messages, envelopes), so that it
-// reaches HandleInfo as data and never stops or confuses the actor.
+// rawInfo carries an info message that protoactor's mailbox would act on
+// itself (a MessageBatch, which it unpacks, or an envelope holding one), so
+// that it reaches HandleInfo as sent.
 type rawInfo struct{ msg any }
 
-// guard wraps protoactor's own control messages; see rawInfo.
+// guard wraps what protoactor's mailbox would unpack; see rawInfo.
 func guard(msg any) any {
 	switch msg.(type) {
-	case pa.AutoReceiveMessage, pa.SystemMessage, *pa.MessageEnvelope, pa.MessageBatch:
+	case *pa.MessageEnvelope, pa.MessageBatch:
 		return &rawInfo{msg}
 	}
 	return msg
@@ -380,9 +359,9 @@ func (p *Process) exit(reason error) {
 // kill ends the process from any goroutine, without Terminate.
 func (p *Process) kill(reason error) { p.finish(reason) }
 
-// finish marks the process exited, tells its links and monitors, releases its
-// name and queues the finalize message behind whatever is in its mailbox.
-// It may run on any goroutine; only the first call has an effect.
+// finish marks the process exited, tells its links and monitors, releases
+// its name and closes Done; what is still in its mailbox is drained by its
+// run. It may run on any goroutine; only the first call has an effect.
 func (p *Process) finish(reason error) bool {
 	p.mu.Lock()
 	if p.exited {
@@ -393,8 +372,8 @@ func (p *Process) finish(reason error) bool {
 	p.dead.Store(true)
 	p.reason = reason
 	links, mons, watch := p.links, p.mons, p.watch
-	p.links, p.mons, p.watch = nil, nil, nil
-	if links != nil || mons != nil {
+	p.links, p.mons, p.watch = few[pidKey, *PID]{}, few[monKey, *PID]{}, few[Ref, *PID]{}
+	if links.len() > 0 || mons.len() > 0 {
 		p.atExit = &exitPeers{links: links, mons: mons} // read, never written, from now on
 	}
 	name := p.name
@@ -406,32 +385,25 @@ func (p *Process) finish(reason error) bool {
 	if errors.Is(reason, ErrKill) { // as in Erlang, links hear "killed", not "kill"
 		linkReason = ErrKilled
 	}
-	for _, to := range links {
+	for _, to := range links.all() {
 		n.exitSignal(p.pid, to, linkReason, true)
 	}
-	for k, to := range mons {
+	for k, to := range mons.all() {
 		n.down(p.pid, to, k.ref, reason)
 	}
-	for ref, target := range watch {
+	for ref, target := range watch.all() {
 		n.demonitor(p.pid, target, ref)
 	}
 	// Findable until its links and monitors are told (addLink), gone before
 	// Done says it ended.
 	n.procs.Delete(p.pid.Id)
-	close(p.done)
-	p.mbox.SendUserMessage(p.mpid, finalizeMsg)
-	return true
-}
-
-// enqueue puts msg in the mailbox unless the process has exited; holding the
-// read lock orders it before any exit, so the drain sees it.
-func (p *Process) enqueue(msg any) bool {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.exited {
-		return false
+	p.mu.Lock()
+	p.closed = true
+	done := p.done
+	p.mu.Unlock()
+	if done != nil {
+		close(done)
 	}
-	p.mbox.SendUserMessage(p.mpid, msg)
 	return true
 }
 
@@ -448,7 +420,17 @@ func (p *Process) Parent() *PID { return p.parent }
 // Done returns a channel that is closed when p has exited, however it
 // exited (a kill included, which runs no Terminate): goroutines that p
 // starts and owns select on it to end with p.
-func (p *Process) Done() <-chan struct{} { return p.done }
+func (p *Process) Done() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done == nil {
+		if p.closed {
+			return p.node.closed
+		}
+		p.done = make(chan struct{}) // on demand: most processes are never waited for
+	}
+	return p.done
+}
 
 // ExitReason returns p's exit reason once Done is closed (nil for a normal
 // exit), and nil before.
@@ -477,8 +459,8 @@ func (n *Node) Wait(ctx context.Context, pid *PID) (reason error, err error) {
 		return nil, ErrNoProcess
 	}
 	select {
-	case <-p.done:
-		return p.reason, nil
+	case <-p.Done():
+		return p.ExitReason(), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w: %w", ErrTimeout, ctx.Err())
 	}

@@ -207,6 +207,43 @@ func TestPoisonPillIsData(t *testing.T) {
 	}
 }
 
+// batch is a user's type that happens to satisfy protoactor's
+// MessageBatch, which protoactor's mailbox unpacks.
+type batch []any
+
+func (b batch) GetMessages() []any { return b }
+
+// A Send of a value protoactor's mailbox would unpack (a MessageBatch, or
+// an envelope holding one) reaches HandleInfo once, as sent, and none of
+// its items on their own.
+func TestMessageBatchIsData(t *testing.T) {
+	n := newNode(t, Config{})
+	infos := make(chan any, 8)
+	pid := spawn(t, n, &fn{infos: infos})
+	sent := []any{batch{"a", "b"}, &pa.MessageEnvelope{Message: batch{"c"}}}
+	for _, m := range sent {
+		if err := n.Send(pid, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.Call(ctxT(t), pid, 1); err != nil { // behind both sends
+		t.Fatal(err)
+	}
+	var got []any
+	for len(infos) > 0 {
+		got = append(got, <-infos)
+	}
+	if len(got) != 2 {
+		t.Fatalf("HandleInfo got %v; want the batch and the envelope, once each", got)
+	}
+	if b, ok := got[0].(batch); !ok || len(b) != 2 {
+		t.Fatalf("first message = %#v; want the batch as sent", got[0])
+	}
+	if e, ok := got[1].(*pa.MessageEnvelope); !ok || e != sent[1] {
+		t.Fatalf("second message = %#v; want the envelope as sent", got[1])
+	}
+}
+
 func TestStopProcessWithNilReason(t *testing.T) {
 	n := newNode(t, Config{})
 	pid := spawn(t, n, &fn{})

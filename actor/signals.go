@@ -35,9 +35,7 @@ func (p *Process) Link(pid *PID) {
 // arrives afterwards.
 func (p *Process) Unlink(pid *PID) {
 	p.mu.Lock()
-	if p.links != nil {
-		delete(p.links, keyOf(pid))
-	}
+	p.links.del(keyOf(pid))
 	p.mu.Unlock()
 	n := p.node
 	if n.isLocal(pid) {
@@ -59,7 +57,11 @@ func (n *Node) addLink(id string, other *PID) bool {
 		// A link other already had (a spawn_link's, sent again by adopt)
 		// hears the true reason from finish, which may not have sent it
 		// yet: an ErrNoProcess now could overtake it.
-		return t.atExit != nil && t.atExit.links[keyOf(other)] != nil
+		if t.atExit == nil {
+			return false
+		}
+		_, had := t.atExit.links.get(keyOf(other))
+		return had
 	}
 	t.putLink(other)
 	return true
@@ -68,9 +70,7 @@ func (n *Node) addLink(id string, other *PID) bool {
 func (n *Node) removeLink(id string, other *PID) {
 	if t := n.procByID(id); t != nil {
 		t.mu.Lock()
-		if t.links != nil {
-			delete(t.links, keyOf(other))
-		}
+		t.links.del(keyOf(other))
 		t.mu.Unlock()
 	}
 }
@@ -102,8 +102,7 @@ func (p *Process) Monitor(pid *PID) Ref {
 // Demonitor stops the monitor ref; no Down for it arrives afterwards.
 func (p *Process) Demonitor(ref Ref) {
 	p.mu.Lock()
-	target, ok := p.watch[ref]
-	delete(p.watch, ref)
+	target, ok := p.watch.del(ref)
 	p.mu.Unlock()
 	if ok {
 		p.node.demonitor(p.pid, target, ref)
@@ -118,7 +117,11 @@ func (n *Node) addMonitor(id string, k monKey, watcher *PID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.exited {
-		return t.atExit != nil && t.atExit.mons[k] != nil // as addLink
+		if t.atExit == nil {
+			return false
+		}
+		_, had := t.atExit.mons.get(k) // as addLink
+		return had
 	}
 	t.putMon(k, watcher)
 	return true
@@ -136,9 +139,7 @@ func (n *Node) demonitor(watcher, target *PID, ref Ref) {
 func (n *Node) removeMonitor(id string, k monKey) {
 	if t := n.procByID(id); t != nil {
 		t.mu.Lock()
-		if t.mons != nil {
-			delete(t.mons, k)
-		}
+		t.mons.del(k)
 		t.mu.Unlock()
 	}
 }
@@ -185,8 +186,7 @@ func (n *Node) exitSignal(from, to *PID, reason error, linked bool) {
 func (p *Process) handleExit(s *exitSig) {
 	if s.linked {
 		p.mu.Lock()
-		_, ok := p.links[keyOf(s.from)]
-		delete(p.links, keyOf(s.from))
+		_, ok := p.links.del(keyOf(s.from))
 		p.mu.Unlock()
 		if !ok {
 			return // unlinked meanwhile
@@ -208,8 +208,7 @@ func (p *Process) handleExit(s *exitSig) {
 
 func (p *Process) handleDown(s *downSig) {
 	p.mu.Lock()
-	_, ok := p.watch[s.ref]
-	delete(p.watch, s.ref)
+	_, ok := p.watch.del(s.ref)
 	p.mu.Unlock()
 	if ok {
 		p.server.HandleInfo(p, Down{Ref: s.ref, PID: s.from, Reason: s.reason})
@@ -233,22 +232,19 @@ func (n *Node) nodeLost(addr string, reason error) {
 		p := v.(*Process)
 		var sigs []any
 		p.mu.Lock()
-		for k, pid := range p.links {
-			if k.addr == addr {
-				delete(p.links, k)
-				sigs = append(sigs, &exitSig{from: pid, reason: reason})
+		p.links.delFunc(func(k pidKey, pid *PID) bool {
+			if k.addr != addr {
+				return false
 			}
-		}
-		for ref, pid := range p.watch {
+			sigs = append(sigs, &exitSig{from: pid, reason: reason})
+			return true
+		})
+		for ref, pid := range p.watch.all() {
 			if pid.Address == addr {
 				sigs = append(sigs, &downSig{ref: ref, from: pid, reason: reason})
 			}
 		}
-		for k := range p.mons {
-			if k.addr == addr {
-				delete(p.mons, k)
-			}
-		}
+		p.mons.delFunc(func(k monKey, _ *PID) bool { return k.addr == addr })
 		p.mu.Unlock()
 		for _, s := range sigs {
 			p.enqueue(s)
@@ -258,26 +254,7 @@ func (n *Node) nodeLost(addr string, reason error) {
 }
 
 // putLink, putMon and putWatch record a link, a monitor of p and a monitor
-// p holds, under p.mu. The maps are made on first use: most processes
-// never link or monitor, and three empty maps were 144 B of every idle
-// process.
-func (p *Process) putLink(pid *PID) {
-	if p.links == nil {
-		p.links = make(map[pidKey]*PID, 1)
-	}
-	p.links[keyOf(pid)] = pid
-}
-
-func (p *Process) putMon(k monKey, watcher *PID) {
-	if p.mons == nil {
-		p.mons = make(map[monKey]*PID, 1)
-	}
-	p.mons[k] = watcher
-}
-
-func (p *Process) putWatch(ref Ref, pid *PID) {
-	if p.watch == nil {
-		p.watch = make(map[Ref]*PID, 1)
-	}
-	p.watch[ref] = pid
-}
+// p holds, under p.mu.
+func (p *Process) putLink(pid *PID)              { p.links.put(keyOf(pid), pid) }
+func (p *Process) putMon(k monKey, watcher *PID) { p.mons.put(k, watcher) }
+func (p *Process) putWatch(ref Ref, pid *PID)    { p.watch.put(ref, pid) }

@@ -127,7 +127,7 @@ func (n *Node) spawnFor(from *PID, rt replyTo, msg any) {
 	// before startProcess returns.
 	n.stats.spawned.Add(1)
 	n.spawning.RLock()
-	_, _, err = n.startProcess(BaseServer{}, nil, []SpawnOption{func(so *spawnOptions) { *so = o }})
+	_, _, _, err = n.startProcess(BaseServer{}, nil, []SpawnOption{func(so *spawnOptions) { *so = o }})
 	n.spawning.RUnlock()
 	if err != nil {
 		n.stats.spawned.Add(^uint64(0))
@@ -169,11 +169,11 @@ func (p *Process) dropStarter() {
 		return
 	}
 	p.mu.Lock()
-	if st.link && p.links != nil {
-		delete(p.links, keyOf(st.sender))
+	if st.link {
+		p.links.del(keyOf(st.sender))
 	}
-	if st.mon != nil && p.mons != nil {
-		delete(p.mons, *st.mon)
+	if st.mon != nil {
+		p.mons.del(*st.mon)
 	}
 	p.mu.Unlock()
 }

@@ -35,8 +35,9 @@ type watcher struct {
 
 func (w *watcher) Init(p *Process) error {
 	p.Monitor(w.target)
+	done := p.Done()
 	go func() {
-		<-p.done
+		<-done
 		w.close()
 	}()
 	return nil

@@ -51,11 +51,12 @@ func TestCrashReplyFollowsExitSignals(t *testing.T) {
 	}}, WithTrapExit())
 	c, _ := n.Call(ctxT(t), parent, "spawn")
 	for i := 0; i < 50; i++ {
-		if _, err := n.Call(ctxT(t), c.(*PID), nil); err == nil {
+		_, err := n.Call(ctxT(t), c.(*PID), nil)
+		if err == nil {
 			t.Fatal("crash call succeeded")
 		}
 		if got, _ := n.Call(ctxT(t), parent, "count"); got != 1 {
-			t.Fatalf("parent had %v exits queued when the crash reply came back; want 1", got)
+			t.Fatalf("parent had %v exits queued when the crash reply (%v) came back; want 1", got, err)
 		}
 		recv(t, infos)
 		c, _ = n.Call(ctxT(t), parent, "spawn")

@@ -56,47 +56,68 @@ func direct(spec *Spec) bool {
 	return false
 }
 
-// routeDirect routes a request that came from another node, on the
-// connection's reader goroutine, from the router's snapshot: it forwards
-// the envelope as it arrived (its payload is not decoded here), to one
-// controller. Anything else — another message, a request for every reply,
-// a keyed one (it comes back through the exchange, see keyed.go),
-// one without payload, an expired or oversized one, a group without
-// controllers — it leaves to the exchange's goroutine, which answers it as
-// HandleCall always did. The snapshot changes when the exchange's
-// goroutine handles a join, a leave or a death: until then a controller
-// that has just died may still be picked, and the client gets
+// routeDirect routes a request off the exchange's goroutine, from the
+// router's snapshot, to one controller: a request from another node on the
+// connection's reader goroutine (its envelope goes on as it arrived, the
+// payload not decoded), or one that a client of this node forwarded, on
+// the client's goroutine. Anything else — another message, a request for
+// every reply, a keyed one (it comes back through the exchange, see
+// keyed.go), one without payload, an expired or oversized one, a group
+// without controllers — it leaves to the exchange's goroutine, which
+// answers it as HandleCall always did. The snapshot changes when the
+// exchange's goroutine handles a join, a leave or a death: until then a
+// controller that has just died may still be picked, and the client gets
 // ErrNoProcess from its node, as when it dies just after being picked.
-func (s *server) routeDirect(msg any, _ actor.ReplyTo) bool {
-	env, ok := msg.(*wire.Envelope)
-	if !ok || env.GetWantAll() || env.GetRequestId() == 0 || env.GetIdempotencyKey() != "" || env.GetPayload() == nil ||
+func (s *server) routeDirect(msg any, rt actor.ReplyTo) bool {
+	switch m := msg.(type) {
+	case *wire.Envelope:
+		return s.routeEnvelope(m)
+	case *Request:
+		return s.routeLocal(m, rt)
+	}
+	return false
+}
+
+// routeLocal routes a request from a client of this node (rt is its
+// ReplyTo, as the node's hook passes it on). The controller gets the
+// client's *Request itself, or a copy if its connection tag differs.
+func (s *server) routeLocal(req *Request, rt actor.ReplyTo) bool {
+	if req.wantAll || req.IdempotencyKey != "" || req.replyTo.Ref() != rt.Ref() || req.replyTo.Address() != rt.Address() {
+		return false
+	}
+	if !req.Deadline.IsZero() && time.Now().After(req.Deadline) {
+		return false
+	}
+	to, ok := s.pick(req.ServiceTag)
+	if !ok {
+		return false
+	}
+	r := req
+	if r.ConnTag != to.ConnTag {
+		c := *req
+		c.ConnTag = to.ConnTag
+		r = &c
+	}
+	s.routed.Add(1)
+	n := s.p.Node()
+	if err := r.forward(n, to.PID, rt); err != nil {
+		n.Reply(rt, nil, err)
+	}
+	return true
+}
+
+// routeEnvelope routes a request that came from another node.
+func (s *server) routeEnvelope(env *wire.Envelope) bool {
+	if env.GetWantAll() || env.GetRequestId() == 0 || env.GetIdempotencyKey() != "" || env.GetPayload() == nil ||
 		len(env.GetPayload().GetValue()) > s.spec.MaxPayload {
 		return false
 	}
 	if d := env.GetDeadlineUnixNano(); d != 0 && time.Now().UnixNano() > d {
 		return false
 	}
-	t := s.router.table.Load()
-	if t == nil {
+	to, ok := s.pick(env.GetServiceTag())
+	if !ok {
 		return false
-	}
-	group := t.groups[env.GetServiceTag()]
-	if len(group) == 0 {
-		return false
-	}
-	var to Member
-	switch s.spec.Strategy {
-	case LeaderOnly:
-		i := 0
-		for i < len(group) && !samePID(group[i].PID, t.leader) {
-			i++
-		}
-		if i == len(group) {
-			return false
-		}
-		to = group[i]
-	default:
-		to = group[(t.cursor[env.GetServiceTag()].Add(1)-1)%uint64(len(group))]
 	}
 	env.ConnectionTag = to.ConnTag
 	s.routed.Add(1)
@@ -106,4 +127,26 @@ func (s *server) routeDirect(msg any, _ actor.ReplyTo) bool {
 		n.Reply(rt, nil, err)
 	}
 	return true
+}
+
+// pick chooses the controller connection of service group tag from the
+// snapshot, as the exchange's goroutine would: false if there is none.
+func (s *server) pick(tag string) (Member, bool) {
+	t := s.router.table.Load()
+	if t == nil {
+		return Member{}, false
+	}
+	group := t.groups[tag]
+	if len(group) == 0 {
+		return Member{}, false
+	}
+	if s.spec.Strategy == LeaderOnly {
+		for _, x := range group {
+			if samePID(x.PID, t.leader) {
+				return x, true
+			}
+		}
+		return Member{}, false
+	}
+	return group[(t.cursor[tag].Add(1)-1)%uint64(len(group))], true
 }

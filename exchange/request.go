@@ -67,9 +67,13 @@ func (r *Request) Expired(now time.Time) bool { return !r.Deadline.IsZero() && n
 // call answered to r's ReplyTo: r itself to a local process, its protobuf
 // envelope to a remote one. If pid's node goes down before pid answers, n
 // answers r's ReplyTo with actor.ErrNodeDown (see actor.Node.Forward).
-func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error {
+func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error { return r.forward(n, pid, r.replyTo) }
+
+// forward is ForwardTo with the reply going to rt, r's ReplyTo as the
+// node's direct-call hook got it (see routeDirect).
+func (r *Request) forward(n *actor.Node, pid *actor.PID, rt actor.ReplyTo) error {
 	if pid.Address == n.Address() {
-		return n.Forward(pid, r, r.replyTo)
+		return n.Forward(pid, r, rt)
 	}
 	o := envOuts.Get().(*envOut)
 	defer o.put()
@@ -77,7 +81,7 @@ func (r *Request) ForwardTo(n *actor.Node, pid *actor.PID) error {
 	if err != nil {
 		return err
 	}
-	return n.Forward(pid, env, r.replyTo) // encoded before it returns: o is free again
+	return n.Forward(pid, env, rt) // encoded before it returns: o is free again
 }
 
 // envOut is an envelope with its payload's Any and buffer, reused: an

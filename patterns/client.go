@@ -27,7 +27,7 @@ type Client struct {
 	// before it goes, and its outcome; see Interceptor. Nil costs nothing.
 	Intercept Interceptor
 
-	pids pidCache // of exchange.At addresses
+	pids pidCache // of exchange.At addresses, and exchange.Named ones of this node
 }
 
 // NewClient returns a client that sends from node n.
@@ -214,13 +214,13 @@ func check(ctx context.Context, n *actor.Node, ex exchange.Address, msg any, max
 	if ex.Name == "" {
 		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}
-	target := pids.get(ex)
+	target := pids.get(n, ex)
 	if target == nil {
 		var err error
 		if target, err = ex.Resolve(ctx, n); err != nil {
 			return nil, err
 		}
-		pids.put(ex, target)
+		pids.put(n, ex, target)
 	}
 	if target.Address == n.Address() {
 		return target, nil

@@ -1,11 +1,14 @@
 package patterns
 
 import (
+	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/exchange"
 	"github.com/switchboard-go/switchboard/internal/wire"
 	"github.com/switchboard-go/switchboard/switchboardtest"
@@ -77,5 +80,67 @@ func TestAcrossNodesRoutedOnArrivalFollowsLeaves(t *testing.T) {
 		if got := call(t, cl, ex, "hi"); got != "c2" {
 			t.Fatalf("request went to %s after c1 left", got)
 		}
+	}
+}
+
+// In one node too, an exchange without middleware routes a request on its
+// client's goroutine (actor.Process.HandleDirect sees the client's
+// Forward): the rotation, service groups and connection tags hold, the
+// client's own request is not written to (a controller of another
+// connection tag gets a copy), the request is counted, and what it
+// cannot route there (an empty group, an expired request) is the
+// exchange's goroutine's, as always.
+func TestInNodeRoutedOnTheClientsGoroutine(t *testing.T) {
+	n := node(t, "a@localhost", false)
+	startExchange(t, n, exchange.Spec{Name: "x", Strategy: exchange.RoundRobin})
+	ex := exchange.Named("x")
+	ctrl(t, n, ex, "c1", "", "")
+	ctrl(t, n, ex, "c2", "", "")
+	cl := NewClient(n)
+	var seq string
+	for range 4 {
+		seq += call(t, cl, ex, "hi")
+	}
+	if seq != "c1c2c1c2" {
+		t.Fatalf("requests went to %q; want two rotations", seq)
+	}
+
+	ctrl(t, n, ex, "eu", "eu", "conn-7")
+	var sent []*exchange.Request
+	cl.Intercept = func(_ context.Context, req *exchange.Request) func(error) {
+		sent = append(sent, req)
+		return nil
+	}
+	if got := call(t, cl, ex, "conn", WithServiceTag("eu")); got != "eu/conn-7" {
+		t.Fatalf("eu request answered by %s", got)
+	}
+	if len(sent) != 1 || sent[0].ConnTag != "" {
+		t.Fatalf("the client's request was written to: %+v", sent)
+	}
+	cl.Intercept = nil
+	if _, err := cl.Call(ctxT(t), ex, wrapperspb.String("hi"), WithServiceTag("asia")); !errors.Is(err, exchange.ErrNoController) {
+		t.Fatalf("empty group = %v", err)
+	}
+
+	// An expired request is not routed: nobody answers it.
+	short, cancel := context.WithTimeout(ctxT(t), 50*time.Millisecond)
+	defer cancel()
+	pend := n.NewPending(short, n.Address(), false)
+	defer pend.Release()
+	req := exchange.NewRequest("x", wrapperspb.String("hi"), pend.ReplyTo(), false)
+	req.Deadline = time.Now().Add(-time.Second)
+	if err := req.ForwardTo(n, ex.PID(n)); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := pend.Wait(short); !errors.Is(err, actor.ErrTimeout) {
+		t.Fatalf("expired request answered %v, %v", v, err)
+	}
+
+	info, err := exchange.Inspect(ctxT(t), n, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Stats.Routed != 5 || info.Stats.NoController != 1 || info.Stats.Rejected != 0 {
+		t.Fatalf("stats %+v; want 5 routed, 1 without controller", info.Stats)
 	}
 }

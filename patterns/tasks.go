@@ -33,6 +33,17 @@ type submitOptions struct {
 	key      string
 }
 
+func parseSubmitOptions(opts []SubmitOption) submitOptions {
+	if len(opts) == 0 { // the options escape: no allocation without them
+		return submitOptions{}
+	}
+	o := new(submitOptions)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
+}
+
 // WithPriority gives the task a priority, from 0 (the default) to the
 // queue's MaxPriority: higher priorities are delivered first, FIFO within
 // a priority.
@@ -54,10 +65,7 @@ func WithKey(key string) SubmitOption { return func(o *submitOptions) { o.key = 
 // protobuf message), actor.ErrTimeout, actor.ErrNodeDown. A timeout does
 // not say that the task was refused: the queue may have taken it.
 func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) error {
-	var o submitOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := parseSubmitOptions(opts)
 	if ex.Name == "" {
 		return fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}
@@ -90,10 +98,7 @@ func (t *Tasks) Submit(ctx context.Context, ex exchange.Address, msg any, opts .
 // submission resolve the queue again; resubmit with the same WithKey to
 // retry without risking a duplicate.
 func (t *Tasks) SubmitAsync(ctx context.Context, ex exchange.Address, msg any, opts ...SubmitOption) (*Confirm, error) {
-	var o submitOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := parseSubmitOptions(opts)
 	if ex.Name == "" {
 		return nil, fmt.Errorf("%w: no exchange name", exchange.ErrExchangeNotFound)
 	}

@@ -25,7 +25,7 @@ type taskQueue struct {
 	oldest   *task // the in-flight tasks in delivery order, so by deadline
 	newest   *task
 	workers  []*taskWorker
-	byKey    map[string]*taskWorker
+	byKey    map[workerKey]*taskWorker
 	rr       int // where the round-robin looks first
 	room     int // free prefetch slots over all workers
 	nextTag  uint64
@@ -58,7 +58,7 @@ type task struct {
 // taskWorker is a registered worker.
 type taskWorker struct {
 	pid         *actor.PID
-	key         string
+	key         workerKey
 	prefetch    int
 	outstanding int
 	ref         actor.Ref // the queue's monitor of it
@@ -90,7 +90,7 @@ func newTaskQueue(spec *Spec, firstTag uint64) *taskQueue {
 		name:       spec.Name,
 		ackTimeout: int64(spec.AckTimeout),
 		inflight:   map[uint64]*task{},
-		byKey:      map[string]*taskWorker{},
+		byKey:      map[workerKey]*taskWorker{},
 		nextTag:    firstTag,
 	}
 	if spec.MaxDeliveries > 0 {

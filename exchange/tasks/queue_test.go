@@ -161,12 +161,12 @@ func args(fields []string) map[string]string {
 func (sc *scenario) worker(name string) *taskWorker {
 	pid, ok := sc.workers[name]
 	if !ok {
-		return &taskWorker{key: "nobody", pid: actor.NewPID("n1", name)}
+		return &taskWorker{key: workerKey{id: "nobody"}, pid: actor.NewPID("n1", name)}
 	}
 	if w := sc.q.byKey[pidKey(pid)]; w != nil {
 		return w
 	}
-	return &taskWorker{key: "gone", pid: pid}
+	return &taskWorker{key: workerKey{id: "gone"}, pid: pid}
 }
 
 func (sc *scenario) do(t *testing.T, f []string) {

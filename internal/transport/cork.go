@@ -2,6 +2,7 @@ package transport
 
 import (
 	"encoding/binary"
+	"runtime"
 )
 
 // Corking: while a reader goroutine has more whole frames buffered, the
@@ -10,7 +11,9 @@ import (
 // written one by one or handed to the writers; when the burst ends, or
 // every maxCorked frames, the reader writes each peer's held frames itself,
 // in one non-blocking write, and leaves what the socket does not take to
-// the peer's writer. Under load that makes one write of many frames
+// the peer's writer. Before the burst's last write the reader yields once,
+// so that the goroutines its frames made ready (callers answered, a
+// process given calls) send first, held with the rest. Under load that makes one write of many frames
 // without a wake-up; with one frame at a time nothing is held.
 
 // maxCorked bounds how many frames a reader handles before it writes what
@@ -25,21 +28,21 @@ const maxHeldWrite = 256 << 10
 type cork struct {
 	t      *Transport
 	on     bool
+	more   bool // r held another whole frame when the one being handled was read
 	frames int
 }
 
-// after is called once a frame from r has been handled: it corks while r
-// holds another whole frame and writes the held frames when the burst ends
-// or has gone on for maxCorked frames.
-func (c *cork) after(r byteSource) {
-	more := wholeFrame(r)
+// before is called once a frame has been read from r and before it is
+// handled: it corks if r holds another whole frame, so that what the
+// handler sends is held from the burst's first frame on, and writes the
+// held frames once the burst has gone on for maxCorked frames.
+func (c *cork) before(r byteSource) {
+	c.more = wholeFrame(r)
 	switch {
-	case more && !c.on:
+	case c.more && !c.on:
 		c.on, c.frames = true, 0
 		c.t.corks.Add(1)
-	case !more && c.on:
-		c.end()
-	case more:
+	case c.more:
 		if c.frames++; c.frames >= maxCorked {
 			c.frames = 0
 			c.t.flushHeld()
@@ -47,9 +50,21 @@ func (c *cork) after(r byteSource) {
 	}
 }
 
+// after is called once the frame has been handled: the burst ends with
+// the last whole frame r held, and what was held is written.
+func (c *cork) after() {
+	if !c.more {
+		c.end()
+	}
+}
+
 // end uncorks and writes what was held; the reader calls it when it stops.
 func (c *cork) end() {
 	if c.on {
+		// Let the goroutines the burst made ready run first (callers
+		// answered, a process given its calls): what they send is held
+		// too, and goes out in the same write.
+		runtime.Gosched()
 		c.on = false
 		c.t.corks.Add(-1)
 		c.t.flushHeld()

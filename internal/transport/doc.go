@@ -16,10 +16,13 @@
 // a sender in the last 20 µs) is written at once by the sending goroutine,
 // with one non-blocking write; the rest of it, if the socket takes only
 // part, and every other frame go to the peer's writer goroutine, which
-// batches them and flushes when its queue is empty. While any reader of
+// first lets the goroutines ready to run go (senders woken together, such
+// as callers answered by one read, queue their frames meanwhile) and then
+// writes its whole queue in one writev. While any reader of
 // the node has more whole frames buffered (a burst), frames the node sends
 // meanwhile are held, and the reader writes them itself, per peer in one
-// non-blocking write, when its burst ends or every 32 frames (see
+// non-blocking write, when its burst ends (once the goroutines it made
+// ready have run, so that their frames go too) or every 32 frames (see
 // cork.go); the handler a reader runs must therefore not block. TLS
 // connections always go through the writer (Unix only: elsewhere every
 // connection does). Send never blocks, and frames from one node to

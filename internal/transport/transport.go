@@ -152,6 +152,7 @@ type Transport struct {
 	framesIn, framesOut, badFrames, peersDown, refused atomic.Uint64
 	peerStats                                          peerTable     // traffic by peer
 	directOut, partial                                 atomic.Uint64 // frames written at once by their sender, and those the socket took only part of
+	writerWrites                                       atomic.Uint64 // batches written by the peers' writer goroutines
 
 	// The limits' state and counters (see limits.go).
 	pendingRefused, slowFrames, overloaded atomic.Uint64
@@ -443,21 +444,24 @@ func (t *Transport) serve(c net.Conn, in *inbound) {
 			if !errors.Is(err, io.EOF) && !t.closing() && !errors.Is(err, net.ErrClosed) {
 				t.log.Warn("closing connection", "peer", from, "error", err)
 			}
+			reason := in.live.reason(err)
+			t.unwatch(&in.live) // before the report: DownBy must not count a connection already down
 			if t.release(in) {
-				t.peerDown(from, in.live.reason(err))
+				t.peerDown(from, reason)
 			}
 			return
 		}
 		if in.cut.Load() {
 			return
 		}
+		ck.before(cr)
 		if !isTick(f) {
 			t.framesIn.Add(1)
 			pc.framesIn.Add(1)
 			pc.bytesIn.Add(uint64(buf.size) + 4)
 			t.cfg.Handler(from, f)
 		}
-		ck.after(cr)
+		ck.after()
 	}
 }
 

@@ -311,6 +311,46 @@ func BenchmarkFrameCodec(b *testing.B) {
 	})
 }
 
+// BenchmarkRequestCodec is what a node does to an exchange request that
+// crosses it: the envelope and the call frame carrying it, as
+// actor.sendCall encodes them (the envelope into a buffer of its own, the
+// frame after), and decoded as the receiving node does (the frame, then
+// the envelope in its payload).
+func BenchmarkRequestCodec(b *testing.B) {
+	p, _ := anypb.New(wrapperspb.String("ping"))
+	e := &wire.Envelope{Exchange: "ping", RequestId: 0xfedcba9876543210, ReplyAddress: "127.0.0.1:40000",
+		DeadlineUnixNano: 1_800_000_000_000_000_000, Payload: p, ConnectionTag: "c1", StartByNs: 1_800_000_000_000_000_000}
+	a := &anypb.Any{TypeUrl: wire.TypeURL(e)}
+	f := &wire.Frame{From: &wire.Pid{Address: "127.0.0.1:40001", Id: "$node"}, To: "$12",
+		Body: &wire.Frame_Call{Call: &wire.Call{Ref: 0x0123456789abcdef, Payload: a, ReplyAddress: "127.0.0.1:40000"}}}
+	var ebuf, fbuf []byte
+	encode := func() {
+		ebuf, _ = wire.AppendPacked(ebuf[:0], e)
+		a.Value = ebuf
+		fbuf, _ = wire.AppendFrame(fbuf[:0], f)
+	}
+	encode()
+	enc := append([]byte(nil), fbuf...)
+	b.Run("encode", func(b *testing.B) {
+		for b.Loop() {
+			encode()
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var g wire.Frame
+			if err := wire.UnmarshalFrame(enc, &g); err != nil {
+				b.Fatal(err)
+			}
+			var h wire.Envelope
+			if err := wire.UnmarshalEnvelope(g.GetCall().GetPayload().GetValue(), &h); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 func TestPackAny(t *testing.T) {
 	e := envelope()
 	want, _ := anypb.New(e)

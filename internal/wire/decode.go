@@ -62,6 +62,22 @@ type field struct {
 // next reads the field at the start of b, and false for anything but a
 // well-formed varint or length-delimited field.
 func next(b []byte) (field, []byte, bool) {
+	// Most fields have a tag of one byte and a value or a length of one
+	// byte: read here, without protowire's general varints.
+	if len(b) >= 2 && b[0] < 0x80 && b[0] >= 8 && b[1] < 0x80 {
+		f := field{num: protowire.Number(b[0] >> 3), typ: protowire.Type(b[0] & 7)}
+		switch f.typ {
+		case protowire.VarintType:
+			f.v = uint64(b[1])
+			return f, b[2:], true
+		case protowire.BytesType:
+			if n := int(b[1]); n <= len(b)-2 {
+				f.b = b[2 : 2+n]
+				return f, b[2+n:], true
+			}
+			return field{}, nil, false
+		}
+	}
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return field{}, nil, false

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 
@@ -183,9 +184,14 @@ func sizeAnyField(num protowire.Number, a *anypb.Any) int {
 	return sizeLen(num, sizeAny(a))
 }
 
-func sizeLen(num protowire.Number, n int) int {
-	return protowire.SizeTag(num) + protowire.SizeBytes(n)
-}
+// sizeTag is the size of a field's tag: one byte, since every field
+// number of the messages written here is below 16.
+const sizeTag = 1
+
+// sizeVarint is protowire.SizeVarint.
+func sizeVarint(v uint64) int { return int(9*uint32(bits.Len64(v))+64) / 64 }
+
+func sizeLen(_ protowire.Number, n int) int { return sizeTag + sizeVarint(uint64(n)) + n }
 
 func sizeString(num protowire.Number, s string) int {
 	if s == "" {
@@ -205,36 +211,57 @@ func sizeUint(num protowire.Number, v uint64) int {
 	if v == 0 {
 		return 0
 	}
-	return protowire.SizeTag(num) + protowire.SizeVarint(v)
+	return sizeTag + sizeVarint(v)
+}
+
+// appendVarint is protowire.AppendVarint, with the one-byte case (every
+// tag here, most lengths) inlined at each call.
+func appendVarint(b []byte, v uint64) []byte {
+	if v < 0x80 {
+		return append(b, byte(v))
+	}
+	return appendLongVarint(b, v)
+}
+
+func appendLongVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
+	return appendVarint(b, uint64(num)<<3|uint64(typ))
 }
 
 func appendLen(b []byte, num protowire.Number, n int) []byte {
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendVarint(b, uint64(n))
+	b = appendTag(b, num, protowire.BytesType)
+	return appendVarint(b, uint64(n))
 }
 
 func appendString(b []byte, num protowire.Number, s string) []byte {
 	if s == "" {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendString(b, s)
+	b = appendLen(b, num, len(s))
+	return append(b, s...)
 }
 
 func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
 	if len(v) == 0 {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.BytesType)
-	return protowire.AppendBytes(b, v)
+	b = appendLen(b, num, len(v))
+	return append(b, v...)
 }
 
 func appendUint(b []byte, num protowire.Number, v uint64) []byte {
 	if v == 0 {
 		return b
 	}
-	b = protowire.AppendTag(b, num, protowire.VarintType)
-	return protowire.AppendVarint(b, v)
+	b = appendTag(b, num, protowire.VarintType)
+	return appendVarint(b, v)
 }
 
 func appendPid(b []byte, p *Pid) []byte {

@@ -27,7 +27,7 @@ func sizeHeaders(num protowire.Number, h map[string]string) (int, bool) {
 }
 
 func headerEntrySize(k, v string) int {
-	return protowire.SizeTag(1) + protowire.SizeBytes(len(k)) + protowire.SizeTag(2) + protowire.SizeBytes(len(v))
+	return sizeLen(1, len(k)) + sizeLen(2, len(v)) // both written, empty or not
 }
 
 func appendHeaders(b []byte, num protowire.Number, h map[string]string) []byte {
@@ -47,10 +47,10 @@ func appendHeaders(b []byte, num protowire.Number, h map[string]string) []byte {
 
 func appendHeader(b []byte, num protowire.Number, k, v string) []byte {
 	b = appendLen(b, num, headerEntrySize(k, v))
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendString(b, k)
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	return protowire.AppendString(b, v)
+	b = appendLen(b, 1, len(k)) // key and value, empty or not
+	b = append(b, k...)
+	b = appendLen(b, 2, len(v))
+	return append(b, v...)
 }
 
 // header decodes one map entry into *h, and false for anything but an
