@@ -42,7 +42,10 @@ import (
 //   - a clean stop of all: every instance gone from Consul.
 //
 // Each line of the report carries the load average (the machine is
-// shared).
+// shared). SB_SCALE_DIAG=1 logs the sessions, records and critical checks
+// at every poll of the hold; SB_PROF_s<i>=file writes node s<i>'s CPU
+// profile from its join until it saw everyone; SB_LOG=debug shows the
+// nodes' provider logs (default: warnings).
 const scaleChildEnv = "SWITCHBOARD_CLUSTER_SCALE_CHILD"
 
 func TestConsulScale(t *testing.T) {
