@@ -43,6 +43,7 @@ func TestHarnessTiny(t *testing.T) {
 	cfg := tiny(t, Switchboard, RabbitMQ, NATS, BareTCP)
 	cfg.AMQPURL = "amqp://guest:guest@127.0.0.1:1/" // nothing listens on port 1
 	cfg.IdleActors, cfg.IdleControllers = 200, 200
+	cfg.FanOut = FanOutConfig{Nodes: 2, Procs: 10, Tags: 5, Publishes: 2}
 	rep := runComparison(cfg)
 
 	if want := len(Topologies) * len(cfg.Shapes) * 4; len(rep.Runs) != want {
@@ -74,6 +75,9 @@ func TestHarnessTiny(t *testing.T) {
 	if len(rep.Memory) != 2 || rep.Memory[0].HeapBytes <= 0 || rep.Memory[1].HeapBytes <= 0 || len(rep.Errors) != 0 {
 		t.Errorf("memory %+v, errors %v", rep.Memory, rep.Errors)
 	}
+	if f := rep.FanOut; f == nil || len(f.Publishes) != 2 || f.Frames() != 2 || f.Median() <= 0 || rep.FanOutErr != "" {
+		t.Errorf("fan-out %+v, error %q", f, rep.FanOutErr)
+	}
 	if len(rep.RSS) == 0 || rep.RSS[0].RSS == 0 {
 		t.Errorf("resident memory %+v", rep.RSS)
 	}
@@ -87,7 +91,7 @@ func TestHarnessTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Switchboard ÷ NATS", "≥ 1.2× NATS", "µs |", "Erlang seed, published", "idle controller", "5,122.3", "| three nodes | sequential 10 |", "*Bare TCP* is the floor"} {
+	for _, want := range []string{"| one node | sequential 10 |", "**failed**", "Switchboard ÷ RabbitMQ", "Switchboard ÷ NATS", "≥ 1.2× NATS", "µs |", "Erlang seed, published", "idle controller", "5,122.3", "| three nodes | sequential 10 |", "*Bare TCP* is the floor", "### Fan-out", "| 2 |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}

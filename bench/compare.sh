@@ -7,6 +7,7 @@
 # durable-task shape), writes bench/out/ and the results section of
 # docs/benchmarks.md, and stops RabbitMQ, its epmd and its helpers however
 # the run ends, a SIGKILL of this script included. Extra arguments go to the benchmark (cd bench && go run . -h).
+# Then it runs the convergence benchmark (bench/converge.go) at 100 nodes.
 # If RabbitMQ cannot be installed or started, the run goes on and reports
 # every RabbitMQ shape as failed, with the reason.
 set -uo pipefail
@@ -54,3 +55,14 @@ fi
 
 bin/seedbench "${amqp[@]}" -nats-server "$(command -v nats-server || true)" \
   -out bench/out -docs docs/benchmarks.md "$@"
+status=$?
+
+# Issue 19's scale figure: 100 nodes as OS processes join one embedded
+# cluster (bounded: 60 s to converge, 5 s idle); its table goes into the
+# convergence section of docs/benchmarks.md. SEEDBENCH_CONVERGE replaces
+# the arguments (e.g. "-n 10,30,60,100", or "-provider consul -consul
+# 127.0.0.1:8500").
+# shellcheck disable=SC2086
+bin/seedbench converge ${SEEDBENCH_CONVERGE:--n 100 -timeout 60s} -out bench/out -docs docs/benchmarks.md ||
+  echo "compare.sh: the convergence run did not converge or failed (see its table)" >&2
+exit "$status"

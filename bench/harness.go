@@ -43,9 +43,10 @@ type Config struct {
 	// loopback port for the run (and stops after it).
 	NATSServer string
 
-	IdleActors      int // idle actors to spawn for bytes per actor (0: not measured)
-	IdleControllers int // idle controllers, likewise
-	Warmup          int // cycles each client makes before its first shape
+	IdleActors      int          // idle actors to spawn for bytes per actor (0: not measured)
+	IdleControllers int          // idle controllers, likewise
+	FanOut          FanOutConfig // one publish to many subscribers on many nodes (Publishes 0: not measured)
+	Warmup          int          // cycles each client makes before its first shape
 	Timeout         time.Duration
 	Pause           time.Duration // between two measured runs, so one system's after-work does not land on the next
 
@@ -98,8 +99,11 @@ type Report struct {
 	Took     time.Duration `json:"took"`
 	Runs     []Run         `json:"runs"`
 	Memory   []Memory      `json:"memory"`
-	Errors   []string      `json:"errors"` // failures outside the shapes (memory)
-	RSS      []ProcMem     `json:"rss"`
+	FanOut   *FanOut       `json:"fanout,omitempty"`
+	// FanOutErr is why the fan-out failed.
+	FanOutErr string    `json:"fanout_err,omitempty"`
+	Errors    []string  `json:"errors"` // failures outside the shapes (memory)
+	RSS       []ProcMem `json:"rss"`
 	// RabbitReplicated says what RabbitMQ's replicated durable shape ran
 	// on: a three-broker cluster, or the single broker and why.
 	RabbitReplicated string  `json:"rabbit_replicated,omitempty"`
@@ -220,6 +224,17 @@ func runComparison(cfg Config) *Report {
 		}
 		h.logf("   %.0f bytes of heap each (%v to start them)", mem.HeapBytes, mem.Took.Round(time.Millisecond))
 		rep.Memory = append(rep.Memory, mem)
+	}
+	if fc := cfg.FanOut; fc.Publishes > 0 {
+		h.logf("== fan-out: %d publishes to %s subscriptions on %d nodes", fc.Publishes, thousands(fc.Nodes*fc.Procs*fc.Tags), fc.Nodes)
+		f, err := h.measureFanOut(fc)
+		if err != nil {
+			rep.FanOutErr = err.Error()
+			h.logf("   failed: %v", err)
+		} else {
+			h.logf("   median %v until every subscriber had it (setup %v)", f.Median().Round(time.Millisecond), f.Setup.Round(time.Millisecond))
+			rep.FanOut = &f
+		}
 	}
 	rep.Others, rep.Steal = mean(others), mean(steal)
 	rep.Took = time.Since(rep.Started)

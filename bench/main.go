@@ -43,6 +43,12 @@ func main() {
 	if role := os.Getenv(envRole); role != "" {
 		os.Exit(runRole(role, os.Stdin, os.Stdout))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "converge" { // the convergence benchmark (converge.go)
+		if os.Getenv("SEEDBENCH_DIE_WITH_PARENT") == "1" {
+			dieWithParent()
+		}
+		os.Exit(convergeMain(os.Args[2:]))
+	}
 	if os.Getenv("SEEDBENCH_DIE_WITH_PARENT") == "1" { // set by bench/compare.sh
 		dieWithParent()
 	}
@@ -91,6 +97,8 @@ func parseFlags(args []string) (cfg Config, out, docs, from string, err error) {
 	fs.StringVar(&cfg.NATSServer, "nats-server", "", "nats-server binary to start on loopback for the run")
 	fs.IntVar(&cfg.IdleActors, "idle-actors", 1000000, "idle actors to spawn for bytes per actor (0: skip)")
 	fs.IntVar(&cfg.IdleControllers, "idle-controllers", 1000000, "idle controllers to start for bytes per controller (0: skip)")
+	cfg.FanOut = SeedFanOut()
+	fs.IntVar(&cfg.FanOut.Publishes, "fanout", cfg.FanOut.Publishes, "publishes of the fan-out shape (one publish to 1,000,000 subscriptions on 10 nodes; 0: skip)")
 	fs.IntVar(&cfg.Warmup, "warmup", 2000, "cycles each client makes before its first shape")
 	fs.DurationVar(&cfg.Timeout, "timeout", 3*time.Minute, "time limit of one shape; past it the shape fails")
 	fs.DurationVar(&cfg.Pause, "pause", 100*time.Millisecond, "pause before each measured run")
@@ -199,17 +207,25 @@ func writeOutputs(rep *Report, out, docs string) (string, error) {
 	return md, errors.Join(errs...)
 }
 
-// updateDocs replaces what is between the markers of page with section.
+// updateDocs replaces what is between the results markers of page with
+// section.
 func updateDocs(page, section string) error {
+	return replaceSection(page, beginMark, endMark, section)
+}
+
+// replaceSection replaces what is between the markers begin and end of
+// page with section; the rest of the page stays as it is.
+func replaceSection(page, begin, end, section string) error {
 	old, err := os.ReadFile(page)
 	if err != nil {
 		return err
 	}
 	s := string(old)
-	i, j := strings.Index(s, beginMark), strings.Index(s, endMark)
-	if i < 0 || j < i {
-		return fmt.Errorf("%s: no %q … %q section to replace", page, beginMark, endMark)
+	i := strings.Index(s, begin)
+	j := strings.Index(s[max(i, 0):], end) + max(i, 0)
+	if i < 0 || j < i+len(begin) {
+		return fmt.Errorf("%s: no %q … %q section to replace", page, begin, end)
 	}
-	s = s[:i+len(beginMark)] + "\n\n" + section + "\n" + s[j:]
+	s = s[:i+len(begin)] + "\n\n" + section + "\n" + s[j:]
 	return os.WriteFile(page, []byte(s), 0o644)
 }

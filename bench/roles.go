@@ -47,6 +47,7 @@ const (
 	roleTCPEcho         = "tcp-echo"
 	roleIdleActors      = "idle-actors"
 	roleIdleControllers = "idle-controllers"
+	roleFanOut          = "fanout"
 )
 
 // runRole runs the role named by the environment and returns the exit code.
@@ -141,6 +142,9 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 		cancel()
 		say("READY %s", s.addr())
 		wait()
+	case roleConvergeNode:
+		cancel()
+		return runConvergeNode(stdin, stdout)
 	case roleClient:
 		defer cancel()
 		if os.Getenv(envDurable) != "" {
@@ -163,6 +167,14 @@ func runRole(role string, stdin io.Reader, stdout io.Writer) int {
 			return fail(err)
 		}
 		b, _ := json.Marshal(m)
+		say("READY %s", b)
+	case roleFanOut:
+		cancel()
+		f, err := runFanOut()
+		if err != nil {
+			return fail(err)
+		}
+		b, _ := json.Marshal(f)
 		say("READY %s", b)
 	default:
 		return fail(fmt.Errorf("unknown role %q", role))

@@ -60,6 +60,24 @@ func TestEmbeddedBadInput(t *testing.T) {
 	}
 	awaitRejected(t, a.c, 4)
 	awaitEntry(t, a.c, "ok", "b@test")
+	// b introduces members with bad names or no address: counted, nobody
+	// greeted; an introduction from a node that is no member is ignored.
+	if err := b.n.Send(to, &clusterpb.Introduce{From: self, Known: []*clusterpb.NodeInfo{
+		{Name: "evil/name", Address: "127.0.0.1:1"}, {Name: "x@test"}, nil,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	awaitRejected(t, a.c, 7)
+	if err := b.n.Send(to, &clusterpb.Introduce{From: &clusterpb.NodeInfo{Name: "stranger@test", Address: "127.0.0.1:1"}, Known: []*clusterpb.NodeInfo{{Name: "bad/"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.c.Register(ctxT(t, time.Second), "after"); err != nil { // behind the introduction, on one connection
+		t.Fatal(err)
+	}
+	awaitEntry(t, a.c, "after", "b@test")
+	if got := a.c.Stats().Rejected; got != 7 {
+		t.Fatalf("rejected %d inputs, want 7: a stranger's introduction was read", got)
+	}
 	if _, err := a.c.Lookup(ctxT(t, time.Second), "stolen"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("a stolen entry was believed: %v", err)
 	}

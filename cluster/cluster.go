@@ -173,9 +173,13 @@ func (s *sink) SetMembers(ms []Member) {
 			continue
 		}
 		c.log.Info("membership", "event", ev.Kind.String(), "member", ev.Member.Name, "address", ev.Member.Address)
-		if ev.Kind == NodeDown && !addrs[ev.Member.Address] {
+		if _, embedded := c.prov.(*embedded); ev.Kind == NodeDown && !addrs[ev.Member.Address] && !embedded {
 			// Declared dead while its connection may still look alive (cut
-			// off from Consul, stalled): monitors fire, calls fail now.
+			// off from Consul, stalled): monitors fire, calls fail now. The
+			// embedded provider declares a node dead when its connection
+			// broke or it said Bye: a Disconnect then would only cut the
+			// connection that is being made again (a greeting's), and with
+			// it every monitor on it.
 			c.n.Disconnect(ev.Member.Address)
 		}
 		c.events.push(ev)

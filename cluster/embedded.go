@@ -38,9 +38,10 @@ type EmbeddedConfig struct {
 const RegisteredName = "switchboard:cluster"
 
 // Embedded returns the membership provider that needs nothing installed:
-// each node runs a cluster process that greets its seeds; nodes that greet
-// each other tell each other of the members and directory entries they
-// know, and monitor each other's cluster process, so a node that stops, dies
+// each node runs a cluster process that greets its seeds; a seed tells the
+// node of the members it knows and its members of the node (see
+// seedServer), nodes that greet each other tell each other of their
+// directory entries, and monitor each other's cluster process, so a node that stops, dies
 // or is cut off is seen as NodeDown as soon as its connection breaks. It is
 // the default of Config. Membership is as good as the connections: unlike
 // Consul, nothing outside the nodes arbitrates a partition.
@@ -125,6 +126,15 @@ func (e *embedded) Leave(ctx context.Context) error {
 }
 
 // seedServer is the cluster process of the embedded provider.
+//
+// A join costs messages of one member each, not whole lists: a node greets
+// its seeds with want_known and gets the seed's members in the answer; it
+// greets each of them (no list), and each answers. The seed tells its
+// peers of the nodes that greeted it (Introduce, one message per peer for
+// all that came since the last), so nodes that join at the same time find
+// each other. Changes are reported to the sink once per burst: a change
+// queues a flush message behind what is in the mailbox, and the snapshot
+// is made when the flush comes.
 type seedServer struct {
 	actor.BaseServer
 	cfg   EmbeddedConfig
@@ -133,6 +143,12 @@ type seedServer struct {
 	p     *actor.Process
 	peers map[string]*peerState // by node name
 	own   map[string]*clusterpb.DirEntry
+
+	ticks   int                     // Intervals since Init
+	pending map[string]*pendingPeer // by name: nodes to greet, or greeted, that have not answered yet
+	intro   []*clusterpb.NodeInfo   // nodes that greeted this one as a seed, to introduce to the peers
+	queued  bool                    // a flush is in the mailbox
+	dirty   bool                    // members or entries changed since the last report
 }
 
 type peerState struct {
@@ -141,8 +157,40 @@ type peerState struct {
 	entries []*clusterpb.DirEntry
 }
 
+// pendingPeer is a node to greet that has not answered: one listed by
+// another, or a peer seen down without a Bye (its connection may have
+// broken on a busy machine while it lives on). Of two nodes that learn of
+// each other from a third, the one with the smaller name greets at once
+// and the other only if no greeting came within greetBackup Intervals, so
+// that one connection is dialed between them, not two crossing ones (each
+// costs a handshake and a dialback). A greeting, or its answer, is lost
+// when its connection cannot be made (a handshake that times out on a
+// busy machine), so it is greeted again, after 2, 4, 8, 8, …
+// Intervals, greetTries times in all, until it answers.
+//
+// At most maxGreetings greetings are in flight at once (sent within the
+// last two Intervals and not answered): each may dial a connection, and
+// a hundred handshakes begun at once on a busy machine time out, are
+// retried, and time out again; answers free their slots for the next.
+type pendingPeer struct {
+	info  *clusterpb.NodeInfo
+	tries int // greetings sent
+	due   int // the tick of the next
+	sent  int // the tick of the last
+}
+
+const (
+	greetTries   = 12
+	greetBackup  = 3
+	maxGreetings = 8
+)
+
+// flush is the message a change queues behind the mailbox's contents.
+type flush struct{}
+
 func (s *seedServer) Init(p *actor.Process) error {
 	s.p = p
+	s.pending = map[string]*pendingPeer{}
 	s.report()
 	s.greetSeeds()
 	p.SendAfter(s.cfg.Interval, tick{})
@@ -158,7 +206,6 @@ func (s *seedServer) HandleCall(p *actor.Process, msg any) (any, error) {
 	default:
 		return nil, actor.ErrUnhandled
 	}
-	s.report()
 	upd := &clusterpb.Entries{From: s.self, Entries: s.ownEntries()}
 	for _, ps := range s.peers {
 		s.send(ps.info.Address, upd)
@@ -169,23 +216,31 @@ func (s *seedServer) HandleCall(p *actor.Process, msg any) (any, error) {
 func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
 	case tick:
+		s.ticks++
 		s.greetSeeds()
+		s.greetPending()
 		p.SendAfter(s.cfg.Interval, tick{})
+	case flush:
+		s.flush()
 	case *clusterpb.Hello:
 		s.hello(m)
+	case *clusterpb.Introduce:
+		if s.peer(m.GetFrom()) != nil { // only a member introduces
+			s.greetUnknown(m.GetKnown())
+		}
 	case *clusterpb.Entries:
 		if ps := s.peer(m.GetFrom()); ps != nil {
 			ps.entries = s.valid(ps, m.GetEntries())
-			s.report()
+			s.changed()
 		}
 	case *clusterpb.Bye:
 		if ps := s.peer(m.GetFrom()); ps != nil {
-			s.drop(ps)
+			s.drop(ps, false)
 		}
 	case actor.Down:
 		for _, ps := range s.peers {
 			if ps.ref == m.Ref {
-				s.drop(ps)
+				s.drop(ps, true)
 				return
 			}
 		}
@@ -199,8 +254,8 @@ func (s *seedServer) Terminate(p *actor.Process, _ error) {
 	}
 }
 
-// hello records a peer (anew if it restarted), greets the members it knows
-// that this node does not, and answers.
+// hello records a peer (anew if it restarted), greets the members it lists
+// that this node does not know, and answers.
 func (s *seedServer) hello(m *clusterpb.Hello) {
 	from := m.GetFrom()
 	if from.GetName() == s.self.Name {
@@ -209,6 +264,10 @@ func (s *seedServer) hello(m *clusterpb.Hello) {
 	if !validName(from.GetName()) || from.GetAddress() == "" {
 		s.sink.Reject("greeting", fmt.Errorf("%w: node %q at %q", ErrInvalidName, from.GetName(), from.GetAddress()))
 		return
+	}
+	if s.pending[from.Name] != nil {
+		delete(s.pending, from.Name)
+		defer s.greetDue() // a slot is free
 	}
 	ps := s.peers[from.Name]
 	if ps == nil || ps.info.Address != from.Address || ps.info.Started != from.Started {
@@ -220,19 +279,71 @@ func (s *seedServer) hello(m *clusterpb.Hello) {
 		if m.GetReply() { // it greeted this node with older entries, or none
 			s.send(from.Address, &clusterpb.Entries{From: s.self, Entries: s.ownEntries()})
 		}
+		if m.GetWantKnown() { // this node is its seed: tell the others
+			s.intro = append(s.intro, from)
+			s.queueFlush()
+		}
 	}
 	ps.entries = s.valid(ps, m.GetEntries())
-	s.report()
-	for _, k := range m.GetKnown() {
-		if k.GetName() == s.self.Name || k.GetAddress() == "" {
+	s.changed()
+	s.greetUnknown(m.GetKnown())
+	if !m.GetReply() {
+		s.send(from.Address, s.greeting(true, m.GetWantKnown()))
+	}
+}
+
+// greetUnknown greets the nodes of known that this node does not know (or
+// knows an older incarnation of) and has not greeted yet, or leaves them
+// to greet this one (see pendingPeer); greetPending greets them again
+// while they do not answer.
+func (s *seedServer) greetUnknown(known []*clusterpb.NodeInfo) {
+	for _, k := range known {
+		if k.GetName() == s.self.Name || k.GetAddress() == s.self.Address {
 			continue
 		}
-		if known := s.peers[k.GetName()]; known == nil || known.info.Started < k.GetStarted() {
-			s.send(k.Address, s.greeting(false))
+		if !validName(k.GetName()) || k.GetAddress() == "" {
+			s.sink.Reject("listed member", fmt.Errorf("%w: node %q at %q", ErrInvalidName, k.GetName(), k.GetAddress()))
+			continue
+		}
+		if ps := s.peers[k.GetName()]; ps != nil && ps.info.Started >= k.GetStarted() {
+			continue
+		}
+		if pp := s.pending[k.GetName()]; pp != nil && pp.info.GetStarted() >= k.GetStarted() {
+			continue
+		}
+		pp := &pendingPeer{info: k, due: s.ticks + greetBackup}
+		if s.self.Name < k.GetName() {
+			pp.due = s.ticks
+		}
+		s.pending[k.GetName()] = pp
+	}
+	s.greetDue()
+}
+
+// greetDue greets the pending nodes whose greeting is due, as long as
+// fewer than maxGreetings are in flight.
+func (s *seedServer) greetDue() {
+	flying := 0
+	for _, pp := range s.pending {
+		if pp.tries > 0 && s.ticks-pp.sent < 2 {
+			flying++
 		}
 	}
-	if !m.GetReply() {
-		s.send(from.Address, s.greeting(true))
+	var h *clusterpb.Hello
+	for _, pp := range s.pending {
+		if flying >= maxGreetings {
+			return
+		}
+		if pp.due > s.ticks || pp.tries >= greetTries {
+			continue
+		}
+		if h == nil {
+			h = s.greeting(false, false)
+		}
+		pp.tries++
+		pp.sent, pp.due = s.ticks, s.ticks+min(1<<pp.tries, 8)
+		flying++
+		s.send(pp.info.Address, h)
 	}
 }
 
@@ -258,29 +369,58 @@ func (s *seedServer) valid(ps *peerState, es []*clusterpb.DirEntry) []*clusterpb
 	return out
 }
 
-func (s *seedServer) drop(ps *peerState) {
+// drop forgets a peer; one seen down without a Bye (lost) is greeted again
+// for a while (greetPending).
+func (s *seedServer) drop(ps *peerState, lost bool) {
 	s.p.Demonitor(ps.ref)
 	delete(s.peers, ps.info.Name)
-	s.report()
+	if lost {
+		pp := &pendingPeer{info: ps.info, due: s.ticks + 1}
+		if s.self.Name > ps.info.Name {
+			pp.due += greetBackup
+		}
+		s.pending[ps.info.Name] = pp
+	}
+	s.changed()
 }
 
-// greetSeeds greets the seeds that are not up.
+// greetSeeds greets the seeds that are not up, with the members this node
+// knows, asking for theirs.
 func (s *seedServer) greetSeeds() {
 	up := map[string]bool{s.self.Address: true}
 	for _, ps := range s.peers {
 		up[ps.info.Address] = true
 	}
+	var h *clusterpb.Hello
 	for _, seed := range s.cfg.Seeds {
 		if !up[seed] {
-			s.send(seed, s.greeting(false))
+			if h == nil {
+				h = s.greeting(false, true)
+				h.WantKnown = true
+			}
+			s.send(seed, h)
 		}
 	}
 }
 
-func (s *seedServer) greeting(reply bool) *clusterpb.Hello {
+// greetPending forgets the pending nodes that greetTries greetings did
+// not reach, and greets those due.
+func (s *seedServer) greetPending() {
+	for name, pp := range s.pending {
+		if pp.tries >= greetTries && s.ticks >= pp.due {
+			delete(s.pending, name)
+		}
+	}
+	s.greetDue()
+}
+
+// greeting is this node's Hello, with the members it knows if withKnown.
+func (s *seedServer) greeting(reply, withKnown bool) *clusterpb.Hello {
 	h := &clusterpb.Hello{From: s.self, Entries: s.ownEntries(), Reply: reply}
-	for _, name := range slices.Sorted(maps.Keys(s.peers)) {
-		h.Known = append(h.Known, s.peers[name].info)
+	if withKnown {
+		for _, name := range slices.Sorted(maps.Keys(s.peers)) {
+			h.Known = append(h.Known, s.peers[name].info)
+		}
 	}
 	return h
 }
@@ -299,9 +439,41 @@ func (s *seedServer) ownEntries() []*clusterpb.DirEntry {
 	return out
 }
 
+// changed marks the members or entries changed, to be reported at the
+// next flush.
+func (s *seedServer) changed() {
+	s.dirty = true
+	s.queueFlush()
+}
+
+func (s *seedServer) queueFlush() {
+	if !s.queued {
+		s.queued = true
+		_ = s.p.Send(s.p.Self(), flush{})
+	}
+}
+
+// flush reports the changes since the last flush and introduces the nodes
+// that greeted this one as a seed to its peers.
+func (s *seedServer) flush() {
+	s.queued = false
+	if s.dirty {
+		s.dirty = false
+		s.report()
+	}
+	if len(s.intro) > 0 {
+		in := &clusterpb.Introduce{From: s.self, Known: s.intro}
+		s.intro = nil
+		for _, ps := range s.peers {
+			s.send(ps.info.Address, in)
+		}
+	}
+}
+
 // report gives the sink the members and entries as they are now.
 func (s *seedServer) report() {
-	ms := []Member{fromInfo(s.self)}
+	ms := make([]Member, 0, len(s.peers)+1)
+	ms = append(ms, fromInfo(s.self))
 	var es []Entry
 	for _, ps := range s.peers {
 		ms = append(ms, fromInfo(ps.info))

@@ -48,6 +48,12 @@ func join(t testing.TB, n *actor.Node, p cluster.Provider) *joined {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return adopt(t, n, c)
+}
+
+// adopt records the events of c, which n joined, from now on, and leaves
+// it at the test's end.
+func adopt(t testing.TB, n *actor.Node, c *cluster.Cluster) *joined {
 	j := &joined{n: n, c: c, rec: newRecorder()}
 	stop := c.OnEvent(j.rec.add)
 	t.Cleanup(func() {

@@ -329,3 +329,43 @@ func TestCollect(t *testing.T) {
 		t.Fatal("the collector's exchange outlived Stop")
 	}
 }
+
+// The subscribers of one tag share one message per publish; another tag,
+// or the next publish, gets its own.
+func TestPubSubSharesAMessagePerTag(t *testing.T) {
+	n := node(t, "a@localhost", false)
+	ex := exchange.Named("shared")
+	if _, err := pubsub.Start(ctxT(t), n, pubsub.Spec{Name: "shared"}); err != nil {
+		t.Fatal(err)
+	}
+	a, aCh := subscriber(t, n)
+	b, bCh := subscriber(t, n)
+	for _, s := range []struct {
+		pid *actor.PID
+		tag string
+	}{{a, "x"}, {b, "x"}, {b, "y"}} {
+		if err := Subscribe(ctxT(t), n, ex, "k", s.tag, s.pid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var firstX *pubsub.Message
+	for i := range 2 {
+		if err := Publish(ctxT(t), n, ex, "k", wrapperspb.String("v")); err != nil {
+			t.Fatal(err)
+		}
+		ax := next(t, aCh)
+		byTag := map[string]*pubsub.Message{}
+		for range 2 {
+			m := next(t, bCh)
+			byTag[m.Tag] = m
+		}
+		if ax.Tag != "x" || byTag["x"] != ax || byTag["y"] == nil || byTag["y"] == ax {
+			t.Fatalf("publish %d: a got %p %+v, b got %v", i, ax, ax, byTag)
+		}
+		if i == 0 {
+			firstX = ax
+		} else if ax == firstX {
+			t.Fatal("the second publish reused the first's message")
+		}
+	}
+}

@@ -51,6 +51,7 @@ type subscriber struct {
 	stuck   bool                   // waited out a BlockTimeout and has had no room since
 	local   bool                   // on this node: its mailbox is read
 	room    int                    // messages it can take before its mailbox is read again
+	pending []string               // the tags the publish being routed matched (fanout.go)
 }
 
 // pubsub is the process of a pub-sub exchange or proxy.
@@ -67,6 +68,8 @@ type pubsub struct {
 	upstream   *actor.PID
 	upRef      actor.Ref
 	backoff    time.Duration
+
+	fan fan // the deliveries of the publish being routed, by subscriber
 
 	holding   []*subscriber // subscribers with held messages
 	flushing  bool          // a flushHeld is on its way
@@ -171,7 +174,7 @@ func (s *pubsub) route(msg any) error {
 	default:
 		return s.reject(fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg))
 	}
-	if _, err := topic.ParseKey(key); err != nil {
+	if err := topic.CheckKey(key); err != nil {
 		return s.reject(err)
 	}
 	if s.proxy() { // publishes at a proxy go upstream
@@ -201,40 +204,43 @@ func (s *pubsub) reject(err error) error {
 
 // deliver sends the message to every matching subscriber: a *Message to
 // those on this node (the value decoded at most once), a *Delivery to
-// those on others (the payload encoded at most once).
+// those on others (the payload encoded at most once). The matches are
+// grouped by subscriber first (fanout.go), so that each subscriber gets
+// its deliveries of this publish back to back.
 func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
-	n := s.p.Node()
-	here := n.Address()
+	here := s.p.Node().Address()
 	var bad error
-	matched := false
-	err := s.trie.Match(key, func(k subKey) {
-		matched = true
-		sub := k.sub
-		if sub.pid.Address == here {
-			if value == nil && payload != nil && bad == nil {
-				if value, bad = payload.UnmarshalNew(); bad != nil {
-					return
-				}
-			}
-			if bad == nil {
-				s.send(sub, &Message{Exchange: s.spec.Name, Key: key, Tag: k.tag, Value: value})
-			}
-			return
-		}
-		if payload == nil && bad == nil {
-			if payload, bad = encodePayload(value, s.spec.MaxPayload); bad != nil {
-				return
-			}
-		}
-		if bad == nil {
-			s.send(sub, &pubsubpb.Delivery{Exchange: s.spec.Name, Key: key, Tag: k.tag, Payload: payload})
-		}
-	})
+	err := s.trie.Match(key, s.collect)
+	defer s.fan.reset()
 	if err != nil {
 		return s.reject(err)
 	}
-	if !matched {
+	if len(s.fan.subs) == 0 {
 		s.stats.Unmatched++
+		return nil
+	}
+	for _, sub := range s.fan.subs {
+		if sub.pid.Address == here {
+			if value == nil && payload != nil && bad == nil {
+				value, bad = payload.UnmarshalNew()
+			}
+			if bad != nil {
+				continue
+			}
+			for _, tag := range sub.pending {
+				s.send(sub, s.fan.message(s.spec.Name, key, tag, value))
+			}
+			continue
+		}
+		if payload == nil && bad == nil {
+			payload, bad = encodePayload(value, s.spec.MaxPayload)
+		}
+		if bad != nil {
+			continue
+		}
+		for _, tag := range sub.pending {
+			s.send(sub, &pubsubpb.Delivery{Exchange: s.spec.Name, Key: key, Tag: tag, Payload: payload})
+		}
 	}
 	if bad != nil {
 		return s.reject(fmt.Errorf("%w: %w", exchange.ErrBadRequest, bad))

@@ -114,7 +114,9 @@ func ChildSpec(spec Spec) supervisor.ChildSpec {
 
 // Message is what a subscriber receives in HandleInfo for each published
 // message: from an exchange on its own node as this struct; from another
-// node in an encoded form, which AsMessage turns into one.
+// node in an encoded form, which AsMessage turns into one. The subscribers
+// on one node with the same tag get the same *Message for a publish (and
+// all of them the same Value): it is read-only.
 type Message struct {
 	Exchange string // the exchange that delivered it (a proxy's name, for its subscribers)
 	Key      string // the routing key it was published with
@@ -144,7 +146,7 @@ func AsMessage(msg any) (*Message, bool, error) {
 // means exchange.DefaultMaxPayload). It returns once the message is on its way;
 // a key that is not valid is topic.ErrInvalidKey and nothing is sent.
 func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload int) error {
-	if _, err := topic.ParseKey(key); err != nil {
+	if err := topic.CheckKey(key); err != nil {
 		return err
 	}
 	return publish(n, nil, pid, key, msg, 0, maxPayload)

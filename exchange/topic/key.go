@@ -30,16 +30,37 @@ func Words(s string) []string {
 
 // ParseKey checks a routing key and returns its words.
 func ParseKey(key string) ([]string, error) {
-	if err := checkText(key); err != nil {
-		return nil, fmt.Errorf("%w: %q: %s", ErrInvalidKey, clip(key), err)
-	}
-	words := Words(key)
-	for i, w := range words {
-		if w == "*" || w == "#" {
-			return nil, fmt.Errorf("%w: %q: word %d is %q, a wildcard", ErrInvalidKey, clip(key), i+1, w)
-		}
+	words, err := appendKey(nil, key)
+	if err != nil {
+		return nil, err
 	}
 	return words, nil
+}
+
+// CheckKey checks a routing key as ParseKey does, without allocating.
+func CheckKey(key string) error {
+	var buf [16]string
+	_, err := appendKey(buf[:0], key)
+	return err
+}
+
+// appendKey checks key and appends its words to dst (none for "").
+func appendKey(dst []string, key string) ([]string, error) {
+	if err := checkText(key); err != nil {
+		return dst, fmt.Errorf("%w: %q: %s", ErrInvalidKey, clip(key), err)
+	}
+	if key == "" {
+		return dst, nil
+	}
+	i := 0
+	for w := range strings.SplitSeq(key, ".") {
+		i++
+		if w == "*" || w == "#" {
+			return dst, fmt.Errorf("%w: %q: word %d is %q, a wildcard", ErrInvalidKey, clip(key), i, w)
+		}
+		dst = append(dst, w)
+	}
+	return dst, nil
 }
 
 // ParsePattern checks a pattern and returns its words.

@@ -9,6 +9,7 @@ type Trie[V comparable] struct {
 	epoch uint64
 	memo  map[visit[V]]struct{}
 	hits  []*node[V]
+	words []string // the words of the key being matched
 }
 
 type node[V comparable] struct {
@@ -79,14 +80,16 @@ func (t *Trie[V]) Remove(pattern string, v V) bool {
 // matches (once even if several of its patterns match). Errors wrap
 // ErrInvalidKey; fn is then not called.
 func (t *Trie[V]) Match(key string, fn func(V)) error {
-	words, err := ParseKey(key)
+	words, err := appendKey(t.words[:0], key)
 	if err != nil {
 		return err
 	}
+	t.words = words // kept for the next key: a match allocates no words
 	t.epoch++
 	t.hits = t.hits[:0]
 	clear(t.memo)
 	t.walk(&t.root, words, 0)
+	clear(words)
 	switch len(t.hits) {
 	case 0:
 	case 1:

@@ -165,15 +165,19 @@ func (x *DirEntry) GetCreated() int64 {
 	return 0
 }
 
-// Hello introduces a node to a peer: itself, the members it knows of, and
-// the directory entries it owns. A peer that did not ask answers with its
-// own Hello (reply set).
+// Hello introduces a node to a peer: itself, the directory entries it
+// owns, and, in a greeting to a seed and in the seed's answer, the members
+// it knows of (want_known asks the peer for its own list in the answer;
+// other greetings carry none, so that a join costs messages of one member
+// each, not whole lists). A peer that did not ask answers with its own
+// Hello (reply set).
 type Hello struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	From          *NodeInfo              `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
 	Known         []*NodeInfo            `protobuf:"bytes,2,rep,name=known,proto3" json:"known,omitempty"`
 	Entries       []*DirEntry            `protobuf:"bytes,3,rep,name=entries,proto3" json:"entries,omitempty"`
 	Reply         bool                   `protobuf:"varint,4,opt,name=reply,proto3" json:"reply,omitempty"`
+	WantKnown     bool                   `protobuf:"varint,5,opt,name=want_known,json=wantKnown,proto3" json:"want_known,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +240,69 @@ func (x *Hello) GetReply() bool {
 	return false
 }
 
+func (x *Hello) GetWantKnown() bool {
+	if x != nil {
+		return x.WantKnown
+	}
+	return false
+}
+
+// Introduce tells a node's peers of members that greeted it as their seed
+// since its last Introduce: a peer greets those it does not know, so two
+// nodes that joined through one seed at the same time find each other. It
+// makes nobody a member: only a member's own Hello does.
+type Introduce struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          *NodeInfo              `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Known         []*NodeInfo            `protobuf:"bytes,2,rep,name=known,proto3" json:"known,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Introduce) Reset() {
+	*x = Introduce{}
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Introduce) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Introduce) ProtoMessage() {}
+
+func (x *Introduce) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Introduce.ProtoReflect.Descriptor instead.
+func (*Introduce) Descriptor() ([]byte, []int) {
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Introduce) GetFrom() *NodeInfo {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *Introduce) GetKnown() []*NodeInfo {
+	if x != nil {
+		return x.Known
+	}
+	return nil
+}
+
 // Entries replaces the directory entries owned by from.
 type Entries struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -247,7 +314,7 @@ type Entries struct {
 
 func (x *Entries) Reset() {
 	*x = Entries{}
-	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -259,7 +326,7 @@ func (x *Entries) String() string {
 func (*Entries) ProtoMessage() {}
 
 func (x *Entries) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_clusterpb_cluster_proto_msgTypes[3]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -272,7 +339,7 @@ func (x *Entries) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Entries.ProtoReflect.Descriptor instead.
 func (*Entries) Descriptor() ([]byte, []int) {
-	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{3}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Entries) GetFrom() *NodeInfo {
@@ -299,7 +366,7 @@ type Bye struct {
 
 func (x *Bye) Reset() {
 	*x = Bye{}
-	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -311,7 +378,7 @@ func (x *Bye) String() string {
 func (*Bye) ProtoMessage() {}
 
 func (x *Bye) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_clusterpb_cluster_proto_msgTypes[4]
+	mi := &file_internal_clusterpb_cluster_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -324,7 +391,7 @@ func (x *Bye) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Bye.ProtoReflect.Descriptor instead.
 func (*Bye) Descriptor() ([]byte, []int) {
-	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{4}
+	return file_internal_clusterpb_cluster_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Bye) GetFrom() *NodeInfo {
@@ -351,12 +418,17 @@ const file_internal_clusterpb_cluster_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04node\x18\x02 \x01(\tR\x04node\x12\x18\n" +
 	"\aaddress\x18\x03 \x01(\tR\aaddress\x12\x18\n" +
-	"\acreated\x18\x04 \x01(\x03R\acreated\"\xbe\x01\n" +
+	"\acreated\x18\x04 \x01(\x03R\acreated\"\xdd\x01\n" +
 	"\x05Hello\x121\n" +
 	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04from\x123\n" +
 	"\x05known\x18\x02 \x03(\v2\x1d.switchboard.cluster.NodeInfoR\x05known\x127\n" +
 	"\aentries\x18\x03 \x03(\v2\x1d.switchboard.cluster.DirEntryR\aentries\x12\x14\n" +
-	"\x05reply\x18\x04 \x01(\bR\x05reply\"u\n" +
+	"\x05reply\x18\x04 \x01(\bR\x05reply\x12\x1d\n" +
+	"\n" +
+	"want_known\x18\x05 \x01(\bR\twantKnown\"s\n" +
+	"\tIntroduce\x121\n" +
+	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04from\x123\n" +
+	"\x05known\x18\x02 \x03(\v2\x1d.switchboard.cluster.NodeInfoR\x05known\"u\n" +
 	"\aEntries\x121\n" +
 	"\x04from\x18\x01 \x01(\v2\x1d.switchboard.cluster.NodeInfoR\x04from\x127\n" +
 	"\aentries\x18\x02 \x03(\v2\x1d.switchboard.cluster.DirEntryR\aentries\"8\n" +
@@ -375,28 +447,31 @@ func file_internal_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_internal_clusterpb_cluster_proto_rawDescData
 }
 
-var file_internal_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_internal_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_internal_clusterpb_cluster_proto_goTypes = []any{
-	(*NodeInfo)(nil), // 0: switchboard.cluster.NodeInfo
-	(*DirEntry)(nil), // 1: switchboard.cluster.DirEntry
-	(*Hello)(nil),    // 2: switchboard.cluster.Hello
-	(*Entries)(nil),  // 3: switchboard.cluster.Entries
-	(*Bye)(nil),      // 4: switchboard.cluster.Bye
-	nil,              // 5: switchboard.cluster.NodeInfo.MetaEntry
+	(*NodeInfo)(nil),  // 0: switchboard.cluster.NodeInfo
+	(*DirEntry)(nil),  // 1: switchboard.cluster.DirEntry
+	(*Hello)(nil),     // 2: switchboard.cluster.Hello
+	(*Introduce)(nil), // 3: switchboard.cluster.Introduce
+	(*Entries)(nil),   // 4: switchboard.cluster.Entries
+	(*Bye)(nil),       // 5: switchboard.cluster.Bye
+	nil,               // 6: switchboard.cluster.NodeInfo.MetaEntry
 }
 var file_internal_clusterpb_cluster_proto_depIdxs = []int32{
-	5, // 0: switchboard.cluster.NodeInfo.meta:type_name -> switchboard.cluster.NodeInfo.MetaEntry
+	6, // 0: switchboard.cluster.NodeInfo.meta:type_name -> switchboard.cluster.NodeInfo.MetaEntry
 	0, // 1: switchboard.cluster.Hello.from:type_name -> switchboard.cluster.NodeInfo
 	0, // 2: switchboard.cluster.Hello.known:type_name -> switchboard.cluster.NodeInfo
 	1, // 3: switchboard.cluster.Hello.entries:type_name -> switchboard.cluster.DirEntry
-	0, // 4: switchboard.cluster.Entries.from:type_name -> switchboard.cluster.NodeInfo
-	1, // 5: switchboard.cluster.Entries.entries:type_name -> switchboard.cluster.DirEntry
-	0, // 6: switchboard.cluster.Bye.from:type_name -> switchboard.cluster.NodeInfo
-	7, // [7:7] is the sub-list for method output_type
-	7, // [7:7] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	0, // 4: switchboard.cluster.Introduce.from:type_name -> switchboard.cluster.NodeInfo
+	0, // 5: switchboard.cluster.Introduce.known:type_name -> switchboard.cluster.NodeInfo
+	0, // 6: switchboard.cluster.Entries.from:type_name -> switchboard.cluster.NodeInfo
+	1, // 7: switchboard.cluster.Entries.entries:type_name -> switchboard.cluster.DirEntry
+	0, // 8: switchboard.cluster.Bye.from:type_name -> switchboard.cluster.NodeInfo
+	9, // [9:9] is the sub-list for method output_type
+	9, // [9:9] is the sub-list for method input_type
+	9, // [9:9] is the sub-list for extension type_name
+	9, // [9:9] is the sub-list for extension extendee
+	0, // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_internal_clusterpb_cluster_proto_init() }
@@ -410,7 +485,7 @@ func file_internal_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_clusterpb_cluster_proto_rawDesc), len(file_internal_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
