@@ -67,6 +67,7 @@ func Describe(ctx context.Context, n *actor.Node, a exchange.Address) (Info, err
 		Published: m.GetPublished(), Delivered: m.GetDelivered(), Remote: m.GetRemote(),
 		Unmatched: m.GetUnmatched(), Rejected: m.GetRejected(), Upstream: len(m.GetUpstreamPatterns()),
 		Overflowed: m.GetOverflowed(), Blocked: m.GetBlocked(), Dropped: m.GetDropped(), Held: int(m.GetHeld()),
+		Restored: m.GetRestored(),
 	}, Upstream: exchange.Address{Name: m.GetUpstream(), Node: m.GetUpstreamNode()},
 		UpstreamPID: m.GetUpstreamPid(), UpstreamPatterns: m.GetUpstreamPatterns()}
 	for _, s := range m.GetSubscriptions() {
@@ -81,7 +82,7 @@ func (s *pubsub) describe() *inspectpb.PubSubInfo {
 		Name: s.spec.Name, SubscriptionCount: uint64(s.trie.Len()), SubscriberCount: uint64(len(s.subs)),
 		Published: s.stats.Published, Delivered: s.stats.Delivered, Remote: s.stats.Remote,
 		Unmatched: s.stats.Unmatched, Rejected: s.stats.Rejected,
-		Overflowed: s.stats.Overflowed, Blocked: s.stats.Blocked, Dropped: s.stats.Dropped, Held: uint64(s.heldCount()),
+		Overflowed: s.stats.Overflowed, Blocked: s.stats.Blocked, Dropped: s.stats.Dropped, Held: uint64(s.heldCount()), Restored: s.stats.Restored,
 		Upstream: s.spec.Upstream.Name, UpstreamNode: s.spec.Upstream.Node, UpstreamPid: s.upstream,
 	}
 	for _, sub := range s.subs {

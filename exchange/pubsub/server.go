@@ -32,6 +32,13 @@ type Stats struct {
 	Blocked    uint64 // waits of the exchange for a subscriber's room (OverflowBlock)
 	Dropped    uint64 // held messages dropped, oldest first (OverflowDropOldest)
 	Held       int    // gauge: messages held now for subscribers at their bound (OverflowDropOldest)
+
+	// Restored counts the subscriptions of proxies on other nodes that a
+	// proxy's periodic re-sync found missing here and added again: the
+	// exchange had dropped a proxy (it saw the proxy's node go down) while
+	// the proxy saw no down of its upstream. Not 0 means a gap in the
+	// proxy's deliveries of at most ResyncInterval.
+	Restored uint64
 }
 
 // subKey is one subscription's subscriber and tag, the value in the trie:
@@ -78,6 +85,7 @@ type pubsub struct {
 
 type (
 	resubscribe struct{}
+	resync      struct{} // a proxy re-sends its upstream subscriptions
 	flushHeld   struct{} // hand held messages to subscribers with room
 )
 
@@ -97,6 +105,7 @@ func (s *pubsub) Init(p *actor.Process) error {
 	s.p = p
 	if s.proxy() {
 		s.connectUpstream()
+		s.p.SendAfter(ResyncInterval, resync{})
 	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	return nil
@@ -125,7 +134,17 @@ func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
 	return nil, s.route(msg)
 }
 
-func (s *pubsub) HandleCast(p *actor.Process, msg any) { _ = s.route(msg) }
+func (s *pubsub) HandleCast(p *actor.Process, msg any) {
+	if m, ok := msg.(*pubsubpb.Subscribe); ok { // a proxy's re-sync
+		if changed, err := s.subscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag()); err == nil && changed {
+			s.stats.Restored++
+			p.Node().Logger().Warn("a proxy's subscription was missing; its re-sync restored it",
+				"exchange", s.spec.Name, "proxy", actor.FormatPID(m.GetSubscriber()), "pattern", m.GetPattern())
+		}
+		return
+	}
+	_ = s.route(msg)
+}
 
 func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
@@ -139,6 +158,9 @@ func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
 		}
 	case resubscribe:
 		s.connectUpstream()
+	case resync:
+		s.resyncUpstream()
+		p.SendAfter(ResyncInterval, resync{})
 	case flushHeld:
 		s.flushing = false
 		s.flush()
@@ -352,6 +374,21 @@ func (s *pubsub) subscribeUpstream(pattern string) error {
 	// the proxy each message once.
 	_, err := s.p.Call(ctx, s.upstream, &pubsubpb.Subscribe{Subscriber: s.p.Self(), Pattern: pattern})
 	return err
+}
+
+// resyncUpstream sends the upstream, once more, a subscription to every
+// pattern the proxy holds, as casts: one the upstream has is left as it
+// is; one it lost (it dropped the proxy on a node-down the proxy never saw
+// as a down of its upstream: a membership verdict, a connection replaced
+// while the old one's downs were on their way) is added again and counted
+// there (Stats.Restored). A proxy not connected is connecting already.
+func (s *pubsub) resyncUpstream() {
+	if s.upstream == nil {
+		return
+	}
+	for pattern := range s.upPatterns {
+		_ = s.p.Cast(s.upstream, &pubsubpb.Subscribe{Subscriber: s.p.Self(), Pattern: pattern})
+	}
 }
 
 // upstreamLost forgets the upstream and tries again after a backoff.

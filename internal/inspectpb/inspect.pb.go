@@ -413,6 +413,7 @@ type PubSubInfo struct {
 	Blocked       uint64 `protobuf:"varint,15,opt,name=blocked,proto3" json:"blocked,omitempty"`
 	Dropped       uint64 `protobuf:"varint,16,opt,name=dropped,proto3" json:"dropped,omitempty"`
 	Held          uint64 `protobuf:"varint,17,opt,name=held,proto3" json:"held,omitempty"`
+	Restored      uint64 `protobuf:"varint,18,opt,name=restored,proto3" json:"restored,omitempty"` // proxies' subscriptions missing here, restored by their re-sync
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -562,6 +563,13 @@ func (x *PubSubInfo) GetDropped() uint64 {
 func (x *PubSubInfo) GetHeld() uint64 {
 	if x != nil {
 		return x.Held
+	}
+	return 0
+}
+
+func (x *PubSubInfo) GetRestored() uint64 {
+	if x != nil {
+		return x.Restored
 	}
 	return 0
 }
@@ -1228,7 +1236,7 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"\vservice_tag\x18\x02 \x01(\tR\n" +
 	"serviceTag\x12%\n" +
 	"\x0econnection_tag\x18\x03 \x01(\tR\rconnectionTag\"\x0f\n" +
-	"\rPubSubInspect\"\xe2\x04\n" +
+	"\rPubSubInspect\"\xfe\x04\n" +
 	"\n" +
 	"PubSubInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12-\n" +
@@ -1250,7 +1258,8 @@ const file_internal_inspectpb_inspect_proto_rawDesc = "" +
 	"overflowed\x12\x18\n" +
 	"\ablocked\x18\x0f \x01(\x04R\ablocked\x12\x18\n" +
 	"\adropped\x18\x10 \x01(\x04R\adropped\x12\x12\n" +
-	"\x04held\x18\x11 \x01(\x04R\x04held\"r\n" +
+	"\x04held\x18\x11 \x01(\x04R\x04held\x12\x1a\n" +
+	"\brestored\x18\x12 \x01(\x04R\brestored\"r\n" +
 	"\fSubscription\x126\n" +
 	"\n" +
 	"subscriber\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
