@@ -58,11 +58,23 @@ bin/seedbench "${amqp[@]}" -nats-server "$(command -v nats-server || true)" \
 status=$?
 
 # Issue 19's scale figure: 100 nodes as OS processes join one embedded
-# cluster (bounded: 60 s to converge, 5 s idle); its table goes into the
-# convergence section of docs/benchmarks.md. SEEDBENCH_CONVERGE replaces
-# the arguments (e.g. "-n 10,30,60,100", or "-provider consul -consul
-# 127.0.0.1:8500").
+# cluster, then (when a Consul binary is at hand: SWITCHBOARD_CONSUL, or
+# bin/consul from make consul or make test) 100 join one Consul dev agent
+# the harness runs itself (bounded: 60 s to converge, 5 s idle each); the
+# table goes into the convergence section of docs/benchmarks.md.
+# SEEDBENCH_CONVERGE replaces the arguments (e.g. "-n 10,30,60,100", or
+# "-provider consul -consul 127.0.0.1:8500").
+consul_bin="${SWITCHBOARD_CONSUL:-}"
+if [[ -z "$consul_bin" && -x bin/consul ]]; then
+  consul_bin="$PWD/bin/consul"
+fi
+consul_converge=""
+if [[ -n "$consul_bin" ]]; then
+  consul_converge="-provider embedded,consul -consul-bin $consul_bin"
+else
+  echo "compare.sh: no Consul binary (make consul builds bin/consul): the convergence run is embedded only" >&2
+fi
 # shellcheck disable=SC2086
-bin/seedbench converge ${SEEDBENCH_CONVERGE:--n 100 -timeout 60s} -out bench/out -docs docs/benchmarks.md ||
+bin/seedbench converge ${SEEDBENCH_CONVERGE:--n 100 -timeout 60s $consul_converge} -out bench/out -docs docs/benchmarks.md ||
   echo "compare.sh: the convergence run did not converge or failed (see its table)" >&2
 exit "$status"

@@ -25,6 +25,10 @@ import (
 //
 //	cd bench && go run . converge -n 10,30,60,100
 //	cd bench && go run . converge -n 100 -provider consul -consul 127.0.0.1:8500
+//	cd bench && go run . converge -n 100 -provider embedded,consul -consul-bin ../bin/consul
+//
+// With -consul-bin and no -consul, the harness runs its own Consul dev
+// agent (converge_consul.go) for the consul runs and stops it at the end.
 //
 // make bench-compare runs a short one (bench/compare.sh) and writes its
 // table into docs/benchmarks.md between the converge markers.
@@ -32,7 +36,8 @@ import (
 // ConvergeConfig is one convergence benchmark.
 type ConvergeConfig struct {
 	Sizes    []int         // cluster sizes, one run each
-	Provider string        // "embedded" or "consul"
+	Provider string        // "embedded" or "consul": the provider of this run
+	Also     []string      // further providers, each run at every size after Provider
 	Consul   string        // Consul's HTTP address (provider consul)
 	Seeds    int           // embedded: nodes 0..Seeds-1 are every node's seeds
 	Timeout  time.Duration // per run: past it, the run is reported unconverged
@@ -78,8 +83,9 @@ func convergeMain(args []string) int {
 	fs := flag.NewFlagSet("converge", flag.ContinueOnError)
 	sizes := fs.String("n", "10,30,60,100", "cluster sizes, comma-separated, one fresh cluster each")
 	var cfg ConvergeConfig
-	fs.StringVar(&cfg.Provider, "provider", "embedded", "membership provider: embedded or consul")
+	providers := fs.String("provider", "embedded", "membership providers, comma-separated: embedded, consul")
 	fs.StringVar(&cfg.Consul, "consul", "", "Consul's HTTP address (host:port), for -provider consul")
+	consulBin := fs.String("consul-bin", "", "a consul binary: without -consul, the harness runs its own dev agent for the consul runs")
 	fs.IntVar(&cfg.Seeds, "seeds", 1, "embedded: how many nodes (0, 1, …) every node names as seeds")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "time limit of one cluster size's convergence")
 	fs.DurationVar(&cfg.Idle, "idle", 5*time.Second, "how long the idle cluster's CPU is measured")
@@ -99,12 +105,18 @@ func convergeMain(args []string) int {
 		}
 		cfg.Sizes = append(cfg.Sizes, n)
 	}
+	list := strings.Split(*providers, ",")
+	for i, p := range list {
+		list[i] = strings.TrimSpace(p)
+		if list[i] != "consul" && list[i] != "embedded" {
+			fmt.Fprintf(os.Stderr, "converge: unknown provider %q (embedded, consul)\n", p)
+			return 2
+		}
+	}
+	cfg.Provider, cfg.Also = list[0], list[1:]
 	switch {
-	case cfg.Provider == "consul" && cfg.Consul == "":
-		fmt.Fprintln(os.Stderr, "converge: -provider consul needs -consul host:port")
-		return 2
-	case cfg.Provider != "consul" && cfg.Provider != "embedded":
-		fmt.Fprintf(os.Stderr, "converge: unknown provider %q (embedded, consul)\n", cfg.Provider)
+	case slices.Contains(list, "consul") && cfg.Consul == "" && *consulBin == "" && *from == "":
+		fmt.Fprintln(os.Stderr, "converge: -provider consul needs -consul host:port or -consul-bin")
 		return 2
 	case cfg.Seeds < 1:
 		fmt.Fprintln(os.Stderr, "converge: -seeds must be at least 1")
@@ -137,6 +149,15 @@ func convergeMain(args []string) int {
 			return 1
 		}
 	} else {
+		if slices.Contains(list, "consul") && cfg.Consul == "" {
+			agent, err := startConsulAgent(*consulBin, 30*time.Second)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "converge:", err)
+				return 1
+			}
+			defer agent.stop()
+			cfg.Consul = agent.addr
+		}
 		rep = runConverge(cfg)
 	}
 	md := rep.Markdown()
@@ -162,12 +183,16 @@ func convergeMain(args []string) int {
 
 func runConverge(cfg ConvergeConfig) *ConvergeReport {
 	rep := &ConvergeReport{Started: time.Now(), Machine: describeMachine(), Idle: cfg.Idle}
-	for _, n := range cfg.Sizes {
-		fmt.Fprintf(cfg.Progress, "converge: %d nodes (%s)…\n", n, cfg.Provider)
-		r := convergeOnce(cfg, n)
-		fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; idle %.0f %% of a core, %.0f frames/s in per node; %d connections refused, %d silent; load %s → %s %s\n",
-			n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), 100*r.IdleCores, r.IdleFramesPerSec, r.Refused, r.Silent, r.LoadStart, r.LoadEnd, r.Err)
-		rep.Runs = append(rep.Runs, r)
+	for _, prov := range append([]string{cfg.Provider}, cfg.Also...) {
+		one := cfg
+		one.Provider = prov
+		for _, n := range cfg.Sizes {
+			fmt.Fprintf(cfg.Progress, "converge: %d nodes (%s)…\n", n, prov)
+			r := convergeOnce(one, n)
+			fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; idle %.0f %% of a core, %.0f frames/s in per node; %d connections refused, %d silent; load %s → %s %s\n",
+				n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), 100*r.IdleCores, r.IdleFramesPerSec, r.Refused, r.Silent, r.LoadStart, r.LoadEnd, r.Err)
+			rep.Runs = append(rep.Runs, r)
+		}
 	}
 	return rep
 }

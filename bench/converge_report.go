@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -51,24 +52,32 @@ func (r *ConvergeReport) Markdown() string {
 			fmtDur(x.Launch), fmtDur(x.Joined), conv, target, fmtBytes(float64(x.RSSMean)), fmtBytes(float64(x.RSSMax)),
 			fmtBytes(float64(x.HeapMean)), thousands(int(x.FramesIn)), 100*x.IdleCores, x.LoadStart, x.LoadEnd)
 	}
-	if lo, hi, ok := r.span(); ok {
-		peers := float64(hi.Nodes - lo.Nodes)
-		w("\nFrom %d to %d nodes, each further peer (one more connection, at this end) costs a node %s of heap and %s of resident memory.\n",
-			lo.Nodes, hi.Nodes, fmtBytes((float64(hi.HeapMean)-float64(lo.HeapMean))/peers), fmtBytes((float64(hi.RSSMean)-float64(lo.RSSMean))/peers))
+	var provs []string
+	for _, x := range r.Runs {
+		if !slices.Contains(provs, x.Provider) {
+			provs = append(provs, x.Provider)
+		}
+	}
+	for _, prov := range provs {
+		if lo, hi, ok := r.span(prov); ok {
+			peers := float64(hi.Nodes - lo.Nodes)
+			w("\nWith %s, from %d to %d nodes, each further peer costs a node %s of heap and %s of resident memory.\n",
+				prov, lo.Nodes, hi.Nodes, fmtBytes((float64(hi.HeapMean)-float64(lo.HeapMean))/peers), fmtBytes((float64(hi.RSSMean)-float64(lo.RSSMean))/peers))
+		}
 	}
 	for _, x := range r.Runs {
 		if x.Err != "" {
-			w("\n%d nodes: %s\n", x.Nodes, x.Err)
+			w("\n%d nodes (%s): %s\n", x.Nodes, x.Provider, x.Err)
 		}
 	}
 	return b.String()
 }
 
-// span is the smallest and the largest cluster measured whole, if they
-// differ.
-func (r *ConvergeReport) span() (lo, hi ConvergeRun, ok bool) {
+// span is the smallest and the largest cluster of provider prov measured
+// whole, if they differ.
+func (r *ConvergeReport) span(prov string) (lo, hi ConvergeRun, ok bool) {
 	for _, x := range r.Runs {
-		if x.HeapMean == 0 || x.RSSMean == 0 {
+		if x.Provider != prov || x.HeapMean == 0 || x.RSSMean == 0 {
 			continue
 		}
 		if !ok || x.Nodes < lo.Nodes {

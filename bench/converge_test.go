@@ -43,3 +43,34 @@ func TestConvergeTiny(t *testing.T) {
 		t.Fatal("a page without the markers was written")
 	}
 }
+
+// The consul provider of the convergence benchmark, on a dev agent the
+// harness runs itself (as make bench-compare does): four nodes converge,
+// and the agent's directory is gone after it stops.
+func TestConvergeTinyConsul(t *testing.T) {
+	bin := os.Getenv("SWITCHBOARD_CONSUL")
+	if bin == "" {
+		t.Skip("SWITCHBOARD_CONSUL is not set (scripts/test.sh sets it)")
+	}
+	agent, err := startConsulAgent(bin, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runConverge(ConvergeConfig{Sizes: []int{4}, Provider: "embedded", Also: []string{"consul"}, Seeds: 1, Consul: agent.addr,
+		Timeout: 30 * time.Second, Idle: 200 * time.Millisecond, Exe: os.Args[0], Progress: io.Discard})
+	agent.stop()
+	if _, err := os.Stat(agent.dir); !os.IsNotExist(err) {
+		t.Errorf("the agent's directory %s is still there (%v)", agent.dir, err)
+	}
+	if len(rep.Runs) != 2 || rep.Runs[1].Provider != "consul" {
+		t.Fatalf("runs %+v", rep.Runs)
+	}
+	for _, r := range rep.Runs {
+		if r.Err != "" || r.SawAll != 4 || r.Converged <= 0 {
+			t.Fatalf("run %+v", r)
+		}
+	}
+	if md := rep.Markdown(); !strings.Contains(md, "| 4 | consul |") {
+		t.Fatalf("markdown:\n%s", md)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/cluster"
@@ -97,6 +98,32 @@ func TestConsulBadEntry(t *testing.T) {
 	awaitRejected(t, a.c, 1)
 	if _, err := a.c.Lookup(ctxT(t, time.Second), "x"); !errors.Is(err, cluster.ErrNotFound) {
 		t.Fatalf("garbage entry found: %v", err)
+	}
+}
+
+// Member records in Consul KV that do not decode, do not match their key
+// or are held by no session are ignored and counted: the members stay
+// those that joined.
+func TestConsulBadMemberRecord(t *testing.T) {
+	agent := consultest.Start(t)
+	p := cluster.Consul(cluster.ConsulConfig{Address: agent.Addr, Service: "badm", Logger: quiet()})
+	a := join(t, startNode(t, "a@test"), p)
+	record, err := proto.Marshal(&clusterpb.NodeInfo{Name: "y@test", Address: "127.0.0.1:1", Started: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, value := range map[string][]byte{
+		"switchboard/badm/members/x@test/1": {0xff, 0x01}, // garbage
+		"switchboard/badm/members/y@test/5": record,       // no session
+		"switchboard/badm/members/z@test/5": record,       // another node's key
+	} {
+		if _, err := agent.Client.KV().Put(&api.KVPair{Key: key, Value: value}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	awaitRejected(t, a.c, 3)
+	if got := names(a.c.Members()); len(got) != 1 || got[0] != "a@test" {
+		t.Fatalf("members after bad records: %v", got)
 	}
 }
 

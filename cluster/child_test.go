@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -134,7 +135,12 @@ func runChildIfAsked() bool {
 func providerFromEnv() cluster.Provider {
 	if addr := os.Getenv("SB_CONSUL"); addr != "" {
 		ttl, _ := time.ParseDuration(os.Getenv("SB_TTL"))
-		return cluster.Consul(cluster.ConsulConfig{Address: addr, Service: os.Getenv("SB_SERVICE"), TTL: ttl})
+		var log *slog.Logger // SB_LOG=debug or warn: the provider's log on stderr
+		var level slog.Level
+		if err := level.UnmarshalText([]byte(os.Getenv("SB_LOG"))); err == nil {
+			log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		}
+		return cluster.Consul(cluster.ConsulConfig{Address: addr, Service: os.Getenv("SB_SERVICE"), TTL: ttl, Logger: log})
 	}
 	var seeds []string
 	if s := os.Getenv("SB_SEEDS"); s != "" {

@@ -5,15 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/consul/api"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/switchboard-go/switchboard/actor"
+	"github.com/switchboard-go/switchboard/internal/clusterpb"
 )
 
 // ConsulConfig configures the Consul provider.
@@ -29,7 +33,8 @@ type ConsulConfig struct {
 	// TTL is the node's health check TTL, renewed every TTL/3; a node that
 	// dies is seen as down within TTL. Default 3 s, at least 1 s.
 	TTL time.Duration
-	// WaitTime bounds one blocking query; default 30 s.
+	// WaitTime bounds one blocking query; default 30 s. The membership
+	// query waits no longer than the next renewal.
 	WaitTime time.Duration
 	// Logger receives Consul errors and recoveries; default: discard.
 	Logger *slog.Logger
@@ -44,14 +49,16 @@ const (
 )
 
 // Consul returns the Consul membership provider. Each node registers as an
-// instance of cfg.Service with a TTL check it renews, and every node
-// watches the healthy instances with blocking queries. Directory entries
-// live in KV under a session bound to the node's check with the delete
-// behaviour, so the entries of a node that dies vanish by themselves.
-// While Consul cannot be reached, the last membership seen is kept and
-// the node retries with backoff; when Consul returns (restarted with its
-// state lost, say), the node registers, opens a session and publishes its
-// entries again.
+// instance of cfg.Service with a TTL check it renews, and opens a session
+// bound to that check with the delete behaviour. Under that session it
+// holds a KV key of its own (its member record) and one per directory
+// entry, so when the node dies and its check lapses, Consul ends the
+// session and deletes them all. Every node follows the members and the
+// directory with one blocking query on the service's KV prefix. While
+// Consul cannot be reached, the last membership seen is kept and the node
+// retries with backoff; when Consul returns (restarted with its state
+// lost, say), the node registers, opens a session and publishes its member
+// record and entries again.
 func Consul(cfg ConsulConfig) Provider {
 	if cfg.Service == "" {
 		cfg.Service = "switchboard"
@@ -71,17 +78,21 @@ func Consul(cfg ConsulConfig) Provider {
 
 type consul struct {
 	cfg       ConsulConfig
-	client    *api.Client
+	client    *api.Client // for what the node asks now and then
+	watcher   *api.Client // for follow: renewals and the blocking queries
 	closeIdle func()
 	self      Member
 	sink      Sink
 	log       *slog.Logger
 	serviceID string
 	checkID   string
-	cookie    string // the node's CookieTag: instances with another are not members
+	cookie    string // the node's CookieTag: records with another are not members
+	root      string // KV prefix of the service, ending in '/'
 	prefix    string // KV prefix of the directory, ending in '/'
+	members   string // KV prefix of the member records, ending in '/'
 
-	reopenMu sync.Mutex // one session replacement at a time
+	passed   atomic.Int64 // when the check last passed, unix nanoseconds
+	reopenMu sync.Mutex   // one session replacement at a time
 	mu       sync.Mutex
 	session  string
 	own      map[string]Entry
@@ -103,53 +114,107 @@ func (c *consul) Join(ctx context.Context, n *actor.Node, self Member, s Sink) e
 	if err != nil {
 		return fmt.Errorf("%w: node address %q: the node needs a transport (actor.Config.Listen): %w", ErrConfig, self.Address, err)
 	}
-	acfg := api.DefaultConfig()
-	acfg.Address = c.cfg.Address
-	if c.cfg.Token != "" {
-		acfg.Token = c.cfg.Token
-	}
-	if c.cfg.Datacenter != "" {
-		acfg.Datacenter = c.cfg.Datacenter
-	}
-	client, err := api.NewClient(acfg)
+	client, closeClient, err := newConsulClient(c.cfg, consulIdleConn)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+		return err
 	}
-	c.client, c.closeIdle = client, acfg.Transport.CloseIdleConnections
+	watcher, closeWatcher, err := newConsulClient(c.cfg, 0)
+	if err != nil {
+		closeClient()
+		return err
+	}
+	c.client, c.watcher = client, watcher
+	c.closeIdle = func() { closeClient(); closeWatcher() }
 	c.self, c.sink = self, s
 	c.cookie = n.CookieTag("switchboard-cluster:" + c.cfg.Service)
 	c.log = c.cfg.Logger.With("node", self.Name, "consul", c.cfg.Address)
 	c.serviceID = c.cfg.Service + ":" + self.Name
 	c.checkID = c.serviceID + ":ttl"
-	c.prefix = "switchboard/" + c.cfg.Service + "/names/"
+	c.root = "switchboard/" + c.cfg.Service + "/"
+	c.prefix = c.root + "names/"
+	c.members = c.root + "members/"
 	c.own = map[string]Entry{}
 	reg := c.registration(host, port)
-	if err := c.register(ctx, reg); err != nil {
-		c.closeIdle()
-		return err
-	}
-	if err := c.dropStaleSessions(ctx); err != nil {
-		c.closeIdle()
-		return err
-	}
-	if _, err := c.openSession(ctx); err != nil {
+	if err := c.start(ctx, reg); err != nil {
 		c.closeIdle()
 		return err
 	}
 	// A first snapshot, so the caller sees the members on return.
-	if ms, _, err := c.healthy(ctx, 0); err == nil {
-		s.SetMembers(ms)
-	}
-	if es, _, err := c.entries(ctx, 0); err == nil {
-		s.SetEntries(es)
+	if pairs, _, err := c.client.KV().List(c.root, (&api.QueryOptions{}).WithContext(ctx)); err == nil {
+		c.report(pairs)
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	c.wg.Add(3)
-	go c.keep(wctx, reg)
-	go c.watchMembers(wctx)
-	go c.watchEntries(wctx)
+	c.wg.Add(1)
+	go c.follow(wctx, reg)
 	return nil
+}
+
+// consulIdleConn is how long an idle connection of a node's other client
+// is kept: longer than the gap between the requests of a burst
+// (registering many names).
+const consulIdleConn = 250 * time.Millisecond
+
+// newConsulClient returns a client of cfg's agent with a transport of its
+// own, which keeps at most one idle connection, for idle (0: the default,
+// 90 s), and retries what the agent refuses as too busy (retry429); and a
+// func that closes its idle connections.
+func newConsulClient(cfg ConsulConfig, idle time.Duration) (*api.Client, func(), error) {
+	acfg := api.DefaultConfig() // with a transport of its own
+	acfg.Address = cfg.Address
+	if cfg.Token != "" {
+		acfg.Token = cfg.Token
+	}
+	if cfg.Datacenter != "" {
+		acfg.Datacenter = cfg.Datacenter
+	}
+	acfg.Transport.MaxIdleConnsPerHost = 1
+	if idle > 0 {
+		acfg.Transport.IdleConnTimeout = idle
+	}
+	client, err := api.NewClient(acfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	acfg.HttpClient.Transport = retry429{acfg.HttpClient.Transport} // the client's own, shared
+	return client, acfg.HttpClient.CloseIdleConnections, nil
+}
+
+// start registers the node, opens its session, publishes its member
+// record and destroys the sessions of its previous incarnation. The
+// record comes before: a node restarted within TTL is then seen with its
+// new incarnation in place of the old, never missing.
+func (c *consul) start(ctx context.Context, reg *api.AgentServiceRegistration) error {
+	if err := c.register(ctx, reg); err != nil {
+		return err
+	}
+	sid, err := c.openSession(ctx)
+	wait := 50 * time.Millisecond
+	for try := 1; try < 8 && err != nil && strings.Contains(err.Error(), "critical state"); try++ {
+		// The check lapsed between its registration and the session (an
+		// agent or a node so loaded that TTL passed between them): pass
+		// it again, and give the agent time to tell its servers.
+		if !sleepCtx(ctx, wait/2+rand.N(wait/2)) {
+			break
+		}
+		wait = min(2*wait, time.Second)
+		if err = c.register(ctx, reg); err == nil {
+			sid, err = c.openSession(ctx)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := c.passIfDue(ctx); err != nil {
+		return err
+	}
+	if err := c.acquireMember(ctx, sid); err != nil {
+		return err
+	}
+	if err := c.passIfDue(ctx); err != nil {
+		return err
+	}
+	return c.dropStaleSessions(ctx, sid)
 }
 
 func (c *consul) registration(host string, port int) *api.AgentServiceRegistration {
@@ -185,7 +250,32 @@ func (c *consul) register(ctx context.Context, reg *api.AgentServiceRegistration
 	}
 	// Registering again keeps a check's state: the check of a previous
 	// incarnation that died is critical until passed explicitly.
-	if err := c.client.Agent().UpdateTTLOpts(c.checkID, "", api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+	if err := c.pass(ctx, c.client); err != nil {
+		return fmt.Errorf("%w: pass check %s: %w", ErrUnavailable, c.checkID, err)
+	}
+	return nil
+}
+
+// pass passes the node's check through client cl, and notes when.
+func (c *consul) pass(ctx context.Context, cl *api.Client) error {
+	sent := time.Now()
+	if err := cl.Agent().UpdateTTLOpts(c.checkID, "", api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx)); err != nil {
+		return err
+	}
+	c.passed.Store(sent.UnixNano())
+	return nil
+}
+
+// passIfDue passes the check if TTL/3 has gone by since it last passed. The
+// steps of a join or of a recovery call it between them: follow renews
+// only between its own steps, and on an agent slow enough that the steps
+// take longer than TTL the check would lapse meanwhile (and Consul end the
+// session being opened or used).
+func (c *consul) passIfDue(ctx context.Context) error {
+	if time.Since(time.Unix(0, c.passed.Load())) < c.cfg.TTL/3 {
+		return nil
+	}
+	if err := c.pass(ctx, c.client); err != nil {
 		return fmt.Errorf("%w: pass check %s: %w", ErrUnavailable, c.checkID, err)
 	}
 	return nil
@@ -196,13 +286,13 @@ func (c *consul) register(ctx context.Context, reg *api.AgentServiceRegistration
 // incarnation registers, so they would never expire).
 func (c *consul) sessionName() string { return "switchboard:" + c.serviceID }
 
-func (c *consul) dropStaleSessions(ctx context.Context) error {
+func (c *consul) dropStaleSessions(ctx context.Context, current string) error {
 	list, _, err := c.client.Session().List((&api.QueryOptions{}).WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: list sessions: %w", ErrUnavailable, err)
 	}
 	for _, se := range list {
-		if se.Name == c.sessionName() {
+		if se.Name == c.sessionName() && se.ID != current {
 			if _, err := c.client.Session().Destroy(se.ID, (&api.WriteOptions{}).WithContext(ctx)); err != nil {
 				return fmt.Errorf("%w: destroy stale session: %w", ErrUnavailable, err)
 			}
@@ -232,6 +322,37 @@ func (c *consul) openSession(ctx context.Context) (string, error) {
 }
 
 func (c *consul) key(name string) string { return c.prefix + name + "/" + c.self.Name }
+
+// memberKey is the KV key of the member record of node's incarnation inc.
+// One per incarnation: the record of a node restarted within TTL is
+// published beside its previous incarnation's, before that one's session
+// is destroyed.
+func (c *consul) memberKey(node string, inc int64) string {
+	return c.members + node + "/" + strconv.FormatInt(inc, 10)
+}
+
+// acquireMember publishes the node's member record under session sid.
+func (c *consul) acquireMember(ctx context.Context, sid string) error {
+	meta := make(map[string]string, len(c.self.Meta)+1)
+	for k, v := range c.self.Meta {
+		meta[k] = v
+	}
+	if c.cookie != "" {
+		meta[metaCookie] = c.cookie
+	}
+	b, err := proto.Marshal(&clusterpb.NodeInfo{Name: c.self.Name, Address: c.self.Address, Meta: meta, Started: c.self.Incarnation})
+	if err != nil {
+		return err
+	}
+	ok, _, err := c.client.KV().Acquire(&api.KVPair{Key: c.memberKey(c.self.Name, c.self.Incarnation), Value: b, Session: sid}, (&api.WriteOptions{}).WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("%w: publish member record: %w", ErrUnavailable, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: publish member record: key held by another session", ErrUnavailable)
+	}
+	return nil
+}
 
 func (c *consul) Register(ctx context.Context, e Entry) error {
 	c.mu.Lock()

@@ -2,9 +2,10 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
+	"net/http"
 	"strings"
 	"time"
 
@@ -13,31 +14,40 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// keep renews the node's TTL check every TTL/3. When Consul cannot be
-// reached it retries on the next tick; when Consul answers but has lost the
-// node (restarted without its state, or the check expired while this
-// process was stalled), it registers again, opens a new session and
-// publishes the node's entries again.
-func (c *consul) keep(ctx context.Context, reg *api.AgentServiceRegistration) {
+// follow keeps the node a member and follows the others, until ctx ends.
+// It renews the node's TTL check every TTL/3, and between renewals follows
+// the member records and the directory with blocking queries on the
+// service's KV prefix: one goroutine and one connection to the agent do
+// both (a Consul agent refuses more than limits.http_max_conns_per_client,
+// 200, connections from one address: the nodes of one host together).
+//
+// When Consul cannot be reached it retries with backoff, keeping the last
+// membership seen; when Consul answers but has lost the node (restarted
+// without its state, or the check expired while this process was
+// stalled), it registers again, opens a new session and publishes the
+// node's member record and entries again. A snapshot without the node's
+// own record (its session ended) starts the same recovery.
+//
+// After a change it waits a little before it asks again (the settle):
+// consulSettleBase after a quiet spell, so that a change alone is seen at
+// once, and twice as long each time the next query finds changes already
+// waiting, up to consulSettleMax: a burst of changes (a hundred nodes
+// joining) is then read a few times by each node rather than once per
+// change, and every read of every node costs the agent the whole prefix.
+func (c *consul) follow(ctx context.Context, reg *api.AgentServiceRegistration) {
 	defer c.wg.Done()
-	t := time.NewTicker(c.cfg.TTL / 3)
-	defer t.Stop()
-	broken := false
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		err := c.client.Agent().UpdateTTLOpts(c.checkID, "", api.HealthPassing, (&api.QueryOptions{}).WithContext(ctx))
-		if err == nil && !broken {
-			err = c.checkSession(ctx)
-		} else {
-			err = c.recover(ctx, reg)
-		}
+	every := c.cfg.TTL / 3
+	var tried time.Time           // the last renewal
+	renewAt := func() time.Time { // TTL/3 after the check last passed (here or in a join or recovery step) or failed to
+		return later(time.Unix(0, c.passed.Load()), tried).Add(every)
+	}
+	var idx uint64
+	var settle time.Duration
+	backoff := 100 * time.Millisecond
+	broken, suspect := false, false
+	health := func(err error) {
 		switch {
-		case ctx.Err() != nil:
-			return
+		case ctx.Err() != nil: // leaving
 		case err != nil && !broken:
 			c.log.Warn("consul unreachable; keeping the last membership seen", "err", err)
 			broken = true
@@ -46,24 +56,94 @@ func (c *consul) keep(ctx context.Context, reg *api.AgentServiceRegistration) {
 			broken = false
 		}
 	}
-}
-
-// checkSession opens a new session and publishes again if Consul
-// invalidated the node's (its check went critical).
-func (c *consul) checkSession(ctx context.Context) error {
-	c.mu.Lock()
-	sid := c.session
-	c.mu.Unlock()
-	se, _, err := c.client.Session().Info(sid, (&api.QueryOptions{}).WithContext(ctx))
-	if err != nil || se != nil {
-		return err
+	pause := func(d time.Duration) bool { // no later than the next renewal
+		return sleepCtx(ctx, min(d, time.Until(renewAt())))
 	}
-	return c.reopen(ctx, sid)
+	for ctx.Err() == nil {
+		if !time.Now().Before(renewAt()) {
+			tried = time.Now()
+			err := c.pass(ctx, c.watcher)
+			var se api.StatusError
+			if busy := errors.As(err, &se) && se.Code == http.StatusTooManyRequests; !busy && (err != nil || broken) {
+				// An agent that refused the renewal as too busy (429,
+				// after retry429's tries) would refuse a registration as
+				// well: it is only asked again next time.
+				err = c.recover(ctx, reg, err != nil)
+				suspect = false
+			}
+			health(err)
+			continue
+		}
+		if suspect {
+			suspect = false
+			health(c.recover(ctx, reg, false))
+			continue
+		}
+		// Consul adds up to 1/16 to a query's wait: ask for less, so the
+		// answer comes back by the next renewal.
+		wait := min(time.Until(renewAt())*15/16, c.cfg.WaitTime)
+		if wait < 10*time.Millisecond {
+			if !pause(wait) {
+				return
+			}
+			continue
+		}
+		// The blocking query asks only for the prefix's top-level keys
+		// (members/, names/, locks/: a few bytes), whose index moves with
+		// any change under them, and a change is then read whole: a wait
+		// that ends without one, every TTL/3, costs the agent a small
+		// fraction of a read of the prefix.
+		asked := time.Now()
+		q := &api.QueryOptions{WaitIndex: idx, WaitTime: wait}
+		_, meta, err := c.watcher.KV().Keys(c.root, "/", q.WithContext(ctx))
+		waited := time.Since(asked)
+		var pairs api.KVPairs
+		if err == nil && meta.LastIndex > idx {
+			pairs, meta, err = c.watcher.KV().List(c.root, (&api.QueryOptions{}).WithContext(ctx))
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Debug("consul watch failed", "err", err, "retry", backoff)
+			if !pause(backoff/2 + rand.N(backoff/2)) {
+				return
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			idx = 0
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		last := meta.LastIndex
+		if last < idx { // Consul's index went back (restarted): start over
+			idx = 0
+			continue
+		}
+		if last == idx {
+			continue // the wait ended without a change
+		}
+		idx = last
+		n, self := c.report(pairs)
+		suspect = !self
+		if settle > 0 && waited < consulSettleBase {
+			settle = min(2*settle, consulSettleMax(n)) // the burst goes on
+		} else {
+			settle = consulSettleBase
+		}
+		if !pause(settle/2 + rand.N(settle/2)) {
+			return
+		}
+	}
 }
 
-func (c *consul) recover(ctx context.Context, reg *api.AgentServiceRegistration) error {
-	if err := c.register(ctx, reg); err != nil {
-		return err
+// recover registers the node again if register, then opens a new session
+// if Consul ended the node's, and publishes the member record and entries
+// again.
+func (c *consul) recover(ctx context.Context, reg *api.AgentServiceRegistration, register bool) error {
+	if register {
+		if err := c.register(ctx, reg); err != nil {
+			return err
+		}
 	}
 	c.mu.Lock()
 	sid := c.session
@@ -79,8 +159,8 @@ func (c *consul) recover(ctx context.Context, reg *api.AgentServiceRegistration)
 }
 
 // reopen replaces the session stale, which Consul ended, and publishes the
-// entries again under the new one. Concurrent callers with the same stale
-// session open only one.
+// member record and entries again under the new one. Concurrent callers
+// with the same stale session open only one.
 func (c *consul) reopen(ctx context.Context, stale string) error {
 	c.reopenMu.Lock()
 	defer c.reopenMu.Unlock()
@@ -97,6 +177,9 @@ func (c *consul) reopen(ctx context.Context, stale string) error {
 }
 
 func (c *consul) republish(ctx context.Context, sid string) error {
+	if err := c.acquireMember(ctx, sid); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	own := make([]Entry, 0, len(c.own))
 	for _, e := range c.own {
@@ -104,6 +187,9 @@ func (c *consul) republish(ctx context.Context, sid string) error {
 	}
 	c.mu.Unlock()
 	for _, e := range own {
+		if err := c.passIfDue(ctx); err != nil {
+			return err
+		}
 		if err := c.acquire(ctx, sid, e); err != nil {
 			return err
 		}
@@ -111,113 +197,85 @@ func (c *consul) republish(ctx context.Context, sid string) error {
 	return nil
 }
 
-// watchMembers follows the healthy instances with blocking queries. A
-// snapshot without this node is not trusted (Consul restarted and the node
-// has not registered again yet): it would report every node down.
-func (c *consul) watchMembers(ctx context.Context) {
-	defer c.wg.Done()
-	c.watch(ctx, func(idx uint64) (uint64, error) {
-		ms, last, err := c.healthy(ctx, idx)
-		if err != nil {
-			return 0, err
-		}
-		for _, m := range ms {
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// consulSettleBase is the settle after a quiet spell, and how soon a query
+// must return to have found changes already waiting.
+const consulSettleBase = 20 * time.Millisecond
+
+// consulSettleMax is the longest settle with n members: 5 ms a member,
+// from consulSettleBase to 500 ms. In a long burst the agent then answers
+// about 200 reads a second however many nodes watch.
+func consulSettleMax(n int) time.Duration {
+	return min(max(time.Duration(n)*5*time.Millisecond, consulSettleBase), 500*time.Millisecond)
+}
+
+// report reads a snapshot of the service's KV prefix and reports its
+// members and entries, and returns the number of members and whether this
+// node's record was among them. A snapshot without it is not trusted
+// (Consul restarted, or ended the node's session, and the node has not
+// published again yet): it would report every node down.
+func (c *consul) report(pairs api.KVPairs) (members int, self bool) {
+	newest := map[string]Member{} // by name: a node restarted within TTL has two records for a moment
+	var es []Entry
+	for _, p := range pairs {
+		switch {
+		case strings.HasPrefix(p.Key, c.members):
+			m, cookie, err := decodeMember(p.Value)
+			if err == nil && (c.memberKey(m.Name, m.Incarnation) != p.Key || p.Session == "") {
+				err = fmt.Errorf("%w: member record does not match its key, or has no session", ErrInvalidName)
+			}
+			if err != nil {
+				c.sink.Reject("member record "+p.Key, err)
+				continue
+			}
+			if cookie != c.cookie {
+				continue // another cluster's node: not a member
+			}
 			if m.Name == c.self.Name && m.Incarnation == c.self.Incarnation {
-				c.sink.SetMembers(ms)
-				break
+				self = true
+			}
+			if o, ok := newest[m.Name]; !ok || o.Incarnation < m.Incarnation {
+				newest[m.Name] = m
+			}
+		case strings.HasPrefix(p.Key, c.prefix):
+			if e, ok := c.decodePair(p); ok {
+				es = append(es, e)
 			}
 		}
-		return last, nil
-	})
-}
-
-func (c *consul) watchEntries(ctx context.Context) {
-	defer c.wg.Done()
-	c.watch(ctx, func(idx uint64) (uint64, error) {
-		es, last, err := c.entries(ctx, idx)
-		if err != nil {
-			return 0, err
-		}
-		c.sink.SetEntries(es)
-		return last, nil
-	})
-}
-
-// watch runs blocking queries until ctx ends: query(idx) returns the new
-// index. Errors back off from 100 ms to 5 s, with jitter.
-func (c *consul) watch(ctx context.Context, query func(idx uint64) (uint64, error)) {
-	var idx uint64
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		last, err := query(idx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			c.log.Debug("consul watch failed", "err", err, "retry", backoff)
-			t := time.NewTimer(backoff/2 + rand.N(backoff/2))
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			backoff = min(backoff*2, 5*time.Second)
-			idx = 0
-			continue
-		}
-		backoff = 100 * time.Millisecond
-		if last < idx { // Consul's index went back (restarted): start over
-			idx = 0
-			continue
-		}
-		idx = last
 	}
-}
-
-func (c *consul) healthy(ctx context.Context, idx uint64) ([]Member, uint64, error) {
-	q := &api.QueryOptions{WaitIndex: idx, WaitTime: c.cfg.WaitTime}
-	list, meta, err := c.client.Health().Service(c.cfg.Service, "", true, q.WithContext(ctx))
-	if err != nil {
-		return nil, 0, err
-	}
-	ms := make([]Member, 0, len(list))
-	for _, se := range list {
-		if m, ok := memberOf(se.Service); ok && se.Service.Meta[metaCookie] == c.cookie {
+	if self {
+		ms := make([]Member, 0, len(newest))
+		for _, m := range newest {
 			ms = append(ms, m)
 		}
+		c.sink.SetMembers(ms)
+		c.sink.SetEntries(es)
 	}
-	return ms, meta.LastIndex, nil
+	return len(newest), self
 }
 
-// memberOf reads a member from a service instance; instances not written
-// by a Switchboard node are ignored, and so (in healthy) are those whose
-// cookie tag is not this node's: nodes with another cookie are not
-// members, whatever Consul's catalog says.
-func memberOf(s *api.AgentService) (Member, bool) {
-	if s == nil || !validName(s.Meta[metaNode]) || s.Meta[metaAddress] == "" {
-		return Member{}, false
+// decodeMember reads a member record, and the cookie tag it carries.
+func decodeMember(b []byte) (Member, string, error) {
+	var d clusterpb.NodeInfo
+	if err := proto.Unmarshal(b, &d); err != nil {
+		return Member{}, "", err
 	}
-	inc, err := strconv.ParseInt(s.Meta[metaIncarnation], 10, 64)
-	if err != nil {
-		return Member{}, false
+	if !validName(d.Name) || d.Address == "" || strings.ContainsRune(d.Address, '/') {
+		return Member{}, "", ErrInvalidName
 	}
-	m := Member{Name: s.Meta[metaNode], Address: s.Meta[metaAddress], Incarnation: inc, Meta: map[string]string{}}
-	for k, v := range s.Meta {
-		if k != metaNode && k != metaAddress && k != metaIncarnation && k != metaCookie {
+	m := Member{Name: d.Name, Address: d.Address, Incarnation: d.Started, Meta: map[string]string{}}
+	for k, v := range d.Meta {
+		if k != metaCookie {
 			m.Meta[k] = v
 		}
 	}
-	return m, true
-}
-
-func (c *consul) entries(ctx context.Context, idx uint64) ([]Entry, uint64, error) {
-	q := &api.QueryOptions{WaitIndex: idx, WaitTime: c.cfg.WaitTime}
-	pairs, meta, err := c.client.KV().List(c.prefix, q.WithContext(ctx))
-	if err != nil {
-		return nil, 0, err
-	}
-	return c.decodePairs(pairs), meta.LastIndex, nil
+	return m, d.Meta[metaCookie], nil
 }
 
 // decodePairs reads directory entries, skipping (and logging) any whose
@@ -225,17 +283,23 @@ func (c *consul) entries(ctx context.Context, idx uint64) ([]Entry, uint64, erro
 func (c *consul) decodePairs(pairs api.KVPairs) []Entry {
 	es := make([]Entry, 0, len(pairs))
 	for _, p := range pairs {
-		e, err := decodeEntry(p.Value)
-		if err == nil && (c.prefix+e.Name+"/"+e.Node != p.Key || p.Session == "") {
-			err = fmt.Errorf("%w: entry does not match its key, or has no session", ErrInvalidName)
+		if e, ok := c.decodePair(p); ok {
+			es = append(es, e)
 		}
-		if err != nil {
-			c.sink.Reject("directory entry "+p.Key, err)
-			continue
-		}
-		es = append(es, e)
 	}
 	return es
+}
+
+func (c *consul) decodePair(p *api.KVPair) (Entry, bool) {
+	e, err := decodeEntry(p.Value)
+	if err == nil && (c.prefix+e.Name+"/"+e.Node != p.Key || p.Session == "") {
+		err = fmt.Errorf("%w: entry does not match its key, or has no session", ErrInvalidName)
+	}
+	if err != nil {
+		c.sink.Reject("directory entry "+p.Key, err)
+		return Entry{}, false
+	}
+	return e, true
 }
 
 func encodeEntry(e Entry) ([]byte, error) {

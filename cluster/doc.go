@@ -2,8 +2,9 @@
 // exchange lives, and which node owns a key.
 //
 // Membership comes from a Provider. Consul (see Consul) registers every
-// node as an instance of a service with a TTL check it renews and watches
-// the healthy instances with blocking queries; the embedded provider (see
+// node as an instance of a service with a TTL check it renews, holds a
+// member record in KV under a session bound to that check, and follows the
+// records with blocking queries; the embedded provider (see
 // Embedded, the default) needs nothing installed: nodes greet a static
 // list of seeds over their TCP transport and monitor each other, in one
 // process, on one machine or across hosts (each node listening on an

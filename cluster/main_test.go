@@ -7,7 +7,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if runChildIfAsked() {
+	if runChildIfAsked() || runScaleChildIfAsked() {
 		return
 	}
 	goleak.VerifyTestMain(m)

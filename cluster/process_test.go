@@ -154,3 +154,70 @@ func processes(t *testing.T, k processKind) {
 		t.Fatalf("members after Consul restarted: %v", got)
 	}
 }
+
+// A node killed and restarted within TTL is seen with its new incarnation
+// in place of the old (NodeDown and NodeUp together), never missing: its
+// new member record is published before the sessions of the old
+// incarnation are destroyed. (Were it missing, however briefly, a caller
+// acting on what the restarted node says — a takeover asked of it, say —
+// could find it "not a member".)
+func TestProcessesConsulRestartWithinTTL(t *testing.T) {
+	agent := consultest.Start(t)
+	const ttl = 3 * time.Second
+	service := "sb-restart-within-ttl"
+	obs := join(t, startNode(t, "obs@test"), cluster.Consul(cluster.ConsulConfig{Address: agent.Addr, Service: service, TTL: ttl, Logger: quiet()}))
+	env := []string{"SB_CONSUL=" + agent.Addr, "SB_SERVICE=" + service, "SB_TTL=" + ttl.String()}
+	c := startChild(t, "c", env)
+	obs.awaitUp(t, 10*time.Second, "c@test")
+	old, _ := obs.c.Member("c@test")
+
+	// Sample the observer's view every millisecond (the gap, were there
+	// one, would last a read of Consul at least) until the new
+	// incarnation shows, or the deadline.
+	type seen struct {
+		missing bool
+		inc     int64
+	}
+	samples := make(chan seen, 1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		missing := false
+		for {
+			m, ok := obs.c.Member("c@test")
+			missing = missing || !ok
+			if ok && m.Incarnation != old.Incarnation {
+				samples <- seen{missing, m.Incarnation}
+				return
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	killed := time.Now()
+	c.Kill()
+	startChild(t, "c", env)
+	select {
+	case s := <-samples:
+		t.Logf("kill -9 and restart to the new incarnation seen: %v", time.Since(killed))
+		if s.missing {
+			t.Fatal("the restarted node was missing from the observer's members for a while")
+		}
+	case <-time.After(ttl + 10*time.Second):
+		t.Fatalf("the new incarnation of c not seen within %v", ttl+10*time.Second)
+	}
+	obs.rec.await(t, 5*time.Second, "NodeDown of the old incarnation, then NodeUp of the new", func(evs []cluster.Event) bool {
+		for i := 1; i < len(evs); i++ {
+			if evs[i-1].Kind == cluster.NodeDown && evs[i-1].Member.Incarnation == old.Incarnation &&
+				evs[i].Kind == cluster.NodeUp && evs[i].Member.Name == "c@test" && evs[i].Member.Incarnation != old.Incarnation {
+				return true
+			}
+		}
+		return false
+	})
+}

@@ -3,6 +3,7 @@ package distapp
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -53,7 +54,7 @@ func (m *manager) takeoverFrom(from string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.spec.TakeoverTimeout)
 	defer cancel()
 	m.log.Info("distributed application: taking it over", "from", from)
-	if _, err := m.p.Call(ctx, peer, &distapppb.Release{App: m.name, To: m.self}); err != nil {
+	if err := m.askRelease(ctx, peer); err != nil {
 		return fmt.Errorf("%w: %q: %s did not release it: %w", ErrTakeover, m.name, from, err)
 	}
 	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
@@ -72,6 +73,34 @@ func (m *manager) takeoverFrom(from string) error {
 		m.log.Warn("distributed application: handoff", "from", from, "err", err)
 	}
 	return nil
+}
+
+// notMemberYet ends O's refusal of a Release from a node it does not count
+// as a member yet. Views of membership lag each other: a node that has just
+// joined often sees the node running the application before that node sees
+// it (the embedded provider introduces a newcomer through its seed). The
+// refusal comes back as the error's text, so T tells it by this suffix.
+const notMemberYet = "is not a member yet"
+
+// askRelease is T's step 1: it asks O to release the application, and asks
+// again while O refuses because it does not see T yet, waiting 50 ms,
+// 100 ms, ... at most 500 ms between tries, until ctx ends.
+func (m *manager) askRelease(ctx context.Context, peer *actor.PID) error {
+	wait := 50 * time.Millisecond
+	for {
+		_, err := m.p.Call(ctx, peer, &distapppb.Release{App: m.name, To: m.self})
+		if err == nil || !strings.HasSuffix(err.Error(), notMemberYet) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 // Takeovers at startup are tried again after a failure, up to
@@ -103,7 +132,7 @@ func (m *manager) release(r *distapppb.Release) error {
 	}
 	mem, ok := m.c.cl.Member(r.GetTo())
 	if !ok {
-		return fmt.Errorf("%w: %q: %s is not a member", ErrTakeover, m.name, r.GetTo())
+		return fmt.Errorf("%w: %q: %s %s", ErrTakeover, m.name, r.GetTo(), notMemberYet)
 	}
 	m.unlock() // the instance runs on, without the lock, until Handoff
 	m.phase = handing

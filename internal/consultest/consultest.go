@@ -144,6 +144,17 @@ func (a *Agent) start() error {
 	}
 }
 
+// PID returns the agent's process id, 0 if it is not running (to read its
+// CPU time and memory from /proc).
+func (a *Agent) PID() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cmd == nil {
+		return 0
+	}
+	return a.cmd.Process.Pid
+}
+
 // Stop stops the agent (SIGTERM, then SIGKILL after 5 s) and waits for it.
 // Stopping a stopped agent does nothing.
 func (a *Agent) Stop() {

@@ -13,6 +13,9 @@ import (
 // survives a restart.
 func TestRegisterAndDeregister(t *testing.T) {
 	a := Start(t)
+	if a.PID() <= 0 {
+		t.Fatalf("PID of a running agent: %d", a.PID())
+	}
 	agent := a.Client.Agent()
 	reg := &api.AgentServiceRegistration{
 		ID: "node-1", Name: "switchboard", Address: "127.0.0.1", Port: 4000,
