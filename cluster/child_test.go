@@ -41,16 +41,7 @@ func runChildIfAsked() bool {
 	if name == "" {
 		return false
 	}
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		fmt.Printf(format+"\n", args...)
-		mu.Unlock()
-	}
-	fail := func(err error) {
-		say("ERR %v", err)
-		os.Exit(1)
-	}
+	say, fail := childLines()
 	tick, _ := time.ParseDuration(os.Getenv("SB_TICK")) // TickTime; 0: the default
 	n, err := actor.Start(actor.Config{Name: name + "@test", Listen: "127.0.0.1:0", Logger: quiet(), TickTime: tick})
 	if err != nil {
@@ -147,4 +138,20 @@ func providerFromEnv() cluster.Provider {
 		seeds = strings.Split(s, ",")
 	}
 	return cluster.Embedded(cluster.EmbeddedConfig{Seeds: seeds, Interval: 100 * time.Millisecond})
+}
+
+// childLines returns what a child node writes to its parent with: say, a
+// line on stdout (from any goroutine, whole), and fail, an ERR line and
+// exit 1.
+func childLines() (say func(format string, args ...any), fail func(error)) {
+	var mu sync.Mutex
+	say = func(format string, args ...any) {
+		mu.Lock()
+		fmt.Printf(format+"\n", args...)
+		mu.Unlock()
+	}
+	return say, func(err error) {
+		say("ERR %v", err)
+		os.Exit(1)
+	}
 }

@@ -468,16 +468,7 @@ func runScaleChildIfAsked() bool {
 		return false
 	}
 	want, _ := strconv.Atoi(os.Getenv("SB_N"))
-	var mu sync.Mutex
-	say := func(format string, args ...any) {
-		mu.Lock()
-		fmt.Printf(format+"\n", args...)
-		mu.Unlock()
-	}
-	fail := func(err error) {
-		say("ERR %v", err)
-		os.Exit(1)
-	}
+	say, fail := childLines()
 	n, err := actor.Start(actor.Config{Name: name + "@scale", Listen: "127.0.0.1:0", Logger: quiet()})
 	if err != nil {
 		fail(err)
