@@ -195,7 +195,7 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	stopReport := make(chan struct{})
 	reported := make(chan struct{})
 	stalls := make(chan struct{})
-	go func() { defer close(reported); report(r.h, n.Name(), cl, stopReport, nil) }()
+	go func() { defer close(reported); report(r.h, n.Name(), cl, stopReport) }()
 	go func() { defer close(stalls); watchStalls(r.h, n.Name(), stopReport) }()
 
 	faults, err := fault.Schedule(fault.Config{Seed: seed, Duration: dur, Warmup: warmup, Cooldown: cooldown,

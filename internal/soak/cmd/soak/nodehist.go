@@ -39,9 +39,9 @@ func (h *hist) close() error {
 	return err
 }
 
-// report records the node's membership view and resources every second,
-// and calls each (if not nil), until stop closes.
-func report(h *hist, name string, cl *cluster.Cluster, stop <-chan struct{}, each func()) {
+// report records the node's membership view and resources every second
+// (sample) until stop closes.
+func report(h *hist, name string, cl *cluster.Cluster, stop <-chan struct{}) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
@@ -50,20 +50,25 @@ func report(h *hist, name string, cl *cluster.Cluster, stop <-chan struct{}, eac
 			return
 		case <-t.C:
 		}
-		var names []string
+		sample(h, name, cl)
+	}
+}
+
+// sample records the node's membership view (none without a cluster) and
+// its goroutines and heap, at one time.
+func sample(h *hist, name string, cl *cluster.Cluster) {
+	var names []string
+	if cl != nil {
 		for _, m := range cl.Members() {
 			names = append(names, m.Name)
 		}
-		slices.Sort(names)
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		now := time.Now()
-		h.add(history.Record{Type: history.TypeMembership, Node: name, Members: names, Invoke: now})
-		if each != nil {
-			each()
-		}
-		h.add(history.Record{Type: history.TypeSample, Node: name, Gor: runtime.NumGoroutine(), Heap: ms.HeapAlloc, Invoke: now})
 	}
+	slices.Sort(names)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	now := time.Now()
+	h.add(history.Record{Type: history.TypeMembership, Node: name, Members: names, Invoke: now})
+	h.add(history.Record{Type: history.TypeSample, Node: name, Gor: runtime.NumGoroutine(), Heap: ms.HeapAlloc, Invoke: now})
 }
 
 // watchStalls records a stall of node (history.FaultStall): its ticker

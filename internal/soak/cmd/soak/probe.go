@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"time"
 
@@ -233,18 +232,7 @@ func (r *reporter) HandleInfo(p *actor.Process, msg any) {
 	if _, err := os.Stat(filepath.Join(pr.dir, stoppingFile)); err == nil {
 		return // the run is over: the driver stops the nodes
 	}
-	var names []string
-	if cl := cluster.From(n); cl != nil {
-		for _, m := range cl.Members() {
-			names = append(names, m.Name)
-		}
-	}
-	slices.Sort(names)
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	now := time.Now()
-	pr.h.add(history.Record{Type: history.TypeMembership, Node: pr.name, Members: names, Invoke: now})
-	pr.h.add(history.Record{Type: history.TypeSample, Node: pr.name, Gor: runtime.NumGoroutine(), Heap: ms.HeapAlloc, Invoke: now})
+	sample(pr.h, pr.name, cluster.From(n))
 }
 
 // watcher records, every 50 ms, which of the umbrella's hubs run on its
