@@ -24,12 +24,7 @@ func TestWriterTakesTheFramesOfSendersReadyBeforeIt(t *testing.T) {
 	}
 	wait(t, sb.frames)
 	deadline := time.Now().Add(10 * time.Second)
-	for !idle(a, b.Addr()) {
-		if time.Now().After(deadline) {
-			t.Fatal("a's connection to b never idle")
-		}
-		time.Sleep(100 * time.Microsecond) // polling a state that has no event
-	}
+	awaitIdle(t, a, b.Addr(), deadline)
 
 	const senders = 50
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
@@ -133,25 +128,10 @@ func TestBurstEndsAfterTheGoroutinesItWoke(t *testing.T) {
 	}
 	wait(t, sc.frames)
 	deadline := time.Now().Add(10 * time.Second)
-	for !idle(b, c.Addr()) {
-		if time.Now().After(deadline) {
-			t.Fatal("b's connection to c never idle")
-		}
-		time.Sleep(100 * time.Microsecond) // polling a state that has no event
-	}
+	awaitIdle(t, b, c.Addr(), deadline)
 
 	const frames = 200
-	for i := range uint64(frames) {
-		if err := a.Send(b.Addr(), seqFrame("a", i, 16)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for a.Stats().FramesOut < frames {
-		if time.Now().After(deadline) {
-			t.Fatalf("a wrote %d frames of %d", a.Stats().FramesOut, frames)
-		}
-		time.Sleep(100 * time.Microsecond) // polling a counter that has no event
-	}
+	sendBurst(t, a, b.Addr(), frames, deadline)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	release()
 	for i := range uint64(frames) {

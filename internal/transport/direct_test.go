@@ -87,6 +87,35 @@ func TestConcurrentSendersKeepTheirOrder(t *testing.T) {
 	}
 }
 
+// awaitIdle waits until a's connection to addr is idle, failing at
+// deadline.
+func awaitIdle(t *testing.T, a *Transport, addr string, deadline time.Time) {
+	t.Helper()
+	for !idle(a, addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the connection to %s never idle", addr)
+		}
+		time.Sleep(100 * time.Microsecond) // polling a state that has no event
+	}
+}
+
+// sendBurst sends frames numbered frames from a to addr and waits, until
+// deadline, for a to have written them all (a starts with none written).
+func sendBurst(t *testing.T, a *Transport, addr string, frames int, deadline time.Time) {
+	t.Helper()
+	for i := range uint64(frames) {
+		if err := a.Send(addr, seqFrame("a", i, 16)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for a.Stats().FramesOut < uint64(frames) {
+		if time.Now().After(deadline) {
+			t.Fatalf("a wrote %d frames of %d", a.Stats().FramesOut, frames)
+		}
+		time.Sleep(100 * time.Microsecond) // polling a counter that has no event
+	}
+}
+
 // idle reports whether a's connection to addr is up with nothing queued
 // and nothing being written.
 func idle(a *Transport, addr string) bool {
@@ -210,27 +239,12 @@ func TestBurstIsForwardedInFewWrites(t *testing.T) {
 	}
 	wait(t, sc.frames)
 	deadline := time.Now().Add(10 * time.Second)
-	for !idle(b, c.Addr()) {
-		if time.Now().After(deadline) {
-			t.Fatal("b's connection to c never idle")
-		}
-		time.Sleep(100 * time.Microsecond) // polling a state that has no event
-	}
+	awaitIdle(t, b, c.Addr(), deadline)
 
 	// a sends 200 frames to b while b's reader is held at the first, so
 	// that the other 199 wait in b's socket: one burst.
 	const frames = 200
-	for i := range uint64(frames) {
-		if err := a.Send(b.Addr(), seqFrame("a", i, 16)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for a.Stats().FramesOut < frames {
-		if time.Now().After(deadline) {
-			t.Fatalf("a wrote %d frames of %d", a.Stats().FramesOut, frames)
-		}
-		time.Sleep(100 * time.Microsecond) // polling a counter that has no event
-	}
+	sendBurst(t, a, b.Addr(), frames, deadline)
 	release()
 	for i := range uint64(frames) {
 		if seq := seqOf(t, wait(t, sc.frames)); seq != i {
