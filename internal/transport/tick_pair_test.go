@@ -1,0 +1,136 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/switchboard-go/switchboard/internal/wire"
+)
+
+// pairOfTransports starts two transports with TickTime tick that have
+// sent each other a frame, so that each has an outbound connection to the
+// other and an inbound one from it; every dial of either goes through its
+// freezer (fa in front of a, fb in front of b). It returns once both
+// connections are established at both ends.
+func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb *sink, fa, fb *freezer) {
+	t.Helper()
+	var addrA, addrB string
+	d := &net.Dialer{}
+	redirect := func(ctx context.Context, to string) (net.Conn, error) {
+		switch to {
+		case addrA:
+			to = fa.ln.Addr().String()
+		case addrB:
+			to = fb.ln.Addr().String()
+		}
+		return d.DialContext(ctx, "tcp", to)
+	}
+	a, sa = listenWith(t, Config{TickTime: tick, dial: redirect})
+	b, sb = listenWith(t, Config{TickTime: tick, dial: redirect})
+	addrA, addrB = a.Addr(), b.Addr()
+	fa, fb = newFreezer(t, addrA), newFreezer(t, addrB)
+	if err := a.Send(b.Addr(), &wire.Frame{To: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(a.Addr(), &wire.Frame{To: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, sb.frames)
+	wait(t, sa.frames)
+	deadline := time.Now().Add(10 * time.Second)
+	for livesOf(a, true) == nil || livesOf(a, false) == nil || livesOf(b, true) == nil || livesOf(b, false) == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the connections both ways were not established within 10 s")
+		}
+		time.Sleep(time.Millisecond) // polling the watchdog's set, bounded by the deadline
+	}
+	return a, b, sa, sb, fa, fb
+}
+
+// livesOf returns tr's established connections, outbound or inbound.
+func livesOf(tr *Transport, outbound bool) []*live {
+	tr.lives.mu.Lock()
+	defer tr.lives.mu.Unlock()
+	var out []*live
+	for l := range tr.lives.set {
+		if (l.p != nil) == outbound {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func readsOf(ls []*live) (n uint64) {
+	for _, l := range ls {
+		n += l.reads.Load()
+	}
+	return n
+}
+
+// Two nodes that talk both ways tick once each per interval, on their
+// outbound connections: a listener whose node has an outbound connection
+// to the dialer writes no tick bytes (before, each of the two connections
+// ticked both ways), and neither side declares the other down while idle.
+func TestPairTicksOnceEachWay(t *testing.T) {
+	const tick = 400 * time.Millisecond
+	a, b, sa, sb, _, _ := pairOfTransports(t, tick)
+	outA, outB := readsOf(livesOf(a, true)), readsOf(livesOf(b, true))
+	inA, inB := readsOf(livesOf(a, false)), readsOf(livesOf(b, false))
+	idle := time.NewTimer(3 * tick) // 12 tick intervals
+	defer idle.Stop()
+	select {
+	case addr := <-sa.down:
+		t.Fatalf("a reported %s down while idle: %v", addr, <-sa.why)
+	case addr := <-sb.down:
+		t.Fatalf("b reported %s down while idle: %v", addr, <-sb.why)
+	case <-idle.C:
+	}
+	// One tick byte may have been on its way when the counts were taken.
+	if got := readsOf(livesOf(a, true)) - outA; got > 1 {
+		t.Errorf("a's outbound connection read %d tick bytes in 12 intervals; want none (b ticks on its own connection)", got)
+	}
+	if got := readsOf(livesOf(b, true)) - outB; got > 1 {
+		t.Errorf("b's outbound connection read %d tick bytes in 12 intervals; want none", got)
+	}
+	if readsOf(livesOf(a, false)) <= inA || readsOf(livesOf(b, false)) <= inB {
+		t.Errorf("no ticks read on the inbound connections while idle")
+	}
+	if a.Stats().TimedOut != 0 || b.Stats().TimedOut != 0 {
+		t.Errorf("timed out while idle: a %d, b %d", a.Stats().TimedOut, b.Stats().TimedOut)
+	}
+}
+
+// With ticks per pair, a peer that stops is still declared down within
+// the bound on both sides, on both connections.
+func TestFrozenPairIsDeclaredDown(t *testing.T) {
+	const tick = 400 * time.Millisecond
+	a, b, sa, sb, fa, fb := pairOfTransports(t, tick)
+	fa.freeze()
+	fb.freeze()
+	start := time.Now()
+	for _, s := range []*sink{sa, sb} {
+		select {
+		case <-s.down:
+		case <-time.After(10 * tick):
+			t.Fatalf("no peer down %v after the freeze", 10*tick)
+		}
+		took := time.Since(start)
+		if err := <-s.why; !errors.Is(err, ErrPeerTimeout) {
+			t.Fatalf("down because %v; want ErrPeerTimeout", err)
+		}
+		t.Logf("declared down %v after the freeze (tick time %v, bound %v)", took, tick, tick+tick/4)
+		if took > 3*tick {
+			t.Errorf("declared down after %v; want within 3 × %v", took, tick)
+		}
+	}
+	deadline := time.Now().Add(10 * tick)
+	for a.Stats().TimedOut < 2 || b.Stats().TimedOut < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: a %d, b %d; want both connections of each", a.Stats().TimedOut, b.Stats().TimedOut)
+		}
+		time.Sleep(time.Millisecond) // polling counters, bounded by the deadline
+	}
+}
