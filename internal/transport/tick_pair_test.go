@@ -10,12 +10,11 @@ import (
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
-// pairOfTransports starts two transports with TickTime tick that have
-// sent each other a frame, so that each has an outbound connection to the
-// other and an inbound one from it; every dial of either goes through its
-// freezer (fa in front of a, fb in front of b). It returns once both
-// connections are established at both ends.
-func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb *sink, fa, fb *freezer) {
+// throughFreezers starts two transports with configs ca and cb whose
+// every dial goes through the freezer in front of its destination (fa in
+// front of a, fb in front of b), dialbacks and kept dialbacks included,
+// so that freezing both stops a pair as a stopped process would.
+func throughFreezers(t *testing.T, ca, cb Config) (a, b *Transport, sa, sb *sink, fa, fb *freezer) {
 	t.Helper()
 	var addrA, addrB string
 	d := &net.Dialer{}
@@ -28,10 +27,21 @@ func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb
 		}
 		return d.DialContext(ctx, "tcp", to)
 	}
-	a, sa = listenWith(t, Config{TickTime: tick, dial: redirect})
-	b, sb = listenWith(t, Config{TickTime: tick, dial: redirect})
+	ca.dial, cb.dial = redirect, redirect
+	a, sa = listenWith(t, ca)
+	b, sb = listenWith(t, cb)
 	addrA, addrB = a.Addr(), b.Addr()
 	fa, fb = newFreezer(t, addrA), newFreezer(t, addrB)
+	return a, b, sa, sb, fa, fb
+}
+
+// pairOfTransports starts two transports with TickTime tick through
+// freezers (throughFreezers) that have sent each other a frame, so that
+// each has an outbound connection to the other and an inbound one from
+// it. It returns once both connections are established at both ends.
+func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb *sink, fa, fb *freezer) {
+	t.Helper()
+	a, b, sa, sb, fa, fb = throughFreezers(t, Config{TickTime: tick}, Config{TickTime: tick})
 	if err := a.Send(b.Addr(), &wire.Frame{To: "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -40,6 +50,14 @@ func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb
 	}
 	wait(t, sb.frames)
 	wait(t, sa.frames)
+	awaitPair(t, a, b)
+	return a, b, sa, sb, fa, fb
+}
+
+// awaitPair waits until a and b each have an established connection to
+// the other and one from it.
+func awaitPair(t *testing.T, a, b *Transport) {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for livesOf(a, true) == nil || livesOf(a, false) == nil || livesOf(b, true) == nil || livesOf(b, false) == nil {
 		if time.Now().After(deadline) {
@@ -47,7 +65,6 @@ func pairOfTransports(t *testing.T, tick time.Duration) (a, b *Transport, sa, sb
 		}
 		time.Sleep(time.Millisecond) // polling the watchdog's set, bounded by the deadline
 	}
-	return a, b, sa, sb, fa, fb
 }
 
 // livesOf returns tr's established connections, outbound or inbound.
