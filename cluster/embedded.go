@@ -262,7 +262,7 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 			if !pp.watched || pp.ref != m.Ref {
 				continue
 			}
-			pp.watched = false // the next greeting monitors it again
+			pp.watched = false                                                      // the next greeting monitors it again
 			if errors.Is(m.Reason, actor.ErrNodeDown) && pp.tries <= quickRetries { // its greeting's connection failed
 				pp.sent = s.ticks - 2 // not in flight
 				pp.due = min(pp.due, s.ticks+1)
