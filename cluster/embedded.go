@@ -262,8 +262,9 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 			if !pp.watched || pp.ref != m.Ref {
 				continue
 			}
-			pp.watched = false                                                      // the next greeting monitors it again
-			if errors.Is(m.Reason, actor.ErrNodeDown) && pp.tries <= quickRetries { // its greeting's connection failed
+			pp.watched = false // the next greeting monitors it again
+			// Its greeting's connection failed: greet it at the next tick.
+			if errors.Is(m.Reason, actor.ErrNodeDown) && pp.tries <= quickRetries {
 				pp.sent = s.ticks - 2 // not in flight
 				pp.due = min(pp.due, s.ticks+1)
 				s.greetDue()
