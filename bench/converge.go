@@ -130,18 +130,12 @@ func convergeMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "converge:", err)
 		return 1
 	}
-	if cfg.Logs != "" {
-		if cfg.Logs, err = filepath.Abs(cfg.Logs); err == nil {
-			err = os.MkdirAll(cfg.Logs, 0o755)
+	for _, dir := range []*string{&cfg.Logs, &cfg.Profile} {
+		if *dir == "" {
+			continue
 		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "converge:", err)
-			return 1
-		}
-	}
-	if cfg.Profile != "" {
-		if cfg.Profile, err = filepath.Abs(cfg.Profile); err == nil {
-			err = os.MkdirAll(cfg.Profile, 0o755)
+		if *dir, err = filepath.Abs(*dir); err == nil {
+			err = os.MkdirAll(*dir, 0o755)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "converge:", err)

@@ -51,21 +51,10 @@ func TestEmbeddedFailedGreetingRetriedAtNextInterval(t *testing.T) {
 	prov := func(seed string) cluster.Provider {
 		return cluster.Embedded(cluster.EmbeddedConfig{Seeds: []string{seed}, Interval: interval})
 	}
-	start := func(name string, d *cutDialer) *actor.Node {
-		n, err := actor.Start(actor.Config{Name: name, Listen: "127.0.0.1:0", Logger: quiet(), Dial: d.dial})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = n.Stop(ctx)
-		})
-		return n
-	}
 	s := join(t, startNode(t, "s@test"), cluster.Embedded(cluster.EmbeddedConfig{Interval: interval}))
 	da, dc := &cutDialer{cut: true}, &cutDialer{cut: true}
-	an, cn := start("a@test", da), start("c@test", dc)
+	an := startNodeWith(t, actor.Config{Name: "a@test", Dial: da.dial})
+	cn := startNodeWith(t, actor.Config{Name: "c@test", Dial: dc.dial})
 	da.to, dc.to = cn.Address(), an.Address()
 	c := join(t, cn, prov(s.n.Address()))
 	s.awaitUp(t, 10*time.Second, "c@test")
