@@ -29,10 +29,16 @@ func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 	if !ok {
 		return proto.MarshalOptions{}.MarshalAppend(b, f)
 	}
+	b, room := grow(b, n)
+	putFrame(room, f)
+	return b, nil
+}
+
+// grow extends b by n bytes, and returns it and those n bytes.
+func grow(b []byte, n int) ([]byte, []byte) {
 	at := len(b)
 	b = slices.Grow(b, n)[:at+n]
-	putFrame(b[at:], f)
-	return b, nil
+	return b, b[at:]
 }
 
 // putFrame writes f backwards into b, which is exactly its size.
@@ -82,9 +88,8 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	if !ok { // headers in key order there too, as here
 		return proto.MarshalOptions{Deterministic: len(e.GetHeaders()) > 1}.MarshalAppend(b, e)
 	}
-	at := len(b)
-	b = slices.Grow(b, n)[:at+n]
-	putEnvelope(b[at:], e)
+	b, room := grow(b, n)
+	putEnvelope(room, e)
 	return b, nil
 }
 
