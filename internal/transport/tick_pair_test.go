@@ -2,7 +2,7 @@ package transport
 
 import (
 	"context"
-		"net"
+	"net"
 	"testing"
 	"time"
 
