@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -14,17 +13,7 @@ import (
 // delivered as it is handled: no dispatch message of the queue to itself
 // comes between. A burst still gathers behind one (the batch tests).
 func TestTasksIdleQueueDispatchesInPlace(t *testing.T) {
-	n, err := actor.Start(actor.Config{Name: "idle@localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	n, ctx := localNode(t, "idle@localhost")
 	srv := newTasksServer(Spec{Name: "jobs"})
 	q, err := n.Spawn(ctx, srv, actor.WithName(exchange.RegisteredName("jobs")))
 	if err != nil {
