@@ -20,7 +20,8 @@ func TestTasksIdleQueueDispatchesInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make(chan any, 16)
-	if _, err := n.Spawn(ctx, &holdingWorker{queue: q, got: got}); err != nil {
+	// A worker with prefetch 10 that holds every task (no ack).
+	if _, err := n.Spawn(ctx, &sweepWorker{queue: q, got: got, prefetch: 10}); err != nil {
 		t.Fatal(err)
 	}
 	recvMsg := func() any {
@@ -58,16 +59,3 @@ func TestTasksIdleQueueDispatchesInPlace(t *testing.T) {
 		t.Fatalf("%d dispatch messages for 5 submissions to an idle queue, want 0", k)
 	}
 }
-
-// holdingWorker joins with prefetch 10 and holds every task (no ack).
-type holdingWorker struct {
-	actor.BaseServer
-	queue *actor.PID
-	got   chan any
-}
-
-func (w *holdingWorker) Init(p *actor.Process) error {
-	return p.Send(w.queue, &taskspb.TaskWorkerJoin{Worker: p.Self(), PrefetchLimit: 10})
-}
-
-func (w *holdingWorker) HandleInfo(_ *actor.Process, msg any) { w.got <- msg }

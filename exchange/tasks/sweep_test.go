@@ -12,12 +12,13 @@ import (
 // passes every message the queue sends it to the test, settling nothing.
 type sweepWorker struct {
 	actor.BaseServer
-	queue *actor.PID
-	got   chan any
+	queue    *actor.PID
+	got      chan any
+	prefetch uint32 // 0: 1
 }
 
 func (w *sweepWorker) Init(p *actor.Process) error {
-	return p.Send(w.queue, &taskspb.TaskWorkerJoin{Worker: p.Self(), PrefetchLimit: 1})
+	return p.Send(w.queue, &taskspb.TaskWorkerJoin{Worker: p.Self(), PrefetchLimit: max(w.prefetch, 1)})
 }
 
 func (w *sweepWorker) HandleInfo(_ *actor.Process, msg any) { w.got <- msg }
