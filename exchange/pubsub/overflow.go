@@ -31,6 +31,9 @@ func (s *Spec) defaults() {
 	if s.BlockTimeout == 0 {
 		s.BlockTimeout = DefaultBlockTimeout
 	}
+	if s.Resync == 0 {
+		s.Resync = ResyncInterval
+	}
 }
 
 // limit is the bound of a subscriber's backlog: 0 for none.

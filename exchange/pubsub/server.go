@@ -86,7 +86,6 @@ type pubsub struct {
 
 type (
 	resubscribe struct{}
-	resync      struct{} // a proxy re-sends its upstream subscriptions
 	flushHeld   struct{} // hand held messages to subscribers with room
 )
 
@@ -106,7 +105,7 @@ func (s *pubsub) Init(p *actor.Process) error {
 	s.p = p
 	if s.proxy() {
 		s.connectUpstream()
-		s.p.SendAfter(ResyncInterval, resync{})
+		s.scheduleResync()
 	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	return nil
@@ -136,15 +135,20 @@ func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
 }
 
 func (s *pubsub) HandleCast(p *actor.Process, msg any) {
-	if m, ok := msg.(*pubsubpb.Subscribe); ok { // a proxy's re-sync
+	switch m := msg.(type) {
+	case *pubsubpb.Subscribe: // a proxy's re-sync
 		if changed, err := s.subscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag()); err == nil && changed {
 			s.stats.Restored++
 			p.Node().Logger().Warn("a proxy's subscription was missing; its re-sync restored it",
 				"exchange", s.spec.Name, "proxy", actor.FormatPID(m.GetSubscriber()), "pattern", m.GetPattern())
 		}
-		return
+	case *pubsubpb.Resync:
+		s.compareResync(m)
+	case *pubsubpb.ResyncWanted:
+		s.resyncUpstream()
+	default:
+		_ = s.route(msg)
 	}
-	_ = s.route(msg)
 }
 
 func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
@@ -160,8 +164,8 @@ func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
 	case resubscribe:
 		s.connectUpstream()
 	case resync:
-		s.resyncUpstream()
-		p.SendAfter(ResyncInterval, resync{})
+		s.checkUpstream()
+		s.scheduleResync()
 	case flushHeld:
 		s.flushing = false
 		s.flush()
@@ -386,6 +390,7 @@ func (s *pubsub) subscribeUpstream(pattern string) error {
 // as a down of its upstream: a membership verdict, a connection replaced
 // while the old one's downs were on their way) is added again and counted
 // there (Stats.Restored). A proxy not connected is connecting already.
+// It runs when the upstream asks (ResyncWanted, resync.go).
 func (s *pubsub) resyncUpstream() {
 	if s.upstream == nil {
 		return

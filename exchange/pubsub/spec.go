@@ -28,6 +28,12 @@ type Spec struct {
 	// proxy, not once per subscriber. Messages published to a proxy go
 	// upstream.
 	Upstream exchange.Address
+	// Resync is how often a proxy checks that its upstream still holds its
+	// subscriptions (one message with their digest; its patterns again
+	// only if the upstream's differ): the longest its deliveries stay lost
+	// when its upstream dropped it without the proxy seeing its upstream
+	// go. Default ResyncInterval; negative, never.
+	Resync time.Duration
 	// MaxPayload bounds a published payload that crosses nodes; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
