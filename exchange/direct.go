@@ -17,6 +17,10 @@ type routeTable struct {
 	groups  map[string][]Member
 	cursor  map[string]*atomic.Uint64
 	leader  *actor.PID
+	// The group of every member ("") and its position, as in the maps:
+	// pick needs no look-up for a request without service tag.
+	all       []Member
+	allCursor *atomic.Uint64
 }
 
 // refresh rebuilds the snapshot if the member table changed since, and
@@ -41,6 +45,7 @@ func (r *router) refresh() *routeTable {
 			t.cursor[tag] = new(atomic.Uint64)
 		}
 	}
+	t.all, t.allCursor = t.groups[""], t.cursor[""]
 	r.table.Store(t)
 	return t
 }
@@ -136,7 +141,10 @@ func (s *server) pick(tag string) (Member, bool) {
 	if t == nil {
 		return Member{}, false
 	}
-	group := t.groups[tag]
+	group, cursor := t.all, t.allCursor
+	if tag != "" {
+		group, cursor = t.groups[tag], t.cursor[tag]
+	}
 	if len(group) == 0 {
 		return Member{}, false
 	}
@@ -148,5 +156,5 @@ func (s *server) pick(tag string) (Member, bool) {
 		}
 		return Member{}, false
 	}
-	return group[(t.cursor[tag].Add(1)-1)%uint64(len(group))], true
+	return group[(cursor.Add(1)-1)%uint64(len(group))], true
 }
