@@ -62,14 +62,18 @@ func (t *pendingTable) init() {
 }
 
 // add registers a call that takes one reply. With a watch, a call that
-// registers while the watch's context ends is failed here, if the watch
-// did not find it.
+// registers while the watch's context ends, or the node stops, is failed
+// here, if the watch (or failAll) did not find it.
 func (t *pendingTable) add(addr string, deadline int64, watch *ctxWatch) *waiter {
 	w := t.pool.Get().(*waiter)
 	w.addr, w.deadline, w.watch = addr, deadline, watch
 	t.insert(w)
-	if watch != nil && watch.fired.Load() {
+	switch {
+	case watch == nil:
+	case watch.fired.Load():
 		t.complete(w.ref, nil, ctxError(watch.ctx))
+	case watch.stopped.Load(): // the node stopped: nothing else would end the call
+		t.complete(w.ref, nil, ErrNodeStopped)
 	}
 	return w
 }
@@ -175,7 +179,6 @@ func (t *pendingTable) release(w *waiter, answered bool) {
 		t.pool.Put(w)
 		return
 	}
-	w.watch = nil
 	if !answered {
 		s := &t.shards[w.ref%pendingShards]
 		s.mu.Lock()
@@ -186,6 +189,7 @@ func (t *pendingTable) release(w *waiter, answered bool) {
 			<-w.ch
 		}
 	}
+	w.watch = nil // out of the table: failIf reads it there only
 	t.pool.Put(w)
 }
 

@@ -46,6 +46,7 @@ type ctxWatch struct {
 	done     <-chan struct{}
 	ctx      context.Context
 	fired    atomic.Bool   // set before the waiters are failed
+	stopped  atomic.Bool   // by close, before the node fails every call
 	stop     func() bool   // AfterFunc's
 	finished chan struct{} // closed once the waiters are failed
 }
@@ -104,7 +105,9 @@ func (ws *ctxWatches) fire(s *watchSlot, w *ctxWatch) {
 }
 
 // close stops every watch, and returns once those that had fired are
-// done: no AfterFunc of the node runs after it.
+// done: no AfterFunc of the node runs after it. A call that still gets a
+// stopped watch fails with ErrNodeStopped (see pendingTable.add); the
+// node fails those already waiting right after.
 func (ws *ctxWatches) close() {
 	ws.mu.Lock()
 	ws.closed = true
@@ -112,6 +115,7 @@ func (ws *ctxWatches) close() {
 	for i := range ws.slots {
 		s := &ws.slots[i]
 		if w := s.w.Load(); w != nil {
+			w.stopped.Store(true)
 			if !w.stop() {
 				running = append(running, w)
 			}

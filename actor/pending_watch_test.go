@@ -215,3 +215,31 @@ func TestFewCallsGetNoWatch(t *testing.T) {
 		}
 	}
 }
+
+// A Pending made under a watch while the node stops ends: the watch no
+// longer fails it when its context ends, so the node does.
+func TestWatchedPendingAfterStop(t *testing.T) {
+	n, err := Start(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := spawn(t, n, &fn{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := warm(t, n, pid, ctx)
+	stopCtx, stopCancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stopCancel()
+	if err := n.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	x := n.pending.add(n.Address(), 0, w) // as NewPending that got w just before Stop
+	p := Pending{n: n, w: x}
+	got := make(chan error, 1)
+	go func() {
+		_, err := p.Wait(ctx)
+		got <- err
+	}()
+	if err := recv(t, got); !errors.Is(err, ErrNodeStopped) {
+		t.Fatalf("wait = %v; want ErrNodeStopped", err)
+	}
+}
