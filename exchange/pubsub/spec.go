@@ -152,6 +152,16 @@ func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload in
 	return publish(n, nil, pid, key, msg, 0, maxPayload)
 }
 
+// PublishToLocal is PublishTo to an exchange of this node through a
+// handle to its process (actor.Node.Local), which saves the look-up of the
+// process for each publish.
+func PublishToLocal(ex actor.Local, key string, msg any) error {
+	if err := topic.CheckKey(key); err != nil {
+		return err
+	}
+	return ex.Send(nil, &pubsubpb.PublishLocal{Key: key, Value: msg})
+}
+
 // publish sends from p if set (a process), else from the node.
 func publish(n *actor.Node, p *actor.Process, pid *actor.PID, key string, msg any, hops uint32, maxPayload int) error {
 	var out any = &pubsubpb.PublishLocal{Key: key, Value: msg, Hops: hops}
