@@ -3,7 +3,6 @@ package actor
 import (
 	"context"
 	"errors"
-	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,12 +114,6 @@ func TestDispatcherBurstStartsFewGoroutines(t *testing.T) {
 	if started > procs/10 {
 		t.Fatalf("a burst to %d processes started %d goroutines, want at most %d", procs, started, procs/10)
 	}
-}
-
-func goroutinesCreated() uint64 {
-	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
 }
 
 func TestRunQueueFirstInFirstOut(t *testing.T) {
