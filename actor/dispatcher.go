@@ -29,8 +29,10 @@ import (
 // the queue every watchTick while runs wait there: when the oldest has
 // waited a whole tick, it starts a worker for it, twice as many as the
 // tick before if no queued run was taken meanwhile (every worker blocked),
-// one otherwise. The watchdog runs only while runs wait and ends when the
-// queue is empty; an idle node has none.
+// else one while fewer than 2 x maxActive are busy (some may be blocked;
+// more would only crowd a machine that is merely overloaded). The watchdog
+// runs only while runs wait and ends when the queue is empty; an idle node
+// has none.
 //
 // The node owns every goroutine here: close releases the parked workers,
 // busy ones and the watchdog end once the queue is empty, and wait returns
@@ -157,23 +159,37 @@ func (d *dispatcher) watch() {
 			d.mu.Unlock()
 			return
 		}
-		if d.queue.waited(d.tick) < 2 {
+		switch {
+		case d.queue.waited(d.tick) < 2:
 			grow = 1
-		} else {
-			if d.taken == taken {
-				grow = min(2*grow, d.queue.len())
-			} else {
-				grow = 1
-			}
-			for range min(grow, d.queue.len()) {
-				d.workers++
-				d.started++
-				go d.work(&worker{wake: make(chan func(), 1)}, d.queue.pop())
-				d.taken++
+		case d.taken == taken:
+			// No queued run was taken for a whole tick: every worker is
+			// blocked. Twice as many as last time, so that a pile of
+			// blocked handlers is unblocked in a few ticks.
+			grow = min(2*grow, d.queue.len())
+			d.startLocked(grow)
+		default:
+			// Workers make progress, but the oldest run has waited a tick:
+			// some may be blocked. One more, up to twice maxActive, so
+			// that a machine merely overloaded does not pile up workers.
+			grow = 1
+			if d.workers-len(d.idle) < 2*d.maxActive {
+				d.startLocked(1)
 			}
 		}
 		taken = d.taken
 		d.mu.Unlock()
+	}
+}
+
+// startLocked starts n workers (at most one per queued run), each on the
+// oldest queued run; d.mu is held.
+func (d *dispatcher) startLocked(n int) {
+	for range min(n, d.queue.len()) {
+		d.workers++
+		d.started++
+		d.taken++
+		go d.work(&worker{wake: make(chan func(), 1)}, d.queue.pop())
 	}
 }
 
