@@ -110,7 +110,7 @@ func (m *manager) HandleCall(p *actor.Process, msg any) (any, error) {
 	case *distapppb.Move:
 		return nil, m.move()
 	case *distapppb.Release:
-		return nil, m.release(msg)
+		return m.release(msg)
 	case *distapppb.Handoff:
 		return nil, m.handoff(msg)
 	case *distapppb.Abort:

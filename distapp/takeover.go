@@ -3,7 +3,6 @@ package distapp
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
@@ -75,28 +74,26 @@ func (m *manager) takeoverFrom(from string) error {
 	return nil
 }
 
-// notMemberYet ends O's refusal of a Release from a node it does not count
-// as a member yet. Views of membership lag each other: a node that has just
-// joined often sees the node running the application before that node sees
-// it (the embedded provider introduces a newcomer through its seed). The
-// refusal comes back as the error's text, so T tells it by this suffix.
-const notMemberYet = "is not a member yet"
-
 // askRelease is T's step 1: it asks O to release the application, and asks
-// again while O refuses because it does not see T yet, waiting 50 ms,
-// 100 ms, ... at most 500 ms between tries, until ctx ends.
+// again while O answers NotMemberYet (it does not see T as a member yet:
+// views of membership lag each other, and a node that has just joined often
+// sees the node running the application before that node sees it), waiting
+// 50 ms, 100 ms, ... at most 500 ms between tries, until ctx ends.
 func (m *manager) askRelease(ctx context.Context, peer *actor.PID) error {
 	wait := 50 * time.Millisecond
 	for {
-		_, err := m.p.Call(ctx, peer, &distapppb.Release{App: m.name, To: m.self})
-		if err == nil || !strings.HasSuffix(err.Error(), notMemberYet) {
+		reply, err := m.p.Call(ctx, peer, &distapppb.Release{App: m.name, To: m.self})
+		if err != nil {
 			return err
+		}
+		if _, refused := reply.(*distapppb.NotMemberYet); !refused {
+			return nil
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return err
+			return fmt.Errorf("%w: %q: %s is not a member yet on %s: %w", ErrTakeover, m.name, m.self, peer.Address, ctx.Err())
 		case <-t.C:
 		}
 		wait = min(2*wait, 500*time.Millisecond)
@@ -123,16 +120,16 @@ func (m *manager) takeoverFailed(from string, err error) {
 }
 
 // release is O's side of step 1.
-func (m *manager) release(r *distapppb.Release) error {
+func (m *manager) release(r *distapppb.Release) (any, error) {
 	if m.phase != running {
-		return fmt.Errorf("%w: %q does not run on %s", ErrTakeover, m.name, m.self)
+		return nil, fmt.Errorf("%w: %q does not run on %s", ErrTakeover, m.name, m.self)
 	}
 	if priority(m.spec.Nodes, r.GetTo()) < 0 {
-		return fmt.Errorf("%w: %q: %s is not listed", ErrTakeover, m.name, r.GetTo())
+		return nil, fmt.Errorf("%w: %q: %s is not listed", ErrTakeover, m.name, r.GetTo())
 	}
 	mem, ok := m.c.cl.Member(r.GetTo())
 	if !ok {
-		return fmt.Errorf("%w: %q: %s %s", ErrTakeover, m.name, r.GetTo(), notMemberYet)
+		return &distapppb.NotMemberYet{App: m.name, To: r.GetTo()}, nil
 	}
 	m.unlock() // the instance runs on, without the lock, until Handoff
 	m.phase = handing
@@ -141,7 +138,7 @@ func (m *manager) release(r *distapppb.Release) error {
 	m.handGen++
 	m.p.SendAfter(m.spec.TakeoverTimeout, handingTimeout{gen: m.handGen})
 	m.log.Info("distributed application: released for a takeover", "to", m.handTo)
-	return nil
+	return nil, nil
 }
 
 // handoff is O's side of step 3.

@@ -2,21 +2,35 @@ package exchange
 
 import (
 	"sync/atomic"
-	"time"
 
 	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/internal/wire"
 )
 
 // routeTable is a snapshot of the member table, for routing off the
-// exchange's goroutine: the connections of every service group ("" for
-// all), the leader, and the round-robin position of each group, which the
-// exchange's goroutine shares.
+// exchange's goroutine: the connections of every service group and the
+// leader. Each group keeps its round-robin position, which the exchange's
+// goroutine shares; the group of all connections (service tag "", the
+// common case) is found without a map lookup.
 type routeTable struct {
 	version uint64
-	groups  map[string][]Member
-	cursor  map[string]*atomic.Uint64
+	all     *routeGroup
+	groups  map[string]*routeGroup // by service tag, but ""
 	leader  *actor.PID
+}
+
+// routeGroup is a service group's connections and its round-robin position.
+type routeGroup struct {
+	members []Member
+	cursor  *atomic.Uint64
+}
+
+// group is service group tag ("" for all), or nil if it has no connection.
+func (t *routeTable) group(tag string) *routeGroup {
+	if tag == "" {
+		return t.all
+	}
+	return t.groups[tag]
 }
 
 // refresh rebuilds the snapshot if the member table changed since, and
@@ -27,22 +41,38 @@ func (r *router) refresh() *routeTable {
 	if old != nil && old.version == r.m.version {
 		return old
 	}
-	t := &routeTable{version: r.m.version, groups: map[string][]Member{}, cursor: map[string]*atomic.Uint64{}, leader: r.m.leader}
-	for _, x := range r.m.list {
-		t.groups[""] = append(t.groups[""], x)
-		if x.ServiceTag != "" {
-			t.groups[x.ServiceTag] = append(t.groups[x.ServiceTag], x)
+	t := &routeTable{version: r.m.version, groups: map[string]*routeGroup{}, leader: r.m.leader}
+	add := func(tag string, x Member) {
+		g := t.group(tag)
+		if g == nil {
+			g = &routeGroup{cursor: new(atomic.Uint64)}
+			if was := old.groupOrNil(tag); was != nil {
+				g.cursor = was.cursor
+			}
+			if tag == "" {
+				t.all = g
+			} else {
+				t.groups[tag] = g
+			}
 		}
+		g.members = append(g.members, x)
 	}
-	for tag := range t.groups {
-		if old != nil && old.cursor[tag] != nil {
-			t.cursor[tag] = old.cursor[tag]
-		} else {
-			t.cursor[tag] = new(atomic.Uint64)
+	for _, x := range r.m.list {
+		add("", x)
+		if x.ServiceTag != "" {
+			add(x.ServiceTag, x)
 		}
 	}
 	r.table.Store(t)
 	return t
+}
+
+// groupOrNil is t.group(tag), and nil if t is.
+func (t *routeTable) groupOrNil(tag string) *routeGroup {
+	if t == nil {
+		return nil
+	}
+	return t.group(tag)
 }
 
 // direct reports whether requests to an exchange of spec can be routed on
@@ -85,7 +115,7 @@ func (s *server) routeLocal(req *Request, rt actor.ReplyTo) bool {
 	if req.wantAll || req.IdempotencyKey != "" || req.replyTo.Ref() != rt.Ref() || req.replyTo.Address() != rt.Address() {
 		return false
 	}
-	if !req.Deadline.IsZero() && time.Now().After(req.Deadline) {
+	if !req.Deadline.IsZero() && s.arrival.unixNano() > req.Deadline.UnixNano() {
 		return false
 	}
 	to, ok := s.pick(req.ServiceTag)
@@ -112,7 +142,7 @@ func (s *server) routeEnvelope(env *wire.Envelope) bool {
 		len(env.GetPayload().GetValue()) > s.spec.MaxPayload {
 		return false
 	}
-	if d := env.GetDeadlineUnixNano(); d != 0 && time.Now().UnixNano() > d {
+	if d := env.GetDeadlineUnixNano(); d != 0 && s.arrival.unixNano() > d {
 		return false
 	}
 	to, ok := s.pick(env.GetServiceTag())
@@ -136,17 +166,17 @@ func (s *server) pick(tag string) (Member, bool) {
 	if t == nil {
 		return Member{}, false
 	}
-	group := t.groups[tag]
-	if len(group) == 0 {
+	g := t.group(tag)
+	if g == nil {
 		return Member{}, false
 	}
 	if s.spec.Strategy == LeaderOnly {
-		for _, x := range group {
+		for _, x := range g.members {
 			if samePID(x.PID, t.leader) {
 				return x, true
 			}
 		}
 		return Member{}, false
 	}
-	return group[(t.cursor[tag].Add(1)-1)%uint64(len(group))], true
+	return g.members[(g.cursor.Add(1)-1)%uint64(len(g.members))], true
 }

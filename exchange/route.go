@@ -55,7 +55,7 @@ func (r *router) route(req *Request) (targets []Member, redirect string, err err
 	case Broadcast:
 		return group, "", nil
 	case RoundRobin, LeaderRoundRobin:
-		i := r.refresh().cursor[req.ServiceTag].Add(1) - 1
+		i := r.refresh().group(req.ServiceTag).cursor.Add(1) - 1
 		return group[i%uint64(len(group)) : i%uint64(len(group))+1], "", nil
 	case LeaderOnly:
 		for i, x := range group {

@@ -53,6 +53,7 @@ type server struct {
 	routed  atomic.Uint64 // Stats.Routed, also counted by routeDirect
 	keys    *keyTable     // keyed requests (keyed.go)
 	now     func() time.Time
+	arrival *arrivalClock // deadlines of requests routed on arrival (direct.go)
 }
 
 // Stats are an exchange's counters, from Inspect.
@@ -76,7 +77,7 @@ type Info struct {
 
 func newServer(spec Spec) *server {
 	spec.defaults()
-	s := &server{spec: spec, mons: map[string]actor.Ref{}, now: time.Now}
+	s := &server{spec: spec, mons: map[string]actor.Ref{}, now: time.Now, arrival: newArrivalClock()}
 	s.keys = newKeyTable(spec.Idempotency, s.now())
 	s.router = newRouter(&s.spec, &s.members)
 	s.chain = s.dispatch

@@ -1,13 +1,14 @@
 package childtest
 
 import (
-	"bufio"
-	"io"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-go/switchboard/internal/osproc"
 )
 
 // Child is a child process of the test.
@@ -17,40 +18,37 @@ type Child struct {
 	// Cmd is the running command (to send it a signal, say).
 	Cmd *exec.Cmd
 
-	stdin io.Closer
+	p     *osproc.Proc
 	lines chan string
-	exit  chan struct{}
+	gone  chan struct{} // closed by Kill: lines nobody will read are dropped
+	once  sync.Once
 }
 
 // Start starts the test binary again, running no test, with env added to
 // the test's environment. The child is killed at the test's cleanup if it
-// still runs, and with the test process if that dies first (Linux).
+// still runs, and with the test process if that dies first (Linux). Its
+// stderr is the test's; its stdout lines are Lines, every one of them
+// before the channel closes.
 func Start(t testing.TB, name string, env ...string) *Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), env...)
-	cmd.SysProcAttr = procAttr()
-	stdin, err := cmd.StdinPipe()
+	c := &Child{Name: name, lines: make(chan string, 1024), gone: make(chan struct{})}
+	p, err := osproc.Start(osproc.Config{
+		Path:   os.Args[0],
+		Args:   []string{"-test.run=^$"},
+		Env:    env,
+		Stderr: os.Stderr,
+		OnLine: func(l string) {
+			select {
+			case c.lines <- l:
+			case <-c.gone:
+			}
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &Child{Name: name, Cmd: cmd, stdin: stdin, lines: make(chan string, 1024), exit: make(chan struct{})}
-	go func() {
-		s := bufio.NewScanner(out)
-		for s.Scan() {
-			c.lines <- s.Text()
-		}
-		close(c.lines)
-	}()
-	go func() { _ = cmd.Wait(); close(c.exit) }()
+	c.p, c.Cmd = p, p.Cmd
+	go func() { <-p.Exited(); close(c.lines) }() // after the last OnLine
 	t.Cleanup(c.Kill)
 	return c
 }
@@ -85,14 +83,14 @@ func (c *Child) Expect(t testing.TB, d time.Duration, prefix string) string {
 }
 
 // CloseStdin tells the child to stop, without waiting.
-func (c *Child) CloseStdin() { _ = c.stdin.Close() }
+func (c *Child) CloseStdin() { c.p.CloseStdin() }
 
 // Stop closes the child's stdin and waits up to d for it to exit.
 func (c *Child) Stop(t testing.TB, d time.Duration) {
 	t.Helper()
 	c.CloseStdin()
 	select {
-	case <-c.exit:
+	case <-c.p.Exited():
 	case <-time.After(d):
 		t.Fatalf("child %s did not exit within %v", c.Name, d)
 	}
@@ -100,19 +98,12 @@ func (c *Child) Stop(t testing.TB, d time.Duration) {
 
 // Kill sends SIGKILL and waits for the process to end.
 func (c *Child) Kill() {
-	_ = c.Cmd.Process.Kill()
-	<-c.exit
+	c.once.Do(func() { close(c.gone) })
+	c.p.Kill()
 }
 
 // Exited is closed once the process has ended.
-func (c *Child) Exited() <-chan struct{} { return c.exit }
+func (c *Child) Exited() <-chan struct{} { return c.p.Exited() }
 
 // Alive reports whether the process still runs.
-func (c *Child) Alive() bool {
-	select {
-	case <-c.exit:
-		return false
-	default:
-		return true
-	}
-}
+func (c *Child) Alive() bool { return c.p.Alive() }

@@ -14,11 +14,7 @@ import (
 // an info, whose every field is one wire.proto declares, appearing once, is
 // decoded by hand; any other input goes to proto.Unmarshal.
 func UnmarshalFrame(b []byte, f *Frame) error {
-	if (&decoder{}).frame(b, f) {
-		return nil
-	}
-	proto.Reset(f)
-	return proto.Unmarshal(b, f)
+	return unmarshalFrame(b, f, false)
 }
 
 // UnmarshalFrameOwned is UnmarshalFrame for a b that the caller hands
@@ -27,8 +23,23 @@ func UnmarshalFrame(b []byte, f *Frame) error {
 // afterwards. It saves a copy, and the garbage of b, for large frames read
 // into a buffer of their own.
 func UnmarshalFrameOwned(b []byte, f *Frame) error {
-	if (&decoder{own: true}).frame(b, f) {
-		return nil
+	return unmarshalFrame(b, f, true)
+}
+
+// unmarshalFrame decodes by hand, checking the strings in one test for
+// ASCII (see ascii.go); a frame with other bytes in its strings is decoded
+// again, each string checked for UTF-8; what the hand decoder does not
+// take goes to proto.
+func unmarshalFrame(b []byte, f *Frame, own bool) error {
+	d := decoder{own: own}
+	if d.frame(b, f) {
+		if d.hi&notASCII == 0 {
+			return nil
+		}
+		proto.Reset(f)
+		if d = (decoder{own: own, strict: true}); d.frame(b, f) {
+			return nil
+		}
 	}
 	proto.Reset(f)
 	return proto.Unmarshal(b, f)
@@ -43,8 +54,18 @@ func UnmarshalEnvelope(b []byte, e *Envelope) error {
 // unmarshalEnvelope is UnmarshalEnvelope, the payload going into spare if
 // it is not nil and the small strings into slab while it has room.
 func unmarshalEnvelope(b []byte, e *Envelope, spare *anypb.Any, slab []byte) error {
-	if (&decoder{spare: spare, slab: slab}).envelope(b, e) {
-		return nil
+	d := decoder{spare: spare, slab: slab}
+	if d.envelope(b, e) {
+		if d.hi&notASCII == 0 {
+			return nil
+		}
+		proto.Reset(e)
+		if spare != nil {
+			proto.Reset(spare)
+		}
+		if d = (decoder{spare: spare, slab: slab[:0], strict: true}); d.envelope(b, e) {
+			return nil
+		}
 	}
 	proto.Reset(e)
 	return proto.Unmarshal(b, e)
@@ -60,24 +81,46 @@ type field struct {
 }
 
 // next reads the field at the start of b, and false for anything but a
-// well-formed varint or length-delimited field.
+// well-formed varint or length-delimited field. The fields here have a tag
+// of one byte; their varints and lengths are read here, as protowire reads
+// them, without its general functions (nextLong has the rest: longer
+// tags, lengths of three bytes or more).
 func next(b []byte) (field, []byte, bool) {
-	// Most fields have a tag of one byte and a value or a length of one
-	// byte: read here, without protowire's general varints.
-	if len(b) >= 2 && b[0] < 0x80 && b[0] >= 8 && b[1] < 0x80 {
-		f := field{num: protowire.Number(b[0] >> 3), typ: protowire.Type(b[0] & 7)}
-		switch f.typ {
-		case protowire.VarintType:
-			f.v = uint64(b[1])
-			return f, b[2:], true
-		case protowire.BytesType:
-			if n := int(b[1]); n <= len(b)-2 {
-				f.b = b[2 : 2+n]
-				return f, b[2+n:], true
+	if len(b) < 2 || b[0] >= 0x80 || b[0] < 8 {
+		return nextLong(b)
+	}
+	num, typ := protowire.Number(b[0]>>3), protowire.Type(b[0]&7)
+	switch typ {
+	case protowire.VarintType:
+		var v uint64
+		for i := 1; i < len(b) && i <= 10; i++ {
+			c := b[i]
+			v |= uint64(c&0x7f) << (7 * (i - 1))
+			if c < 0x80 {
+				if i == 10 && c > 1 { // past 64 bits
+					return field{}, nil, false
+				}
+				return field{num: num, typ: typ, v: v}, b[i+1:], true
 			}
+		}
+		return field{}, nil, false
+	case protowire.BytesType:
+		n, i := int(b[1]), 2
+		if n >= 0x80 {
+			if len(b) < 3 || b[2] >= 0x80 {
+				return nextLong(b)
+			}
+			n, i = n&0x7f|int(b[2])<<7, 3
+		}
+		if n > len(b)-i {
 			return field{}, nil, false
 		}
+		return field{num: num, typ: typ, b: b[i : i+n]}, b[i+n:], true
 	}
+	return nextLong(b)
+}
+
+func nextLong(b []byte) (field, []byte, bool) {
 	num, typ, n := protowire.ConsumeTag(b)
 	if n < 0 {
 		return field{}, nil, false
@@ -107,10 +150,15 @@ func next(b []byte) (field, []byte, bool) {
 // not keep a large payload alive.
 // An Any it decodes goes into spare, if set: the Any of a body or an
 // envelope is allocated with it, in one block.
+// Its strings are checked for UTF-8 in one test at the end (hi, the OR of
+// their bytes, has no high bit: all ASCII) unless it is strict, which
+// checks each one as it comes.
 type decoder struct {
-	slab  []byte
-	spare *anypb.Any
-	own   bool // the input is the decoder's to keep: large values alias it
+	slab   []byte
+	spare  *anypb.Any
+	hi     uint64 // the OR of the bytes of the strings decoded
+	own    bool   // the input is the decoder's to keep: large values alias it
+	strict bool   // check each string for UTF-8
 }
 
 // callBody, replyBody, castBody, infoBody and envelopeBody allocate a
@@ -188,13 +236,27 @@ func (d *decoder) value(v []byte) []byte {
 }
 
 // str is f as a string field, and false unless it is one of valid UTF-8
-// (proto3 strings are checked).
+// (proto3 strings are checked; unless d is strict, by the caller of the
+// decoder, when hi has a high bit).
 func (d *decoder) str(f field) (string, bool) {
-	if f.typ != protowire.BytesType || !utf8.Valid(f.b) {
+	if !d.text(f) {
 		return "", false
 	}
 	v := d.keep(f.b)
 	return unsafe.String(unsafe.SliceData(v), len(v)), true
+}
+
+// text reports whether f is a string field: length-delimited, and (if d is
+// strict) valid UTF-8; or else its bytes are added to hi.
+func (d *decoder) text(f field) bool {
+	if f.typ != protowire.BytesType {
+		return false
+	}
+	if d.strict {
+		return utf8.Valid(f.b)
+	}
+	d.hi = orBytes(d.hi, unsafe.String(unsafe.SliceData(f.b), len(f.b)))
+	return true
 }
 
 // msg is f as a message field seen for the first time: a second occurrence
@@ -208,19 +270,6 @@ func (f field) msg(seen *uint32) ([]byte, bool) {
 	return f.b, true
 }
 
-// each calls fn with every field of b, in order, and is false if b is
-// malformed or fn refuses a field.
-func each(b []byte, fn func(field) bool) bool {
-	for len(b) > 0 {
-		f, rest, ok := next(b)
-		if !ok || !fn(f) {
-			return false
-		}
-		b = rest
-	}
-	return true
-}
-
 func (d *decoder) frame(b []byte, fr *Frame) bool {
 	// The fields are found first and decoded after, so that the block of
 	// the body (which comes last, as a rule) can hold the sender too.
@@ -232,28 +281,34 @@ func (d *decoder) frame(b []byte, fr *Frame) bool {
 		hasTo      bool
 		num        protowire.Number
 	)
-	if !each(b, func(f field) bool {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		switch f.num {
 		case 1:
-			var ok bool
-			from, ok = f.msg(&seen)
+			if from, ok = f.msg(&seen); !ok {
+				return false
+			}
 			hasFrom = true
-			return ok
 		case 2:
-			to, hasTo = f, true // the last one, as proto has it
-			return f.typ == protowire.BytesType
+			if !d.text(f) { // every one checked, as proto does
+				return false
+			}
+			to, hasTo = f, true // the last one kept, as proto has it
 		case 3, 4, 5, 6:
 			if seen&(1<<3|1<<4|1<<5|1<<6) != 0 { // a second body replaces or merges
 				return false
 			}
-			var ok bool
-			body, ok = f.msg(&seen)
+			if body, ok = f.msg(&seen); !ok {
+				return false
+			}
 			num = f.num
-			return ok
+		default:
+			return false
 		}
-		return false
-	}) {
-		return false
 	}
 	var pid *Pid
 	switch num {
@@ -303,20 +358,35 @@ func (d *decoder) frame(b []byte, fr *Frame) bool {
 }
 
 func (d *decoder) pid(b []byte, p *Pid) bool {
-	return each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			p.Address, ok = d.str(f)
 		case 2:
 			p.Id, ok = d.str(f)
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) call(b []byte, c *Call) bool {
 	var seen uint32
-	return each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			c.Ref, ok = f.v, f.typ == protowire.VarintType
@@ -324,14 +394,24 @@ func (d *decoder) call(b []byte, c *Call) bool {
 			c.Payload, ok = d.any(f, &seen)
 		case 3:
 			c.ReplyAddress, ok = d.str(f)
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) reply(b []byte, r *Reply) bool {
 	var seen uint32
-	return each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			r.Ref, ok = f.v, f.typ == protowire.VarintType
@@ -343,31 +423,51 @@ func (d *decoder) reply(b []byte, r *Reply) bool {
 				r.Error = &Error{}
 				ok = d.error(m, r.Error)
 			}
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) error(b []byte, e *Error) bool {
-	return each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			e.Code, ok = Code(int32(f.v)), f.typ == protowire.VarintType
 		case 2:
 			e.Text, ok = d.str(f)
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *decoder) payload(b []byte, p *Payload) bool {
 	var seen uint32
-	return each(b, func(f field) (ok bool) {
-		if f.num == 1 {
-			p.Payload, ok = d.any(f, &seen)
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok || f.num != 1 {
+			return false
 		}
-		return ok
-	})
+		b = rest
+		if p.Payload, ok = d.any(f, &seen); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // any is f as an Any field seen for the first time; its value is copied
@@ -382,20 +482,35 @@ func (d *decoder) any(f field, seen *uint32) (*anypb.Any, bool) {
 		a = &anypb.Any{}
 	}
 	d.spare = nil
-	return a, each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return a, false
+		}
+		b = rest
 		switch f.num {
 		case 1:
 			a.TypeUrl, ok = d.str(f)
 		case 2:
 			a.Value, ok = d.value(f.b), f.typ == protowire.BytesType
+		default:
+			return a, false
 		}
-		return ok
-	})
+		if !ok {
+			return a, false
+		}
+	}
+	return a, true
 }
 
 func (d *decoder) envelope(b []byte, e *Envelope) bool {
 	var seen uint32
-	return each(b, func(f field) (ok bool) {
+	for len(b) > 0 {
+		f, rest, ok := next(b)
+		if !ok {
+			return false
+		}
+		b = rest
 		varint := f.typ == protowire.VarintType
 		switch f.num {
 		case 1:
@@ -428,7 +543,12 @@ func (d *decoder) envelope(b []byte, e *Envelope) bool {
 			e.StartByNs, ok = int64(f.v), varint
 		case 15:
 			e.Attempt, ok = f.v, varint
+		default:
+			return false
 		}
-		return ok
-	})
+		if !ok {
+			return false
+		}
+	}
+	return true
 }

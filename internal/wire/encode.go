@@ -3,7 +3,6 @@ package wire
 import (
 	"math/bits"
 	"slices"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -18,43 +17,69 @@ import (
 // kept unknown fields, a nil message inside a oneof, a string that is not
 // valid UTF-8, which proto refuses) goes through proto.
 
+// The encoders size a message once (sizeFrame, sizeEnvelope: every nested
+// message's length with it), then write it backwards into the room that
+// makes, from its last field to its first, as vtprotobuf does: a nested
+// message's length is known when its fields are written, so none is sized
+// twice.
+
 // AppendFrame appends f's protobuf encoding to b.
 func AppendFrame(b []byte, f *Frame) ([]byte, error) {
 	n, ok := sizeFrame(f)
 	if !ok {
 		return proto.MarshalOptions{}.MarshalAppend(b, f)
 	}
-	b = slices.Grow(b, n)
-	if f.From != nil {
-		b = appendLen(b, 1, sizePid(f.From))
-		b = appendPid(b, f.From)
-	}
-	b = appendString(b, 2, f.To)
+	b, room := grow(b, n)
+	putFrame(room, f)
+	return b, nil
+}
+
+// grow extends b by n bytes, and returns it and those n bytes.
+func grow(b []byte, n int) ([]byte, []byte) {
+	at := len(b)
+	b = slices.Grow(b, n)[:at+n]
+	return b, b[at:]
+}
+
+// putFrame writes f backwards into b, which is exactly its size.
+func putFrame(b []byte, f *Frame) {
+	i := len(b)
 	switch x := f.Body.(type) {
 	case *Frame_Call:
 		c := x.Call
-		b = appendLen(b, 3, sizeCall(c))
-		b = appendUint(b, 1, c.Ref)
-		b = appendAnyField(b, 2, c.Payload)
-		b = appendString(b, 3, c.ReplyAddress)
+		end := i
+		i = putString(b, i, 3, c.ReplyAddress)
+		i = putAnyField(b, i, 2, c.Payload)
+		i = putUint(b, i, 1, c.Ref)
+		i = putLen(b, i, 3, end-i)
 	case *Frame_Reply:
 		r := x.Reply
-		b = appendLen(b, 4, sizeReply(r))
-		b = appendUint(b, 1, r.Ref)
-		b = appendAnyField(b, 2, r.Payload)
-		if r.Error != nil {
-			b = appendLen(b, 3, sizeError(r.Error))
-			b = appendUint(b, 1, uint64(r.Error.Code))
-			b = appendString(b, 2, r.Error.Text)
+		end := i
+		if e := r.Error; e != nil {
+			at := i
+			i = putString(b, i, 2, e.Text)
+			i = putUint(b, i, 1, uint64(e.Code))
+			i = putLen(b, i, 3, at-i)
 		}
+		i = putAnyField(b, i, 2, r.Payload)
+		i = putUint(b, i, 1, r.Ref)
+		i = putLen(b, i, 4, end-i)
 	case *Frame_Cast:
-		b = appendLen(b, 5, sizeAnyField(1, x.Cast.Payload))
-		b = appendAnyField(b, 1, x.Cast.Payload)
+		end := i
+		i = putAnyField(b, i, 1, x.Cast.Payload)
+		i = putLen(b, i, 5, end-i)
 	case *Frame_Info:
-		b = appendLen(b, 6, sizeAnyField(1, x.Info.Payload))
-		b = appendAnyField(b, 1, x.Info.Payload)
+		end := i
+		i = putAnyField(b, i, 1, x.Info.Payload)
+		i = putLen(b, i, 6, end-i)
 	}
-	return b, nil
+	i = putString(b, i, 2, f.To)
+	if p := f.From; p != nil {
+		end := i
+		i = putString(b, i, 2, p.Id)
+		i = putString(b, i, 1, p.Address)
+		putLen(b, i, 1, end-i)
+	}
 }
 
 // AppendEnvelope appends e's protobuf encoding to b.
@@ -63,66 +88,82 @@ func AppendEnvelope(b []byte, e *Envelope) ([]byte, error) {
 	if !ok { // headers in key order there too, as here
 		return proto.MarshalOptions{Deterministic: len(e.GetHeaders()) > 1}.MarshalAppend(b, e)
 	}
-	b = slices.Grow(b, n)
-	b = appendString(b, 1, e.Exchange)
-	b = appendString(b, 2, e.RequestTag)
-	b = appendUint(b, 3, e.RequestId)
-	b = appendString(b, 4, e.ReplyAddress)
-	b = appendUint(b, 5, uint64(e.DeadlineUnixNano))
-	b = appendString(b, 6, e.ServiceTag)
-	b = appendString(b, 7, e.RoutingKey)
-	b = appendString(b, 8, e.IdempotencyKey)
-	b = appendAnyField(b, 9, e.Payload)
-	b = appendUint(b, 10, uint64(e.Hops))
-	if e.WantAll {
-		b = appendUint(b, 11, 1)
-	}
-	b = appendString(b, 12, e.ConnectionTag)
-	b = appendHeaders(b, 13, e.Headers)
-	b = appendUint(b, 14, uint64(e.StartByNs))
-	b = appendUint(b, 15, e.Attempt)
+	b, room := grow(b, n)
+	putEnvelope(room, e)
 	return b, nil
+}
+
+// putEnvelope writes e backwards into b, which is exactly its size.
+func putEnvelope(b []byte, e *Envelope) {
+	i := len(b)
+	i = putUint(b, i, 15, e.Attempt)
+	i = putUint(b, i, 14, uint64(e.StartByNs))
+	i = putHeaders(b, i, 13, e.Headers)
+	i = putString(b, i, 12, e.ConnectionTag)
+	if e.WantAll {
+		i = putUint(b, i, 11, 1)
+	}
+	i = putUint(b, i, 10, uint64(e.Hops))
+	i = putAnyField(b, i, 9, e.Payload)
+	i = putString(b, i, 8, e.IdempotencyKey)
+	i = putString(b, i, 7, e.RoutingKey)
+	i = putString(b, i, 6, e.ServiceTag)
+	i = putUint(b, i, 5, uint64(e.DeadlineUnixNano))
+	i = putString(b, i, 4, e.ReplyAddress)
+	i = putUint(b, i, 3, e.RequestId)
+	i = putString(b, i, 2, e.RequestTag)
+	putString(b, i, 1, e.Exchange)
 }
 
 // sizeFrame is the length of f's encoding, and false if f is not one the
 // hand codec writes.
 func sizeFrame(f *Frame) (int, bool) {
-	if f == nil || len(f.unknownFields) > 0 || !utf8.ValidString(f.To) ||
-		(f.From != nil && (len(f.From.unknownFields) > 0 || !utf8.ValidString(f.From.Address) || !utf8.ValidString(f.From.Id))) {
+	if f == nil || len(f.unknownFields) > 0 ||
+		(f.From != nil && len(f.From.unknownFields) > 0) {
 		return 0, false
 	}
+	hi := orBytes(0, f.To)
 	n := sizeString(2, f.To)
 	if f.From != nil {
+		hi = orBytes(orBytes(hi, f.From.Address), f.From.Id)
 		n += sizeLen(1, sizePid(f.From))
 	}
+	var text, url string // the strings of the body
 	switch x := f.Body.(type) {
 	case *Frame_Call:
-		if x == nil || x.Call == nil || len(x.Call.unknownFields) > 0 || !plainAny(x.Call.Payload) || !utf8.ValidString(x.Call.ReplyAddress) {
+		if x == nil || x.Call == nil || len(x.Call.unknownFields) > 0 || !plainAny(x.Call.Payload) {
 			return 0, false
 		}
+		text, url = x.Call.ReplyAddress, x.Call.Payload.GetTypeUrl()
 		n += sizeLen(3, sizeCall(x.Call))
 	case *Frame_Reply:
 		if x == nil || x.Reply == nil {
 			return 0, false
 		}
 		r := x.Reply
-		if len(r.unknownFields) > 0 || !plainAny(r.Payload) ||
-			(r.Error != nil && (len(r.Error.unknownFields) > 0 || !utf8.ValidString(r.Error.Text))) {
+		if len(r.unknownFields) > 0 || !plainAny(r.Payload) || (r.Error != nil && len(r.Error.unknownFields) > 0) {
 			return 0, false
 		}
+		text, url = r.Error.GetText(), r.Payload.GetTypeUrl()
 		n += sizeLen(4, sizeReply(r))
 	case *Frame_Cast:
 		if x == nil || x.Cast == nil || len(x.Cast.unknownFields) > 0 || !plainAny(x.Cast.Payload) {
 			return 0, false
 		}
+		url = x.Cast.Payload.GetTypeUrl()
 		n += sizeLen(5, sizeAnyField(1, x.Cast.Payload))
 	case *Frame_Info:
 		if x == nil || x.Info == nil || len(x.Info.unknownFields) > 0 || !plainAny(x.Info.Payload) {
 			return 0, false
 		}
+		url = x.Info.Payload.GetTypeUrl()
 		n += sizeLen(6, sizeAnyField(1, x.Info.Payload))
 	case nil:
 	default:
+		return 0, false
+	}
+	if hi = orBytes(orBytes(hi, text), url); hi&notASCII != 0 &&
+		!validStrings(f.To, f.From.GetAddress(), f.From.GetId(), text, url) {
 		return 0, false
 	}
 	return n, true
@@ -132,10 +173,13 @@ func sizeEnvelope(e *Envelope) (int, bool) {
 	if e == nil || len(e.unknownFields) > 0 || !plainAny(e.Payload) {
 		return 0, false
 	}
-	for _, s := range [...]string{e.Exchange, e.RequestTag, e.ReplyAddress, e.ServiceTag, e.RoutingKey, e.IdempotencyKey, e.ConnectionTag} {
-		if !utf8.ValidString(s) {
-			return 0, false
-		}
+	ss := [...]string{e.Exchange, e.RequestTag, e.ReplyAddress, e.ServiceTag, e.RoutingKey, e.IdempotencyKey, e.ConnectionTag, e.Payload.GetTypeUrl()}
+	var hi uint64
+	for _, s := range ss {
+		hi = orBytes(hi, s)
+	}
+	if hi&notASCII != 0 && !validStrings(ss[:]...) {
+		return 0, false
 	}
 	h, ok := sizeHeaders(13, e.Headers)
 	if !ok {
@@ -152,10 +196,11 @@ func sizeEnvelope(e *Envelope) (int, bool) {
 	return n, true
 }
 
-// plainAny reports whether a is nil or has no unknown fields and a type
-// URL of valid UTF-8: one the hand codec writes as proto would.
+// plainAny reports whether a is nil or has no unknown fields: one the hand
+// codec writes as proto would (its type URL is checked with the message's
+// other strings).
 func plainAny(a *anypb.Any) bool {
-	return a == nil || (len(a.ProtoReflect().GetUnknown()) == 0 && utf8.ValidString(a.TypeUrl))
+	return a == nil || len(a.ProtoReflect().GetUnknown()) == 0
 }
 
 func sizePid(p *Pid) int { return sizeString(1, p.Address) + sizeString(2, p.Id) }
@@ -214,66 +259,79 @@ func sizeUint(num protowire.Number, v uint64) int {
 	return sizeTag + sizeVarint(v)
 }
 
-// appendVarint is protowire.AppendVarint, with the one-byte case (every
-// tag here, most lengths) inlined at each call.
-func appendVarint(b []byte, v uint64) []byte {
+// The put functions write a field backwards: its value ending at b[i],
+// then its length and its tag before it; each returns the index of the
+// field's first byte. Every field number here is below 16, so every tag
+// is one byte.
+
+// putVarint writes v to end at b[i], the one-byte case (every tag here,
+// most lengths) inlined at each call.
+func putVarint(b []byte, i int, v uint64) int {
 	if v < 0x80 {
-		return append(b, byte(v))
+		i--
+		b[i] = byte(v)
+		return i
 	}
-	return appendLongVarint(b, v)
+	return putLongVarint(b, i, v)
 }
 
-func appendLongVarint(b []byte, v uint64) []byte {
+func putLongVarint(b []byte, i int, v uint64) int {
+	i -= sizeVarint(v)
+	j := i
 	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
+		b[j] = byte(v) | 0x80
 		v >>= 7
+		j++
 	}
-	return append(b, byte(v))
+	b[j] = byte(v)
+	return i
 }
 
-func appendTag(b []byte, num protowire.Number, typ protowire.Type) []byte {
-	return appendVarint(b, uint64(num)<<3|uint64(typ))
+func putTag(b []byte, i int, num protowire.Number, typ protowire.Type) int {
+	i--
+	b[i] = byte(num)<<3 | byte(typ)
+	return i
 }
 
-func appendLen(b []byte, num protowire.Number, n int) []byte {
-	b = appendTag(b, num, protowire.BytesType)
-	return appendVarint(b, uint64(n))
+// putLen writes the tag and length n of a length-delimited field whose n
+// bytes start at b[i].
+func putLen(b []byte, i int, num protowire.Number, n int) int {
+	i = putVarint(b, i, uint64(n))
+	return putTag(b, i, num, protowire.BytesType)
 }
 
-func appendString(b []byte, num protowire.Number, s string) []byte {
+func putString(b []byte, i int, num protowire.Number, s string) int {
 	if s == "" {
-		return b
+		return i
 	}
-	b = appendLen(b, num, len(s))
-	return append(b, s...)
+	i -= len(s)
+	copy(b[i:], s)
+	return putLen(b, i, num, len(s))
 }
 
-func appendBytes(b []byte, num protowire.Number, v []byte) []byte {
+func putBytes(b []byte, i int, num protowire.Number, v []byte) int {
 	if len(v) == 0 {
-		return b
+		return i
 	}
-	b = appendLen(b, num, len(v))
-	return append(b, v...)
+	i -= len(v)
+	copy(b[i:], v)
+	return putLen(b, i, num, len(v))
 }
 
-func appendUint(b []byte, num protowire.Number, v uint64) []byte {
+func putUint(b []byte, i int, num protowire.Number, v uint64) int {
 	if v == 0 {
-		return b
+		return i
 	}
-	b = appendTag(b, num, protowire.VarintType)
-	return appendVarint(b, v)
+	i = putVarint(b, i, v)
+	return putTag(b, i, num, protowire.VarintType)
 }
 
-func appendPid(b []byte, p *Pid) []byte {
-	b = appendString(b, 1, p.Address)
-	return appendString(b, 2, p.Id)
-}
-
-func appendAnyField(b []byte, num protowire.Number, a *anypb.Any) []byte {
+func putAnyField(b []byte, i int, num protowire.Number, a *anypb.Any) int {
 	if a == nil {
-		return b
+		return i
 	}
-	b = appendLen(b, num, sizeAny(a))
-	b = appendString(b, 1, a.TypeUrl)
-	return appendBytes(b, 2, a.Value)
+	end := i
+	i = putBytes(b, i, 2, a.Value)
+	i = putString(b, i, 1, a.TypeUrl)
+	return putLen(b, i, num, end-i)
 }

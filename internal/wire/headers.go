@@ -3,7 +3,6 @@ package wire
 import (
 	"maps"
 	"slices"
-	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 )
@@ -17,11 +16,17 @@ import (
 // a value is not valid UTF-8 (proto refuses those).
 func sizeHeaders(num protowire.Number, h map[string]string) (int, bool) {
 	n := 0
+	var hi uint64
 	for k, v := range h {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return 0, false
-		}
+		hi = orBytes(orBytes(hi, k), v)
 		n += sizeLen(num, headerEntrySize(k, v))
+	}
+	if hi&notASCII != 0 {
+		for k, v := range h {
+			if !validStrings(k, v) {
+				return 0, false
+			}
+		}
 	}
 	return n, true
 }
@@ -30,27 +35,33 @@ func headerEntrySize(k, v string) int {
 	return sizeLen(1, len(k)) + sizeLen(2, len(v)) // both written, empty or not
 }
 
-func appendHeaders(b []byte, num protowire.Number, h map[string]string) []byte {
+// putHeaders writes h backwards as map field num, its entries in key
+// order.
+func putHeaders(b []byte, i int, num protowire.Number, h map[string]string) int {
 	if len(h) == 0 {
-		return b
+		return i
 	}
 	if len(h) == 1 {
 		for k, v := range h {
-			return appendHeader(b, num, k, v)
+			return putHeader(b, i, num, k, v)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(h)) {
-		b = appendHeader(b, num, k, h[k])
+	keys := slices.Sorted(maps.Keys(h))
+	for j := len(keys) - 1; j >= 0; j-- {
+		i = putHeader(b, i, num, keys[j], h[keys[j]])
 	}
-	return b
+	return i
 }
 
-func appendHeader(b []byte, num protowire.Number, k, v string) []byte {
-	b = appendLen(b, num, headerEntrySize(k, v))
-	b = appendLen(b, 1, len(k)) // key and value, empty or not
-	b = append(b, k...)
-	b = appendLen(b, 2, len(v))
-	return append(b, v...)
+func putHeader(b []byte, i int, num protowire.Number, k, v string) int {
+	end := i
+	i -= len(v) // key and value, empty or not
+	copy(b[i:], v)
+	i = putLen(b, i, 2, len(v))
+	i -= len(k)
+	copy(b[i:], k)
+	i = putLen(b, i, 1, len(k))
+	return putLen(b, i, num, end-i)
 }
 
 // header decodes one map entry into *h, and false for anything but an
@@ -63,20 +74,21 @@ func (d *decoder) header(f field, h *map[string]string) bool {
 	}
 	var k, v string
 	var seen uint32
-	ok := each(f.b, func(f field) (ok bool) {
-		if f.typ != protowire.BytesType || f.num < 1 || f.num > 2 || seen&(1<<f.num) != 0 {
+	for b := f.b; len(b) > 0; {
+		f, rest, ok := next(b)
+		if !ok || f.typ != protowire.BytesType || f.num < 1 || f.num > 2 || seen&(1<<f.num) != 0 {
 			return false
 		}
+		b = rest
 		seen |= 1 << f.num
 		if f.num == 1 {
 			k, ok = d.str(f)
 		} else {
 			v, ok = d.str(f)
 		}
-		return ok
-	})
-	if !ok {
-		return false
+		if !ok {
+			return false
+		}
 	}
 	if *h == nil {
 		*h = make(map[string]string, 1)

@@ -146,7 +146,7 @@ func (r *rig) kill(name string) {
 	p := r.procs[name]
 	delete(r.addrs, name)
 	r.mu.Unlock()
-	p.kill()
+	p.Kill()
 }
 
 // shutdown stops every node cleanly (the WebSocket clients first), then
@@ -171,7 +171,7 @@ func (r *rig) shutdown() (unclean []string, alive int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !p.stop(15 * time.Second) {
+			if !p.Stop(15 * time.Second) {
 				mu.Lock()
 				unclean = append(unclean, short(p.name))
 				mu.Unlock()
@@ -180,7 +180,7 @@ func (r *rig) shutdown() (unclean []string, alive int) {
 	}
 	wg.Wait()
 	for _, p := range procs {
-		if p.alive() {
+		if p.Alive() {
 			alive++
 		}
 	}

@@ -125,7 +125,7 @@ func (r *run) main(seed uint64, dur time.Duration, bin string) (int, error) {
 	if err := r.consul.start(); err != nil {
 		return 0, err
 	}
-	defer func() { r.consul.p.stop(5 * time.Second) }()
+	defer func() { r.consul.p.Stop(5 * time.Second) }()
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	hubPort, err := freePort()
@@ -253,7 +253,7 @@ func (r *run) startNode(i int) error {
 		return err
 	}
 	if err := p.await(45 * time.Second); err != nil {
-		p.kill()
+		p.Kill()
 		return fmt.Errorf("%w; the end of its log:\n%s", err, tail(logPath, 20))
 	}
 	r.mu.Lock()
@@ -267,7 +267,7 @@ func (r *run) stopNodes() {
 	r.mu.Lock()
 	for _, p := range r.procs {
 		if p != nil {
-			wg.Go(func() { p.stop(15 * time.Second) })
+			wg.Go(func() { p.Stop(15 * time.Second) })
 		}
 	}
 	r.mu.Unlock()

@@ -32,7 +32,7 @@ func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 			if i == holder[exBacklog] {
 				rec.Backlog = l.depth(exBacklog)
 			}
-			p.kill()
+			p.Kill()
 			time.Sleep(f.Hold)
 			if err := r.startNode(i); err != nil {
 				fmt.Println("soak: restart after kill:", err)
@@ -43,13 +43,13 @@ func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 			r.mu.Lock()
 			p := r.procs[i]
 			r.mu.Unlock()
-			p.signal(syscall.SIGSTOP)
+			p.Signal(syscall.SIGSTOP)
 			time.Sleep(f.Hold)
-			p.signal(syscall.SIGCONT)
+			p.Signal(syscall.SIGCONT)
 		case fault.Consul:
 			rec.Kind = fault.Consul
 			rec.Nodes = nil
-			r.consul.p.kill()
+			r.consul.p.Kill()
 			time.Sleep(f.Hold)
 			if err := r.consul.start(); err != nil {
 				fmt.Println("soak: restart Consul:", err)
@@ -60,9 +60,9 @@ func (r *run) inject(l *load, faults []fault.Fault) map[string]int {
 			r.mu.Lock()
 			p := r.procs[i]
 			r.mu.Unlock()
-			_ = p.cmd.Process.Signal(syscall.SIGUSR1)
+			_ = p.Cmd.Process.Signal(syscall.SIGUSR1)
 			time.Sleep(f.Hold)
-			_ = p.cmd.Process.Signal(syscall.SIGUSR2)
+			_ = p.Cmd.Process.Signal(syscall.SIGUSR2)
 		case fault.Skew:
 			// The driver's clients are the ones with a skewed clock: their
 			// deadlines come Skew early (the schedule's node is not used).

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -9,21 +8,19 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/switchboard-go/switchboard/internal/osproc"
 )
 
 // proc is a child OS process in a process group of its own (signals go to
-// the group) that dies with the driver (Pdeathsig).
+// the group) that dies with the driver.
 type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	stdin  io.Closer
-	ready  chan struct{}
-	exited chan struct{}
+	name string
+	*osproc.Proc
+	ready <-chan string
 }
 
 func start(name, logPath string, env []string, exe string, args ...string) (*proc, error) {
@@ -32,63 +29,21 @@ func start(name, logPath string, env []string, exe string, args ...string) (*pro
 		return nil, err
 	}
 	defer logf.Close()
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stdin, err := cmd.StdinPipe()
+	onLine, ready := osproc.Ready("READY")
+	p, err := osproc.Start(osproc.Config{Path: exe, Args: args, Env: env, Stderr: logf, OwnGroup: true, OnLine: onLine})
 	if err != nil {
 		return nil, err
 	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	p := &proc{name: name, cmd: cmd, stdin: stdin, ready: make(chan struct{}), exited: make(chan struct{})}
-	go func() {
-		s := bufio.NewScanner(out)
-		once := false
-		for s.Scan() {
-			if !once && strings.HasPrefix(s.Text(), "READY") {
-				once = true
-				close(p.ready)
-			}
-		}
-	}()
-	go func() { _ = cmd.Wait(); close(p.exited) }()
-	return p, nil
+	return &proc{name: name, Proc: p, ready: ready}, nil
 }
 
 func (p *proc) await(d time.Duration) error {
-	select {
-	case <-p.ready:
-		return nil
-	case <-p.exited:
-		return fmt.Errorf("%s exited before it was ready", p.name)
-	case <-time.After(d):
-		return fmt.Errorf("%s not ready within %v", p.name, d)
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if _, err := p.Await(ctx, p.ready); err != nil {
+		return fmt.Errorf("%s not ready: %w", p.name, err)
 	}
-}
-
-func (p *proc) signal(sig syscall.Signal) { _ = syscall.Kill(-p.cmd.Process.Pid, sig) }
-
-func (p *proc) kill() {
-	p.signal(syscall.SIGKILL)
-	<-p.exited
-}
-
-// stop closes stdin (a clean stop) and kills the group after d.
-func (p *proc) stop(d time.Duration) {
-	p.signal(syscall.SIGCONT)
-	_ = p.stdin.Close()
-	select {
-	case <-p.exited:
-	case <-time.After(d):
-		p.kill()
-	}
+	return nil
 }
 
 // freePort is a free port below Linux's ephemeral range (32768–60999):
@@ -150,7 +105,7 @@ func (c *consul) start() error {
 			}
 		}
 		select {
-		case <-p.exited:
+		case <-p.Exited():
 			return fmt.Errorf("consul exited (see %s)", c.log)
 		case <-time.After(100 * time.Millisecond):
 		}

@@ -1,7 +1,0 @@
-//go:build unix && !linux
-
-package demo
-
-import "syscall"
-
-func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
