@@ -216,6 +216,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		n.disp.close()
 		close(n.quit)
 		n.sweepers.Wait()
+		n.pending.watches.close()
 		n.pending.failAll(ErrNodeStopped)
 		if err := n.disp.wait(ctx); err != nil && n.stopErr == nil {
 			n.stopErr = fmt.Errorf("actor: a handler did not return: %w", err)
@@ -269,11 +270,11 @@ func (n *Node) local(pid *PID) *Process {
 // procByID finds a live local process by id, or by name for the ids of
 // NamedPID.
 func (n *Node) procByID(id string) *Process {
+	if name, ok := strings.CutPrefix(id, namedPrefix); ok {
+		return n.names.lookup(name) // no process id starts so: one look-up, not a miss and then the name
+	}
 	if v, ok := n.procs.Load(id); ok {
 		return v.(*Process)
-	}
-	if name, ok := strings.CutPrefix(id, namedPrefix); ok {
-		return n.names.lookup(name)
 	}
 	return nil
 }

@@ -17,8 +17,9 @@ import (
 // learns nothing about the others. A forged reply matches a call in flight
 // with a chance of (calls in flight) / 2^64.
 type pendingTable struct {
-	shards [pendingShards]pendingShard
-	pool   sync.Pool
+	shards  [pendingShards]pendingShard
+	pool    sync.Pool
+	watches ctxWatches // of the contexts many calls share
 }
 
 const pendingShards = 64
@@ -33,6 +34,7 @@ type waiter struct {
 	addr     string      // the callee's node, to fail the call if it goes down
 	deadline int64       // for the sweeper, in clock nanoseconds; 0: the caller watches its ctx
 	ch       chan result // capacity 1: the one reply, or (multi) a wake-up
+	watch    *ctxWatch   // fails the call when its context ends: Wait needs no select
 
 	// multi waiters take any number of replies: they stay in the table
 	// until released, and replies queue here.
@@ -56,12 +58,24 @@ func (t *pendingTable) init() {
 		t.shards[i].m = map[uint64]*waiter{}
 	}
 	t.pool.New = func() any { return &waiter{ch: make(chan result, 1)} }
+	t.watches.t = t
 }
 
-func (t *pendingTable) add(addr string, deadline int64) *waiter {
+// add registers a call that takes one reply. With a watch, a call that
+// registers while the watch's context ends, or the node stops, is failed
+// here, if the watch (or failAll) did not find it.
+func (t *pendingTable) add(addr string, deadline int64, watch *ctxWatch) *waiter {
 	w := t.pool.Get().(*waiter)
-	w.addr, w.deadline = addr, deadline
-	return t.insert(w)
+	w.addr, w.deadline, w.watch = addr, deadline, watch
+	t.insert(w)
+	switch {
+	case watch == nil:
+	case watch.fired.Load():
+		t.complete(w.ref, nil, ctxError(watch.ctx))
+	case watch.stopped.Load(): // the node stopped: nothing else would end the call
+		t.complete(w.ref, nil, ErrNodeStopped)
+	}
+	return w
 }
 
 // insert gives w a new request id and puts it in its shard. The id comes
@@ -175,6 +189,7 @@ func (t *pendingTable) release(w *waiter, answered bool) {
 			<-w.ch
 		}
 	}
+	w.watch = nil // out of the table: failIf reads it there only
 	t.pool.Put(w)
 }
 

@@ -34,7 +34,11 @@ func (n *Node) NewPending(ctx context.Context, peer string, many bool) Pending {
 	if many {
 		w = n.pending.addMulti(peer)
 	} else {
-		w = n.pending.add(peer, deadline)
+		var watch *ctxWatch
+		if done := ctx.Done(); done != nil {
+			watch = n.pending.watches.get(ctx, done)
+		}
+		w = n.pending.add(peer, deadline, watch)
 	}
 	return Pending{n: n, w: w}
 }
@@ -52,7 +56,9 @@ func (p *Pending) ReplyTo() ReplyTo {
 // ErrTimeout/ctx's error when ctx ends first.
 func (p *Pending) Wait(ctx context.Context) (any, error) {
 	w := p.w
-	if !w.multi && ctx.Done() == nil { // the sweeper enforces the deadline: no select
+	// The sweeper enforces the deadline, or the context's watch fails the
+	// call when it ends: no select.
+	if !w.multi && (ctx.Done() == nil || w.watch != nil && ctx.Done() == w.watch.done) {
 		r := <-w.ch
 		p.n.pending.release(w, true)
 		p.w = released

@@ -62,6 +62,13 @@ func missing(ex exchange.Address, err error) error {
 // matches actor.ErrOverloaded: a producer goes at the pace of the
 // exchange and its subscribers (see docs/pubsub.md).
 func Publish(ctx context.Context, n *actor.Node, ex exchange.Address, key string, msg any) error {
+	if ex.Node == "" || ex.Node == n.Address() { // where Resolve looks first
+		if h, ok := localExchangeOf(n, ex.Name); ok {
+			if err := pubsub.PublishToLocal(h, key, msg); !errors.Is(err, actor.ErrOverloaded) {
+				return err
+			}
+		}
+	}
 	target, err := ex.Resolve(ctx, n)
 	if err != nil {
 		return err

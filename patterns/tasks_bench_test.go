@@ -37,9 +37,32 @@ func BenchmarkTasks(b *testing.B) {
 	}
 }
 
-const benchProducers = 8
+// BenchmarkTasksAsync is BenchmarkTasks with producers that keep a
+// window of submissions in flight (SubmitAsync, each confirm waited for
+// once the window is full), as a JetStream or RabbitMQ publisher with
+// confirms does: a producer no longer waits a round trip per task.
+//
+//	go test -run '^$' -bench TasksAsync -benchtime 200000x ./patterns
+func BenchmarkTasksAsync(b *testing.B) {
+	for _, workers := range []int{1, 10} {
+		b.Run(fmt.Sprintf("node/workers=%d/prefetch=100/window=%d", workers, benchWindow), func(b *testing.B) {
+			benchTasksWith(b, false, workers, 100, benchWindow)
+		})
+	}
+}
+
+const (
+	benchProducers = 8
+	benchWindow    = 64 // confirms in flight per producer (BenchmarkTasksAsync)
+)
 
 func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
+	benchTasksWith(b, remote, workers, prefetch, 0)
+}
+
+// benchTasksWith: window 0 submits with Submit, one at a time per
+// producer; above 0 with SubmitAsync, window confirms in flight.
+func benchTasksWith(b *testing.B, remote bool, workers, prefetch, window int) {
 	qn := node(b, "queue@localhost", remote)
 	wn := qn
 	if remote {
@@ -92,6 +115,10 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if window > 0 {
+				submitWindowed(b, ctx, producer, msg, n, window)
+				return
+			}
 			for range n {
 				if err := producer.Submit(ctx, exchange.Named("jobs"), msg); err != nil {
 					b.Error(err)
@@ -118,4 +145,29 @@ func benchTasks(b *testing.B, remote bool, workers, prefetch int) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tasks/s")
 	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/task")
+}
+
+// submitWindowed submits n tasks with up to window confirms in flight,
+// and waits for every confirm.
+func submitWindowed(b *testing.B, ctx context.Context, producer *Tasks, msg any, n, window int) {
+	ring := make([]*Confirm, window)
+	for i := range n + window {
+		slot := &ring[i%window]
+		if *slot != nil {
+			if err := (*slot).Wait(); err != nil {
+				b.Error(err)
+				return
+			}
+			*slot = nil
+		}
+		if i >= n {
+			continue
+		}
+		c, err := producer.SubmitAsync(ctx, exchange.Named("jobs"), msg)
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		*slot = c
+	}
 }

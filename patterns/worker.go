@@ -39,7 +39,8 @@ type Worker struct {
 	p       *actor.Process
 	node    *actor.Node
 	self    *actor.PID
-	target  *actor.PID // the queue: as resolved at the last join, then the process that answered
+	target  *actor.PID  // the queue: as resolved at the last join, then the process that answered
+	queue   actor.Local // the process that answered, if on this node: acks skip its look-up
 	ref     actor.Ref
 	backoff time.Duration
 
@@ -106,7 +107,7 @@ func (w *Worker) join() {
 	if err != nil {
 		target = actor.NamedPID(w.node.Address(), exchange.RegisteredName(w.Queue.Name))
 	}
-	w.target = target
+	w.target, w.queue = target, actor.Local{}
 	w.ref = w.p.Monitor(target)
 	_ = w.p.Send(target, &taskspb.TaskWorkerJoin{Worker: w.self, PrefetchLimit: uint32(w.Prefetch)})
 }
@@ -203,6 +204,7 @@ func (w *Worker) handle(p *actor.Process, msg any) {
 				w.backoff = 0
 				if e.QueuePID != nil {
 					w.target = e.QueuePID // acks go to the process itself, without a name lookup each time
+					w.queue, _ = w.node.Local(e.QueuePID)
 				}
 			}
 		case *tasks.Revoked:
@@ -275,10 +277,28 @@ func (w *Worker) flush() {
 		w.mu.Unlock()
 		return
 	}
-	m := &taskspb.TaskAcks{Worker: w.self, Acks: w.acks, Nacks: w.nacks, Rejects: w.rejects}
-	w.acks = make([]uint64, 0, len(m.Acks))
-	w.nacks, w.rejects = nil, nil
+	var m *taskspb.TaskAcks
+	if len(w.acks) == 1 && len(w.nacks)+len(w.rejects) == 0 {
+		// One ack (a worker that keeps up): the message and its tag in one
+		// allocation, and w.acks kept.
+		one := &struct {
+			m taskspb.TaskAcks
+			a [1]uint64
+		}{}
+		one.a[0] = w.acks[0]
+		m = &one.m
+		m.Worker, m.Acks = w.self, one.a[:]
+		w.acks = w.acks[:0]
+	} else {
+		m = &taskspb.TaskAcks{Worker: w.self, Acks: w.acks, Nacks: w.nacks, Rejects: w.rejects}
+		w.acks = make([]uint64, 0, len(m.Acks))
+		w.nacks, w.rejects = nil, nil
+	}
 	w.mu.Unlock()
+	if w.queue.PID() != nil {
+		_ = w.queue.Send(w.p, m)
+		return
+	}
 	_ = w.p.Send(w.target, m)
 }
 

@@ -13,9 +13,10 @@ package pubsub
 // same tag shares one *Message (they are read-only, and share their Value
 // anyway).
 type fan struct {
-	subs []*subscriber // those with pending tags, in the order first matched
-	msgs map[string]*Message
-	last *Message // the message made last, the one for most subscribers (the empty tag)
+	subs  []*subscriber       // those with pending tags, in the order first matched
+	first *Message            // the message of the first tag (most publishes have one)
+	msgs  map[string]*Message // those of the other tags, by tag
+	last  *Message            // the message made last, the one for most subscribers (the empty tag)
 }
 
 // collect is the trie's callback: it adds one match.
@@ -31,13 +32,21 @@ func (f *fan) message(exchange, key, tag string, value any) *Message {
 	if f.last != nil && f.last.Tag == tag {
 		return f.last
 	}
-	m := f.msgs[tag]
-	if m == nil {
+	var m *Message
+	switch {
+	case f.first == nil:
 		m = &Message{Exchange: exchange, Key: key, Tag: tag, Value: value}
-		if f.msgs == nil {
-			f.msgs = map[string]*Message{}
+		f.first = m
+	case f.first.Tag == tag:
+		m = f.first
+	default:
+		if m = f.msgs[tag]; m == nil {
+			m = &Message{Exchange: exchange, Key: key, Tag: tag, Value: value}
+			if f.msgs == nil {
+				f.msgs = map[string]*Message{}
+			}
+			f.msgs[tag] = m
 		}
-		f.msgs[tag] = m
 	}
 	f.last = m
 	return m
@@ -60,6 +69,8 @@ func (f *fan) reset() {
 	}
 	clear(f.subs)
 	f.subs = f.subs[:0]
-	clear(f.msgs)
-	f.last = nil
+	if len(f.msgs) > 0 { // clearing even an empty map costs a pass over it
+		clear(f.msgs)
+	}
+	f.first, f.last = nil, nil
 }

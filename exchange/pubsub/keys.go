@@ -9,9 +9,8 @@ import (
 // pidKey is a map key for a subscriber.
 func pidKey(pid *actor.PID) string { return pid.Address + "/" + pid.Id }
 
-// ResyncInterval is how often a proxy re-sends its subscriptions to its
-// upstream (see Stats.Restored): the longest a proxy's deliveries stay lost
-// when its upstream dropped it without the proxy seeing its upstream go.
+// ResyncInterval is how often a proxy checks its subscriptions upstream by
+// default (Spec.Resync, Stats.Restored).
 const ResyncInterval = 5 * time.Second
 
 const (

@@ -31,6 +31,9 @@ func (s *Spec) defaults() {
 	if s.BlockTimeout == 0 {
 		s.BlockTimeout = DefaultBlockTimeout
 	}
+	if s.Resync == 0 {
+		s.Resync = ResyncInterval
+	}
 }
 
 // limit is the bound of a subscriber's backlog: 0 for none.
@@ -49,7 +52,7 @@ var errBacklogFull = fmt.Errorf("%w: the subscriber's backlog is full", actor.Er
 func (s *pubsub) trySend(sub *subscriber, msg any) error {
 	if limit := s.limit(); limit > 0 && sub.local {
 		if sub.room <= 0 {
-			backlog, ok := s.p.Node().Backlog(sub.pid)
+			backlog, ok := s.backlog(sub)
 			if !ok {
 				return nil // gone: as a Send to it, dropped
 			}
@@ -59,7 +62,19 @@ func (s *pubsub) trySend(sub *subscriber, msg any) error {
 		}
 		sub.room--
 	}
+	if sub.h.PID() != nil {
+		return sub.h.Send(s.p, msg)
+	}
 	return s.p.Send(sub.pid, msg)
+}
+
+// backlog is the length of a local subscriber's mailbox, false if it is
+// gone.
+func (s *pubsub) backlog(sub *subscriber) (int, bool) {
+	if sub.h.PID() != nil {
+		return sub.h.Backlog()
+	}
+	return s.p.Node().Backlog(sub.pid)
 }
 
 // send delivers msg (a *Message or a *pubsubpb.Delivery) to sub under the
@@ -112,7 +127,6 @@ func (s *pubsub) block(sub *subscriber, msg any) {
 	}
 	s.stats.Blocked++
 	deadline := time.Now().Add(s.spec.BlockTimeout)
-	n := s.p.Node()
 	for wait := firstBackoff; ; wait = min(2*wait, maxBackoff) {
 		left := time.Until(deadline)
 		if left <= 0 {
@@ -128,7 +142,7 @@ func (s *pubsub) block(sub *subscriber, msg any) {
 		// A local subscriber gets messages again once it has taken half
 		// its bound: one wait per MaxBacklog/2 messages, not one per
 		// message, for a subscriber a little slower than its producers.
-		if b, ok := n.Backlog(sub.pid); sub.local && ok && b > s.limit()/2 {
+		if b, ok := s.backlog(sub); sub.local && ok && b > s.limit()/2 {
 			continue
 		}
 		if err := s.trySend(sub, msg); !errors.Is(err, actor.ErrOverloaded) {

@@ -57,6 +57,7 @@ type subscriber struct {
 	holding bool                   // in pubsub.holding
 	stuck   bool                   // waited out a BlockTimeout and has had no room since
 	local   bool                   // on this node: its mailbox is read
+	h       actor.Local            // for one on this node, its process: sends skip the look-up by id
 	room    int                    // messages it can take before its mailbox is read again
 	pending []string               // the tags the publish being routed matched (fanout.go)
 }
@@ -85,7 +86,6 @@ type pubsub struct {
 
 type (
 	resubscribe struct{}
-	resync      struct{} // a proxy re-sends its upstream subscriptions
 	flushHeld   struct{} // hand held messages to subscribers with room
 )
 
@@ -105,7 +105,7 @@ func (s *pubsub) Init(p *actor.Process) error {
 	s.p = p
 	if s.proxy() {
 		s.connectUpstream()
-		s.p.SendAfter(ResyncInterval, resync{})
+		s.scheduleResync()
 	}
 	directory.Publish(p, exchange.RegisteredName(s.spec.Name), s.spec.Name)
 	return nil
@@ -135,15 +135,20 @@ func (s *pubsub) HandleCall(p *actor.Process, msg any) (any, error) {
 }
 
 func (s *pubsub) HandleCast(p *actor.Process, msg any) {
-	if m, ok := msg.(*pubsubpb.Subscribe); ok { // a proxy's re-sync
+	switch m := msg.(type) {
+	case *pubsubpb.Subscribe: // a proxy's re-sync
 		if changed, err := s.subscribe(m.GetSubscriber(), m.GetPattern(), m.GetTag()); err == nil && changed {
 			s.stats.Restored++
 			p.Node().Logger().Warn("a proxy's subscription was missing; its re-sync restored it",
 				"exchange", s.spec.Name, "proxy", actor.FormatPID(m.GetSubscriber()), "pattern", m.GetPattern())
 		}
-		return
+	case *pubsubpb.Resync:
+		s.compareResync(m)
+	case *pubsubpb.ResyncWanted:
+		s.resyncUpstream()
+	default:
+		_ = s.route(msg)
 	}
-	_ = s.route(msg)
 }
 
 func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
@@ -159,8 +164,8 @@ func (s *pubsub) HandleInfo(p *actor.Process, msg any) {
 	case resubscribe:
 		s.connectUpstream()
 	case resync:
-		s.resyncUpstream()
-		p.SendAfter(ResyncInterval, resync{})
+		s.checkUpstream()
+		s.scheduleResync()
 	case flushHeld:
 		s.flushing = false
 		s.flush()
@@ -185,38 +190,36 @@ func (s *pubsub) route(msg any) error {
 		if !s.proxy() {
 			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", exchange.ErrBadRequest))
 		}
-		s.stats.Published++
 		return s.deliver(m.Key, m.Value, nil)
 	case *pubsubpb.Delivery: // from upstream on another node, at a proxy
 		if !s.proxy() {
 			return s.reject(fmt.Errorf("%w: a delivery at an exchange that is no proxy", exchange.ErrBadRequest))
 		}
-		s.stats.Published++
 		return s.deliver(m.GetKey(), nil, m.GetPayload())
 	default:
 		return s.reject(fmt.Errorf("%w: %T", exchange.ErrBadRequest, msg))
 	}
+	if !s.proxy() { // deliver checks the key as it splits it
+		return s.deliver(key, value, payload)
+	}
 	if err := topic.CheckKey(key); err != nil {
 		return s.reject(err)
 	}
-	if s.proxy() { // publishes at a proxy go upstream
-		if hops >= maxPublishHops {
-			return s.reject(fmt.Errorf("%w: %d proxies", exchange.ErrRedirectLoop, hops))
-		}
-		if s.upstream == nil {
-			return s.reject(fmt.Errorf("%w: upstream %q", exchange.ErrExchangeNotFound, s.spec.Upstream.Name))
-		}
-		if value == nil && payload != nil {
-			v, err := payload.UnmarshalNew()
-			if err != nil {
-				return s.reject(fmt.Errorf("%w: %w", exchange.ErrBadRequest, err))
-			}
-			value = v
-		}
-		return publish(s.p.Node(), s.p, s.upstream, key, value, hops+1, s.spec.MaxPayload)
+	// A publish at a proxy goes upstream.
+	if hops >= maxPublishHops {
+		return s.reject(fmt.Errorf("%w: %d proxies", exchange.ErrRedirectLoop, hops))
 	}
-	s.stats.Published++
-	return s.deliver(key, value, payload)
+	if s.upstream == nil {
+		return s.reject(fmt.Errorf("%w: upstream %q", exchange.ErrExchangeNotFound, s.spec.Upstream.Name))
+	}
+	if value == nil && payload != nil {
+		v, err := payload.UnmarshalNew()
+		if err != nil {
+			return s.reject(fmt.Errorf("%w: %w", exchange.ErrBadRequest, err))
+		}
+		value = v
+	}
+	return publish(s.p.Node(), s.p, s.upstream, key, value, hops+1, s.spec.MaxPayload)
 }
 
 func (s *pubsub) reject(err error) error {
@@ -228,15 +231,17 @@ func (s *pubsub) reject(err error) error {
 // those on this node (the value decoded at most once), a *Delivery to
 // those on others (the payload encoded at most once). The matches are
 // grouped by subscriber first (fanout.go), so that each subscriber gets
-// its deliveries of this publish back to back.
+// its deliveries of this publish back to back. A message with an invalid
+// key is rejected, not counted as published.
 func (s *pubsub) deliver(key string, value any, payload *anypb.Any) error {
 	here := s.p.Node().Address()
 	var bad error
-	err := s.trie.Match(key, s.collect)
+	err := s.trie.Match(key, s.collect) // an invalid key: topic.ErrInvalidKey, and no match
 	defer s.fan.reset()
 	if err != nil {
 		return s.reject(err)
 	}
+	s.stats.Published++
 	if len(s.fan.subs) == 0 {
 		s.stats.Unmatched++
 		return nil
@@ -281,6 +286,9 @@ func (s *pubsub) subscribe(pid *actor.PID, pattern, tag string) (bool, error) {
 	sub := s.subs[key]
 	if sub == nil {
 		sub = &subscriber{pid: pid, subs: map[[2]string]struct{}{}, local: pid.Address == s.p.Node().Address()}
+		if sub.local {
+			sub.h, _ = s.p.Node().Local(pid) // none for a NamedPID or a process gone: sent by PID
+		}
 	}
 	added, err := s.trie.Add(pattern, subKey{sub: sub, tag: tag})
 	if err != nil || !added {
@@ -382,6 +390,7 @@ func (s *pubsub) subscribeUpstream(pattern string) error {
 // as a down of its upstream: a membership verdict, a connection replaced
 // while the old one's downs were on their way) is added again and counted
 // there (Stats.Restored). A proxy not connected is connecting already.
+// It runs when the upstream asks (ResyncWanted, resync.go).
 func (s *pubsub) resyncUpstream() {
 	if s.upstream == nil {
 		return

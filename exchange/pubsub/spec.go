@@ -28,6 +28,12 @@ type Spec struct {
 	// proxy, not once per subscriber. Messages published to a proxy go
 	// upstream.
 	Upstream exchange.Address
+	// Resync is how often a proxy checks that its upstream still holds its
+	// subscriptions (one message with their digest; its patterns again
+	// only if the upstream's differ): the longest its deliveries stay lost
+	// when its upstream dropped it without the proxy seeing its upstream
+	// go. Default ResyncInterval; negative, never.
+	Resync time.Duration
 	// MaxPayload bounds a published payload that crosses nodes; default
 	// exchange.DefaultMaxPayload.
 	MaxPayload int
@@ -150,6 +156,16 @@ func PublishTo(n *actor.Node, pid *actor.PID, key string, msg any, maxPayload in
 		return err
 	}
 	return publish(n, nil, pid, key, msg, 0, maxPayload)
+}
+
+// PublishToLocal is PublishTo to an exchange of this node through a
+// handle to its process (actor.Node.Local), which saves the look-up of the
+// process for each publish.
+func PublishToLocal(ex actor.Local, key string, msg any) error {
+	if err := topic.CheckKey(key); err != nil {
+		return err
+	}
+	return ex.Send(nil, &pubsubpb.PublishLocal{Key: key, Value: msg})
 }
 
 // publish sends from p if set (a process), else from the node.

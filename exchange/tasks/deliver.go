@@ -12,11 +12,22 @@ const maxDeliveryBytes = 1 << 20
 func (s *tasksServer) deliver(w *taskWorker) {
 	batch := w.batch
 	if w.pid.Address == s.p.Node().Address() {
-		tasks := make([]Task, len(batch))
-		for i, t := range batch {
-			tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg, Key: t.key}
+		var b *Batch
+		if len(batch) == 1 { // the batch and its task in one allocation
+			one := &struct {
+				b Batch
+				t [1]Task
+			}{}
+			b = &one.b
+			b.Tasks = one.t[:]
+		} else {
+			b = &Batch{Tasks: make([]Task, len(batch))}
 		}
-		s.send(w.pid, &Batch{Queue: s.spec.Name, Tasks: tasks})
+		b.Queue = s.spec.Name
+		for i, t := range batch {
+			b.Tasks[i] = Task{Queue: s.spec.Name, Tag: t.tag, ID: t.id, Priority: int(t.prio), Deliveries: int(t.deliveries), Msg: t.msg, Key: t.key}
+		}
+		s.sendWorker(w, b)
 	} else {
 		var out *taskspb.TaskDeliveries
 		size := 0

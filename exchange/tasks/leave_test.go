@@ -1,11 +1,9 @@
 package tasks
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/switchboard-go/switchboard/actor"
 	"github.com/switchboard-go/switchboard/internal/taskspb"
 )
 
@@ -14,17 +12,7 @@ import (
 // tasks it held go back to the queue, for the next worker, as a
 // redelivery of the same task.
 func TestTasksWorkerLeaveGivesBackItsTasks(t *testing.T) {
-	n, err := actor.Start(actor.Config{Name: "leave@localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	n, ctx := localNode(t, "leave@localhost")
 	q, err := Start(ctx, n, Spec{Name: "jobs"}) // the default ack timeout, a minute: no sweep takes anything back
 	if err != nil {
 		t.Fatal(err)

@@ -61,11 +61,12 @@ type taskWorker struct {
 	key         workerKey
 	prefetch    int
 	outstanding int
-	ref         actor.Ref // the queue's monitor of it
-	busy        bool      // in the outbox
-	batch       []*task   // deliveries to send
-	revoked     []uint64  // tags taken back, to tell it
-	refused     []uint64  // its acks refused, to tell it
+	ref         actor.Ref   // the queue's monitor of it
+	h           actor.Local // a worker on the queue's node: its process, for its deliveries
+	busy        bool        // in the outbox
+	batch       []*task     // deliveries to send
+	revoked     []uint64    // tags taken back, to tell it
+	refused     []uint64    // its acks refused, to tell it
 }
 
 // deadTask is a task that will not be delivered again, for the dead-letter

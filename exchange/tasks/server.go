@@ -50,13 +50,17 @@ type tasksServer struct {
 	q        *taskQueue
 	p        *actor.Process
 	epoch    time.Time
-	kicked   bool        // a tasksDispatch is in the mailbox
+	kicked   bool        // a dispatch is due: a tasksDispatch is in the mailbox, or atEnd
+	atEnd    bool        // the dispatch is due at the end of the callback being handled
+	inside   bool        // in HandleCall or HandleInfo
+	self     actor.Local // the queue's own process, for its tasksDispatch
 	stopTick func() bool // cancels the next sweep
 	dead     deadLetters
 	overflow blocked    // submissions waiting for room (OverflowBlock)
 	keys     *keyWindow // the idempotency keys seen, once one came
 	d        *durable   // the log of a durable queue, or nil
 	segBytes int64      // tests: the segment size that triggers a snapshot (0: defaultSegmentBytes)
+	kicks    uint64     // tests: the tasksDispatch messages handled
 
 	replicaActive bool          // counted in the replica's active queues
 	yielded       string        // a replicated queue that yielded the lead in a takeover: to whom
@@ -83,6 +87,7 @@ func (s *tasksServer) now() int64 { return int64(time.Since(s.epoch)) }
 // one, and starts the sweeper.
 func (s *tasksServer) Init(p *actor.Process) error {
 	s.p, s.epoch = p, time.Now()
+	s.self, _ = p.Node().Local(p.Self())
 	s.dead.init(s)
 	if s.spec.Dir != "" {
 		s.q.journal = true
@@ -129,6 +134,14 @@ func (s *tasksServer) Terminate(p *actor.Process, _ error) {
 
 // HandleCall takes submissions and answers inspections.
 func (s *tasksServer) HandleCall(p *actor.Process, msg any) (any, error) {
+	s.inside = true
+	v, err := s.handleCall(p, msg)
+	s.dispatchAtEnd()
+	s.inside = false
+	return v, err
+}
+
+func (s *tasksServer) handleCall(p *actor.Process, msg any) (any, error) {
 	switch m := msg.(type) {
 	case *Submission:
 		return nil, s.submit(m.Msg, nil, m.Priority, m.Key)
@@ -262,23 +275,61 @@ func (s *tasksServer) keyWindow() *keyWindow {
 }
 
 // kick asks for a dispatch after the messages already in the mailbox, so
-// that a burst of submissions or acks is delivered in batches.
+// that a burst of submissions or acks is delivered in batches: with none
+// waiting, at the end of the callback being handled (no message to
+// itself: a submission to an idle queue is delivered as it is handled),
+// else with a tasksDispatch behind them.
 func (s *tasksServer) kick() {
-	if !s.kicked {
-		s.kicked = true
-		_ = s.p.Send(s.p.Self(), tasksDispatch{})
+	if s.kicked {
+		return
+	}
+	s.kicked = true
+	if s.inside {
+		if b, ok := s.self.Backlog(); ok && b == 0 {
+			s.atEnd = true
+			return
+		}
+	}
+	if s.self.PID() != nil {
+		_ = s.self.Send(s.p, tasksDispatch{})
+		return
+	}
+	_ = s.p.Send(s.p.Self(), tasksDispatch{})
+}
+
+// dispatchAtEnd ends a callback with the dispatch kick left for it, and
+// what that dispatch decides.
+func (s *tasksServer) dispatchAtEnd() {
+	for s.atEnd { // a kick from the flush (a payload dropped) comes round again
+		s.atEnd, s.kicked = false, false
+		s.dispatch()
+		s.unblock(false)
+		s.flush()
+	}
+}
+
+// dispatch delivers what can be delivered.
+func (s *tasksServer) dispatch() {
+	if s.yielded == "" {
+		s.q.dispatch(s.now())
 	}
 }
 
 // HandleInfo takes the workers' messages, their deaths, and the queue's
 // own ticks.
 func (s *tasksServer) HandleInfo(p *actor.Process, msg any) {
+	s.inside = true
+	s.handleInfo(p, msg)
+	s.dispatchAtEnd()
+	s.inside = false
+}
+
+func (s *tasksServer) handleInfo(p *actor.Process, msg any) {
 	switch m := msg.(type) {
 	case tasksDispatch:
 		s.kicked = false
-		if s.yielded == "" {
-			s.q.dispatch(s.now())
-		}
+		s.kicks++
+		s.dispatch()
 	case *taskspb.TaskAcks:
 		s.settle(m)
 	case *taskspb.TaskWorkerJoin:
@@ -326,6 +377,7 @@ func (s *tasksServer) join(m *taskspb.TaskWorkerJoin) {
 	w, added := s.q.join(pid, int(prefetch))
 	if added {
 		w.ref = s.p.Monitor(pid)
+		w.h, _ = s.p.Node().Local(pid) // none on another node, or for a NamedPID: sent by PID
 	}
 	s.kick() // before the worker hears of it: what it does next comes after this dispatch
 	s.send(pid, &taskspb.TaskWorkerJoined{Queue: s.spec.Name, QueuePid: s.p.Self(), PrefetchLimit: prefetch})
@@ -370,11 +422,11 @@ func (s *tasksServer) flush() {
 	for i, w := range q.busy {
 		w.busy = false
 		if len(w.revoked) > 0 {
-			s.send(w.pid, &taskspb.TaskRevoked{Queue: s.spec.Name, Tags: w.revoked})
+			s.sendWorker(w, &taskspb.TaskRevoked{Queue: s.spec.Name, Tags: w.revoked})
 			w.revoked = nil
 		}
 		if len(w.refused) > 0 {
-			s.send(w.pid, &taskspb.TaskAckRefused{Queue: s.spec.Name, Tags: w.refused, Reason: ErrTagRevoked.Error()})
+			s.sendWorker(w, &taskspb.TaskAckRefused{Queue: s.spec.Name, Tags: w.refused, Reason: ErrTagRevoked.Error()})
 			w.refused = nil
 		}
 		if len(w.batch) > 0 {
@@ -397,8 +449,20 @@ func (s *tasksServer) flush() {
 // stopping or the worker's is gone is no news (the worker's deliveries are
 // taken back when its monitor fires): debug level. Anything else is a bug
 // worth a warning.
-func (s *tasksServer) send(to *actor.PID, msg any) {
-	err := s.p.Send(to, msg)
+func (s *tasksServer) send(to *actor.PID, msg any) { s.sent(to, msg, s.p.Send(to, msg)) }
+
+// sendWorker sends to a worker through its process's handle, if it has
+// one.
+func (s *tasksServer) sendWorker(w *taskWorker, msg any) {
+	if w.h.PID() == nil {
+		s.send(w.pid, msg)
+		return
+	}
+	s.sent(w.pid, msg, w.h.Send(s.p, msg))
+}
+
+// sent logs a message to a worker that did not go.
+func (s *tasksServer) sent(to *actor.PID, msg any, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, actor.ErrNodeStopped) || errors.Is(err, actor.ErrNodeDown) || errors.Is(err, actor.ErrNoProcess):

@@ -1,7 +1,6 @@
 package tasks
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -13,12 +12,13 @@ import (
 // passes every message the queue sends it to the test, settling nothing.
 type sweepWorker struct {
 	actor.BaseServer
-	queue *actor.PID
-	got   chan any
+	queue    *actor.PID
+	got      chan any
+	prefetch uint32 // 0: 1
 }
 
 func (w *sweepWorker) Init(p *actor.Process) error {
-	return p.Send(w.queue, &taskspb.TaskWorkerJoin{Worker: p.Self(), PrefetchLimit: 1})
+	return p.Send(w.queue, &taskspb.TaskWorkerJoin{Worker: p.Self(), PrefetchLimit: max(w.prefetch, 1)})
 }
 
 func (w *sweepWorker) HandleInfo(_ *actor.Process, msg any) { w.got <- msg }
@@ -27,17 +27,7 @@ func (w *sweepWorker) HandleInfo(_ *actor.Process, msg any) { w.got <- msg }
 // its worker holds past AckTimeout is revoked and delivered again, with a
 // new tag, without any other event to drive the queue.
 func TestTasksSweepTimerRevokesAndRedelivers(t *testing.T) {
-	n, err := actor.Start(actor.Config{Name: "sweep@localhost"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	n, ctx := localNode(t, "sweep@localhost")
 	q, err := Start(ctx, n, Spec{Name: "jobs", AckTimeout: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

@@ -196,6 +196,108 @@ func (x *Subscribed) GetChanged() bool {
 	return false
 }
 
+// Resync is a proxy's periodic check of its subscriptions upstream, cast
+// to the upstream: how many patterns it holds there and their digest (the
+// XOR of each pattern's 64-bit FNV-1a hash). An upstream that holds another
+// set for the proxy answers ResyncWanted.
+type Resync struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Subscriber    *actor.PID             `protobuf:"bytes,1,opt,name=subscriber,proto3" json:"subscriber,omitempty"`
+	Patterns      uint32                 `protobuf:"varint,2,opt,name=patterns,proto3" json:"patterns,omitempty"`
+	Digest        uint64                 `protobuf:"fixed64,3,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Resync) Reset() {
+	*x = Resync{}
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Resync) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Resync) ProtoMessage() {}
+
+func (x *Resync) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Resync.ProtoReflect.Descriptor instead.
+func (*Resync) Descriptor() ([]byte, []int) {
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Resync) GetSubscriber() *actor.PID {
+	if x != nil {
+		return x.Subscriber
+	}
+	return nil
+}
+
+func (x *Resync) GetPatterns() uint32 {
+	if x != nil {
+		return x.Patterns
+	}
+	return 0
+}
+
+func (x *Resync) GetDigest() uint64 {
+	if x != nil {
+		return x.Digest
+	}
+	return 0
+}
+
+// ResyncWanted, cast to a proxy by its upstream, asks it to send its every
+// pattern again (as Subscribe casts).
+type ResyncWanted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResyncWanted) Reset() {
+	*x = ResyncWanted{}
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResyncWanted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResyncWanted) ProtoMessage() {}
+
+func (x *ResyncWanted) ProtoReflect() protoreflect.Message {
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResyncWanted.ProtoReflect.Descriptor instead.
+func (*ResyncWanted) Descriptor() ([]byte, []int) {
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{4}
+}
+
 // Publish is a message for every subscriber whose pattern matches key.
 type Publish struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
@@ -209,7 +311,7 @@ type Publish struct {
 
 func (x *Publish) Reset() {
 	*x = Publish{}
-	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +323,7 @@ func (x *Publish) String() string {
 func (*Publish) ProtoMessage() {}
 
 func (x *Publish) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[3]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +336,7 @@ func (x *Publish) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Publish.ProtoReflect.Descriptor instead.
 func (*Publish) Descriptor() ([]byte, []int) {
-	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{3}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Publish) GetKey() string {
@@ -272,7 +374,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -284,7 +386,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[4]
+	mi := &file_internal_pubsubpb_pubsub_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -297,7 +399,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{4}
+	return file_internal_pubsubpb_pubsub_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Delivery) GetExchange() string {
@@ -347,7 +449,14 @@ const file_internal_pubsubpb_pubsub_proto_rawDesc = "" +
 	"\x03tag\x18\x03 \x01(\tR\x03tag\"&\n" +
 	"\n" +
 	"Subscribed\x12\x18\n" +
-	"\achanged\x18\x01 \x01(\bR\achanged\"_\n" +
+	"\achanged\x18\x01 \x01(\bR\achanged\"t\n" +
+	"\x06Resync\x126\n" +
+	"\n" +
+	"subscriber\x18\x01 \x01(\v2\x16.switchboard.actor.PIDR\n" +
+	"subscriber\x12\x1a\n" +
+	"\bpatterns\x18\x02 \x01(\rR\bpatterns\x12\x16\n" +
+	"\x06digest\x18\x03 \x01(\x06R\x06digest\"\x0e\n" +
+	"\fResyncWanted\"_\n" +
 	"\aPublish\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12.\n" +
 	"\apayload\x18\x02 \x01(\v2\x14.google.protobuf.AnyR\apayload\x12\x12\n" +
@@ -370,26 +479,29 @@ func file_internal_pubsubpb_pubsub_proto_rawDescGZIP() []byte {
 	return file_internal_pubsubpb_pubsub_proto_rawDescData
 }
 
-var file_internal_pubsubpb_pubsub_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_internal_pubsubpb_pubsub_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_internal_pubsubpb_pubsub_proto_goTypes = []any{
-	(*Subscribe)(nil),   // 0: switchboard.exchange.Subscribe
-	(*Unsubscribe)(nil), // 1: switchboard.exchange.Unsubscribe
-	(*Subscribed)(nil),  // 2: switchboard.exchange.Subscribed
-	(*Publish)(nil),     // 3: switchboard.exchange.Publish
-	(*Delivery)(nil),    // 4: switchboard.exchange.Delivery
-	(*actor.PID)(nil),   // 5: switchboard.actor.PID
-	(*anypb.Any)(nil),   // 6: google.protobuf.Any
+	(*Subscribe)(nil),    // 0: switchboard.exchange.Subscribe
+	(*Unsubscribe)(nil),  // 1: switchboard.exchange.Unsubscribe
+	(*Subscribed)(nil),   // 2: switchboard.exchange.Subscribed
+	(*Resync)(nil),       // 3: switchboard.exchange.Resync
+	(*ResyncWanted)(nil), // 4: switchboard.exchange.ResyncWanted
+	(*Publish)(nil),      // 5: switchboard.exchange.Publish
+	(*Delivery)(nil),     // 6: switchboard.exchange.Delivery
+	(*actor.PID)(nil),    // 7: switchboard.actor.PID
+	(*anypb.Any)(nil),    // 8: google.protobuf.Any
 }
 var file_internal_pubsubpb_pubsub_proto_depIdxs = []int32{
-	5, // 0: switchboard.exchange.Subscribe.subscriber:type_name -> switchboard.actor.PID
-	5, // 1: switchboard.exchange.Unsubscribe.subscriber:type_name -> switchboard.actor.PID
-	6, // 2: switchboard.exchange.Publish.payload:type_name -> google.protobuf.Any
-	6, // 3: switchboard.exchange.Delivery.payload:type_name -> google.protobuf.Any
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 0: switchboard.exchange.Subscribe.subscriber:type_name -> switchboard.actor.PID
+	7, // 1: switchboard.exchange.Unsubscribe.subscriber:type_name -> switchboard.actor.PID
+	7, // 2: switchboard.exchange.Resync.subscriber:type_name -> switchboard.actor.PID
+	8, // 3: switchboard.exchange.Publish.payload:type_name -> google.protobuf.Any
+	8, // 4: switchboard.exchange.Delivery.payload:type_name -> google.protobuf.Any
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_internal_pubsubpb_pubsub_proto_init() }
@@ -403,7 +515,7 @@ func file_internal_pubsubpb_pubsub_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_internal_pubsubpb_pubsub_proto_rawDesc), len(file_internal_pubsubpb_pubsub_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
