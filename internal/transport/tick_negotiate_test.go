@@ -37,15 +37,7 @@ func TestTickTimesDifferTheLargerBounds(t *testing.T) {
 				}
 				tr.lives.mu.Unlock()
 			}
-			idle := time.NewTimer(3 * long / 2) // what is observed is the absence over this time
-			defer idle.Stop()
-			select {
-			case addr := <-sa.down:
-				t.Fatalf("the dialer reported %s down while idle: %v", addr, <-sa.why)
-			case addr := <-sb.down:
-				t.Fatalf("the listener reported %s down while idle: %v", addr, <-sb.why)
-			case <-idle.C:
-			}
+			staysUp(t, 3*long/2, sa, sb)
 			fa.freeze()
 			fb.freeze()
 			start := time.Now()

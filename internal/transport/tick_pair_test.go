@@ -66,6 +66,21 @@ func awaitPair(t *testing.T, a, b *Transport) {
 	}
 }
 
+// staysUp fails the test if the dialer's sink sa or the listener's sb
+// reports a peer down within d: what it observes is an absence over d.
+func staysUp(t *testing.T, d time.Duration, sa, sb *sink) {
+	t.Helper()
+	idle := time.NewTimer(d)
+	defer idle.Stop()
+	select {
+	case addr := <-sa.down:
+		t.Fatalf("the dialer reported %s down while idle: %v", addr, <-sa.why)
+	case addr := <-sb.down:
+		t.Fatalf("the listener reported %s down while idle: %v", addr, <-sb.why)
+	case <-idle.C:
+	}
+}
+
 // livesOf returns tr's established connections, outbound or inbound.
 func livesOf(tr *Transport, outbound bool) []*live {
 	tr.lives.mu.Lock()
@@ -95,15 +110,7 @@ func TestPairTicksOnceEachWay(t *testing.T) {
 	a, b, sa, sb, _, _ := pairOfTransports(t, tick)
 	outA, outB := readsOf(livesOf(a, true)), readsOf(livesOf(b, true))
 	inA, inB := readsOf(livesOf(a, false)), readsOf(livesOf(b, false))
-	idle := time.NewTimer(3 * tick) // 12 tick intervals
-	defer idle.Stop()
-	select {
-	case addr := <-sa.down:
-		t.Fatalf("a reported %s down while idle: %v", addr, <-sa.why)
-	case addr := <-sb.down:
-		t.Fatalf("b reported %s down while idle: %v", addr, <-sb.why)
-	case <-idle.C:
-	}
+	staysUp(t, 3*tick, sa, sb) // 12 tick intervals
 	// One tick byte may have been on its way when the counts were taken.
 	if got := readsOf(livesOf(a, true)) - outA; got > 1 {
 		t.Errorf("a's outbound connection read %d tick bytes in 12 intervals; want none (b ticks on its own connection)", got)

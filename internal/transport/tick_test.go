@@ -214,15 +214,7 @@ func TestIdleConnectionTicksAndStaysUp(t *testing.T) {
 		return n
 	}
 	ra, rb := reads(a), reads(b)
-	idle := time.NewTimer(4 * tick)
-	defer idle.Stop()
-	select {
-	case addr := <-sa.down:
-		t.Fatalf("a reported %s down while idle: %v", addr, <-sa.why)
-	case addr := <-sb.down:
-		t.Fatalf("b reported %s down while idle: %v", addr, <-sb.why)
-	case <-idle.C:
-	}
+	staysUp(t, 4*tick, sa, sb)
 	if ra2, rb2 := reads(a), reads(b); ra2 <= ra || rb2 <= rb {
 		t.Fatalf("no ticks read while idle: a %d -> %d, b %d -> %d", ra, ra2, rb, rb2)
 	}
