@@ -66,9 +66,12 @@ type ConvergeRun struct {
 	Refused          uint64        `json:"refused"`             // connections refused at the handshake, all nodes
 	Silent           uint64        `json:"silent"`              // connections cut for silence, all nodes
 	IdleCores        float64       `json:"idle_cores"`
-	LoadStart        string        `json:"load_start"`
-	LoadEnd          string        `json:"load_end"`
-	Err              string        `json:"err,omitempty"`
+	// JoinCPU is the CPU (user and system) the nodes used from the join to
+	// the last node seeing everyone, summed, over the number of nodes.
+	JoinCPU   time.Duration `json:"join_cpu_ns,omitempty"`
+	LoadStart string        `json:"load_start"`
+	LoadEnd   string        `json:"load_end"`
+	Err       string        `json:"err,omitempty"`
 }
 
 // ConvergeReport is a whole convergence benchmark.
@@ -127,9 +130,12 @@ func convergeMain(args []string) int {
 		fmt.Fprintln(os.Stderr, "converge:", err)
 		return 1
 	}
-	if cfg.Profile != "" {
-		if cfg.Profile, err = filepath.Abs(cfg.Profile); err == nil {
-			err = os.MkdirAll(cfg.Profile, 0o755)
+	for _, dir := range []*string{&cfg.Logs, &cfg.Profile} {
+		if *dir == "" {
+			continue
+		}
+		if *dir, err = filepath.Abs(*dir); err == nil {
+			err = os.MkdirAll(*dir, 0o755)
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "converge:", err)
@@ -189,8 +195,8 @@ func runConverge(cfg ConvergeConfig) *ConvergeReport {
 		for _, n := range cfg.Sizes {
 			fmt.Fprintf(cfg.Progress, "converge: %d nodes (%s)…\n", n, prov)
 			r := convergeOnce(one, n)
-			fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; idle %.0f %% of a core, %.0f frames/s in per node; %d connections refused, %d silent; load %s → %s %s\n",
-				n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), 100*r.IdleCores, r.IdleFramesPerSec, r.Refused, r.Silent, r.LoadStart, r.LoadEnd, r.Err)
+			fmt.Fprintf(cfg.Progress, "converge: %d nodes: converged in %s, %d saw all; RSS %s each; CPU %s per node while joining; idle %.0f %% of a core, %.0f frames/s in per node; %d connections refused, %d silent; load %s → %s %s\n",
+				n, fmtDur(r.Converged), r.SawAll, fmtBytes(float64(r.RSSMean)), fmtDur(r.JoinCPU), 100*r.IdleCores, r.IdleFramesPerSec, r.Refused, r.Silent, r.LoadStart, r.LoadEnd, r.Err)
 			rep.Runs = append(rep.Runs, r)
 		}
 	}
@@ -254,6 +260,7 @@ func convergeOnce(cfg ConvergeConfig, n int) (r ConvergeRun) {
 	for i := range r.Seeds {
 		seeds = append(seeds, nodes[i].addr)
 	}
+	cpu0 := nodesCPU(nodes)
 	t0 := time.Now()
 	for i, nd := range nodes { // the seeds first
 		mine := slices.DeleteFunc(slices.Clone(seeds), func(s string) bool { return s == nd.addr })
@@ -271,6 +278,7 @@ func convergeOnce(cfg ConvergeConfig, n int) (r ConvergeRun) {
 		}()
 	}
 	wg.Wait()
+	r.JoinCPU = (nodesCPU(nodes) - cpu0) / time.Duration(n)
 	for _, nd := range nodes {
 		if !nd.joined.IsZero() {
 			r.Joined = max(r.Joined, nd.joined.Sub(t0))
@@ -301,18 +309,10 @@ func convergeOnce(cfg ConvergeConfig, n int) (r ConvergeRun) {
 // idle time too).
 func convergeIdle(cfg ConvergeConfig, nodes []*convergeNode, r *ConvergeRun) {
 	time.Sleep(time.Second) // settling before the idle measurement, not synchronisation
-	cpu := func() (sum time.Duration) {
-		for _, nd := range nodes {
-			if d, err := readCPU(nd.c.pid()); err == nil {
-				sum += d
-			}
-		}
-		return sum
-	}
 	before := convergeStats(nodes)
-	c0, w0 := cpu(), time.Now()
+	c0, w0 := nodesCPU(nodes), time.Now()
 	time.Sleep(cfg.Idle)
-	r.IdleCores = float64(cpu()-c0) / float64(time.Since(w0))
+	r.IdleCores = float64(nodesCPU(nodes)-c0) / float64(time.Since(w0))
 	idle := time.Since(w0)
 	after := convergeStats(nodes)
 	var rss, heap, frames, idleFrames uint64
@@ -342,6 +342,16 @@ func convergeIdle(cfg ConvergeConfig, nodes []*convergeNode, r *ConvergeRun) {
 		r.FramesIn = frames / uint64(counted)
 		r.IdleFramesPerSec = float64(idleFrames) / float64(counted) / idle.Seconds()
 	}
+}
+
+// nodesCPU is the CPU the nodes' processes have used, summed.
+func nodesCPU(nodes []*convergeNode) (sum time.Duration) {
+	for _, nd := range nodes {
+		if d, err := readCPU(nd.c.pid()); err == nil {
+			sum += d
+		}
+	}
+	return sum
 }
 
 // convergeStats asks every node for its counters (nil where it did not

@@ -26,9 +26,9 @@ func (r *ConvergeReport) Markdown() string {
 		r.Started.UTC().Format("2006-01-02 15:04 MST"), m.Cores, m.CPUModel, m.Kernel, m.Go, m.LoadAvg)
 	w("Every node is an OS process on loopback; all are started, then told to join at once, and each registers one name. ")
 	w("*Converged* is from the join to the last node seeing all members and all names; *joined* to the last `cluster.Join` returning. ")
-	w("*Idle* is the CPU the whole cluster uses in the %v after converging (100 %% = one core). Target: 100 nodes within %v.\n\n", r.Idle, convergeTarget)
-	w("| nodes | provider | started in | joined | converged | target | RSS per node (mean / max) | heap per node | frames in per node | idle CPU | load average (start → end) |\n")
-	w("|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---|\n")
+	w("*CPU while joining* is the CPU time (user and system) of all nodes from the join to the convergence, over the number of nodes. *Idle* is the CPU the whole cluster uses in the %v after converging (100 %% = one core). Target: 100 nodes within %v.\n\n", r.Idle, convergeTarget)
+	w("| nodes | provider | started in | joined | converged | target | RSS per node (mean / max) | heap per node | frames in per node | CPU while joining, per node | refused handshakes | idle CPU | load average (start → end) |\n")
+	w("|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, x := range r.Runs {
 		prov := x.Provider
 		if x.Seeds > 0 {
@@ -48,9 +48,9 @@ func (r *ConvergeReport) Markdown() string {
 				target = "**not met**"
 			}
 		}
-		w("| %d | %s | %s | %s | %s | %s | %s / %s | %s | %s | %.0f %% | %s → %s |\n", x.Nodes, prov,
+		w("| %d | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s | %s | %.0f %% | %s → %s |\n", x.Nodes, prov,
 			fmtDur(x.Launch), fmtDur(x.Joined), conv, target, fmtBytes(float64(x.RSSMean)), fmtBytes(float64(x.RSSMax)),
-			fmtBytes(float64(x.HeapMean)), thousands(int(x.FramesIn)), 100*x.IdleCores, x.LoadStart, x.LoadEnd)
+			fmtBytes(float64(x.HeapMean)), thousands(int(x.FramesIn)), fmtDur(x.JoinCPU), thousands(int(x.Refused)), 100*x.IdleCores, x.LoadStart, x.LoadEnd)
 	}
 	var provs []string
 	for _, x := range r.Runs {

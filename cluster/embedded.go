@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -149,6 +150,7 @@ type seedServer struct {
 	intro   []*clusterpb.NodeInfo   // nodes that greeted this one as a seed, to introduce to the peers
 	queued  bool                    // a flush is in the mailbox
 	dirty   bool                    // members or entries changed since the last report
+	last    time.Time               // of the last report
 }
 
 type peerState struct {
@@ -172,17 +174,29 @@ type peerState struct {
 // last two Intervals and not answered): each may dial a connection, and
 // a hundred handshakes begun at once on a busy machine time out, are
 // retried, and time out again; answers free their slots for the next.
+//
+// A greeted node is monitored from the first greeting: a greeting whose
+// connection fails (refused, or its handshake timed out on a busy
+// machine) comes back as a Down at once, and the first quickRetries
+// such failures greet the node again at the next Interval instead of two
+// to eight later (one lost handshake cost a 100-node join 1-4 s); the
+// later ones keep the schedule above, so a node that stays unreachable is
+// still greeted for a minute or so. The monitor becomes the peer's when
+// it answers.
 type pendingPeer struct {
-	info  *clusterpb.NodeInfo
-	tries int // greetings sent
-	due   int // the tick of the next
-	sent  int // the tick of the last
+	info    *clusterpb.NodeInfo
+	tries   int // greetings sent
+	due     int // the tick of the next
+	sent    int // the tick of the last
+	ref     actor.Ref
+	watched bool // ref monitors its cluster process
 }
 
 const (
 	greetTries   = 12
 	greetBackup  = 3
 	maxGreetings = 8
+	quickRetries = 3
 )
 
 // flush is the message a change queues behind the mailbox's contents.
@@ -244,6 +258,19 @@ func (s *seedServer) HandleInfo(p *actor.Process, msg any) {
 				return
 			}
 		}
+		for _, pp := range s.pending {
+			if !pp.watched || pp.ref != m.Ref {
+				continue
+			}
+			pp.watched = false // the next greeting monitors it again
+			// Its greeting's connection failed: greet it at the next tick.
+			if errors.Is(m.Reason, actor.ErrNodeDown) && pp.tries <= quickRetries {
+				pp.sent = s.ticks - 2 // not in flight
+				pp.due = min(pp.due, s.ticks+1)
+				s.greetDue()
+			}
+			return
+		}
 	}
 }
 
@@ -265,8 +292,14 @@ func (s *seedServer) hello(m *clusterpb.Hello) {
 		s.sink.Reject("greeting", fmt.Errorf("%w: node %q at %q", ErrInvalidName, from.GetName(), from.GetAddress()))
 		return
 	}
-	if s.pending[from.Name] != nil {
+	var watch *pendingPeer // its greeting's monitor, which the peer takes over
+	if pp := s.pending[from.Name]; pp != nil {
 		delete(s.pending, from.Name)
+		if pp.watched && pp.info.GetAddress() == from.Address {
+			watch = pp
+		} else if pp.watched {
+			s.p.Demonitor(pp.ref)
+		}
 		defer s.greetDue() // a slot is free
 	}
 	ps := s.peers[from.Name]
@@ -274,7 +307,12 @@ func (s *seedServer) hello(m *clusterpb.Hello) {
 		if ps != nil {
 			s.p.Demonitor(ps.ref)
 		}
-		ps = &peerState{info: from, ref: s.p.Monitor(actor.NamedPID(from.Address, RegisteredName))}
+		ps = &peerState{info: from}
+		if watch != nil {
+			ps.ref, watch.watched = watch.ref, false
+		} else {
+			ps.ref = s.p.Monitor(actor.NamedPID(from.Address, RegisteredName))
+		}
 		s.peers[from.Name] = ps
 		if m.GetReply() { // it greeted this node with older entries, or none
 			s.send(from.Address, &clusterpb.Entries{From: s.self, Entries: s.ownEntries()})
@@ -310,6 +348,8 @@ func (s *seedServer) greetUnknown(known []*clusterpb.NodeInfo) {
 		}
 		if pp := s.pending[k.GetName()]; pp != nil && pp.info.GetStarted() >= k.GetStarted() {
 			continue
+		} else if pp != nil {
+			s.forget(k.GetName(), pp)
 		}
 		pp := &pendingPeer{info: k, due: s.ticks + greetBackup}
 		if s.self.Name < k.GetName() {
@@ -344,6 +384,9 @@ func (s *seedServer) greetDue() {
 		pp.sent, pp.due = s.ticks, s.ticks+min(1<<pp.tries, 8)
 		flying++
 		s.send(pp.info.Address, h)
+		if !pp.watched {
+			pp.ref, pp.watched = s.p.Monitor(actor.NamedPID(pp.info.Address, RegisteredName)), true
+		}
 	}
 }
 
@@ -408,10 +451,18 @@ func (s *seedServer) greetSeeds() {
 func (s *seedServer) greetPending() {
 	for name, pp := range s.pending {
 		if pp.tries >= greetTries && s.ticks >= pp.due {
-			delete(s.pending, name)
+			s.forget(name, pp)
 		}
 	}
 	s.greetDue()
+}
+
+// forget stops greeting the pending node name.
+func (s *seedServer) forget(name string, pp *pendingPeer) {
+	if pp.watched {
+		s.p.Demonitor(pp.ref)
+	}
+	delete(s.pending, name)
 }
 
 // greeting is this node's Hello, with the members it knows if withKnown.

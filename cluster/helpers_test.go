@@ -23,7 +23,15 @@ func ctxT(t testing.TB, d time.Duration) context.Context {
 
 func startNode(t testing.TB, name string) *actor.Node {
 	t.Helper()
-	n, err := actor.Start(actor.Config{Name: name, Listen: "127.0.0.1:0", Logger: quiet()})
+	return startNodeWith(t, actor.Config{Name: name})
+}
+
+// startNodeWith starts the node cfg on a free loopback port, quiet, and
+// stops it at the test's end.
+func startNodeWith(t testing.TB, cfg actor.Config) *actor.Node {
+	t.Helper()
+	cfg.Listen, cfg.Logger = "127.0.0.1:0", quiet()
+	n, err := actor.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

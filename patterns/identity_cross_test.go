@@ -75,7 +75,7 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	_, _ = rand.Read(nd)
 	const node, inc = "impostor@localhost", 42
 	const tick = 4_000_000 // µs
-	send(&wire.Hello{Version: 5, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc, TickTimeUs: tick})
+	send(&wire.Hello{Version: 6, Address: claim, Node: node, Nonce: nd, To: addr, Incarnation: inc, TickTimeUs: tick})
 	first := recv()
 	var wel wire.Welcome
 	if proto.Unmarshal(first, &wel) == nil && wel.Refused != wire.Refusal_REFUSAL_NONE {
@@ -95,7 +95,7 @@ func impersonate(t *testing.T, addr, claim, cookie string) *wire.Welcome {
 	binary.BigEndian.PutUint64(incs[16:], tick)
 	binary.BigEndian.PutUint64(incs[24:], ch.TickTimeUs)
 	binary.BigEndian.PutUint64(incs[32:], clock)
-	for _, part := range [][]byte{[]byte("switchboard/5 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
+	for _, part := range [][]byte{[]byte("switchboard/6 dialer"), nd, ch.Nonce, []byte(claim), []byte(node),
 		[]byte(ch.Node), []byte(addr), incs[:], {0}, nil, nil} {
 		var size [4]byte
 		binary.BigEndian.PutUint32(size[:], uint32(len(part)))

@@ -6,12 +6,14 @@
 // random nonce that it holds Config.Cookie, the cluster's secret, which never
 // crosses the network, and the listener has the address the dialer claims
 // confirm the dial by dialing it back (verify.go), so that a connection
-// speaks only for the node it authenticated as (identity.go). Then the
+// speaks only for the node it authenticated as (identity.go); a listener
+// with no connection of its own to the dialer keeps that dialback as it,
+// so a pair that talks both ways makes two connections. Then the
 // dialer writes frames, each a 4-byte big-endian length and the protobuf
-// encoding, and the listener writes nothing but ticks: both sides tick
-// when idle, and a peer from which nothing came for Config.TickTime (the
-// larger of both sides', which the handshake exchanges) is declared down
-// (tick.go). A frame sent to an idle
+// encoding, and the listener writes nothing but ticks: each node ticks
+// to each peer when idle, once per pair, and a peer from which nothing
+// came on any connection for Config.TickTime (the larger of both sides',
+// which the handshake exchanges) is declared down (tick.go). A frame sent to an idle
 // connection (nothing queued, nothing being written, no frame written by
 // a sender in the last 20 µs) is written at once by the sending goroutine,
 // with one non-blocking write; the rest of it, if the socket takes only

@@ -37,14 +37,14 @@ import (
 // controller tell a request that waited too long to start (clock.go).
 
 const (
-	protocolVersion = 5
+	protocolVersion = 6
 	nonceSize       = 32
 	// maxHandshakeMsg bounds the messages read before the peer has proved
 	// itself, so that a stranger cannot make a node allocate MaxFrameSize.
 	maxHandshakeMsg = 4 << 10
 
-	roleDialer   = "switchboard/5 dialer"
-	roleListener = "switchboard/5 listener"
+	roleDialer   = "switchboard/6 dialer"
+	roleListener = "switchboard/6 listener"
 
 	// maxPeerTickTime caps the TickTime a peer says it has, so that the
 	// silence bound of its connection stays a duration.
@@ -85,7 +85,10 @@ func (tr *transcript) digest(cookie, role string) []byte {
 	binary.BigEndian.PutUint64(incs[24:], tr.listenerTick)
 	binary.BigEndian.PutUint64(incs[32:], uint64(tr.dialerClock))
 	verify := []byte{0}
-	if tr.verify != nil {
+	switch {
+	case tr.verify.GetKeep():
+		verify = []byte{2}
+	case tr.verify != nil:
 		verify = []byte{1}
 	}
 	for _, part := range [][]byte{
@@ -126,7 +129,7 @@ func (t *Transport) greet(r *bufio.Reader, w *bufio.Writer, to string, v *wire.V
 	tr := transcript{dialerNonce: newNonce(), dialerAddr: t.addr, dialerNode: t.cfg.Node, to: to, dialerInc: t.inc,
 		dialerTick: t.tickMicros(), verify: v}
 	if v == nil { // a dialback is no dial of ours: nobody may confirm it
-		d := t.dials.start(tr.dialerNonce)
+		d := t.dials.start(tr.dialerNonce, to)
 		defer t.dials.end(d)
 	}
 	if err := sendMsg(w, &wire.Hello{Version: protocolVersion, Address: t.addr, Node: t.cfg.Node, Nonce: tr.dialerNonce,
@@ -235,15 +238,20 @@ func (t *Transport) welcome(r *bufio.Reader, w *bufio.Writer) (string, peerSide,
 			fmt.Errorf("%w: %s (node %q) does not prove our cookie", ErrBadCookie, h.GetAddress(), h.GetNode()))
 	}
 	welcome := &wire.Welcome{Digest: tr.digest(t.cfg.Cookie, roleListener)}
-	if v != nil { // a dialback: yes (our digest) or no, and nothing more
-		if !t.dials.confirms(v.GetDialerNonce(), v.GetListenerNonce()) {
+	if v != nil { // a dialback: yes (our digest) or no, and nothing more unless kept
+		to, ok := t.dials.confirms(v.GetDialerNonce(), v.GetListenerNonce())
+		if !ok {
 			welcome = &wire.Welcome{Refused: wire.Refusal_REFUSAL_UNCONFIRMED}
 			t.log.Info("denied a dial that is not ours", "asker", h.GetAddress())
 		}
-		_ = sendMsg(w, welcome)
-		return "", peerSide{}, errAnswered
-	}
-	if err := t.confirm(ctx, h.GetAddress(), h.GetNonce(), tr.listenerNonce); err != nil {
+		if !ok || !v.GetKeep() || to != h.GetAddress() {
+			_ = sendMsg(w, welcome)
+			return "", peerSide{}, errAnswered
+		}
+		// Kept (verify.go): the dialer is the node our dial to its
+		// address reached, since it knows that dial's nonces; its
+		// connection is established as an inbound one of that address.
+	} else if err := t.confirm(ctx, h.GetAddress(), h.GetTo(), h.GetNonce(), tr.listenerNonce); err != nil {
 		t.unconfirmed.Add(1)
 		return refuse(wire.Refusal_REFUSAL_UNCONFIRMED, fmt.Errorf("%w: %s (node %q): %w", ErrUnconfirmed, h.GetAddress(), h.GetNode(), err))
 	}

@@ -127,7 +127,7 @@ func FuzzGreet(f *testing.F) {
 		if d := allocated() - before; d > maxHandshakeAlloc {
 			t.Fatalf("allocated %d bytes", d)
 		}
-		if tr.dials.confirms(nil, nil) || len(tr.dials.m) != 0 {
+		if _, ok := tr.dials.confirms(nil, nil); ok || len(tr.dials.m) != 0 {
 			t.Fatal("a failed handshake left its dial recorded")
 		}
 	})

@@ -262,6 +262,16 @@ func TestNewConnectionReplacesTheEstablishedOne(t *testing.T) {
 	if f := wait(t, sb.frames); f.To != "3" {
 		t.Fatalf("got %q from the new incarnation", f.To)
 	}
+	// b's own connection to the old life (the dialback of a's first
+	// connection, which b kept: verify.go) is cut and reported too.
+	select {
+	case got := <-sb.down:
+		if err := <-sb.why; got != a.Addr() || !errors.Is(err, ErrRestarted) {
+			t.Fatalf("reported %q (%v); want %q, ErrRestarted", got, err, a.Addr())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("b's connection to the old life was not reported down")
+	}
 	sendRaw(t, c, &wire.Frame{To: "old"}) // the old life's connection is closed
 	none(t, sb.down, "restart reported twice")
 	if got := b.Stats().Refused; got != 0 {

@@ -36,6 +36,7 @@ type peer struct {
 	scratch []byte       // writeHeld's buffer, under busy
 	iov     [][]byte     // write's vector, under busy
 	tickDue bool         // the watchdog asks the writer for an empty frame (tick.go)
+	kept    chan kept    // set: a dialback may become the connection (verify.go)
 	closed  bool
 	stats   *peerCounters // traffic with this peer, out
 }
@@ -152,9 +153,14 @@ func (p *peer) run() {
 	p.down(p.serve())
 }
 
-// serve dials, runs the handshake and writes frames until the connection
-// breaks or the peer closes; it returns why.
-func (p *peer) serve() (err error) {
+// connect returns the peer's connection once its handshake is done: a
+// dialback this node kept as it (verify.go), or one it dials.
+func (p *peer) connect() (net.Conn, *bufio.Reader, peerSide, error) {
+	if c, r, side, ok := p.takeKept(); ok {
+		return c, r, side, nil
+	} else if p.kept != nil && p.isClosed() {
+		return nil, nil, peerSide{}, ErrClosed
+	}
 	t := p.t
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.DialTimeout)
 	go func() { // the dial ends early if the transport closes
@@ -172,28 +178,39 @@ func (p *peer) serve() (err error) {
 		} else {
 			t.log.Info("dial failed", "peer", p.addr, "error", err)
 		}
-		return err
+		return nil, nil, peerSide{}, err
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		_ = c.Close()
-		return ErrClosed
+		return nil, nil, peerSide{}, ErrClosed
 	}
 	p.conn = c
 	p.mu.Unlock()
-	defer c.Close()
-
 	r := bufio.NewReaderSize(c, 512)
-	w := bufio.NewWriterSize(c, handshakeBufSize) // the handshake and ticks; frames go out in one writev (write)
 	_ = c.SetDeadline(time.Now().Add(t.cfg.DialTimeout))
-	side, err := t.greet(r, w, p.addr, nil)
+	side, err := t.greet(r, bufio.NewWriterSize(c, handshakeBufSize), p.addr, nil)
 	if err != nil {
 		if !p.isClosed() {
 			t.handshakeFailed(p.addr, err)
 		}
+		_ = c.Close()
+		return nil, nil, peerSide{}, err
+	}
+	return c, r, side, nil
+}
+
+// serve dials, runs the handshake and writes frames until the connection
+// breaks or the peer closes; it returns why.
+func (p *peer) serve() (err error) {
+	t := p.t
+	c, r, side, err := p.connect()
+	if err != nil {
 		return err
 	}
+	defer c.Close()
+	w := bufio.NewWriterSize(c, handshakeBufSize) // ticks; frames go out in one writev (write)
 	_ = c.SetDeadline(time.Time{})
 	l := &live{}
 	t.initLive(l, c, p, p.addr, side)

@@ -30,6 +30,18 @@ import (
 // time, and waits for the connection's tick time, so a node with a
 // shorter TickTime does not declare a live peer with a longer one down.
 //
+// Per pair, not per connection. Two nodes that both send have two
+// connections, one dialed by each, and anything read from the peer on
+// either shows it alive: the watchdog counts a connection's check as
+// quiet only if none of the connections of its address read anything
+// since the last check. So a listener does not tick on an inbound
+// connection whose address this node also has an outbound connection to
+// (its own frames and ticks reach that node there), and a dialer does not
+// tick where it wrote a frame since the last check: two nodes that talk
+// both ways exchange one tick each per interval, not four, and a
+// hundred-node mesh half as many (issue 19). A peer that stops is silent
+// on every connection, so the bound below holds as it did.
+//
 // The bound: a peer that stops (SIGSTOP, a stalled VM, a cable pulled) is
 // declared down between T and T + TickTime/4 after the last byte read from
 // it, where T is the connection's tick time and TickTime this node's, and
@@ -61,6 +73,7 @@ type live struct {
 
 	// the watchdog's own
 	seen    uint64
+	sent    uint64       // of an outbound connection: its frames written at the last check
 	quiet   atomic.Int32 // written by the watchdog only; read by DownBy
 	stalled bool         // a tick could not be written back: write no more
 }
@@ -80,8 +93,12 @@ func (t *Transport) initLive(l *live, c net.Conn, p *peer, addr string, side pee
 
 // silent takes the read count at a check and reports whether the peer has
 // been silent for l.limit checks in a row.
-func (l *live) silent(reads uint64) bool {
-	if reads != l.seen {
+func (l *live) silent(reads uint64) bool { return l.silentOf(reads, false) }
+
+// silentOf is silent, where pair says whether another connection of the
+// same address read something since its own last check (see "Per pair").
+func (l *live) silentOf(reads uint64, pair bool) bool {
+	if reads != l.seen || pair {
 		l.seen = reads
 		l.quiet.Store(0)
 		return false
@@ -146,7 +163,16 @@ func isTick(f *wire.Frame) bool {
 type lives struct {
 	mu  sync.Mutex
 	set map[*live]struct{}
-	buf []*live // the watchdog's
+	// the watchdog's
+	buf   []*live
+	reads []uint64
+	pairs map[string]pairState // by address, at one check
+}
+
+// pairState is what the connections of one address showed at a check.
+type pairState struct {
+	read bool // one of them read something since its previous check
+	out  bool // one of them is outbound: this node's ticks go there
 }
 
 // watch starts checking l, and cuts the connections to l's address that a
@@ -196,7 +222,10 @@ func (t *Transport) ticker() {
 	}
 }
 
-// beat checks every connection and ticks on those that live.
+// beat checks every connection and ticks on those that live: per pair
+// (see "Per pair"), a connection is quiet only if no connection of its
+// address read anything, and an inbound one ticks only if its address
+// has no outbound connection.
 func (t *Transport) beat() {
 	t.lives.mu.Lock()
 	ls := t.lives.buf[:0]
@@ -204,9 +233,22 @@ func (t *Transport) beat() {
 		ls = append(ls, l)
 	}
 	t.lives.mu.Unlock()
+	if t.lives.pairs == nil {
+		t.lives.pairs = map[string]pairState{}
+	}
+	pairs, reads := t.lives.pairs, t.lives.reads[:0]
+	for _, l := range ls {
+		r := l.reads.Load()
+		reads = append(reads, r)
+		ps := pairs[l.addr]
+		ps.read = ps.read || r != l.seen
+		ps.out = ps.out || l.p != nil
+		pairs[l.addr] = ps
+	}
 	for i, l := range ls {
 		ls[i] = nil
-		if l.silent(l.reads.Load()) {
+		ps := pairs[l.addr]
+		if l.silentOf(reads[i], ps.read) {
 			t.timedOut.Add(1)
 			t.log.Info("peer silent", "peer", l.addr, "tick_time", l.tick)
 			l.cut(fmt.Errorf("%w: nothing read for %v (tick time)", ErrPeerTimeout, l.tick))
@@ -216,7 +258,14 @@ func (t *Transport) beat() {
 			continue
 		}
 		if l.p != nil {
+			if sent := l.p.framesSent(); sent != l.sent { // a frame went out since the last check
+				l.sent = sent
+				continue
+			}
 			l.p.tick()
+			continue
+		}
+		if ps.out { // this node's ticks reach the peer on its outbound connection
 			continue
 		}
 		// A write that would block means the dialer reads nothing: it is
@@ -225,7 +274,16 @@ func (t *Transport) beat() {
 		_, err := l.c.Write(tickByte)
 		l.stalled = err != nil
 	}
-	t.lives.buf = ls[:0]
+	clear(pairs)
+	t.lives.buf, t.lives.reads = ls[:0], reads[:0]
+}
+
+// framesSent is how many frames have been written to p's address.
+func (p *peer) framesSent() uint64 {
+	if p.stats == nil {
+		return 0
+	}
+	return p.stats.framesOut.Load()
 }
 
 // tick asks p's writer for an empty frame unless a frame is queued or

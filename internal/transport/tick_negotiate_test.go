@@ -22,13 +22,12 @@ func TestTickTimesDifferTheLargerBounds(t *testing.T) {
 		listenerTick := short + long - dialerTick
 		t.Run(fmt.Sprintf("dialer=%v", dialerTick), func(t *testing.T) {
 			t.Parallel()
-			b, sb := listenWith(t, Config{TickTime: listenerTick})
-			f := newFreezer(t, b.Addr())
-			a, sa := listenWith(t, f.through(Config{TickTime: dialerTick}, b.Addr()))
+			a, b, sa, sb, fa, fb := throughFreezers(t, Config{TickTime: dialerTick}, Config{TickTime: listenerTick})
 			if err := a.Send(b.Addr(), &wire.Frame{To: "1"}); err != nil {
 				t.Fatal(err)
 			}
 			wait(t, sb.frames)
+			awaitPair(t, a, b) // b keeps its dialback as its connection to a (verify.go)
 			for _, tr := range []*Transport{a, b} {
 				tr.lives.mu.Lock()
 				for l := range tr.lives.set {
@@ -38,16 +37,9 @@ func TestTickTimesDifferTheLargerBounds(t *testing.T) {
 				}
 				tr.lives.mu.Unlock()
 			}
-			idle := time.NewTimer(3 * long / 2) // what is observed is the absence over this time
-			defer idle.Stop()
-			select {
-			case addr := <-sa.down:
-				t.Fatalf("the dialer reported %s down while idle: %v", addr, <-sa.why)
-			case addr := <-sb.down:
-				t.Fatalf("the listener reported %s down while idle: %v", addr, <-sb.why)
-			case <-idle.C:
-			}
-			f.freeze()
+			staysUp(t, 3*long/2, sa, sb)
+			fa.freeze()
+			fb.freeze()
 			start := time.Now()
 			for _, s := range []*sink{sa, sb} {
 				select {

@@ -147,17 +147,18 @@ func (f *freezer) through(cfg Config, addr string) Config {
 // A peer that stops, with its connections open, is declared down on both
 // sides within the bound (TickTime + TickTime/4, asserted with room for a
 // loaded machine), with ErrPeerTimeout; once it runs again the next Send
-// connects anew.
+// connects anew. a's dial gave b a connection to a too (b kept its
+// dialback, verify.go): both connections are frozen and both time out.
 func TestFrozenPeerIsDeclaredDown(t *testing.T) {
 	const tick = 400 * time.Millisecond
-	b, sb := listenWith(t, Config{TickTime: tick})
-	f := newFreezer(t, b.Addr())
-	a, sa := listenWith(t, f.through(Config{TickTime: tick}, b.Addr()))
+	a, b, sa, sb, fa, fb := throughFreezers(t, Config{TickTime: tick}, Config{TickTime: tick})
 	if err := a.Send(b.Addr(), &wire.Frame{To: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	wait(t, sb.frames)
-	f.freeze()
+	awaitPair(t, a, b)
+	fa.freeze()
+	fb.freeze()
 	start := time.Now()
 	for _, s := range []*sink{sa, sb} {
 		select {
@@ -174,10 +175,18 @@ func TestFrozenPeerIsDeclaredDown(t *testing.T) {
 			t.Errorf("declared down after %v; want within 3 × %v", took, tick)
 		}
 	}
-	if a.Stats().TimedOut != 1 || b.Stats().TimedOut != 1 {
-		t.Fatalf("timed out: a %d, b %d; want 1 each", a.Stats().TimedOut, b.Stats().TimedOut)
+	deadline := time.Now().Add(10 * tick)
+	for a.Stats().TimedOut < 2 || b.Stats().TimedOut < 2 {
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond) // polling counters, bounded by the deadline
 	}
-	f.thaw()
+	if a.Stats().TimedOut != 2 || b.Stats().TimedOut != 2 {
+		t.Fatalf("timed out: a %d, b %d; want 2 each (both connections)", a.Stats().TimedOut, b.Stats().TimedOut)
+	}
+	fa.thaw()
+	fb.thaw()
 	if err := a.Send(b.Addr(), &wire.Frame{To: "2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,15 +214,7 @@ func TestIdleConnectionTicksAndStaysUp(t *testing.T) {
 		return n
 	}
 	ra, rb := reads(a), reads(b)
-	idle := time.NewTimer(4 * tick)
-	defer idle.Stop()
-	select {
-	case addr := <-sa.down:
-		t.Fatalf("a reported %s down while idle: %v", addr, <-sa.why)
-	case addr := <-sb.down:
-		t.Fatalf("b reported %s down while idle: %v", addr, <-sb.why)
-	case <-idle.C:
-	}
+	staysUp(t, 4*tick, sa, sb)
 	if ra2, rb2 := reads(a), reads(b); ra2 <= ra || rb2 <= rb {
 		t.Fatalf("no ticks read while idle: a %d -> %d, b %d -> %d", ra, ra2, rb, rb2)
 	}

@@ -958,10 +958,16 @@ func (x *Hello) GetTickTimeUs() uint64 {
 // Verify asks the listener whether it is dialing the sender, now, on a
 // connection whose Hello carried dialer_nonce and whose Challenge carried
 // listener_nonce.
+// With keep set, the sender, which has no connection of its own to the
+// listener, asks to keep this one as that connection: if the listener
+// confirms the dial and the dial was to the sender's address (the
+// listener's Hello named it in to), the connection stays open for the
+// sender's frames, with nothing more to prove (protocol version 6).
 type Verify struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DialerNonce   []byte                 `protobuf:"bytes,1,opt,name=dialer_nonce,json=dialerNonce,proto3" json:"dialer_nonce,omitempty"`
 	ListenerNonce []byte                 `protobuf:"bytes,2,opt,name=listener_nonce,json=listenerNonce,proto3" json:"listener_nonce,omitempty"`
+	Keep          bool                   `protobuf:"varint,3,opt,name=keep,proto3" json:"keep,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1008,6 +1014,13 @@ func (x *Verify) GetListenerNonce() []byte {
 		return x.ListenerNonce
 	}
 	return nil
+}
+
+func (x *Verify) GetKeep() bool {
+	if x != nil {
+		return x.Keep
+	}
+	return false
 }
 
 // Challenge is the listener's answer to a Hello: its own random challenge.
@@ -1466,10 +1479,11 @@ const file_internal_wire_wire_proto_rawDesc = "" +
 	"\vincarnation\x18\x06 \x01(\x06R\vincarnation\x120\n" +
 	"\x06verify\x18\a \x01(\v2\x18.switchboard.wire.VerifyR\x06verify\x12 \n" +
 	"\ftick_time_us\x18\b \x01(\x04R\n" +
-	"tickTimeUs\"R\n" +
+	"tickTimeUs\"f\n" +
 	"\x06Verify\x12!\n" +
 	"\fdialer_nonce\x18\x01 \x01(\fR\vdialerNonce\x12%\n" +
-	"\x0elistener_nonce\x18\x02 \x01(\fR\rlistenerNonce\"y\n" +
+	"\x0elistener_nonce\x18\x02 \x01(\fR\rlistenerNonce\x12\x12\n" +
+	"\x04keep\x18\x03 \x01(\bR\x04keep\"y\n" +
 	"\tChallenge\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x14\n" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12 \n" +
