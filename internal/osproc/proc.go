@@ -78,9 +78,6 @@ func (p *Proc) run(out io.Reader, onLine func(string)) {
 	close(p.exited)
 }
 
-// Pid is the child's process id.
-func (p *Proc) Pid() int { return p.Cmd.Process.Pid }
-
 // Signal sends sig to the child, or to its whole group if it has its own.
 func (p *Proc) Signal(sig syscall.Signal) {
 	if p.group {
